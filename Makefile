@@ -1,0 +1,50 @@
+# d2v — the front door. `make demo` runs the main job, `make test` passes the tests.
+# Both install what they need on a fresh Debian machine (as root) or say what to run.
+
+SHELL      := /bin/bash
+MVN        ?= mvn -B
+NVCC       ?= $(shell command -v nvcc 2>/dev/null)
+BUILD      := build
+JAR        := java/target/d2v-0.1.0-SNAPSHOT.jar
+JAVA_OPTS  ?= -Xmx8g
+export POCL_CACHE_DIR := $(CURDIR)/$(BUILD)/pocl-cache
+
+.PHONY: all build deps kernels test demo bench clean info
+
+all: build
+
+# Packages the tests need: PoCL (a CPU OpenCL device) and the unversioned libOpenCL.so for JOCL.
+APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing packages:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# nvcc output (fatbin + resource report), packaged into the jar by Maven. No nvcc: skipped.
+kernels:
+	@mkdir -p $(BUILD)/kernels $(BUILD)/pocl-cache
+	@if [ -x kernels/build.sh ]; then NVCC="$(NVCC)" OUT=$(BUILD)/kernels kernels/build.sh; fi
+
+build: kernels
+	$(MVN) package -DskipTests
+
+test: deps kernels
+	$(MVN) test
+
+demo: deps build
+	java $(JAVA_OPTS) -jar $(JAR) demo
+
+info: build
+	java -jar $(JAR) info
+
+bench: deps build
+	java $(JAVA_OPTS) -jar bench/target/benchmarks.jar -f 1 -wi 2 -i 3 -w 1s -r 1s
+
+clean:
+	$(MVN) clean
+	rm -rf $(BUILD)
