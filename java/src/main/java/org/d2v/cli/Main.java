@@ -1,28 +1,25 @@
 package org.d2v.cli;
 
-import org.d2v.backend.Backend;
-import org.d2v.backend.Backends;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.ServiceLoader;
 
-/** The {@code d2v} command. */
+/** The {@code d2v} command: dispatches to the {@link Command}s on the class path. */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
-        String cmd = args.length == 0 ? "help" : args[0];
-        switch (cmd) {
-            case "info" -> info();
-            default -> {
-                System.out.println("usage: d2v <command>\n\ncommands:\n  info    list backends and devices, and which one 'auto' picks");
-                if (!cmd.equals("help")) System.exit(2);
-            }
+        List<Command> commands = new ArrayList<>();
+        ServiceLoader.load(Command.class).forEach(commands::add);
+        commands.sort(Comparator.comparing(Command::name));
+        String word = args.length == 0 ? "help" : args[0];
+        for (Command c : commands) {
+            if (c.name().equals(word)) System.exit(c.run(Arrays.copyOfRange(args, 1, args.length)));
         }
-    }
-
-    private static void info() {
-        for (Backend b : Backends.all()) {
-            Backend.Probe p = b.probe();
-            System.out.printf("%-10s %-13s %s%n", b.name(), p.available() ? "available" : "unavailable", p.detail());
-        }
-        System.out.println("auto -> " + Backends.auto().name());
+        System.out.println("usage: d2v <command> [options]   (d2v <command> --help for its options)\n\ncommands:");
+        for (Command c : commands) System.out.printf("  %-10s %s%n", c.name(), c.summary());
+        System.exit(word.equals("help") || word.equals("--help") ? 0 : 2);
     }
 }
