@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Compiles the portable kernels as CUDA: every kernels/<program>.cl (and CUDA-only kernels/<program>.cu)
+# becomes $OUT/<program>.fatbin with SASS for sm_80 and sm_90 plus compute_90 PTX as the fallback
+# (nvcc 13 emits PTX 9.0, which CUDA 12 drivers reject, so the main GPUs must get SASS).
+# Also writes $OUT/ptxas-report.txt: ptxas's resource usage per kernel and a one-line summary per
+# kernel that flags spills. This is the build-time check that the portable kernels are valid CUDA:
+# a kernel nvcc rejects fails the build with nvcc's message.
+#
+# Environment: NVCC (empty: no nvcc, skip; unset: look for nvcc on PATH), OUT (default build/kernels),
+# SRC (default: the folder of this script), JOBS (parallel nvcc processes, default 2).
+set -euo pipefail
+
+SRC=${SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+OUT=${OUT:-build/kernels}
+JOBS=${JOBS:-2}
+NVCC=${NVCC-$(command -v nvcc 2>/dev/null || true)}
+
+if [ -z "$NVCC" ] || ! [ -x "$(command -v "$NVCC" 2>/dev/null || echo "$NVCC")" ]; then
+  echo "nvcc not found: no CUDA kernels (the CUDA backend will be unavailable)"
+  exit 0
+fi
+
+mkdir -p "$OUT/ptxas"
+OUT=$(cd "$OUT" && pwd)
+HEADER="$SRC/d2v.h"
+[ -f "$HEADER" ] || { echo "kernels/build.sh: $HEADER is missing (the portable dialect every kernel includes)" >&2; exit 1; }
+
+GENCODE=(-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90)
+
+shopt -s nullglob
+sources=("$SRC"/*.cl "$SRC"/*.cu)
+declare -A seen=()
+for s in "${sources[@]}"; do
+  p=$(basename "${s%.*}")
+  if [ -n "${seen[$p]:-}" ]; then
+    echo "kernels/build.sh: program '$p' has two sources ($(basename "${seen[$p]}") and $(basename "$s")); rename one" >&2
+    exit 1
+  fi
+  seen[$p]=$s
+done
+
+# A fatbin whose source is gone must not ship with the jar.
+for f in "$OUT"/*.fatbin; do
+  [ -n "${seen[$(basename "${f%.fatbin}")]:-}" ] || rm -f "$f" "$OUT/ptxas/$(basename "${f%.fatbin}").log"
+done
+
+# Compiles one source unless its fatbin is newer than the source, the header and this script.
+compile_one() {
+  local src=$1 program fatbin log
+  program=$(basename "${src%.*}")
+  fatbin="$OUT/$program.fatbin"
+  log="$OUT/ptxas/$program.log"
+  if [ -f "$fatbin" ] && [ -f "$log" ] && [ "$fatbin" -nt "$src" ] && [ "$fatbin" -nt "$HEADER" ] && [ "$fatbin" -nt "$0" ]; then
+    return 0
+  fi
+  local lang=()
+  [[ "$src" == *.cl ]] && lang=(-x cu)
+  if "$NVCC" "${lang[@]}" -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v \
+       -o "$fatbin.tmp" "$src" >"$log.tmp" 2>&1; then
+    mv "$fatbin.tmp" "$fatbin"
+    mv "$log.tmp" "$log"
+    echo "nvcc: kernels/$(basename "$src") -> $(basename "$fatbin")"
+  else
+    echo "nvcc failed on kernels/$(basename "$src"):" >&2
+    grep -v '^ptxas info' "$log.tmp" >&2 || true
+    rm -f "$fatbin.tmp" "$log.tmp"
+    return 1
+  fi
+}
+export -f compile_one
+export NVCC OUT HEADER
+export GENCODE_STR="${GENCODE[*]}"
+
+if [ ${#sources[@]} -eq 0 ]; then
+  echo "kernels/build.sh: no kernels in $SRC"
+else
+  # Bash arrays do not cross into xargs' shells: rebuild GENCODE there from its string form.
+  printf '%s\0' "${sources[@]}" | xargs -0 -n 1 -P "$JOBS" bash -c \
+    'GENCODE=($GENCODE_STR); compile_one "$1"' "$0" \
+    || { echo "kernels/build.sh: CUDA compilation failed (see nvcc's message above)" >&2; exit 1; }
+fi
+
+# The report: ptxas's own lines per program, then one summary line per kernel.
+report="$OUT/ptxas-report.txt"
+{
+  echo "# ptxas resource usage (nvcc $("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'), -Xptxas -v)"
+  echo "# summary: program/kernel, per architecture: registers, shared memory, spill stores/loads"
+  for log in "$OUT"/ptxas/*.log; do
+    awk -v program="$(basename "${log%.log}")" -f "$SRC/ptxas-summary.awk" "$log"
+  done
+  echo
+  echo "# ptxas output"
+  for log in "$OUT"/ptxas/*.log; do
+    echo "## $(basename "${log%.log}")"
+    cat "$log"
+  done
+} >"$report"
+
+kernels=$(grep -c '^[a-z_0-9]*/' "$report" || true)
+spilling=$(grep -c 'SPILLS$' "$report" || true)
+echo "ptxas: $kernels kernels, $spilling with spills (report: $report)"
+grep 'SPILLS$' "$report" || true
