@@ -8,6 +8,7 @@ import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.NormDesc;
 import org.d2v.backend.Ops;
+import org.d2v.backend.Philox;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 
@@ -425,23 +426,396 @@ final class ReferenceOps implements Ops {
         }
     }
 
-    // ---- still to write: each below must become a plain implementation -----------------------
+    // ---- attention -----------------------------------------------------------------------------
 
-    private static UnsupportedOperationException todo(String op) {
-        return new UnsupportedOperationException("reference op not written yet: " + op);
+    /** Where q, k and v of (b, token, h) start in qkv [B, T, 3, H, Dh]. */
+    private static int qkvAt(AttentionDesc d, int b, int token, int which, int h) {
+        return (((b * d.tokens() + token) * 3 + which) * d.heads() + h) * d.headDim();
     }
 
-    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { throw todo("attention"); }
-    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { throw todo("attentionBackward"); }
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { throw todo("conv"); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { throw todo("convBackwardInput"); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { throw todo("convBackwardWeight"); }
-    @Override public void maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask, Tensor loss, Tensor dpred, double gradScale) { throw todo("maskedRegression"); }
-    @Override public void crossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dlogits, double gradScale) { throw todo("crossEntropy"); }
-    @Override public void dropout(Tensor x, Tensor y, double p, long seed, long offset) { throw todo("dropout"); }
-    @Override public void dropoutBackward(Tensor dy, Tensor dx, double p, long seed, long offset, boolean accumulate) { throw todo("dropoutBackward"); }
-    @Override public void normal(Tensor out, double mean, double std, long seed, long offset) { throw todo("normal"); }
-    @Override public void uniform(Tensor out, long seed, long offset) { throw todo("uniform"); }
-    @Override public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v) { throw todo("adamw"); }
-    @Override public void ema(Tensor teacher, Tensor student, double tau) { throw todo("ema"); }
+    /** Where (b, token, h) starts in out/dout [B, T, H, Dh]. */
+    private static int outAt(AttentionDesc d, int b, int token, int h) {
+        return ((b * d.tokens() + token) * d.heads() + h) * d.headDim();
+    }
+
+    private static void checkAttention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale,
+                                       Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) {
+        long bt = (long) d.batch() * d.tokens();
+        requireSize(qkv, bt * 3 * d.dim(), "attention qkv [B,T,3,H,Dh]");
+        requireSize(out, bt * d.dim(), "attention out [B,T,H,Dh]");
+        requireSize(lse, bt * d.heads(), "attention lse [B,H,T]");
+        if (d.alibi()) {
+            if (alibiSlopes == null || alibiScale == null || positions == null) {
+                throw new IllegalArgumentException("attention with ALiBi needs slopes, scale and positions");
+            }
+            requireSize(alibiSlopes, d.heads(), "attention alibiSlopes");
+            requireSize(alibiScale, d.heads(), "attention alibiScale");
+            requireSize(positions, bt, "attention positions [B,T]");
+        }
+        if (d.keyPadding()) {
+            if (keyPadding == null) throw new IllegalArgumentException("attention with key padding needs keyPadding");
+            requireSize(keyPadding, bt, "attention keyPadding [B,T]");
+        }
+    }
+
+    /**
+     * The pre-softmax logits of one (b, h) as a [T, T] matrix: scale·q·k, plus the ALiBi bias,
+     * with −∞ at padded keys.
+     */
+    private static double[][] logits(AttentionDesc d, int b, int h, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale,
+                                     Tensor positions, Tensor keyPadding) {
+        int n = d.tokens(), dh = d.headDim();
+        double[][] s = new double[n][n];
+        double slope = d.alibi() ? at(alibiSlopes, h) * Math.max(at(alibiScale, h), 0) : 0;
+        for (int i = 0; i < n; i++) {
+            int qi = qkvAt(d, b, i, 0, h);
+            for (int j = 0; j < n; j++) {
+                if (d.keyPadding() && at(keyPadding, b * n + j) != 0) {
+                    s[i][j] = Double.NEGATIVE_INFINITY;
+                    continue;
+                }
+                int kj = qkvAt(d, b, j, 1, h);
+                double dot = 0;
+                for (int c = 0; c < dh; c++) dot += at(qkv, qi + c) * at(qkv, kj + c);
+                s[i][j] = d.scale() * dot;
+                if (d.alibi()) s[i][j] -= slope * Math.abs(at(positions, b * n + i) - at(positions, b * n + j));
+            }
+        }
+        return s;
+    }
+
+    /** Dropout's factor for probability (b, h, i, j): keep/(1 − p), or 1 without dropout. */
+    private static double dropFactor(AttentionDesc d, int b, int h, int i, int j) {
+        if (d.dropout() == 0) return 1;
+        long e = (((long) b * d.heads() + h) * d.tokens() + i) * d.tokens() + j;
+        return Philox.keep(d.seed(), d.offset(), e, d.dropout()) ? 1 / (1 - d.dropout()) : 0;
+    }
+
+    @Override
+    public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+                          Tensor keyPadding, Tensor out, Tensor lse) {
+        checkAttention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        int n = d.tokens(), dh = d.headDim();
+        IntStream.range(0, d.batch() * d.heads()).parallel().forEach(bh -> {
+            int b = bh / d.heads(), h = bh % d.heads();
+            double[][] s = logits(d, b, h, qkv, alibiSlopes, alibiScale, positions, keyPadding);
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) max = Math.max(max, s[i][j]);
+                double[] o = new double[dh];
+                double rowLse = Double.NEGATIVE_INFINITY;
+                if (max != Double.NEGATIVE_INFINITY) { // a row with every key padded attends to nothing: out 0
+                    double z = 0;
+                    for (int j = 0; j < n; j++) z += Math.exp(s[i][j] - max);
+                    rowLse = max + Math.log(z);
+                    for (int j = 0; j < n; j++) {
+                        double p = Math.exp(s[i][j] - rowLse) * dropFactor(d, b, h, i, j);
+                        if (p == 0) continue;
+                        int vj = qkvAt(d, b, j, 2, h);
+                        for (int c = 0; c < dh; c++) o[c] += p * at(qkv, vj + c);
+                    }
+                }
+                for (int c = 0; c < dh; c++) store(out, outAt(d, b, i, h) + c, o[c], false);
+                store(lse, bh * n + i, rowLse, false);
+            }
+        });
+    }
+
+    @Override
+    public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+                                  Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta,
+                                  Tensor dqkv, Tensor dAlibiScale, boolean accumulate) {
+        checkAttention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        long bt = (long) d.batch() * d.tokens();
+        requireSize(dout, bt * d.dim(), "attentionBackward dout");
+        requireSize(delta, bt * d.heads(), "attentionBackward delta [B,H,T]");
+        requireSize(dqkv, bt * 3 * d.dim(), "attentionBackward dqkv");
+        if (d.alibi()) {
+            if (dAlibiScale == null) throw new IllegalArgumentException("attentionBackward with ALiBi needs dAlibiScale");
+            requireSize(dAlibiScale, d.heads(), "attentionBackward dAlibiScale");
+        }
+        int n = d.tokens(), dh = d.headDim();
+        // Each (b, h) owns its slices of dqkv; the ALiBi scale gradient is summed over b afterwards.
+        double[] dScalePart = new double[d.batch() * d.heads()];
+        IntStream.range(0, d.batch() * d.heads()).parallel().forEach(bh -> {
+            int b = bh / d.heads(), h = bh % d.heads();
+            double[][] s = logits(d, b, h, qkv, alibiSlopes, alibiScale, positions, keyPadding);
+            double[][] dq = new double[n][dh], dk = new double[n][dh], dv = new double[n][dh];
+            double slope = d.alibi() ? at(alibiSlopes, h) : 0;
+            boolean scaleLive = d.alibi() && at(alibiScale, h) >= 0; // max(scale, 0) passes gradient only here
+            double dScale = 0;
+            for (int i = 0; i < n; i++) {
+                int oi = outAt(d, b, i, h);
+                // delta_i = Σ_j P_ij·dP_ij = dout_i · out_i (dropout included), the softmax backward's row term.
+                double rowDelta = 0;
+                for (int c = 0; c < dh; c++) rowDelta += at(dout, oi + c) * at(out, oi + c);
+                store(delta, bh * n + i, rowDelta, false);
+                double rowLse = at(lse, bh * n + i);
+                if (rowLse == Double.NEGATIVE_INFINITY) continue;
+                int qi = qkvAt(d, b, i, 0, h);
+                for (int j = 0; j < n; j++) {
+                    double p = Math.exp(s[i][j] - rowLse);
+                    if (p == 0) continue;
+                    double keep = dropFactor(d, b, h, i, j);
+                    int kj = qkvAt(d, b, j, 1, h), vj = qkvAt(d, b, j, 2, h);
+                    double dProb = 0; // ∂loss/∂P_ij = keep·(dout_i · v_j)
+                    for (int c = 0; c < dh; c++) {
+                        dv[j][c] += p * keep * at(dout, oi + c);
+                        dProb += at(dout, oi + c) * at(qkv, vj + c);
+                    }
+                    double dLogit = p * (keep * dProb - rowDelta);
+                    for (int c = 0; c < dh; c++) {
+                        dq[i][c] += d.scale() * dLogit * at(qkv, kj + c);
+                        dk[j][c] += d.scale() * dLogit * at(qkv, qi + c);
+                    }
+                    if (scaleLive) dScale -= dLogit * slope * Math.abs(at(positions, b * n + i) - at(positions, b * n + j));
+                }
+            }
+            for (int t = 0; t < n; t++) {
+                for (int c = 0; c < dh; c++) {
+                    store(dqkv, qkvAt(d, b, t, 0, h) + c, dq[t][c], accumulate);
+                    store(dqkv, qkvAt(d, b, t, 1, h) + c, dk[t][c], accumulate);
+                    store(dqkv, qkvAt(d, b, t, 2, h) + c, dv[t][c], accumulate);
+                }
+            }
+            dScalePart[bh] = dScale;
+        });
+        if (d.alibi()) {
+            for (int h = 0; h < d.heads(); h++) {
+                double g = 0;
+                for (int b = 0; b < d.batch(); b++) g += dScalePart[b * d.heads() + h];
+                store(dAlibiScale, h, g, true);
+            }
+        }
+    }
+
+    // ---- convolution ---------------------------------------------------------------------------
+
+    private static void checkConv(ConvDesc d, Tensor x, Tensor w, Tensor y, String op) {
+        if (x != null) requireSize(x, (long) d.batch() * d.inH() * d.inW() * d.inC(), op + " x [B,inH,inW,inC]");
+        if (w != null) requireSize(w, (long) d.outC() * d.kH() * d.kW() * d.inPerGroup(), op + " w [outC,kH,kW,inC/groups]");
+        if (y != null) requireSize(y, (long) d.batch() * d.outH() * d.outW() * d.outC(), op + " y [B,outH,outW,outC]");
+    }
+
+    private static int xAt(ConvDesc d, int b, int ih, int iw, int ic) { return ((b * d.inH() + ih) * d.inW() + iw) * d.inC() + ic; }
+
+    private static int wAt(ConvDesc d, int oc, int kh, int kw, int ci) { return ((oc * d.kH() + kh) * d.kW() + kw) * d.inPerGroup() + ci; }
+
+    private static int yAt(ConvDesc d, int b, int oh, int ow, int oc) { return ((b * d.outH() + oh) * d.outW() + ow) * d.outC() + oc; }
+
+    @Override
+    public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        checkConv(d, x, w, y, "conv");
+        if (bias != null) requireSize(bias, d.outC(), "conv bias");
+        int icg = d.inPerGroup(), ocg = d.outPerGroup();
+        // One task per output row (b, oh).
+        IntStream.range(0, d.batch() * d.outH()).parallel().forEach(row -> {
+            int b = row / d.outH(), oh = row % d.outH();
+            for (int ow = 0; ow < d.outW(); ow++) {
+                for (int oc = 0; oc < d.outC(); oc++) {
+                    int g = oc / ocg;
+                    double s = bias == null ? 0 : at(bias, oc);
+                    for (int kh = 0; kh < d.kH(); kh++) {
+                        int ih = oh * d.strideH() - d.padH() + kh;
+                        if (ih < 0 || ih >= d.inH()) continue;
+                        for (int kw = 0; kw < d.kW(); kw++) {
+                            int iw = ow * d.strideW() - d.padW() + kw;
+                            if (iw < 0 || iw >= d.inW()) continue;
+                            for (int ci = 0; ci < icg; ci++) {
+                                s += at(x, xAt(d, b, ih, iw, g * icg + ci)) * at(w, wAt(d, oc, kh, kw, ci));
+                            }
+                        }
+                    }
+                    store(y, yAt(d, b, oh, ow, oc), s, false);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        checkConv(d, dx, w, dy, "convBackwardInput");
+        int icg = d.inPerGroup(), ocg = d.outPerGroup();
+        // Gather form: input pixel (ih, iw) received tap (kh, kw) of output (oh, ow) when
+        // oh·strideH − padH + kh = ih; one task per input row (b, ih).
+        IntStream.range(0, d.batch() * d.inH()).parallel().forEach(row -> {
+            int b = row / d.inH(), ih = row % d.inH();
+            for (int iw = 0; iw < d.inW(); iw++) {
+                for (int ic = 0; ic < d.inC(); ic++) {
+                    int g = ic / icg, ci = ic % icg;
+                    double s = 0;
+                    for (int kh = 0; kh < d.kH(); kh++) {
+                        int ohS = ih + d.padH() - kh;
+                        if (ohS < 0 || ohS % d.strideH() != 0 || ohS / d.strideH() >= d.outH()) continue;
+                        int oh = ohS / d.strideH();
+                        for (int kw = 0; kw < d.kW(); kw++) {
+                            int owS = iw + d.padW() - kw;
+                            if (owS < 0 || owS % d.strideW() != 0 || owS / d.strideW() >= d.outW()) continue;
+                            int ow = owS / d.strideW();
+                            for (int oc = g * ocg; oc < (g + 1) * ocg; oc++) {
+                                s += at(dy, yAt(d, b, oh, ow, oc)) * at(w, wAt(d, oc, kh, kw, ci));
+                            }
+                        }
+                    }
+                    store(dx, xAt(d, b, ih, iw, ic), s, accumulate);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        checkConv(d, x, dw, dy, "convBackwardWeight");
+        if (dbias != null) requireSize(dbias, d.outC(), "convBackwardWeight dbias");
+        int icg = d.inPerGroup(), ocg = d.outPerGroup();
+        // One task per output channel, which owns its filter and its bias.
+        IntStream.range(0, d.outC()).parallel().forEach(oc -> {
+            int g = oc / ocg;
+            for (int kh = 0; kh < d.kH(); kh++) {
+                for (int kw = 0; kw < d.kW(); kw++) {
+                    for (int ci = 0; ci < icg; ci++) {
+                        double s = 0;
+                        for (int b = 0; b < d.batch(); b++) {
+                            for (int oh = 0; oh < d.outH(); oh++) {
+                                int ih = oh * d.strideH() - d.padH() + kh;
+                                if (ih < 0 || ih >= d.inH()) continue;
+                                for (int ow = 0; ow < d.outW(); ow++) {
+                                    int iw = ow * d.strideW() - d.padW() + kw;
+                                    if (iw < 0 || iw >= d.inW()) continue;
+                                    s += at(x, xAt(d, b, ih, iw, g * icg + ci)) * at(dy, yAt(d, b, oh, ow, oc));
+                                }
+                            }
+                        }
+                        store(dw, wAt(d, oc, kh, kw, ci), s, true);
+                    }
+                }
+            }
+            if (dbias != null) {
+                double s = 0;
+                for (int b = 0; b < d.batch(); b++) {
+                    for (int oh = 0; oh < d.outH(); oh++) {
+                        for (int ow = 0; ow < d.outW(); ow++) s += at(dy, yAt(d, b, oh, ow, oc));
+                    }
+                }
+                store(dbias, oc, s, true);
+            }
+        });
+    }
+
+    // ---- losses --------------------------------------------------------------------------------
+
+    @Override
+    public void maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask, Tensor loss, Tensor dpred,
+                                 double gradScale) {
+        int rows = d.rows(), tokens = d.tokens(), dim = d.dim();
+        requireSize(pred, (long) rows * tokens * dim, "maskedRegression pred [rows,tokens,dim]");
+        requireSize(target, (long) rows / d.clones() * tokens * dim, "maskedRegression target [rows/clones,tokens,dim]");
+        requireSize(mask, (long) rows * tokens, "maskedRegression mask [rows,tokens]");
+        requireSize(loss, 1, "maskedRegression loss");
+        if (dpred != null) requireSize(dpred, (long) rows * tokens * dim, "maskedRegression dpred");
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            int targetRow = r / d.clones(); // the clones of one sample share its target
+            for (int t = 0; t < tokens; t++) {
+                boolean masked = at(mask, r * tokens + t) != 0;
+                for (int j = 0; j < dim; j++) {
+                    int pi = (r * tokens + t) * dim + j;
+                    double diff = at(pred, pi) - at(target, (targetRow * tokens + t) * dim + j);
+                    if (masked) sum += diff * diff;
+                    if (dpred != null) store(dpred, pi, masked ? gradScale * d.scale() * 2 * diff / d.normalizer() : 0, false);
+                }
+            }
+        }
+        store(loss, 0, d.scale() * sum / d.normalizer(), false);
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dlogits, double gradScale) {
+        if (logits.shape().rank() != 2) throw new IllegalArgumentException("crossEntropy: logits must be [rows, classes], got " + logits.shape());
+        int rows = logits.dim(0), classes = logits.dim(1);
+        requireSize(labels, rows, "crossEntropy labels");
+        requireSize(loss, 1, "crossEntropy loss");
+        if (dlogits != null) requireSize(dlogits, (long) rows * classes, "crossEntropy dlogits");
+        double total = 0;
+        for (int r = 0; r < rows; r++) {
+            int label = index(labels, r, classes, "crossEntropy label (classes " + classes + ")");
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < classes; c++) max = Math.max(max, at(logits, r * classes + c));
+            double z = 0;
+            for (int c = 0; c < classes; c++) z += Math.exp(at(logits, r * classes + c) - max);
+            double lse = max + Math.log(z);
+            total += lse - at(logits, r * classes + label);
+            if (dlogits != null) {
+                for (int c = 0; c < classes; c++) {
+                    double p = Math.exp(at(logits, r * classes + c) - lse);
+                    store(dlogits, r * classes + c, gradScale * (p - (c == label ? 1 : 0)) / rows, false);
+                }
+            }
+        }
+        store(loss, 0, total / rows, false);
+    }
+
+    // ---- randomness ----------------------------------------------------------------------------
+
+    private static void checkDropout(double p) {
+        if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+    }
+
+    @Override
+    public void dropout(Tensor x, Tensor y, double p, long seed, long offset) {
+        checkDropout(p);
+        requireSize(y, x.numel(), "dropout y");
+        IntStream.range(0, (int) x.numel()).parallel().forEach(i ->
+                store(y, i, Philox.keep(seed, offset, i, p) ? at(x, i) / (1 - p) : 0, false));
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dy, Tensor dx, double p, long seed, long offset, boolean accumulate) {
+        checkDropout(p);
+        requireSize(dx, dy.numel(), "dropoutBackward dx");
+        IntStream.range(0, (int) dy.numel()).parallel().forEach(i ->
+                store(dx, i, Philox.keep(seed, offset, i, p) ? at(dy, i) / (1 - p) : 0, accumulate));
+    }
+
+    @Override
+    public void normal(Tensor out, double mean, double std, long seed, long offset) {
+        IntStream.range(0, (int) out.numel()).parallel().forEach(i ->
+                store(out, i, mean + std * Philox.normal(seed, offset, i), false));
+    }
+
+    @Override
+    public void uniform(Tensor out, long seed, long offset) {
+        IntStream.range(0, (int) out.numel()).parallel().forEach(i -> store(out, i, Philox.uniform(seed, offset, i), false));
+    }
+
+    // ---- optimisation --------------------------------------------------------------------------
+
+    @Override
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v) {
+        long n = param.numel();
+        requireSize(grad, n, "adamw grad");
+        requireSize(m, n, "adamw m");
+        requireSize(v, n, "adamw v");
+        double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
+        for (int i = 0; i < n; i++) {
+            double g = at(grad, i) * d.gradScale();
+            double mi = d.beta1() * at(m, i) + (1 - d.beta1()) * g;
+            double vi = d.beta2() * at(v, i) + (1 - d.beta2()) * g * g;
+            store(m, i, mi, false);
+            store(v, i, vi, false);
+            // Read back the stored moments so an F32 run steps with exactly what it keeps.
+            mi = at(m, i);
+            vi = at(v, i);
+            double p = at(param, i);
+            p -= d.lr() * d.weightDecay() * p;
+            p -= stepSize * mi / (Math.sqrt(vi) + d.eps());
+            store(param, i, p, false);
+        }
+    }
+
+    @Override
+    public void ema(Tensor teacher, Tensor student, double tau) {
+        requireSize(student, teacher.numel(), "ema student");
+        for (int i = 0; i < teacher.numel(); i++) store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false);
+    }
 }
