@@ -23,7 +23,11 @@ fi
 mkdir -p "$OUT/ptxas"
 OUT=$(cd "$OUT" && pwd)
 HEADER="$SRC/d2v.h"
-[ -f "$HEADER" ] || { echo "kernels/build.sh: $HEADER is missing (the portable dialect every kernel includes)" >&2; exit 1; }
+if ! [ -f "$HEADER" ]; then
+  # Only while the dialect's branch is not merged yet: nothing can be compiled without it.
+  echo "kernels/build.sh: no $HEADER (the portable dialect): no CUDA kernels (the CUDA backend will be unavailable)"
+  exit 0
+fi
 
 GENCODE=(-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90)
 
