@@ -10,7 +10,8 @@
 # SRC (default: the folder of this script), JOBS (parallel nvcc processes, default 2).
 set -euo pipefail
 
-SRC=${SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=${SRC:-$HERE}
 OUT=${OUT:-build/kernels}
 JOBS=${JOBS:-2}
 NVCC=${NVCC-$(command -v nvcc 2>/dev/null || true)}
@@ -84,13 +85,19 @@ else
     || { echo "kernels/build.sh: CUDA compilation failed (see nvcc's message above)" >&2; exit 1; }
 fi
 
+# The manifest the CUDA backend reads to know this build has kernels (packaged with the fatbins).
+{
+  echo "# programs compiled by nvcc into <program>.fatbin (kernels/build.sh)"
+  for f in "$OUT"/*.fatbin; do basename "${f%.fatbin}"; done
+} >"$OUT/cuda-kernels.txt"
+
 # The report: ptxas's own lines per program, then one summary line per kernel.
 report="$OUT/ptxas-report.txt"
 {
   echo "# ptxas resource usage (nvcc $("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'), -Xptxas -v)"
   echo "# summary: program/kernel, per architecture: registers, shared memory, spill stores/loads"
   for log in "$OUT"/ptxas/*.log; do
-    awk -v program="$(basename "${log%.log}")" -f "$SRC/ptxas-summary.awk" "$log"
+    awk -v program="$(basename "${log%.log}")" -f "$HERE/ptxas-summary.awk" "$log"
   done
   echo
   echo "# ptxas output"

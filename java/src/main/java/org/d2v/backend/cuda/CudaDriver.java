@@ -1,0 +1,102 @@
+package org.d2v.backend.cuda;
+
+import static jcuda.driver.CUdevice_attribute.*;
+import static jcuda.driver.JCudaDriver.*;
+
+import java.nio.charset.StandardCharsets;
+import jcuda.driver.CUdevice;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * What the CUDA driver says about device 0, read once. Every call into JCuda may throw an Error
+ * (UnsatisfiedLinkError when libcuda.so.1 is absent), so only {@link #detect()} touches the driver
+ * and it turns any Throwable into a reason.
+ */
+record CudaDriver(String deviceName, int major, int minor, int multiprocessors, long totalMemory,
+                  int driverVersion, int clockKhz, int memoryClockKhz, int memoryBusBits, int maxThreadsPerBlock) {
+
+    /** The driver's answer, or why there is none. */
+    record Detected(CudaDriver driver, String reason) {
+        boolean found() { return driver != null; }
+    }
+
+    private static Detected detected;
+
+    /** Probes the driver the first time and remembers the outcome (a failed load cannot be retried anyway). */
+    static synchronized Detected detect() {
+        if (detected == null) detected = probe();
+        return detected;
+    }
+
+    private static Detected probe() {
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            cuInit(0);
+            int[] count = new int[1];
+            cuDeviceGetCount(count);
+            if (count[0] == 0) return new Detected(null, "the CUDA driver reports no device");
+            CUdevice dev = new CUdevice();
+            cuDeviceGet(dev, 0);
+            byte[] name = new byte[256];
+            cuDeviceGetName(name, name.length, dev);
+            long[] mem = new long[1];
+            cuDeviceTotalMem(mem, dev);
+            int[] version = new int[1];
+            cuDriverGetVersion(version);
+            return new Detected(new CudaDriver(cString(name), attribute(dev, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
+                    attribute(dev, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
+                    attribute(dev, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT), mem[0], version[0],
+                    attribute(dev, CU_DEVICE_ATTRIBUTE_CLOCK_RATE), attribute(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE),
+                    attribute(dev, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH),
+                    attribute(dev, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK)), null);
+        } catch (Throwable t) { // UnsatisfiedLinkError without libcuda.so.1, CudaException without a device
+            return new Detected(null, t.getClass().getSimpleName() + ": " + firstLine(t.getMessage()));
+        }
+    }
+
+    private static int attribute(CUdevice dev, int attribute) {
+        int[] v = new int[1];
+        cuDeviceGetAttribute(v, attribute, dev);
+        return v[0];
+    }
+
+    static String cString(byte[] b) {
+        int n = 0;
+        while (n < b.length && b[n] != 0) n++;
+        return new String(b, 0, n, StandardCharsets.UTF_8).trim();
+    }
+
+    static String firstLine(String s) {
+        if (s == null) return "(no message)";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** "sm_90" */
+    String arch() { return "sm_" + major + minor; }
+
+    /** "13.0" from 13000. */
+    String driverVersionString() { return driverVersion / 1000 + "." + driverVersion % 1000 / 10; }
+
+    /** Peak DRAM bandwidth from the memory clock and bus width (double data rate), in GB/s. */
+    double peakBandwidthGBs() { return 2.0 * memoryClockKhz * 1e3 * (memoryBusBits / 8.0) / 1e9; }
+
+    /**
+     * Whether the fatbin has code this GPU runs: SASS for sm_80 serves 8.x, sm_90 serves 9.0, and any
+     * other GPU JIT-compiles the compute_90 PTX, which nvcc 13 writes as PTX 9.0: a CUDA 13 driver is needed.
+     */
+    String unsupportedReason() {
+        if (major < 8) return "GPU " + arch() + " is older than the oldest kernel target sm_80";
+        if (major == 8 || (major == 9 && minor == 0)) return null;
+        if (driverVersion < 13000) {
+            return "GPU " + arch() + " needs the PTX fallback (PTX 9.0 from nvcc 13), which driver "
+                    + driverVersionString() + " cannot compile: install a CUDA 13 driver";
+        }
+        return null;
+    }
+
+    String describe() {
+        return String.format("%s (%s, %d SMs, %.1f GiB, driver %s)", deviceName, arch(), multiprocessors,
+                totalMemory / (double) (1L << 30), driverVersionString());
+    }
+}
