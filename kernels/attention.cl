@@ -17,39 +17,18 @@
 #define ATT_DMAX 128
 #define ATT_NEG_BIG (-3.0e38f)
 
-/* Philox4x32-10 (see Philox.java); returns word w of the block counter (lo, hi, 0, 0). */
-DEVICE void att_philox(U64 counter, U64 seed, U32 out[4]) {
-    U32 c0 = (U32) counter, c1 = (U32) (counter >> 32), c2 = 0u, c3 = 0u;
-    U32 k0 = (U32) seed, k1 = (U32) (seed >> 32);
-    for (int r = 0; r < 10; r++) {
-        if (r > 0) {
-            k0 += 0x9E3779B9u;
-            k1 += 0xBB67AE85u;
-        }
-        U64 p0 = (U64) 0xD2511F53u * (U64) c0;
-        U64 p1 = (U64) 0xCD9E8D57u * (U64) c2;
-        U32 n0 = ((U32) (p1 >> 32)) ^ c1 ^ k0;
-        U32 n2 = ((U32) (p0 >> 32)) ^ c3 ^ k1;
-        c0 = n0;
-        c1 = (U32) p1;
-        c2 = n2;
-        c3 = (U32) p0;
-    }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
-
 /* The dropout word of element e: word e mod 4 of block offset + e/4. */
-DEVICE U32 att_word(U64 seed, U64 offset, U64 e) {
+DEVICE_FN U32 att_word(U64 seed, U64 offset, U64 e) {
     U32 w[4];
-    att_philox(offset + e / 4, seed, w);
+    d2v_philox(offset + e / 4, seed, w);
     return w[(int) (e % 4)];
 }
 
 /* The bias coefficient of head h: slope·max(scale, 0) (0 without ALiBi). */
-DEVICE float att_alibi_coef(int alibi, GLOBAL const float *slopes, int slopesOff,
-                            GLOBAL const float *ascale, int ascaleOff, int h) {
+DEVICE_FN float att_alibi_coef(int alibi, GLOBAL const float *slopes, int slopesOff,
+                               GLOBAL const float *ascale, int ascaleOff, int h) {
     if (!alibi) return 0.0f;
-    return slopes[slopesOff + h] * fmax(ascale[ascaleOff + h], 0.0f);
+    return slopes[slopesOff + h] * FMAX(ascale[ascaleOff + h], 0.0f);
 }
 
 /*
@@ -63,14 +42,14 @@ KERNEL void attention_forward(
         GLOBAL float *out, int outOff, GLOBAL float *lse, int lseOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset) {
-    LOCAL float kt[ATT_TILE][ATT_DMAX];
-    LOCAL float vt[ATT_TILE][ATT_DMAX];
-    LOCAL int kpos[ATT_TILE];
-    LOCAL int kpad[ATT_TILE];
+    LOCAL_ARRAY(float, kt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, vt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(int, kpos, ATT_TILE);
+    LOCAL_ARRAY(int, kpad, ATT_TILE);
 
     const int lid = LID(0);
-    const int i = GRP(0) * ATT_TILE + lid;
-    const int bh = GRP(1);
+    const int i = GROUP_ID(0) * ATT_TILE + lid;
+    const int bh = GROUP_ID(1);
     const int b = bh / H, h = bh % H;
     const int rowStride = 3 * H * Dh;
     const bool active = i < T;
@@ -94,8 +73,8 @@ KERNEL void attention_forward(
         for (int r = 0; r < n; r++) {
             const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh;
             for (int d = lid; d < Dh; d += ATT_TILE) {
-                kt[r][d] = qkv[base + H * Dh + d];
-                vt[r][d] = qkv[base + 2 * H * Dh + d];
+                kt[r * ATT_DMAX + d] = qkv[base + H * Dh + d];
+                vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh + d];
             }
         }
         if (lid < n) {
@@ -111,32 +90,32 @@ KERNEL void attention_forward(
         for (int r = 0; r < n; r++) {
             if (kpad[r] != 0) continue;
             float dot = 0.0f;
-            for (int d = 0; d < Dh; d++) dot += q[d] * kt[r][d];
-            s[r] = scale * dot - coef * fabs((float) (posI - kpos[r]));
-            tmax = fmax(tmax, s[r]);
+            for (int d = 0; d < Dh; d++) dot += q[d] * kt[r * ATT_DMAX + d];
+            s[r] = scale * dot - coef * FABS((float) (posI - kpos[r]));
+            tmax = FMAX(tmax, s[r]);
             any = true;
         }
         if (!any) continue;
-        const float mNew = fmax(m, tmax);
-        const float corr = exp(m - mNew);
+        const float mNew = FMAX(m, tmax);
+        const float corr = EXP(m - mNew);
         l *= corr;
         for (int d = 0; d < Dh; d++) acc[d] *= corr;
         for (int r = 0; r < n; r++) {
             if (kpad[r] != 0) continue;
-            const float p = exp(s[r] - mNew);
+            const float p = EXP(s[r] - mNew);
             l += p;
             float wgt = p;
             if (dropThreshold > 0) {
                 const U64 e = rowBase + (U64) (j0 + r);
                 const U64 blk = (U64) offset + e / 4;
                 if (blk != cachedBlock) {
-                    att_philox(blk, (U64) seed, words);
+                    d2v_philox(blk, (U64) seed, words);
                     cachedBlock = blk;
                 }
                 wgt = ((I64) words[(int) (e % 4)] >= dropThreshold) ? p * dropScale : 0.0f;
             }
             if (wgt != 0.0f) {
-                for (int d = 0; d < Dh; d++) acc[d] += wgt * vt[r][d];
+                for (int d = 0; d < Dh; d++) acc[d] += wgt * vt[r * ATT_DMAX + d];
             }
         }
         m = mNew;
@@ -144,7 +123,7 @@ KERNEL void attention_forward(
     if (!active) return;
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
     for (int d = 0; d < Dh; d++) out[outOff + ((b * T + i) * H + h) * Dh + d] = acc[d] * inv;
-    lse[lseOff + bh * T + i] = l > 0.0f ? m + log(l) : -INFINITY; /* every key padded: out 0 */
+    lse[lseOff + bh * T + i] = l > 0.0f ? m + LOG(l) : -D2V_INF; /* every key padded: out 0 */
 }
 
 /* delta[b,h,i] = Σ_d dout·out. global (roundup(B·H·T, 64)), local (64). */
@@ -172,15 +151,15 @@ KERNEL void attention_backward_kv(
         GLOBAL const float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
-    LOCAL float qt[ATT_TILE][ATT_DMAX];
-    LOCAL float gt[ATT_TILE][ATT_DMAX];
-    LOCAL float tlse[ATT_TILE];
-    LOCAL float tdelta[ATT_TILE];
-    LOCAL int qpos[ATT_TILE];
+    LOCAL_ARRAY(float, qt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, gt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, tlse, ATT_TILE);
+    LOCAL_ARRAY(float, tdelta, ATT_TILE);
+    LOCAL_ARRAY(int, qpos, ATT_TILE);
 
     const int lid = LID(0);
-    const int j = GRP(0) * ATT_TILE + lid;
-    const int bh = GRP(1);
+    const int j = GROUP_ID(0) * ATT_TILE + lid;
+    const int bh = GROUP_ID(1);
     const int b = bh / H, h = bh % H;
     const int rowStride = 3 * H * Dh;
     const bool inRange = j < T;
@@ -204,8 +183,8 @@ KERNEL void attention_backward_kv(
             const int qBase = qkvOff + (b * T + i0 + r) * rowStride + h * Dh;
             const int gBase = doutOff + ((b * T + i0 + r) * H + h) * Dh;
             for (int d = lid; d < Dh; d += ATT_TILE) {
-                qt[r][d] = qkv[qBase + d];
-                gt[r][d] = dout[gBase + d];
+                qt[r * ATT_DMAX + d] = qkv[qBase + d];
+                gt[r * ATT_DMAX + d] = dout[gBase + d];
             }
         }
         if (lid < n) {
@@ -218,11 +197,11 @@ KERNEL void attention_backward_kv(
         for (int r = 0; r < n; r++) {
             float qk = 0.0f, gv = 0.0f;
             for (int d = 0; d < Dh; d++) {
-                qk += qt[r][d] * k[d];
-                gv += gt[r][d] * v[d];
+                qk += qt[r * ATT_DMAX + d] * k[d];
+                gv += gt[r * ATT_DMAX + d] * v[d];
             }
-            const float sc = scale * qk - coef * fabs((float) (qpos[r] - posJ));
-            const float p = exp(sc - tlse[r]);
+            const float sc = scale * qk - coef * FABS((float) (qpos[r] - posJ));
+            const float p = EXP(sc - tlse[r]);
             float z = 1.0f;
             if (dropThreshold > 0) {
                 const U64 e = ((U64) bh * (U64) T + (U64) (i0 + r)) * (U64) T + (U64) j;
@@ -231,8 +210,8 @@ KERNEL void attention_backward_kv(
             const float pz = p * z;
             const float ds = p * (z * gv - tdelta[r]) * scale;
             for (int d = 0; d < Dh; d++) {
-                dv[d] += pz * gt[r][d];
-                dk[d] += ds * qt[r][d];
+                dv[d] += pz * gt[r * ATT_DMAX + d];
+                dk[d] += ds * qt[r * ATT_DMAX + d];
             }
         }
     }
@@ -263,14 +242,14 @@ KERNEL void attention_backward_q(
         GLOBAL float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
-    LOCAL float kt[ATT_TILE][ATT_DMAX];
-    LOCAL float vt[ATT_TILE][ATT_DMAX];
-    LOCAL int kpos[ATT_TILE];
-    LOCAL int kpad[ATT_TILE];
+    LOCAL_ARRAY(float, kt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, vt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(int, kpos, ATT_TILE);
+    LOCAL_ARRAY(int, kpad, ATT_TILE);
 
     const int lid = LID(0);
-    const int i = GRP(0) * ATT_TILE + lid;
-    const int bh = GRP(1);
+    const int i = GROUP_ID(0) * ATT_TILE + lid;
+    const int bh = GROUP_ID(1);
     const int b = bh / H, h = bh % H;
     const int rowStride = 3 * H * Dh;
     const bool active = i < T;
@@ -298,8 +277,8 @@ KERNEL void attention_backward_q(
         for (int r = 0; r < n; r++) {
             const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh;
             for (int d = lid; d < Dh; d += ATT_TILE) {
-                kt[r][d] = qkv[base + H * Dh + d];
-                vt[r][d] = qkv[base + 2 * H * Dh + d];
+                kt[r * ATT_DMAX + d] = qkv[base + H * Dh + d];
+                vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh + d];
             }
         }
         if (lid < n) {
@@ -312,17 +291,17 @@ KERNEL void attention_backward_q(
             if (kpad[r] != 0) continue;
             float qk = 0.0f, gv = 0.0f;
             for (int d = 0; d < Dh; d++) {
-                qk += q[d] * kt[r][d];
-                gv += g[d] * vt[r][d];
+                qk += q[d] * kt[r * ATT_DMAX + d];
+                gv += g[d] * vt[r * ATT_DMAX + d];
             }
-            const float dist = fabs((float) (posI - kpos[r]));
-            const float p = exp(scale * qk - coef * dist - rowLse);
+            const float dist = FABS((float) (posI - kpos[r]));
+            const float p = EXP(scale * qk - coef * dist - rowLse);
             float z = 1.0f;
             if (dropThreshold > 0) {
                 const U64 e = rowBase + (U64) (j0 + r);
                 const U64 blk = (U64) offset + e / 4;
                 if (blk != cachedBlock) {
-                    att_philox(blk, (U64) seed, words);
+                    d2v_philox(blk, (U64) seed, words);
                     cachedBlock = blk;
                 }
                 z = ((I64) words[(int) (e % 4)] >= dropThreshold) ? dropScale : 0.0f;
@@ -330,7 +309,7 @@ KERNEL void attention_backward_q(
             const float ds = p * (z * gv - rowDelta);
             alibiPart += ds * dist;
             const float dss = ds * scale;
-            for (int d = 0; d < Dh; d++) dq[d] += dss * kt[r][d];
+            for (int d = 0; d < Dh; d++) dq[d] += dss * kt[r * ATT_DMAX + d];
         }
     }
     if (!active) return;
@@ -343,28 +322,21 @@ KERNEL void attention_backward_q(
 
 /*
  * dAlibiScale[h] += −slope[h] · Σ_{b,i} part[b,h,i] where alibiScale[h] ≥ 0 (max(·, 0) passes no
- * gradient below zero; at zero it passes it, like the reference). One work-group of 64 per head, tree reduction in local memory.
- * global (64·H), local (64).
+ * gradient below zero; at zero it does, as in the reference). One work-group per head, a tree
+ * reduction in local memory. global (ATT_RED·H), local (ATT_RED).
  */
 #define ATT_RED 64
 KERNEL void attention_alibi_grad(GLOBAL const float *part, int partOff,
                                  GLOBAL const float *slopes, int slopesOff,
                                  GLOBAL const float *ascale, int ascaleOff,
                                  GLOBAL float *dscale, int dscaleOff, int B, int T, int H) {
-    LOCAL float red[ATT_RED];
+    LOCAL_ARRAY(float, red, ATT_RED);
     const int lid = LID(0);
-    const int h = GRP(0);
+    const int h = GROUP_ID(0);
     float sum = 0.0f;
     for (int b = 0; b < B; b++) {
         for (int i = lid; i < T; i += ATT_RED) sum += part[partOff + (b * H + h) * T + i];
     }
-    red[lid] = sum;
-    BARRIER();
-    for (int w = ATT_RED / 2; w > 0; w /= 2) {
-        if (lid < w) red[lid] += red[lid + w];
-        BARRIER();
-    }
-    if (lid == 0 && ascale[ascaleOff + h] >= 0.0f) {
-        dscale[dscaleOff + h] += -slopes[slopesOff + h] * red[0];
-    }
+    const float total = d2v_block_sum(red, sum);
+    if (lid == 0 && ascale[ascaleOff + h] >= 0.0f) dscale[dscaleOff + h] += -slopes[slopesOff + h] * total;
 }

@@ -79,9 +79,9 @@ KERNEL void conv_backward_weight(
         GLOBAL float *dw, int dwOff,
         int B, int Cin, int Cout, int H, int W, int kH, int kW, int sH, int sW, int pH, int pW,
         int G, int Ho, int Wo) {
-    LOCAL float red[CONV_RED];
+    LOCAL_ARRAY(float, red, CONV_RED);
     const int lid = LID(0);
-    const int widx = GRP(0);
+    const int widx = GROUP_ID(0);
     const int cpg = Cin / G, opg = Cout / G;
     const int cl = widx % cpg;
     const int kw = (widx / cpg) % kW;
@@ -95,28 +95,18 @@ KERNEL void conv_backward_weight(
         if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
         sum += dy[dyOff + pix * Cout + co] * x[xOff + ((b * H + ih) * W + iw) * Cin + ci];
     }
-    red[lid] = sum;
-    BARRIER();
-    for (int s = CONV_RED / 2; s > 0; s /= 2) {
-        if (lid < s) red[lid] += red[lid + s];
-        BARRIER();
-    }
-    if (lid == 0) dw[dwOff + widx] += red[0];
+    const float total = d2v_block_sum(red, sum);
+    if (lid == 0) dw[dwOff + widx] += total;
 }
 
 /* dbias[co] += Σ_pixels dy[pixel, co]. global (Cout · CONV_RED), local (CONV_RED). */
 KERNEL void conv_backward_bias(GLOBAL const float *dy, int dyOff, GLOBAL float *dbias, int dbiasOff,
                                int pixels, int Cout) {
-    LOCAL float red[CONV_RED];
+    LOCAL_ARRAY(float, red, CONV_RED);
     const int lid = LID(0);
-    const int co = GRP(0);
+    const int co = GROUP_ID(0);
     float sum = 0.0f;
     for (int pix = lid; pix < pixels; pix += CONV_RED) sum += dy[dyOff + pix * Cout + co];
-    red[lid] = sum;
-    BARRIER();
-    for (int s = CONV_RED / 2; s > 0; s /= 2) {
-        if (lid < s) red[lid] += red[lid + s];
-        BARRIER();
-    }
-    if (lid == 0) dbias[dbiasOff + co] += red[0];
+    const float total = d2v_block_sum(red, sum);
+    if (lid == 0) dbias[dbiasOff + co] += total;
 }

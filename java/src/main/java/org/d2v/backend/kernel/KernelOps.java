@@ -300,11 +300,12 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     /** Reads the ids back and checks them on the host: a bad id is an error, not a wild read. */
     private static int[] checkedIds(String op, Tensor ids, int vocab) {
+        if (ids == null) throw new IllegalArgumentException(op + ": ids are required");
         i32(op, ids);
         int[] v = ids.toInts();
         for (int i = 0; i < v.length; i++) {
             if (v[i] < 0 || v[i] >= vocab) {
-                throw new IndexOutOfBoundsException(op + ": id " + v[i] + " at position " + i + " outside a table of " + vocab + " rows");
+                throw new IllegalArgumentException(op + ": id " + v[i] + " at position " + i + " is outside [0, " + vocab + ")");
             }
         }
         return v;
@@ -380,6 +381,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     @Override
     public void repeatRows(Tensor x, int copies, Tensor out) {
         f32("repeatRows", x, out);
+        if (copies < 1) throw new IllegalArgumentException("repeatRows: copies must be >= 1, got " + copies);
         int batch = x.dim(0), n = (int) (x.numel() / Math.max(1, batch));
         requireSize(out, (long) batch * copies * n, "repeatRows out");
         launch1("tokens", "repeat_rows", out.numel(), count(out.numel(), "repeatRows"), n, copies, x, out);
@@ -388,6 +390,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     @Override
     public void sumRepeats(Tensor dout, int copies, Tensor dx, boolean accumulate) {
         f32("sumRepeats", dout, dx);
+        if (copies < 1) throw new IllegalArgumentException("sumRepeats: copies must be >= 1, got " + copies);
         int batch = dx.dim(0), n = (int) (dx.numel() / Math.max(1, batch));
         requireSize(dout, (long) batch * copies * n, "sumRepeats dout");
         launch1("tokens", "sum_repeats", dx.numel(), count(dout.numel(), "sumRepeats"), n, copies, dout, dx, acc(accumulate));
@@ -420,6 +423,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(labels, rows, "crossEntropy labels");
         requireSize(loss, 1, "crossEntropy loss");
         if (dlogits != null) requireSize(dlogits, logits.numel(), "crossEntropy dlogits");
+        checkedIds("crossEntropy labels", labels, classes); // a few ints per step; a bad label would read out of bounds
         count(logits.numel(), "crossEntropy");
         rt.launch("loss", "cross_entropy", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
                 rows, classes, logits, labels, dlogits, dlogits != null ? 1 : 0, (float) (gradScale / rows), partials);
@@ -486,9 +490,9 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
-    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { throw new UnsupportedOperationException("attention kernels not written yet"); }
-    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { throw new UnsupportedOperationException("attention kernels not written yet"); }
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
+    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
+    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { new ConvKernels(rt).forward(d, x, w, bias, y); }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { new ConvKernels(rt).backwardInput(d, dy, w, dx, accumulate); }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { new ConvKernels(rt).backwardWeight(d, x, dy, dw, dbias); }
 }
