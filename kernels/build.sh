@@ -95,7 +95,8 @@ fi
 report="$OUT/ptxas-report.txt"
 {
   echo "# ptxas resource usage (nvcc $("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'), -Xptxas -v)"
-  echo "# summary: program/kernel, per architecture: registers, shared memory, spill stores/loads"
+  echo "# summary: program/kernel, per architecture: registers, shared memory, stack frame, spill stores/loads"
+  echo "# SPILLS: registers spilled to local memory; LOCAL: no spills, but a stack frame (local arrays)"
   for log in "$OUT"/ptxas/*.log; do
     awk -v program="$(basename "${log%.log}")" -f "$HERE/ptxas-summary.awk" "$log"
   done
@@ -109,5 +110,6 @@ report="$OUT/ptxas-report.txt"
 
 kernels=$(grep -c '^[a-z_0-9]*/' "$report" || true)
 spilling=$(grep -c 'SPILLS$' "$report" || true)
-echo "ptxas: $kernels kernels, $spilling with spills (report: $report)"
-grep 'SPILLS$' "$report" || true
+local_mem=$(grep -c 'LOCAL$' "$report" || true)
+echo "ptxas: $kernels kernels, $spilling with spills, $local_mem more with a stack frame (report: $report)"
+grep -E '(SPILLS|LOCAL)$' "$report" || true
