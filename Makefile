@@ -48,3 +48,10 @@ bench: deps build
 clean:
 	$(MVN) clean
 	rm -rf $(BUILD)
+
+
+# The GPU check's payload (build/device-bundle: jlinked JDK 17, jars, fatbins, JUnit console);
+# run bench/device/check.sh on the GPU machine from the repository root. See docs/cuda.md.
+.PHONY: device-bundle
+device-bundle: kernels
+	MVN="$(MVN)" bench/device/bundle.sh
