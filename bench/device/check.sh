@@ -83,7 +83,8 @@ step "PyTorch times ($SCALE shapes)"
 TORCH_DEVICE=cuda
 if ! python3 -c "import torch" 2>/dev/null; then
   echo "PyTorch is not installed here: no torch column"
-  python3 -m py_compile "$HERE/torch_blocks.py" && echo "torch_blocks.py compiles"
+  python3 -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")' "$HERE/torch_blocks.py" \
+    && echo "torch_blocks.py compiles"
   record "torch times" "skipped (no torch)"
 else
   python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" || TORCH_DEVICE=cpu
