@@ -424,4 +424,85 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         for (int i = 0; i < 20; i++) assertEquals(all[40 + i], all[100 + i]);
         assertTrue(all.length == 200);
     }
+
+    // ---- a whole training step -------------------------------------------------------------------
+
+    /**
+     * Linear → GELU → LayerNorm → Linear regressor with the masked regression loss, forward,
+     * backward into accumulating gradients and one AdamW step, all from Ops calls: loss, every
+     * gradient and the updated weights agree with the float64 reference to 1e-4.
+     */
+    @Test
+    void trainingStepMatchesReference() {
+        int batch = 2, tokens = 37, rows = batch * tokens, in = 48, hidden = 96, out = 32;
+        Pair x = randnInput(rows, in), target = randnInput(batch, tokens, out);
+        int[] maskV = new int[rows];
+        int masked = 0;
+        for (int i = 0; i < rows; i++) if (rnd.nextDouble() < 0.5) { maskV[i] = 1; masked++; }
+        Pair mask = ints(maskV, batch, tokens);
+        Pair w1 = input(randn(hidden * in, 1 / Math.sqrt(in)), hidden, in), b1 = input(randn(hidden, 0.1), hidden);
+        double[] gv = randn(hidden, 0.1);
+        for (int i = 0; i < hidden; i++) gv[i] = (float) (1 + gv[i]);
+        Pair gamma = input(gv, hidden), beta = input(randn(hidden, 0.1), hidden);
+        Pair w2 = input(randn(out * hidden, 1 / Math.sqrt(hidden)), out, hidden), b2 = input(randn(out, 0.1), out);
+        Pair[] params = {w1, b1, gamma, beta, w2, b2};
+        Pair[] grads = new Pair[params.length];
+        for (int i = 0; i < params.length; i++) {
+            int[] dims = params[i].k().shape().dims();
+            grads[i] = input(new double[(int) params[i].k().numel()], dims); // zeroed once per step
+        }
+        for (boolean onKernel : new boolean[] {true, false}) {
+            Ops o = onKernel ? k() : r();
+            java.util.function.Function<Pair, org.d2v.tensor.Tensor> t = p -> onKernel ? p.k() : p.r();
+            java.util.function.Function<int[], org.d2v.tensor.Tensor> tmp = dims -> {
+                Pair p = output(dims);
+                return onKernel ? p.k() : p.r();
+            };
+            org.d2v.tensor.Tensor pre = tmp.apply(new int[] {rows, hidden}), h = tmp.apply(new int[] {rows, hidden});
+            o.matmul(MatmulDesc.of(rows, hidden, in).withTransB(true).withActivation(MatmulDesc.Activation.GELU),
+                    t.apply(x), t.apply(w1), t.apply(b1), h, pre, false);
+            NormDesc nd = new NormDesc(rows, hidden, 1e-5);
+            org.d2v.tensor.Tensor z = tmp.apply(new int[] {rows, hidden}), mean = tmp.apply(new int[] {rows}),
+                    rstd = tmp.apply(new int[] {rows});
+            o.layerNorm(nd, h, t.apply(gamma), t.apply(beta), z, mean, rstd);
+            org.d2v.tensor.Tensor pred = tmp.apply(new int[] {rows, out});
+            o.matmul(MatmulDesc.of(rows, out, hidden).withTransB(true), z, t.apply(w2), t.apply(b2), pred, null, false);
+            LossDesc ld = new LossDesc(batch, tokens, out, 1, 1.0 / Math.sqrt(out), masked * (double) out);
+            org.d2v.tensor.Tensor loss = tmp.apply(new int[] {1}), dpred = tmp.apply(new int[] {rows, out});
+            o.maskedRegression(ld, pred.reshape(batch, tokens, out), t.apply(target), t.apply(mask), loss,
+                    dpred.reshape(batch, tokens, out), 1.0);
+            // backward: gradients accumulate into their (zeroed) buffers
+            o.matmul(MatmulDesc.of(out, hidden, rows).withTransA(true), dpred, z, null, t.apply(grads[4]), null, true);
+            o.reduceMiddle(1, rows, out, 1.0, dpred, t.apply(grads[5]), true);
+            org.d2v.tensor.Tensor dz = tmp.apply(new int[] {rows, hidden});
+            o.matmul(MatmulDesc.of(rows, hidden, out), dpred, t.apply(w2), null, dz, null, false);
+            org.d2v.tensor.Tensor dh = tmp.apply(new int[] {rows, hidden});
+            o.layerNormBackward(nd, h, t.apply(gamma), mean, rstd, dz, dh, t.apply(grads[2]), t.apply(grads[3]), false);
+            org.d2v.tensor.Tensor dpre = tmp.apply(new int[] {rows, hidden});
+            o.geluBackward(pre, dh, dpre, false);
+            o.matmul(MatmulDesc.of(hidden, in, rows).withTransA(true), dpre, t.apply(x), null, t.apply(grads[0]), null, true);
+            o.reduceMiddle(1, rows, hidden, 1.0, dpre, t.apply(grads[1]), true);
+            if (onKernel) lossK = loss.item(); else lossR = loss.item();
+            org.d2v.tensor.Tensor norm = tmp.apply(new int[] {1});
+            o.sumSquares(t.apply(grads[0]), norm, false);
+            for (int i = 1; i < grads.length; i++) o.sumSquares(t.apply(grads[i]), norm, true);
+            double clip = Math.min(1.0, 0.5 / Math.sqrt(norm.item()));
+            for (int i = 0; i < params.length; i++) {
+                int n = (int) params[i].k().numel();
+                org.d2v.tensor.Tensor m = tmp.apply(new int[] {n}), v = tmp.apply(new int[] {n});
+                o.fill(m, 0);
+                o.fill(v, 0);
+                o.adamw(new AdamWDesc(1e-2, 0.9, 0.98, 1e-6, 0.01, 1, clip), t.apply(params[i]), t.apply(grads[i]).reshape(n), m, v);
+            }
+        }
+        noteError("trainingStep loss", Math.abs(lossK - lossR) / Math.abs(lossR));
+        assertTrue(Math.abs(lossK - lossR) <= 1e-4 * Math.abs(lossR), "loss " + lossK + " vs reference " + lossR);
+        String[] names = {"W1", "b1", "gamma", "beta", "W2", "b2"};
+        for (int i = 0; i < params.length; i++) {
+            assertClose("trainingStep grad " + names[i], grads[i], 1e-4);
+            assertClose("trainingStep param " + names[i], params[i], 1e-4);
+        }
+    }
+
+    private double lossK, lossR;
 }
