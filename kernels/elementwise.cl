@@ -60,6 +60,19 @@ KERNEL void reduce_middle(int a, int b, int c, float alpha, GLOBAL const float *
     out[o] = accumulate ? out[o] + s : s;
 }
 
+/* First pass of a long column sum: part[i, s, k] = Σ_{j in chunk s} x[i, j, k]. Work items (k, i·chunks + s). */
+KERNEL void reduce_middle_chunks(int a, int b, int c, int chunk, GLOBAL const float *x, int xo, GLOBAL float *part, int po) {
+    int chunks = (b + chunk - 1) / chunk;
+    int k = GID(0), is = GID(1);
+    if (k >= c || is >= a * chunks) return;
+    int i = is / chunks, j0 = (is % chunks) * chunk;
+    int j1 = j0 + chunk < b ? j0 + chunk : b;
+    GLOBAL const float *p = x + xo + (I64) i * b * c + k;
+    float s = 0.0f;
+    for (int j = j0; j < j1; j++) s += p[(I64) j * c];
+    part[po + (I64) is * c + k] = s;
+}
+
 /* dx[i, j, k] (+)= alpha · dout[i, k]. */
 KERNEL void broadcast_middle(int a, int b, int c, float alpha, GLOBAL const float *dout, int doo,
                              GLOBAL float *dx, int dxo, int accumulate) {

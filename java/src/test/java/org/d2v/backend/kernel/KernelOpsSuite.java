@@ -123,7 +123,7 @@ public abstract class KernelOpsSuite extends KernelTestBase {
 
     @Test
     void reduceAndBroadcastMiddle() {
-        for (int[] s : new int[][] {{1, 999, 96}, {3, 157, 7}, {5, 1, 33}, {2, 64, 768}}) {
+        for (int[] s : new int[][] {{1, 999, 96}, {3, 1000, 7}, {3, 157, 7}, {5, 1, 33}, {2, 64, 768}}) {
             int a = s[0], b = s[1], c = s[2];
             Pair x = randnInput(a, b, c), out = output(a, c);
             k().reduceMiddle(a, b, c, 1.0 / b, x.k(), out.k(), false);
@@ -179,7 +179,7 @@ public abstract class KernelOpsSuite extends KernelTestBase {
 
     @Test
     void layerNormForwardBackward() {
-        for (int[] s : new int[][] {{1, 64}, {7, 96}, {157, 768}, {33, 1000}}) {
+        for (int[] s : new int[][] {{1, 64}, {7, 96}, {157, 768}, {33, 1000}, {999, 65}}) {
             for (boolean affine : new boolean[] {true, false}) {
                 int rows = s[0], dim = s[1];
                 NormDesc d = new NormDesc(rows, dim, 1e-5);
