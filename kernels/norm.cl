@@ -55,12 +55,14 @@ KERNEL void layer_norm_backward_input(int rows, int dim, GLOBAL const float *x, 
 }
 
 /* First pass of the parameter gradients: pg[s, j] = Σ_{rows r in chunk s} dy·x̂, pb[s, j] = Σ dy.
-   Work items (j, s); the host then adds the chunks into dgamma and dbeta (reduce_middle). */
+   One work item per (s, j); the host then adds the chunks into dgamma and dbeta (reduce_middle). */
 KERNEL void layer_norm_params_partial(int rows, int dim, int chunk, GLOBAL const float *x, int xo,
                                       GLOBAL const float *mean, int mo, GLOBAL const float *rstd, int ro,
                                       GLOBAL const float *dy, int dyo, GLOBAL float *pg, int pgo, GLOBAL float *pb, int pbo) {
-    int j = GID(0), s = GID(1);
-    if (j >= dim || s * chunk >= rows) return;
+    int chunks = (rows + chunk - 1) / chunk;
+    int e = GID(0);
+    if (e >= chunks * dim) return;
+    int j = e % dim, s = e / dim;
     int r1 = s * chunk + chunk < rows ? s * chunk + chunk : rows;
     float g = 0.0f, b = 0.0f;
     for (int r = s * chunk; r < r1; r++) {

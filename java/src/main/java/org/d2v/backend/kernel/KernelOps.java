@@ -88,7 +88,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     private static int count(long n, String op) {
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": " + n + " elements exceed the kernels' int indexing");
+        if (n > Integer.MAX_VALUE - LOCAL) throw new IllegalArgumentException(op + ": " + n + " elements exceed the kernels' int indexing");
         return (int) n;
     }
 
@@ -178,15 +178,13 @@ public final class KernelOps implements Ops, AutoCloseable {
         // of rows first, then the chunks, both in a fixed order.
         int chunk = chunk(b), chunks = (b + chunk - 1) / chunk;
         Tensor part = scratch((long) a * chunks * c);
-        rt.launch("elementwise", "reduce_middle_chunks", new long[] {roundUp(c, 64), (long) a * chunks}, new long[] {64, 1},
-                a, b, c, chunk, x, part);
+        launch1("elementwise", "reduce_middle_chunks", part.numel(), a, b, c, chunk, x, part);
         reduceMiddleDirect(a, chunks, c, alpha, part, out, accumulate);
     }
 
     /** One work item per output, summing its column in order. */
     private void reduceMiddleDirect(int a, int b, int c, double alpha, Tensor x, Tensor out, boolean accumulate) {
-        rt.launch("elementwise", "reduce_middle", new long[] {roundUp(c, 64), a}, new long[] {64, 1},
-                a, b, c, (float) alpha, x, out, acc(accumulate));
+        launch1("elementwise", "reduce_middle", (long) a * c, a, b, c, (float) alpha, x, out, acc(accumulate));
     }
 
     /** Rows per chunk of a two-pass column sum over b rows: about √b, so both passes are short. */
@@ -239,6 +237,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (bias != null) requireSize(bias, n, "matmul bias");
         if (preact != null) requireSize(preact, c.numel(), "matmul preact");
         count(Math.max(a.numel(), Math.max(b.numel(), c.numel())), "matmul");
+        if (d.batch() > 65535 || roundUp(m, GEMM_TILE) / GEMM_TILE > 65535) {
+            throw new IllegalArgumentException("matmul: batch " + d.batch() + " or m " + m + " exceeds the launch grid (CUDA allows 65535 blocks in y and z)");
+        }
         rt.launch("gemm", "gemm", new long[] {roundUp(n, GEMM_TILE) / 4, roundUp(m, GEMM_TILE) / 4, d.batch()},
                 new long[] {16, 16, 1},
                 m, n, k, d.transA() ? 1 : 0, d.transB() ? 1 : 0, m * k, d.broadcastB() ? 0 : k * n, m * n,
@@ -304,8 +305,7 @@ public final class KernelOps implements Ops, AutoCloseable {
             int chunk = rows <= 256 ? rows : chunk(rows), chunks = (rows + chunk - 1) / chunk;
             Tensor part = scratch(2L * chunks * dim);
             Tensor pg = part.view(0, Shape.of(chunks, dim)), pb = part.view((long) chunks * dim, Shape.of(chunks, dim));
-            rt.launch("norm", "layer_norm_params_partial", new long[] {roundUp(dim, 64), chunks}, new long[] {64, 1},
-                    rows, dim, chunk, x, mean, rstd, dy, pg, pb);
+            launch1("norm", "layer_norm_params_partial", (long) chunks * dim, rows, dim, chunk, x, mean, rstd, dy, pg, pb);
             if (dgamma != null) reduceMiddleDirect(1, chunks, dim, 1.0, pg, dgamma, true);
             if (dbeta != null) reduceMiddleDirect(1, chunks, dim, 1.0, pb, dbeta, true);
         }
@@ -388,8 +388,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         // freed right after the launch: OpenCL keeps released memory alive until its commands finish, CUDA's free synchronises
         try (Tensor orderT = Tensor.ofInts(rt.device(), Shape.of(n), order);
              Tensor startsT = Tensor.ofInts(rt.device(), Shape.of(segments + 1), starts)) {
-            rt.launch("tokens", "embedding_backward", new long[] {roundUp(dim, 64), segments}, new long[] {64, 1},
-                    segments, dim, ids, orderT, startsT, dout, dtable);
+            launch1("tokens", "embedding_backward", (long) segments * dim, segments, dim, ids, orderT, startsT, dout, dtable);
         }
     }
 

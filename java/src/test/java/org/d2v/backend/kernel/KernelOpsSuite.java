@@ -325,6 +325,13 @@ public abstract class KernelOpsSuite extends KernelTestBase {
             assertClose("crossEntropy loss", loss);
             assertClose("crossEntropy dlogits", dl);
         }
+        // confident rows: the label wins by 12, so the loss (~1e-5) must not cancel away
+        double[] sure = {12, 0, 0.5, -1, 13, 0.25};
+        Pair sl = input(sure, 2, 3), slab = ints(new int[] {0, 1}, 2), sloss = output(1), sd = output(2, 3);
+        k().crossEntropy(sl.k(), slab.k(), sloss.k(), sd.k(), 1.0);
+        r().crossEntropy(sl.r(), slab.r(), sloss.r(), sd.r(), 1.0);
+        assertClose("crossEntropy loss", sloss);
+        assertClose("crossEntropy dlogits", sd);
         Pair logits = randnInput(2, 3), bad = ints(new int[] {0, 3}, 2), loss = output(1);
         assertThrows(IllegalArgumentException.class, () -> k().crossEntropy(logits.k(), bad.k(), loss.k(), null, 1.0));
     }
