@@ -388,6 +388,10 @@ public abstract class KernelOpsSuite extends KernelTestBase {
             k().normal(z.k(), 0.5, 2.0, SEED, 3);
             r().normal(z.r(), 0.5, 2.0, SEED, 3);
             assertClose("normal", z); // Box–Muller in float: only rounding differs
+            double[] kz = z.k().toDoubles(), rz = z.r().toDoubles();
+            for (int i = 0; i < n; i++) {
+                assertTrue(Math.abs(kz[i] - rz[i]) <= 1e-5 * (1 + Math.abs(rz[i])), "normal element " + i + ": " + kz[i] + " vs " + rz[i]);
+            }
         }
     }
 
