@@ -28,6 +28,21 @@ public final class F {
     /** C = op(A)·op(B), batched as {@code d} says (activation NONE); shape [batch, m, n] or [m, n]. */
     public static Tensor matmul(MatmulDesc d, Tensor a, Tensor b) { return Dense.matmul(d, a, b); }
 
+    // ---- views --------------------------------------------------------------------------------
+
+    /**
+     * The same elements in another shape. Unlike {@link Tensor#reshape}, the view stays on the
+     * tape: its gradient aliases (a reshaped view of) the input's gradient.
+     */
+    public static Tensor reshape(Tensor x, int... dims) {
+        Tensor y = x.reshape(dims);
+        if (Tape.needsGrad(x)) {
+            y.setRequiresGrad(true);
+            y.setGrad(x.gradOrZeros().reshape(dims));
+        }
+        return y;
+    }
+
     // ---- elementwise ---------------------------------------------------------------------------
 
     public static Tensor add(Tensor a, Tensor b) { return Elementwise.add(a, b); }
