@@ -152,6 +152,14 @@ public final class ParameterStore implements AutoCloseable {
     /** A view of {@code range} in a buffer of this layout (values, grads, or an optimiser state). */
     public static Tensor slice(Tensor flat, Range range) { return flat.view(range.offset(), Shape.of((int) range.length())); }
 
+    /**
+     * Turns gradient recording for every parameter on or off. A teacher runs frozen, so that its
+     * forward pass inside the student's taped step records nothing.
+     */
+    public void requiresGrad(boolean on) {
+        for (Parameter p : parameters) p.tensor().setRequiresGrad(on);
+    }
+
     /** Zeroes every gradient: one fill over the flat gradient buffer. */
     public void zeroGrads() { device.ops().fill(grads, 0); }
 

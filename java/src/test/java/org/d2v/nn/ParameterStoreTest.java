@@ -162,6 +162,22 @@ class ParameterStoreTest {
     }
 
     @Test
+    void decayPolicyIsConfigurableAndAFrozenStoreRecordsNothing() {
+        ParameterStore.Builder b = ParameterStore.builder().decayPolicy((name, shape) -> true);
+        Linear lin = new Linear(b.child("l"), 2, 2, true);
+        new LayerNorm(b.child("ln"), 2, 1e-5, true);
+        try (ParameterStore s = b.build(dev, DType.F64)) {
+            for (Parameter p : s.parameters()) assertTrue(p.decay(), p.name());
+            assertEquals(1, s.ranges().size());
+            s.requiresGrad(false);
+            try (org.d2v.tensor.Scope scope = org.d2v.tensor.Scope.open(); org.d2v.autograd.Tape tape = org.d2v.autograd.Tape.record()) {
+                lin.forward(Tensor.zeros(dev, DType.F64, 3, 2));
+                assertEquals(0, tape.size());
+            }
+        }
+    }
+
+    @Test
     void declarationErrorsNameTheParameter() {
         ParameterStore.Builder b = ParameterStore.builder();
         b.child("x").declare("w", Shape.of(2), Init.zeros());
