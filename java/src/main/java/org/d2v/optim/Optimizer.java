@@ -38,7 +38,7 @@ public final class Optimizer implements AutoCloseable {
     /** Updates applied so far. */
     public long updates() { return adamw.stepCount(); }
 
-    /** The gradient norm seen by the last step (NaN-free only when clipping is on). */
+    /** The global gradient norm the last step saw (0 when clipping is off: it is not computed then). */
     public double lastGradNorm() { return lastNorm; }
 
     public double lastLr() { return lastLr; }
