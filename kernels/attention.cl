@@ -230,8 +230,11 @@ KERNEL void attention_backward_kv(
 
 /*
  * dQ: one work-item per query, key tiles in local memory. With ALiBi, the row's share of
- * ∂L/∂alibiScale (before the −slope factor), Σ_j dS·|pos_i − pos_j|, replaces delta[b,h,i]
- * (delta is scratch and only this work-item reads that element here).
+ * ∂L/∂alibiScale (before the −slope factor), Σ_j dS·dist_ij, replaces delta[b,h,i] (delta is
+ * scratch and only this work-item reads that element here). Exactly, Σ_j dS_ij = 0, so the share
+ * equals Σ_j dS·(dist − c) for any c; in F32 the rounding of delta (from out, not from these p)
+ * shifts every dS of the row alike, and distances reach thousands, so the share is taken with
+ * c = the p-weighted mean distance, which cancels that shift: S1 − S0·Σp·dist/Σp.
  * global (ceil(T/ATT_TILE)·ATT_TILE, B·H), local (ATT_TILE, 1).
  */
 KERNEL void attention_backward_q(
@@ -266,7 +269,7 @@ KERNEL void attention_backward_q(
     }
     const float rowLse = active ? lse[lseOff + bh * T + i] : 0.0f;
     const float rowDelta = active ? delta[deltaOff + bh * T + i] : 0.0f;
-    float alibiPart = 0.0f;
+    float dsSum = 0.0f, dsDist = 0.0f, pSum = 0.0f, pDist = 0.0f;
     const U64 rowBase = ((U64) bh * (U64) T + (U64) (active ? i : 0)) * (U64) T;
     U64 cachedBlock = ~(U64) 0;
     U32 words[4] = {0u, 0u, 0u, 0u};
@@ -307,7 +310,10 @@ KERNEL void attention_backward_q(
                 z = ((I64) words[(int) (e % 4)] >= dropThreshold) ? dropScale : 0.0f;
             }
             const float ds = p * (z * gv - rowDelta);
-            alibiPart += ds * dist;
+            dsSum += ds;
+            dsDist += ds * dist;
+            pSum += p;
+            pDist += p * dist;
             const float dss = ds * scale;
             for (int d = 0; d < Dh; d++) dq[d] += dss * kt[r * ATT_DMAX + d];
         }
@@ -317,7 +323,7 @@ KERNEL void attention_backward_q(
         if (accumulate) dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] += dq[d];
         else dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] = dq[d];
     }
-    if (alibi) delta[deltaOff + bh * T + i] = alibiPart;
+    if (alibi) delta[deltaOff + bh * T + i] = pSum > 0.0f ? dsDist - dsSum * (pDist / pSum) : 0.0f;
 }
 
 /*
