@@ -1,9 +1,11 @@
 package org.d2v.backend.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.d2v.backend.AttentionDesc;
+import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -62,8 +64,19 @@ class AttentionKernelTest extends KernelTestBase {
                 () -> dev.ops().attention(d, qkv.k(), null, null, null, null, out.k(), lse.k()));
     }
 
-    /** Forward and backward on both devices (each backward on its own forward's out and lse). */
-    private void compare(AttentionDesc d, boolean accumulate) {
+    @Test
+    void sampleWithEveryKeyPaddedAttendsToNothing() {
+        compare(AttentionDesc.of(2, 40, 2, 16).withKeyPadding(true).withAlibi(true), false, true);
+    }
+
+    private void compare(AttentionDesc d, boolean accumulate) { compare(d, accumulate, false); }
+
+    /**
+     * Forward and backward on both devices (each backward on its own forward's out and lse). With
+     * {@code lastAllPadded} the last sample's keys are all padded: its rows attend to nothing
+     * (out 0, lse −∞, no gradient).
+     */
+    private void compare(AttentionDesc d, boolean accumulate, boolean lastAllPadded) {
         int b = d.batch(), t = d.tokens(), h = d.heads(), dh = d.headDim();
         Pair qkv = randnInput(b, t, 3, h, dh);
         Pair slopes = null, scales = null, positions = null, padding = null, dScale = null;
@@ -79,13 +92,20 @@ class AttentionKernelTest extends KernelTestBase {
             positions = ints(keptPositions(b, t), b, t);
             dScale = randnInput(h);
         }
-        if (d.keyPadding()) padding = ints(padTails(b, t), b, t);
+        if (d.keyPadding()) padding = ints(padTails(b, t, lastAllPadded), b, t);
         Pair out = output(b, t, h, dh);
         Pair lse = output(b, h, t);
         dev.ops().attention(d, qkv.k(), k(slopes), k(scales), k(positions), k(padding), out.k(), lse.k());
         ref.ops().attention(d, qkv.r(), r(slopes), r(scales), r(positions), r(padding), out.r(), lse.r());
         assertClose("attention out", out);
-        assertClose("attention lse", lse);
+        if (lastAllPadded) {
+            int live = (b - 1) * h * t;
+            assertClose("attention lse", new Pair(lse.k().view(0, Shape.of(live)), lse.r().view(0, Shape.of(live))));
+            double[] tail = lse.k().view(live, Shape.of(h * t)).toDoubles();
+            for (double v : tail) assertEquals(Double.NEGATIVE_INFINITY, v, "lse of a row without keys");
+        } else {
+            assertClose("attention lse", lse);
+        }
 
         Pair dout = randnInput(b, t, h, dh);
         Pair delta = output(b, h, t);
@@ -129,11 +149,11 @@ class AttentionKernelTest extends KernelTestBase {
         return p;
     }
 
-    /** Sample i > 0 has a padded tail of random length; every sample keeps at least one key. */
-    private int[] padTails(int b, int t) {
+    /** Sample i > 0 has a padded tail of random length, keeping at least one key unless lastAllPadded. */
+    private int[] padTails(int b, int t, boolean lastAllPadded) {
         int[] pad = new int[b * t];
         for (int i = 1; i < b; i++) {
-            int valid = 1 + rnd.nextInt(t - 1);
+            int valid = lastAllPadded && i == b - 1 ? 0 : 1 + rnd.nextInt(t - 1);
             for (int j = valid; j < t; j++) pad[i * t + j] = 1;
         }
         return pad;
