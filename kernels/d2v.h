@@ -34,6 +34,7 @@ DEVICE_FN int d2v_dim3d(dim3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (i
 
 #define EXP(x) expf(x)
 #define LOG(x) logf(x)
+#define LOG1P(x) log1pf(x)
 #define SQRT(x) sqrtf(x)
 #define RSQRT(x) rsqrtf(x)
 #define ERF(x) erff(x)
@@ -71,6 +72,7 @@ typedef ulong U64;
 
 #define EXP(x) exp(x)
 #define LOG(x) log(x)
+#define LOG1P(x) log1p(x)
 #define SQRT(x) sqrt(x)
 #define RSQRT(x) rsqrt(x)
 #define ERF(x) erf(x)
