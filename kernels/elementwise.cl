@@ -46,18 +46,33 @@ KERNEL void add_broadcast(int n, int m, GLOBAL const float *x, int xo, GLOBAL co
     if (i < n) out[oo + i] = x[xo + i] + v[vo + i % m];
 }
 
-/* out[i, k] (+)= alpha · Σ_j x[i, j, k]. Work items (k, i); each sums its column in order
-   (deterministic), neighbours read neighbouring k so loads coalesce. */
+/* out[i, k] (+)= alpha · Σ_j x[i, j, k]. One work item per output (i, k), summing its column in
+   order (deterministic); neighbours read neighbouring k so loads coalesce. */
 KERNEL void reduce_middle(int a, int b, int c, float alpha, GLOBAL const float *x, int xo,
                           GLOBAL float *out, int oo, int accumulate) {
-    int k = GID(0), i = GID(1);
-    if (k >= c || i >= a) return;
+    int e = GID(0);
+    if (e >= a * c) return;
+    int i = e / c, k = e % c;
     GLOBAL const float *p = x + xo + (I64) i * b * c + k;
     float s = 0.0f;
     for (int j = 0; j < b; j++) s += p[(I64) j * c];
     s *= alpha;
-    int o = oo + i * c + k;
-    out[o] = accumulate ? out[o] + s : s;
+    out[oo + e] = accumulate ? out[oo + e] + s : s;
+}
+
+/* First pass of a long column sum: part[i, s, k] = Σ_{j in chunk s} x[i, j, k]; one work item per
+   (i, s, k). */
+KERNEL void reduce_middle_chunks(int a, int b, int c, int chunk, GLOBAL const float *x, int xo, GLOBAL float *part, int po) {
+    int chunks = (b + chunk - 1) / chunk;
+    int e = GID(0);
+    if (e >= a * chunks * c) return;
+    int k = e % c, is = e / c;
+    int i = is / chunks, j0 = (is % chunks) * chunk;
+    int j1 = j0 + chunk < b ? j0 + chunk : b;
+    GLOBAL const float *p = x + xo + (I64) i * b * c + k;
+    float s = 0.0f;
+    for (int j = j0; j < j1; j++) s += p[(I64) j * c];
+    part[po + e] = s;
 }
 
 /* dx[i, j, k] (+)= alpha · dout[i, k]. */

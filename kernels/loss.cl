@@ -25,7 +25,9 @@ KERNEL void masked_regression(int n, int tokens, int dim, int clones, GLOBAL con
 }
 
 /* Softmax cross-entropy: work-group g takes rows g, g + groups, ...; partials get Σ (lse − logit[label])
-   over its rows; dlogits = gradCoef·(softmax − onehot). */
+   over its rows; dlogits = gradCoef·(softmax − onehot). With m the row max, S the sum of
+   exp(l_j − m) over j ≠ label and e = exp(l_label − m), the loss is (m − l_label) + log1p((e − 1) + S)
+   and 1 − p_label = S / (e + S): no cancellation when the label wins by a wide margin (tiny losses). */
 KERNEL void cross_entropy(int rows, int classes, GLOBAL const float *logits, int lo, GLOBAL const int *labels, int lao,
                           GLOBAL float *dlogits, int dlo, int hasD, float gradCoef, GLOBAL float *partials, int pao) {
     LOCAL_ARRAY(float, buf, LOSS_LOCAL);
@@ -33,18 +35,19 @@ KERNEL void cross_entropy(int rows, int classes, GLOBAL const float *logits, int
     float rowLosses = 0.0f;
     for (int row = GROUP_ID(0); row < rows; row += NUM_GROUPS(0)) {
         GLOBAL const float *l = logits + lo + (I64) row * classes;
+        int label = labels[lao + row];
         float mx = -D2V_INF;
         for (int j = lid; j < classes; j += LOSS_LOCAL) mx = FMAX(mx, l[j]);
         mx = d2v_block_max(buf, mx);
         float s = 0.0f;
-        for (int j = lid; j < classes; j += LOSS_LOCAL) s += EXP(l[j] - mx);
-        float lse = mx + LOG(d2v_block_sum(buf, s));
-        int label = labels[lao + row];
-        rowLosses += lse - l[label];
+        for (int j = lid; j < classes; j += LOSS_LOCAL) if (j != label) s += EXP(l[j] - mx);
+        float others = d2v_block_sum(buf, s);
+        float e = EXP(l[label] - mx), z = e + others;
+        rowLosses += (mx - l[label]) + LOG1P((e - 1.0f) + others);
         if (hasD) {
             GLOBAL float *d = dlogits + dlo + (I64) row * classes;
             for (int j = lid; j < classes; j += LOSS_LOCAL) {
-                d[j] = gradCoef * (EXP(l[j] - lse) - (j == label ? 1.0f : 0.0f));
+                d[j] = gradCoef * (j == label ? -others / z : EXP(l[j] - mx) / z);
             }
         }
     }

@@ -54,33 +54,25 @@ KERNEL void layer_norm_backward_input(int rows, int dim, GLOBAL const float *x, 
     }
 }
 
-/* dgamma[j] += Σ_rows dy·x̂, dbeta[j] += Σ_rows dy. Work-groups of 32 columns × 8 lanes; each lane
-   strides over the rows, then the 8 lanes are added in a fixed order. */
-KERNEL void layer_norm_backward_params(int rows, int dim, GLOBAL const float *x, int xo,
-                                       GLOBAL const float *mean, int mo, GLOBAL const float *rstd, int ro,
-                                       GLOBAL const float *dy, int dyo, GLOBAL float *dgamma, int dgo,
-                                       GLOBAL float *dbeta, int dbo, int hasDgamma, int hasDbeta) {
-    LOCAL_ARRAY(float, sg, 256);
-    LOCAL_ARRAY(float, sb, 256);
-    int tx = LID(0), lane = LID(1), j = GID(0);
+/* First pass of the parameter gradients: pg[s, j] = Σ_{rows r in chunk s} dy·x̂, pb[s, j] = Σ dy.
+   One work item per (s, j); the host then adds the chunks into dgamma and dbeta (reduce_middle). */
+KERNEL void layer_norm_params_partial(int rows, int dim, int chunk, GLOBAL const float *x, int xo,
+                                      GLOBAL const float *mean, int mo, GLOBAL const float *rstd, int ro,
+                                      GLOBAL const float *dy, int dyo, GLOBAL float *pg, int pgo, GLOBAL float *pb, int pbo) {
+    int chunks = (rows + chunk - 1) / chunk;
+    int e = GID(0);
+    if (e >= chunks * dim) return;
+    int j = e % dim, s = e / dim;
+    int r1 = s * chunk + chunk < rows ? s * chunk + chunk : rows;
     float g = 0.0f, b = 0.0f;
-    if (j < dim) {
-        for (int r = lane; r < rows; r += 8) {
-            I64 at = (I64) r * dim + j;
-            float d = dy[dyo + at];
-            g += d * (x[xo + at] - mean[mo + r]) * rstd[ro + r];
-            b += d;
-        }
+    for (int r = s * chunk; r < r1; r++) {
+        I64 at = (I64) r * dim + j;
+        float d = dy[dyo + at];
+        g += d * (x[xo + at] - mean[mo + r]) * rstd[ro + r];
+        b += d;
     }
-    sg[lane * 32 + tx] = g;
-    sb[lane * 32 + tx] = b;
-    BARRIER();
-    if (lane == 0 && j < dim) {
-        float tg = 0.0f, tb = 0.0f;
-        for (int l = 0; l < 8; l++) { tg += sg[l * 32 + tx]; tb += sb[l * 32 + tx]; }
-        if (hasDgamma) dgamma[dgo + j] += tg;
-        if (hasDbeta) dbeta[dbo + j] += tb;
-    }
+    pg[pgo + (I64) s * dim + j] = g;
+    pb[pbo + (I64) s * dim + j] = b;
 }
 
 /* x, y [batch, time, channels]; each (b, c) normalised over time with the biased variance. */

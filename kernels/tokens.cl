@@ -10,12 +10,13 @@ KERNEL void embedding_forward(int n, int dim, GLOBAL const int *ids, int io, GLO
 }
 
 /* dtable[id, j] += Σ dout[i, j] over the positions i holding id. The host grouped positions by id:
-   order[starts[s] .. starts[s+1]) are the positions of segment s. Work items (j, s). */
+   order[starts[s] .. starts[s+1]) are the positions of segment s. One work item per (s, j). */
 KERNEL void embedding_backward(int segments, int dim, GLOBAL const int *ids, int io, GLOBAL const int *order, int oro,
                                GLOBAL const int *starts, int so, GLOBAL const float *dout, int doo,
                                GLOBAL float *dtable, int dto) {
-    int j = GID(0), s = GID(1);
-    if (j >= dim || s >= segments) return;
+    int e = GID(0);
+    if (e >= segments * dim) return;
+    int j = e % dim, s = e / dim;
     int begin = starts[so + s], end = starts[so + s + 1];
     int id = ids[io + order[oro + begin]];
     float sum = 0.0f;

@@ -31,11 +31,8 @@ public final class AttentionKernels {
     public void forward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                         Tensor keyPadding, Tensor out, Tensor lse) {
         check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
-        rt.launch(PROGRAM, "attention_forward", rowGrid(d), rowGroup(),
-                qkv, slopes(d, alibiSlopes), scales(d, alibiScale), positions(d, positions), padding(d, keyPadding),
-                out, lse, d.batch(), d.tokens(), d.heads(), d.headDim(), (float) d.scale(),
-                d.alibi() ? 1 : 0, d.keyPadding() ? 1 : 0,
-                Philox.dropThreshold(d.dropout()), (float) (1.0 / (1.0 - d.dropout())), d.seed(), d.offset());
+        rt.launch(PROGRAM, "attention_forward", rowGrid(d), rowGroup(), concat(
+                inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding), new Object[] {out, lse}, params(d)));
     }
 
     /** See {@link org.d2v.backend.Ops#attentionBackward}. delta is scratch and holds no meaning afterwards. */
@@ -53,12 +50,8 @@ public final class AttentionKernels {
         int rows = d.batch() * d.heads() * d.tokens();
         rt.launch(PROGRAM, "attention_delta", new long[] {roundUp(rows, ROWS_PER_GROUP)}, new long[] {ROWS_PER_GROUP},
                 out, dout, delta, d.batch(), d.tokens(), d.heads(), d.headDim());
-        Object[] common = {
-            qkv, slopes(d, alibiSlopes), scales(d, alibiScale), positions(d, positions), padding(d, keyPadding),
-            dout, lse, delta, dqkv, d.batch(), d.tokens(), d.heads(), d.headDim(), (float) d.scale(),
-            d.alibi() ? 1 : 0, d.keyPadding() ? 1 : 0,
-            Philox.dropThreshold(d.dropout()), (float) (1.0 / (1.0 - d.dropout())), d.seed(), d.offset(),
-            accumulate ? 1 : 0};
+        Object[] common = concat(inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding),
+                new Object[] {dout, lse, delta, dqkv}, params(d), new Object[] {accumulate ? 1 : 0});
         rt.launch(PROGRAM, "attention_backward_kv", rowGrid(d), rowGroup(), common);
         // Runs after backward_kv, which still needs delta: backward_q overwrites it with the ALiBi shares.
         rt.launch(PROGRAM, "attention_backward_q", rowGrid(d), rowGroup(), common);
@@ -69,19 +62,37 @@ public final class AttentionKernels {
     }
 
     private static long[] rowGrid(AttentionDesc d) {
-        return new long[] {roundUp(d.tokens(), TILE), (long) d.batch() * d.heads()};
+        return new long[] {roundUp(d.tokens(), TILE) * d.batch() * d.heads()};
     }
 
-    private static long[] rowGroup() { return new long[] {TILE, 1}; }
+    private static long[] rowGroup() { return new long[] {TILE}; }
 
-    // Unused optional inputs travel as null pointers; the kernels never read them.
-    private static Tensor slopes(AttentionDesc d, Tensor t) { return d.alibi() ? t : null; }
+    /** qkv and the optional inputs; those the descriptor switches off travel as null pointers (never read). */
+    private static Object[] inputs(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+                                   Tensor keyPadding) {
+        boolean a = d.alibi();
+        return new Object[] {qkv, a ? alibiSlopes : null, a ? alibiScale : null, a ? positions : null,
+            d.keyPadding() ? keyPadding : null};
+    }
 
-    private static Tensor scales(AttentionDesc d, Tensor t) { return d.alibi() ? t : null; }
+    /** The scalar parameters every row kernel takes after its tensors, in attention.cl's order. */
+    private static Object[] params(AttentionDesc d) {
+        return new Object[] {d.batch(), d.tokens(), d.heads(), d.headDim(), (float) d.scale(),
+            d.alibi() ? 1 : 0, d.keyPadding() ? 1 : 0,
+            Philox.dropThreshold(d.dropout()), (float) (1.0 / (1.0 - d.dropout())), d.seed(), d.offset()};
+    }
 
-    private static Tensor positions(AttentionDesc d, Tensor t) { return d.alibi() ? t : null; }
-
-    private static Tensor padding(AttentionDesc d, Tensor t) { return d.keyPadding() ? t : null; }
+    private static Object[] concat(Object[]... parts) {
+        int n = 0;
+        for (Object[] p : parts) n += p.length;
+        Object[] all = new Object[n];
+        int at = 0;
+        for (Object[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
+    }
 
     private static void check(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                               Tensor keyPadding, Tensor out, Tensor lse) {

@@ -26,11 +26,12 @@ public final class KernelOps implements Ops, AutoCloseable {
     /** Work-group size of 1-D launches and of every block reduction (the kernels' LOCAL arrays match). */
     static final int LOCAL = 256;
     /** Work-groups of a whole-tensor reduction: the number of partial sums. */
-    static final int REDUCE_GROUPS = 64;
+    static final int REDUCE_GROUPS = 256;
 
     private final KernelRuntime rt;
     private final DeviceBuffer partialsBuffer;
     private final Tensor partials;
+    private DeviceBuffer scratchBuffer;
 
     public KernelOps(KernelRuntime runtime) {
         if (runtime.maxWorkGroupSize() < LOCAL) {
@@ -45,7 +46,24 @@ public final class KernelOps implements Ops, AutoCloseable {
     public KernelRuntime runtime() { return rt; }
 
     @Override
-    public void close() { partialsBuffer.close(); }
+    public void close() {
+        partialsBuffer.close();
+        if (scratchBuffer != null) scratchBuffer.close();
+    }
+
+    /**
+     * Scratch for the first pass of two-pass reductions, reused by every op (launches run in order
+     * on one queue/stream, so an op's second pass has read it before the next op writes it). It
+     * only grows, so bytesInUse settles after the first step.
+     */
+    private Tensor scratch(long n) {
+        if (scratchBuffer == null || scratchBuffer.length() < n) {
+            long size = Math.max(n, scratchBuffer == null ? 0 : 2 * scratchBuffer.length());
+            if (scratchBuffer != null) scratchBuffer.close();
+            scratchBuffer = rt.device().allocate(DType.F32, size);
+        }
+        return Tensor.view(scratchBuffer, 0, Shape.of(count(n, "scratch")));
+    }
 
     // ---- helpers ---------------------------------------------------------------------------------
 
@@ -70,7 +88,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     private static int count(long n, String op) {
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": " + n + " elements exceed the kernels' int indexing");
+        if (n > Integer.MAX_VALUE - LOCAL) throw new IllegalArgumentException(op + ": " + n + " elements exceed the kernels' int indexing");
         return (int) n;
     }
 
@@ -152,9 +170,25 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(out, (long) a * c, "reduceMiddle out");
         count(x.numel(), "reduceMiddle");
         if ((long) a * c == 0) return;
-        rt.launch("elementwise", "reduce_middle", new long[] {roundUp(c, 64), a}, new long[] {64, 1},
-                a, b, c, (float) alpha, x, out, acc(accumulate));
+        if (b <= 256 || (long) a * c >= 65536) {
+            reduceMiddleDirect(a, b, c, alpha, x, out, accumulate);
+            return;
+        }
+        // Few long sums (bias gradients: a = 1, b = rows) would leave most of a GPU idle: sum chunks
+        // of rows first, then the chunks, both in a fixed order.
+        int chunk = chunk(b), chunks = (b + chunk - 1) / chunk;
+        Tensor part = scratch((long) a * chunks * c);
+        launch1("elementwise", "reduce_middle_chunks", part.numel(), a, b, c, chunk, x, part);
+        reduceMiddleDirect(a, chunks, c, alpha, part, out, accumulate);
     }
+
+    /** One work item per output, summing its column in order. */
+    private void reduceMiddleDirect(int a, int b, int c, double alpha, Tensor x, Tensor out, boolean accumulate) {
+        launch1("elementwise", "reduce_middle", (long) a * c, a, b, c, (float) alpha, x, out, acc(accumulate));
+    }
+
+    /** Rows per chunk of a two-pass column sum over b rows: about √b, so both passes are short. */
+    private static int chunk(int b) { return Math.max(32, (int) Math.ceil(Math.sqrt(b))); }
 
     @Override
     public void broadcastMiddle(int a, int b, int c, double alpha, Tensor dout, Tensor dx, boolean accumulate) {
@@ -203,6 +237,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (bias != null) requireSize(bias, n, "matmul bias");
         if (preact != null) requireSize(preact, c.numel(), "matmul preact");
         count(Math.max(a.numel(), Math.max(b.numel(), c.numel())), "matmul");
+        if (d.batch() > 65535 || roundUp(m, GEMM_TILE) / GEMM_TILE > 65535) {
+            throw new IllegalArgumentException("matmul: batch " + d.batch() + " or m " + m + " exceeds the launch grid (CUDA allows 65535 blocks in y and z)");
+        }
         rt.launch("gemm", "gemm", new long[] {roundUp(n, GEMM_TILE) / 4, roundUp(m, GEMM_TILE) / 4, d.batch()},
                 new long[] {16, 16, 1},
                 m, n, k, d.transA() ? 1 : 0, d.transB() ? 1 : 0, m * k, d.broadcastB() ? 0 : k * n, m * n,
@@ -263,9 +300,14 @@ public final class KernelOps implements Ops, AutoCloseable {
                     gamma != null ? 1 : 0, acc(accumulate));
         }
         if (dgamma != null || dbeta != null) {
-            // columns in groups of 32, 8 lanes each striding over the rows, then a local reduction
-            rt.launch("norm", "layer_norm_backward_params", new long[] {roundUp(d.dim(), 32), 8}, new long[] {32, 8},
-                    d.rows(), d.dim(), x, mean, rstd, dy, dgamma, dbeta, dgamma != null ? 1 : 0, dbeta != null ? 1 : 0);
+            // sums over rows in two fixed-order passes: chunks of rows per column, then the chunks
+            int rows = d.rows(), dim = d.dim();
+            int chunk = rows <= 256 ? rows : chunk(rows), chunks = (rows + chunk - 1) / chunk;
+            Tensor part = scratch(2L * chunks * dim);
+            Tensor pg = part.view(0, Shape.of(chunks, dim)), pb = part.view((long) chunks * dim, Shape.of(chunks, dim));
+            launch1("norm", "layer_norm_params_partial", (long) chunks * dim, rows, dim, chunk, x, mean, rstd, dy, pg, pb);
+            if (dgamma != null) reduceMiddleDirect(1, chunks, dim, 1.0, pg, dgamma, true);
+            if (dbeta != null) reduceMiddleDirect(1, chunks, dim, 1.0, pb, dbeta, true);
         }
     }
 
@@ -346,8 +388,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         // freed right after the launch: OpenCL keeps released memory alive until its commands finish, CUDA's free synchronises
         try (Tensor orderT = Tensor.ofInts(rt.device(), Shape.of(n), order);
              Tensor startsT = Tensor.ofInts(rt.device(), Shape.of(segments + 1), starts)) {
-            rt.launch("tokens", "embedding_backward", new long[] {roundUp(dim, 64), segments}, new long[] {64, 1},
-                    segments, dim, ids, orderT, startsT, dout, dtable);
+            launch1("tokens", "embedding_backward", (long) segments * dim, segments, dim, ids, orderT, startsT, dout, dtable);
         }
     }
 

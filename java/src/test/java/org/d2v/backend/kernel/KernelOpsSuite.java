@@ -123,7 +123,7 @@ public abstract class KernelOpsSuite extends KernelTestBase {
 
     @Test
     void reduceAndBroadcastMiddle() {
-        for (int[] s : new int[][] {{1, 999, 96}, {3, 157, 7}, {5, 1, 33}, {2, 64, 768}}) {
+        for (int[] s : new int[][] {{1, 999, 96}, {3, 1000, 7}, {3, 157, 7}, {5, 1, 33}, {2, 64, 768}}) {
             int a = s[0], b = s[1], c = s[2];
             Pair x = randnInput(a, b, c), out = output(a, c);
             k().reduceMiddle(a, b, c, 1.0 / b, x.k(), out.k(), false);
@@ -179,7 +179,7 @@ public abstract class KernelOpsSuite extends KernelTestBase {
 
     @Test
     void layerNormForwardBackward() {
-        for (int[] s : new int[][] {{1, 64}, {7, 96}, {157, 768}, {33, 1000}}) {
+        for (int[] s : new int[][] {{1, 64}, {7, 96}, {157, 768}, {33, 1000}, {999, 65}}) {
             for (boolean affine : new boolean[] {true, false}) {
                 int rows = s[0], dim = s[1];
                 NormDesc d = new NormDesc(rows, dim, 1e-5);
@@ -325,6 +325,13 @@ public abstract class KernelOpsSuite extends KernelTestBase {
             assertClose("crossEntropy loss", loss);
             assertClose("crossEntropy dlogits", dl);
         }
+        // confident rows: the label wins by 12, so the loss (~1e-5) must not cancel away
+        double[] sure = {12, 0, 0.5, -1, 13, 0.25};
+        Pair sl = input(sure, 2, 3), slab = ints(new int[] {0, 1}, 2), sloss = output(1), sd = output(2, 3);
+        k().crossEntropy(sl.k(), slab.k(), sloss.k(), sd.k(), 1.0);
+        r().crossEntropy(sl.r(), slab.r(), sloss.r(), sd.r(), 1.0);
+        assertClose("crossEntropy loss", sloss);
+        assertClose("crossEntropy dlogits", sd);
         Pair logits = randnInput(2, 3), bad = ints(new int[] {0, 3}, 2), loss = output(1);
         assertThrows(IllegalArgumentException.class, () -> k().crossEntropy(logits.k(), bad.k(), loss.k(), null, 1.0));
     }
@@ -381,6 +388,10 @@ public abstract class KernelOpsSuite extends KernelTestBase {
             k().normal(z.k(), 0.5, 2.0, SEED, 3);
             r().normal(z.r(), 0.5, 2.0, SEED, 3);
             assertClose("normal", z); // Box–Muller in float: only rounding differs
+            double[] kz = z.k().toDoubles(), rz = z.r().toDoubles();
+            for (int i = 0; i < n; i++) {
+                assertTrue(Math.abs(kz[i] - rz[i]) <= 1e-5 * (1 + Math.abs(rz[i])), "normal element " + i + ": " + kz[i] + " vs " + rz[i]);
+            }
         }
     }
 
@@ -423,5 +434,157 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         double[] all = views.k().toDoubles();
         for (int i = 0; i < 20; i++) assertEquals(all[40 + i], all[100 + i]);
         assertTrue(all.length == 200);
+    }
+
+    // ---- a whole training step -------------------------------------------------------------------
+
+    /**
+     * Linear → GELU → LayerNorm → Linear regressor with the masked regression loss, forward,
+     * backward into accumulating gradients and one AdamW step, all from Ops calls: loss, every
+     * gradient and the updated weights agree with the float64 reference to 1e-4.
+     */
+    @Test
+    void trainingStepMatchesReference() {
+        int batch = 2, tokens = 37, rows = batch * tokens, in = 48, hidden = 96, out = 32;
+        Pair x = randnInput(rows, in), target = randnInput(batch, tokens, out);
+        int[] maskV = new int[rows];
+        int masked = 0;
+        for (int i = 0; i < rows; i++) if (rnd.nextDouble() < 0.5) { maskV[i] = 1; masked++; }
+        Pair mask = ints(maskV, batch, tokens);
+        Pair w1 = input(randn(hidden * in, 1 / Math.sqrt(in)), hidden, in), b1 = input(randn(hidden, 0.1), hidden);
+        double[] gv = randn(hidden, 0.1);
+        for (int i = 0; i < hidden; i++) gv[i] = (float) (1 + gv[i]);
+        Pair gamma = input(gv, hidden), beta = input(randn(hidden, 0.1), hidden);
+        Pair w2 = input(randn(out * hidden, 1 / Math.sqrt(hidden)), out, hidden), b2 = input(randn(out, 0.1), out);
+        Pair[] params = {w1, b1, gamma, beta, w2, b2};
+        Pair[] grads = new Pair[params.length];
+        for (int i = 0; i < params.length; i++) {
+            int[] dims = params[i].k().shape().dims();
+            grads[i] = input(new double[(int) params[i].k().numel()], dims); // zeroed once per step
+        }
+        for (boolean onKernel : new boolean[] {true, false}) {
+            Ops o = onKernel ? k() : r();
+            java.util.function.Function<Pair, org.d2v.tensor.Tensor> t = p -> onKernel ? p.k() : p.r();
+            java.util.function.Function<int[], org.d2v.tensor.Tensor> tmp = dims -> {
+                Pair p = output(dims);
+                return onKernel ? p.k() : p.r();
+            };
+            org.d2v.tensor.Tensor pre = tmp.apply(new int[] {rows, hidden}), h = tmp.apply(new int[] {rows, hidden});
+            o.matmul(MatmulDesc.of(rows, hidden, in).withTransB(true).withActivation(MatmulDesc.Activation.GELU),
+                    t.apply(x), t.apply(w1), t.apply(b1), h, pre, false);
+            NormDesc nd = new NormDesc(rows, hidden, 1e-5);
+            org.d2v.tensor.Tensor z = tmp.apply(new int[] {rows, hidden}), mean = tmp.apply(new int[] {rows}),
+                    rstd = tmp.apply(new int[] {rows});
+            o.layerNorm(nd, h, t.apply(gamma), t.apply(beta), z, mean, rstd);
+            org.d2v.tensor.Tensor pred = tmp.apply(new int[] {rows, out});
+            o.matmul(MatmulDesc.of(rows, out, hidden).withTransB(true), z, t.apply(w2), t.apply(b2), pred, null, false);
+            LossDesc ld = new LossDesc(batch, tokens, out, 1, 1.0 / Math.sqrt(out), masked * (double) out);
+            org.d2v.tensor.Tensor loss = tmp.apply(new int[] {1}), dpred = tmp.apply(new int[] {rows, out});
+            o.maskedRegression(ld, pred.reshape(batch, tokens, out), t.apply(target), t.apply(mask), loss,
+                    dpred.reshape(batch, tokens, out), 1.0);
+            // backward: gradients accumulate into their (zeroed) buffers
+            o.matmul(MatmulDesc.of(out, hidden, rows).withTransA(true), dpred, z, null, t.apply(grads[4]), null, true);
+            o.reduceMiddle(1, rows, out, 1.0, dpred, t.apply(grads[5]), true);
+            org.d2v.tensor.Tensor dz = tmp.apply(new int[] {rows, hidden});
+            o.matmul(MatmulDesc.of(rows, hidden, out), dpred, t.apply(w2), null, dz, null, false);
+            org.d2v.tensor.Tensor dh = tmp.apply(new int[] {rows, hidden});
+            o.layerNormBackward(nd, h, t.apply(gamma), mean, rstd, dz, dh, t.apply(grads[2]), t.apply(grads[3]), false);
+            org.d2v.tensor.Tensor dpre = tmp.apply(new int[] {rows, hidden});
+            o.geluBackward(pre, dh, dpre, false);
+            o.matmul(MatmulDesc.of(hidden, in, rows).withTransA(true), dpre, t.apply(x), null, t.apply(grads[0]), null, true);
+            o.reduceMiddle(1, rows, hidden, 1.0, dpre, t.apply(grads[1]), true);
+            if (onKernel) lossK = loss.item(); else lossR = loss.item();
+            org.d2v.tensor.Tensor norm = tmp.apply(new int[] {1});
+            o.sumSquares(t.apply(grads[0]), norm, false);
+            for (int i = 1; i < grads.length; i++) o.sumSquares(t.apply(grads[i]), norm, true);
+            double clip = Math.min(1.0, 0.5 / Math.sqrt(norm.item()));
+            for (int i = 0; i < params.length; i++) {
+                int n = (int) params[i].k().numel();
+                org.d2v.tensor.Tensor m = tmp.apply(new int[] {n}), v = tmp.apply(new int[] {n});
+                o.fill(m, 0);
+                o.fill(v, 0);
+                o.adamw(new AdamWDesc(1e-2, 0.9, 0.98, 1e-6, 0.01, 1, clip), t.apply(params[i]), t.apply(grads[i]).reshape(n), m, v);
+            }
+        }
+        noteError("trainingStep loss", Math.abs(lossK - lossR) / Math.abs(lossR));
+        assertTrue(Math.abs(lossK - lossR) <= 1e-4 * Math.abs(lossR), "loss " + lossK + " vs reference " + lossR);
+        String[] names = {"W1", "b1", "gamma", "beta", "W2", "b2"};
+        for (int i = 0; i < params.length; i++) {
+            assertClose("trainingStep grad " + names[i], grads[i], 1e-4);
+            assertClose("trainingStep param " + names[i], params[i], 1e-4);
+        }
+    }
+
+    private double lossK, lossR;
+
+    /** The model of {@link #moduleTrainingStepsMatchReference}: MLP (GELU fused) → LayerNorm → Linear. */
+    private static final class Regressor {
+        final org.d2v.nn.MLP mlp;
+        final org.d2v.nn.LayerNorm norm;
+        final org.d2v.nn.Linear head;
+
+        Regressor(org.d2v.nn.ParameterStore.Builder b, int in, int hidden, int out) {
+            mlp = new org.d2v.nn.MLP(b.child("mlp"), in, hidden, hidden, 0.0);
+            norm = new org.d2v.nn.LayerNorm(b.child("norm"), hidden, 1e-5, true);
+            head = new org.d2v.nn.Linear(b.child("head"), hidden, out, true);
+        }
+
+        org.d2v.tensor.Tensor forward(org.d2v.tensor.Tensor x) { return head.forward(norm.forward(mlp.forward(x))); }
+    }
+
+    /**
+     * The same model through nn modules, the tape, the flat parameter store and the optimiser
+     * (global-norm clipping, AdamW) on both devices from the same weights: three steps give the
+     * same losses, gradients and weights (≤ 1e-4).
+     */
+    @Test
+    void moduleTrainingStepsMatchReference() {
+        int batch = 3, tokens = 29, in = 40, hidden = 96, out = 24;
+        double[] xv = randn(batch * tokens * in), tv = randn(batch * tokens * out);
+        int[] maskV = new int[batch * tokens];
+        int masked = 0;
+        for (int i = 0; i < maskV.length; i++) if (rnd.nextDouble() < 0.6) { maskV[i] = 1; masked++; }
+        LossDesc ld = new LossDesc(batch, tokens, out, 1, 1.0 / Math.sqrt(out), masked * (double) out);
+        double[][] losses = new double[2][3];
+        double[][] grads = new double[2][], values = new double[2][];
+        java.util.Map<String, double[]> init = null;
+        for (int side = 0; side < 2; side++) {
+            org.d2v.backend.Device d = side == 0 ? dev : ref;
+            DType dt = side == 0 ? DType.F32 : DType.F64;
+            org.d2v.nn.ParameterStore.Builder b = org.d2v.nn.ParameterStore.builder();
+            Regressor model = new Regressor(b, in, hidden, out);
+            try (org.d2v.nn.ParameterStore store = b.build(d, dt, 5);
+                 org.d2v.optim.Optimizer opt = new org.d2v.optim.Optimizer(store, new org.d2v.optim.AdamW.Config(0.9, 0.98, 1e-6, 0.01),
+                         new org.d2v.optim.CosineSchedule(1e-2, 1, 10, 0), 0.5)) {
+                if (init == null) init = store.stateDict(); else store.loadStateDict(init, "kernel-side weights");
+                org.d2v.tensor.Tensor x = org.d2v.tensor.Tensor.of(d, dt, org.d2v.tensor.Shape.of(batch * tokens, in), xv);
+                org.d2v.tensor.Tensor target = org.d2v.tensor.Tensor.of(d, dt, org.d2v.tensor.Shape.of(batch, tokens, out), tv);
+                org.d2v.tensor.Tensor mask = org.d2v.tensor.Tensor.ofInts(d, org.d2v.tensor.Shape.of(batch, tokens), maskV);
+                for (int step = 0; step < 3; step++) {
+                    try (org.d2v.tensor.Scope sc = org.d2v.tensor.Scope.open(); org.d2v.autograd.Tape tape = org.d2v.autograd.Tape.record()) {
+                        store.zeroGrads();
+                        org.d2v.tensor.Tensor pred = org.d2v.autograd.F.reshape(model.forward(x), batch, tokens, out); // stays on the tape
+                        org.d2v.tensor.Tensor loss = org.d2v.autograd.F.maskedRegression(ld, pred, target, mask);
+                        tape.backward(loss);
+                        losses[side][step] = loss.item();
+                        if (step == 2) grads[side] = store.grads().toDoubles();
+                        opt.step();
+                    }
+                }
+                values[side] = store.values().toDoubles();
+            }
+        }
+        for (int step = 0; step < 3; step++) {
+            double e = Math.abs(losses[0][step] - losses[1][step]) / Math.abs(losses[1][step]);
+            noteError("module step loss", e);
+            assertTrue(e <= 1e-4, "step " + step + " loss " + losses[0][step] + " vs reference " + losses[1][step]);
+        }
+        assertTrue(java.util.Arrays.stream(grads[1]).anyMatch(g -> g != 0), "the backward pass reached the parameters");
+        double eg = relError(grads[0], grads[1]), ev = relError(values[0], values[1]);
+        noteError("module step grads", eg);
+        noteError("module step weights", ev);
+        assertTrue(eg <= 1e-4, "gradients after two updates: relative error " + eg);
+        assertTrue(ev <= 1e-4, "weights after three updates: relative error " + ev);
+        assertTrue(losses[1][2] < losses[1][0], "the reference loss falls: " + java.util.Arrays.toString(losses[1]));
     }
 }

@@ -126,6 +126,9 @@ public abstract class KernelTestBase {
         return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
     }
 
+    /** Records an error measured outside {@link #assertClose} for the end-of-class summary. */
+    protected void noteError(String family, double e) { worst.merge(family, e, Math::max); }
+
     protected void assertClose(String family, Pair p) { assertClose(family, p, TOL); }
 
     protected void assertClose(String family, Pair p, double tol) {
