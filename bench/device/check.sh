@@ -9,7 +9,7 @@
 #
 # DRY_RUN=1 runs the same steps on this machine without a GPU: BACKEND (default reference) instead
 # of cuda, small shapes, only the CUDA test classes (which skip), PyTorch only where installed.
-# SUITE (test classes), BACKEND, SCALE and ITERS override the defaults.
+# SUITE (test classes), BACKEND, SCALE, ITERS and PYTHON (the one with torch) override the defaults.
 set -uo pipefail
 
 BUNDLE=${BUNDLE:-build/device-bundle}
@@ -23,6 +23,7 @@ else
   BACKEND=${BACKEND:-cuda}; SCALE=${SCALE:-full}; ITERS=${ITERS:-20}
   SUITE=${SUITE:-$SUITE_CUDA org.d2v.backend.opencl.OpenClKernelTest}
 fi
+PYTHON=${PYTHON:-python3}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -55,7 +56,7 @@ JAVA="$RUNTIME_DIR/runtime/bin/java"
 CP="$BUNDLE/d2v.jar:$BUNDLE/d2v-bench.jar:$(ls "$BUNDLE"/lib/*.jar | tr '\n' ':')"
 JOPTS=(-Xmx16g -Xss8m)
 # cuBLAS 12 for JCublas, if PyTorch brought one (optional: only reported by the probe).
-CUBLAS_LIB=$(python3 -c "import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], 'lib'))" 2>/dev/null || true)
+CUBLAS_LIB=$("$PYTHON" -c "import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], 'lib'))" 2>/dev/null || true)
 [ -n "$CUBLAS_LIB" ] && export LD_LIBRARY_PATH="$CUBLAS_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cp "$BUNDLE/ptxas-report.txt" "$OUT/" 2>/dev/null && grep -E '(SPILLS|LOCAL)$' "$OUT/ptxas-report.txt" | sed 's/^/ptxas: /'
 
@@ -81,20 +82,20 @@ record "d2v kernel times" "exit $?"
 
 step "PyTorch times ($SCALE shapes)"
 TORCH_DEVICE=cuda
-if ! python3 -c "import torch" 2>/dev/null; then
+if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   echo "PyTorch is not installed here: no torch column"
-  python3 -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")' "$HERE/torch_blocks.py" \
+  "$PYTHON" -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")' "$HERE/torch_blocks.py" \
     && echo "torch_blocks.py compiles"
   record "torch times" "skipped (no torch)"
 else
-  python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" || TORCH_DEVICE=cpu
-  timeout 180 python3 "$HERE/torch_blocks.py" --scale "$SCALE" --iters "$ITERS" --device "$TORCH_DEVICE" \
+  "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" || TORCH_DEVICE=cpu
+  timeout 180 "$PYTHON" "$HERE/torch_blocks.py" --scale "$SCALE" --iters "$ITERS" --device "$TORCH_DEVICE" \
     --json "$OUT/torch-times.jsonl"
   record "torch times" "exit $? on $TORCH_DEVICE"
 fi
 
 step "side by side"
-python3 "$HERE/table.py" "$OUT/d2v-times.jsonl" "$OUT/torch-times.jsonl" | tee "$OUT/table.md"
+"$PYTHON" "$HERE/table.py" "$OUT/d2v-times.jsonl" "$OUT/torch-times.jsonl" | tee "$OUT/table.md"
 record "table" "exit ${PIPESTATUS[0]}"
 
 step "summary"

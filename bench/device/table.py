@@ -32,7 +32,7 @@ def main(argv):
     for r in d2v:
         t = torch.pop(r["name"], {})
         best = min((v for v in (t.get("torch_ms"), t.get("sdpa_ms")) if v), default=None)
-        ratio = f"{best / r['ms']:.2f}×" if best and r["ms"] > 0 else ""
+        ratio = f"{best / r['ms']:.3g}×" if best and r["ms"] > 0 else ""
         lines.append(f"| {r['name']} | {r['shape']} | {r['ms']:.4f} | {fmt(r['gbs'] or None, 1)} | "
                      f"{fmt(r['tflops'] or None, 2)} | {fmt(t.get('torch_ms'), 4)} | {fmt(t.get('sdpa_ms'), 4)} | {ratio} |")
     for name, t in torch.items():  # torch-only rows (e.g. the TF32 matmul)
