@@ -61,11 +61,11 @@ CUBLAS_LIB=$("$PYTHON" -c "import nvidia.cublas, os; print(os.path.join(list(nvi
 cp "$BUNDLE/ptxas-report.txt" "$OUT/" 2>/dev/null && grep -E '(SPILLS|LOCAL)$' "$OUT/ptxas-report.txt" | sed 's/^/ptxas: /'
 
 step "d2v backends"
-timeout 60 "$JAVA" "${JOPTS[@]}" -cp "$CP" org.d2v.cli.Main info 2>&1 | tee "$OUT/info.txt"
+timeout 45 "$JAVA" "${JOPTS[@]}" -cp "$CP" org.d2v.cli.Main info 2>&1 | tee "$OUT/info.txt"
 record "backend probe" "exit ${PIPESTATUS[0]}"
 
 step "reference-vs-kernel suite on CUDA (and OpenCL where the driver offers it)"
-timeout 300 "$JAVA" "${JOPTS[@]}" -jar "$BUNDLE/junit-platform-console-standalone.jar" execute \
+timeout 210 "$JAVA" "${JOPTS[@]}" -jar "$BUNDLE/junit-platform-console-standalone.jar" execute \
   --class-path "$CP:$BUNDLE/d2v-tests.jar" \
   $(for c in $SUITE; do printf -- '--select-class %s ' "$c"; done) \
   --details=tree --disable-banner --disable-ansi-colors --reports-dir "$OUT/junit" 2>&1 | tee "$OUT/suite.txt"
@@ -76,7 +76,7 @@ if [ "$DRY_RUN" != 1 ] && grep -q 'backend cuda unavailable' "$OUT/suite.txt"; t
 fi
 
 step "d2v kernel times ($BACKEND, $SCALE shapes)"
-timeout 240 "$JAVA" "${JOPTS[@]}" -cp "$CP" org.d2v.bench.KernelTimes --backend "$BACKEND" --scale "$SCALE" \
+timeout 150 "$JAVA" "${JOPTS[@]}" -cp "$CP" org.d2v.bench.KernelTimes --backend "$BACKEND" --scale "$SCALE" \
   --iters "$ITERS" --json "$OUT/d2v-times.jsonl"
 record "d2v kernel times" "exit $?"
 
@@ -89,7 +89,7 @@ if ! "$PYTHON" -c "import torch" 2>/dev/null; then
   record "torch times" "skipped (no torch)"
 else
   "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" || TORCH_DEVICE=cpu
-  timeout 180 "$PYTHON" "$HERE/torch_blocks.py" --scale "$SCALE" --iters "$ITERS" --device "$TORCH_DEVICE" \
+  timeout 120 "$PYTHON" "$HERE/torch_blocks.py" --scale "$SCALE" --iters "$ITERS" --device "$TORCH_DEVICE" \
     --json "$OUT/torch-times.jsonl"
   record "torch times" "exit $? on $TORCH_DEVICE"
 fi
