@@ -524,15 +524,15 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
-        launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) d.beta2(),
-                (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize, (float) d.gradScale());
+        launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
+                (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize, (float) d.gradScale());
     }
 
     @Override
     public void ema(Tensor teacher, Tensor student, double tau) {
         f32("ema", teacher, student);
         requireSize(student, teacher.numel(), "ema");
-        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau);
+        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau));
     }
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)

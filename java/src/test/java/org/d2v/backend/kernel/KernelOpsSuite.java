@@ -414,10 +414,12 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         assertClose("adamw param", p);
         assertClose("adamw m", m);
         assertClose("adamw v", v);
-        Pair t = randnInput(n), s = randnInput(n);
-        k().ema(t.k(), s.k(), 0.999);
-        r().ema(t.r(), s.r(), 0.999);
-        assertClose("ema", t);
+        for (double tau : new double[] {0.999, 0.9999, 0.5}) {
+            Pair t = randnInput(n), s = randnInput(n);
+            k().ema(t.k(), s.k(), tau);
+            r().ema(t.r(), s.r(), tau);
+            assertClose("ema", t);
+        }
     }
 
     /** No atomics anywhere: running a reduction twice gives the same bits. */
