@@ -83,6 +83,7 @@ public abstract class KernelOpsSuite extends KernelTestBase {
                 checkMatmul(MatmulDesc.of(1, 1, 1).withTransA(ta).withTransB(tb), false, false, false);
                 checkMatmul(MatmulDesc.of(157, 96, 65).withTransA(ta).withTransB(tb), false, false, false);
                 checkMatmul(MatmulDesc.of(7, 130, 33).withTransA(ta).withTransB(tb).withBatch(3, false), true, false, false);
+                checkMatmul(MatmulDesc.of(65, 17, 70).withTransA(ta).withTransB(tb).withBatch(5, true), false, true, false);
             }
         }
     }
