@@ -28,8 +28,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * rate measured in the same run on the same device) as Markdown and JSON in bench/results/.
  *
  * <pre>usage: BenchReport [--full] [--backends a,b] [--presets tiny,base] [--ops x,y] [--out dir]</pre>
- * Quick mode (default) runs 1 fork × (1 warm-up + 2 measured) 1-second iterations; --full runs
- * 2 forks × (3 + 5). The pure-Java reference backend runs the tiny preset only.
+ * Quick mode (default) runs 1 fork × (1 warm-up + 3 measured) 1-second iterations; --full runs
+ * 2 forks × (3 + 5). Quick: 1 × (1 + 3). The pure-Java reference backend runs the tiny preset only.
  */
 public final class BenchReport {
     private BenchReport() {}
@@ -91,7 +91,7 @@ public final class BenchReport {
                 .param("backend", backend).param("preset", preset).param("op", op)
                 .forks(full ? 2 : 1)
                 .warmupIterations(full ? 3 : 1).warmupTime(TimeValue.seconds(1))
-                .measurementIterations(full ? 5 : 2).measurementTime(TimeValue.seconds(1))
+                .measurementIterations(full ? 5 : 3).measurementTime(TimeValue.seconds(1))
                 .jvmArgsAppend("-Xmx12g")
                 .shouldFailOnError(true)
                 .build();
