@@ -29,7 +29,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>usage: BenchReport [--full] [--backends a,b] [--presets tiny,base] [--ops x,y] [--out dir]</pre>
  * Quick mode (default) runs 1 fork × (1 warm-up + 3 measured) 1-second iterations; --full runs
- * 2 forks × (3 + 5). Quick: 1 × (1 + 3). The pure-Java reference backend runs the tiny preset only.
+ * 2 forks × (3 + 5). The pure-Java reference backend runs the tiny preset only.
  */
 public final class BenchReport {
     private BenchReport() {}
