@@ -83,6 +83,7 @@ public abstract class KernelOpsSuite extends KernelTestBase {
                 checkMatmul(MatmulDesc.of(1, 1, 1).withTransA(ta).withTransB(tb), false, false, false);
                 checkMatmul(MatmulDesc.of(157, 96, 65).withTransA(ta).withTransB(tb), false, false, false);
                 checkMatmul(MatmulDesc.of(7, 130, 33).withTransA(ta).withTransB(tb).withBatch(3, false), true, false, false);
+                checkMatmul(MatmulDesc.of(65, 17, 70).withTransA(ta).withTransB(tb).withBatch(5, true), false, true, false);
             }
         }
     }
@@ -342,16 +343,18 @@ public abstract class KernelOpsSuite extends KernelTestBase {
 
     @Test
     void uniformIsPhiloxBitForBit() {
-        for (int n : new int[] {1, 7, 1001}) {
-            long offset = (1L << 32) + 5; // the counter's high word matters too
-            Pair u = output(n);
-            k().uniform(u.k(), SEED, offset);
-            r().uniform(u.r(), SEED, offset);
-            double[] kv = u.k().toDoubles();
-            double[] expect = new double[n];
-            for (int i = 0; i < n; i++) expect[i] = Philox.uniform(SEED, offset, i);
-            assertBitsEqual("uniform", kv, expect);
-            assertBitsEqual("uniform vs reference", kv, u.r().toDoubles());
+        for (long seed : new long[] {SEED, -3L}) { // both key words, including a negative seed
+            for (int n : new int[] {1, 7, 1001}) {
+                long offset = (1L << 32) + 5; // the counter's high word matters too
+                Pair u = output(n);
+                k().uniform(u.k(), seed, offset);
+                r().uniform(u.r(), seed, offset);
+                double[] kv = u.k().toDoubles();
+                double[] expect = new double[n];
+                for (int i = 0; i < n; i++) expect[i] = Philox.uniform(seed, offset, i);
+                assertBitsEqual("uniform", kv, expect);
+                assertBitsEqual("uniform vs reference", kv, u.r().toDoubles());
+            }
         }
     }
 
@@ -412,10 +415,39 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         assertClose("adamw param", p);
         assertClose("adamw m", m);
         assertClose("adamw v", v);
-        Pair t = randnInput(n), s = randnInput(n);
-        k().ema(t.k(), s.k(), 0.999);
-        r().ema(t.r(), s.r(), 0.999);
-        assertClose("ema", t);
+        for (double tau : new double[] {0.999, 0.9999, 0.5}) {
+            Pair t = randnInput(n), s = randnInput(n);
+            k().ema(t.k(), s.k(), tau);
+            r().ema(t.r(), s.r(), tau);
+            assertClose("ema", t);
+        }
+    }
+
+    /** No atomics anywhere: running a reduction twice gives the same bits. */
+    @Test
+    void reductionsAreDeterministic() {
+        int rows = 999, dim = 96;
+        Pair x = randnInput(rows, dim), dy = randnInput(rows, dim);
+        double[][] runs = new double[2][];
+        for (int run = 0; run < 2; run++) {
+            Pair s = output(1), col = output(dim), mean = output(rows), rstd = output(rows), y = output(rows, dim);
+            Pair dg = input(new double[dim], dim), db = input(new double[dim], dim);
+            Pair ids = ints(new int[rows], rows), dtable = input(new double[3 * dim], 3, dim); // every row on id 0
+            k().sumSquares(x.k(), s.k(), false);
+            k().reduceMiddle(1, rows, dim, 1.0, x.k(), col.k(), false);
+            NormDesc d = new NormDesc(rows, dim, 1e-5);
+            k().layerNorm(d, x.k(), null, null, y.k(), mean.k(), rstd.k());
+            k().layerNormBackward(d, x.k(), null, mean.k(), rstd.k(), dy.k(), null, dg.k(), db.k(), false);
+            k().embeddingBackward(ids.k(), dy.k(), dtable.k());
+            double[] all = new double[1 + 4 * dim];
+            System.arraycopy(s.k().toDoubles(), 0, all, 0, 1);
+            System.arraycopy(col.k().toDoubles(), 0, all, 1, dim);
+            System.arraycopy(dg.k().toDoubles(), 0, all, 1 + dim, dim);
+            System.arraycopy(db.k().toDoubles(), 0, all, 1 + 2 * dim, dim);
+            System.arraycopy(dtable.k().toDoubles(), 0, all, 1 + 3 * dim, dim);
+            runs[run] = all;
+        }
+        assertBitsEqual("second run", runs[1], runs[0]);
     }
 
     // ---- device contract -------------------------------------------------------------------------
