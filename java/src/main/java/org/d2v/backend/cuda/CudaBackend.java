@@ -23,9 +23,18 @@ public final class CudaBackend implements Backend {
             return Probe.no("no CUDA kernels in this build (nvcc was not found at build time); GPU "
                     + d.driver().describe());
         }
-        String unsupported = d.driver().unsupportedReason();
-        if (unsupported != null) return Probe.no(unsupported);
-        return Probe.yes(d.driver().describe() + ", " + programs.size() + " kernel programs; " + CublasProbe.status());
+        // Every program is compiled for the same targets: the first one tells what this build runs on.
+        Fatbin images;
+        try {
+            images = Fatbin.parse(CudaKernels.fatbin(programs.get(0)), programs.get(0) + ".fatbin");
+        } catch (RuntimeException e) {
+            return Probe.no("unreadable CUDA kernels in this build: " + e.getMessage());
+        }
+        CudaDriver gpu = d.driver();
+        String unsupported = images.unsupportedReason(gpu.major(), gpu.minor(), gpu.driverVersion());
+        if (unsupported != null) return Probe.no(unsupported + "; " + gpu.describe());
+        return Probe.yes(gpu.describe() + ", " + programs.size() + " kernel programs (" + images.entries() + "); "
+                + CublasProbe.status());
     }
 
     @Override

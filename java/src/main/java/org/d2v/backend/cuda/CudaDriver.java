@@ -81,20 +81,6 @@ record CudaDriver(String deviceName, int major, int minor, int multiprocessors, 
     /** Peak DRAM bandwidth from the memory clock and bus width (double data rate), in GB/s. */
     double peakBandwidthGBs() { return 2.0 * memoryClockKhz * 1e3 * (memoryBusBits / 8.0) / 1e9; }
 
-    /**
-     * Whether the fatbin has code this GPU runs: SASS for sm_80 serves 8.x, sm_90 serves 9.0, and any
-     * other GPU JIT-compiles the compute_90 PTX, which nvcc 13 writes as PTX 9.0: a CUDA 13 driver is needed.
-     */
-    String unsupportedReason() {
-        if (major < 8) return "GPU " + arch() + " is older than the oldest kernel target sm_80";
-        if (major == 8 || (major == 9 && minor == 0)) return null;
-        if (driverVersion < 13000) {
-            return "GPU " + arch() + " needs the PTX fallback (PTX 9.0 from nvcc 13), which driver "
-                    + driverVersionString() + " cannot compile: install a CUDA 13 driver";
-        }
-        return null;
-    }
-
     String describe() {
         return String.format("%s (%s, %d SMs, %.1f GiB, driver %s)", deviceName, arch(), multiprocessors,
                 totalMemory / (double) (1L << 30), driverVersionString());
