@@ -16,6 +16,7 @@ import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.NormDesc;
 import org.d2v.backend.Ops;
+import org.d2v.backend.cuda.CublasGemm;
 import org.d2v.backend.cuda.CudaDevice;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Scope;
@@ -62,6 +63,7 @@ public final class KernelTimes {
     private final int iters;
     private final Random rnd = new Random(1);
     private long philoxOffset;
+    private CublasGemm cublas;
 
     KernelTimes(Device dev, Sizes s, int iters) {
         this.dev = dev;
@@ -103,6 +105,18 @@ public final class KernelTimes {
     }
 
     List<Timing> runAll() {
+        // cuBLAS, where it loads, times the same square matmul: does it pay against the portable GEMM?
+        try (CublasGemm cublas = dev instanceof CudaDevice c ? CublasGemm.open(c) : null) {
+            this.cublas = cublas;
+            if (dev instanceof CudaDevice) {
+                System.out.println(cublas != null ? "cuBLAS " + cublas.version() + " for peak/matmul_cublas"
+                        : "no peak/matmul_cublas: " + CublasGemm.status());
+            }
+            return runGroups();
+        }
+    }
+
+    private List<Timing> runGroups() {
         List<Timing> out = new ArrayList<>();
         System.out.printf("%-28s %-34s %10s %9s %9s%n", "case", "shape", "ms", "GB/s", "TFLOP/s");
         for (Group g : new Group[] {this::peaks, this::student, this::teacher, this::decoder, this::loss}) {
@@ -161,9 +175,13 @@ public final class KernelTimes {
         Tensor src = randn(n), dst = empty(n);
         Tensor a = randn(m, m), b = randn(m, m), c = empty(m, m);
         MatmulDesc md = MatmulDesc.of(m, m, m);
-        return List.of(
+        List<Case> cases = new ArrayList<>(List.of(
                 new Case("peak/copy", n + " floats", 2.0 * n * F, 0, () -> ops.copy(src, dst)),
-                new Case("peak/matmul", m + "³", 3.0 * m * m * F, md.flops(), () -> ops.matmul(md, a, b, null, c, null, false)));
+                new Case("peak/matmul", m + "³", 3.0 * m * m * F, md.flops(), () -> ops.matmul(md, a, b, null, c, null, false))));
+        if (cublas != null) {
+            cases.add(new Case("peak/matmul_cublas", m + "³", 3.0 * m * m * F, md.flops(), () -> cublas.matmul(m, m, m, a, b, c)));
+        }
+        return cases;
     }
 
     /** One Transformer block's forward kernels (pre-residual LayerNorm, fused QKV, attention, MLP). */

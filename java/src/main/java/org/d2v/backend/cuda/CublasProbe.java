@@ -16,7 +16,7 @@ final class CublasProbe {
         if (status == null) {
             try {
                 JCublas2.initialize(); // loads libJCublas2, which links libcublas.so.12
-                status = "cuBLAS: loaded (not used: the portable GEMM serves every matmul)";
+                status = "cuBLAS: loaded (measured by the device check, not used by the ops: the portable GEMM serves every matmul)";
             } catch (Throwable t) { // UnsatisfiedLinkError when libcublas.so.12 is absent
                 status = "cuBLAS: unavailable (" + t.getClass().getSimpleName() + ": " + CudaDriver.firstLine(t.getMessage()) + ")";
             }

@@ -82,6 +82,12 @@ public final class CudaRuntime implements KernelRuntime {
         cuCtxSetCurrent(context);
     }
 
+    /** Makes this runtime's context current on the calling thread (for libraries such as cuBLAS). */
+    synchronized void makeCurrent() { enter(); }
+
+    /** The stream every launch and copy goes to; libraries queue on it too, so order is kept. */
+    CUstream stream() { return stream; }
+
     // ---- memory ----------------------------------------------------------------------------------
 
     synchronized CUdeviceptr allocate(long bytes) {

@@ -50,6 +50,14 @@ class CudaBackendTest {
     }
 
     @Test
+    void cublasIsProbedSafely() {
+        String status = CublasGemm.status(); // UnsatisfiedLinkError without libcublas.so.12: caught, remembered
+        System.out.println(status);
+        assertTrue(status.startsWith("cuBLAS: loaded") || status.startsWith("cuBLAS: unavailable ("), status);
+        assertEquals(status, CublasGemm.status());
+    }
+
+    @Test
     void blockSizesFollowOpenClSemantics() {
         assertArrayEquals(new int[] {256, 1, 1}, CudaRuntime.blockSize(new long[] {1024}, new long[] {256}));
         assertArrayEquals(new int[] {16, 16, 1}, CudaRuntime.blockSize(new long[] {64, 32}, new long[] {16, 16}));
