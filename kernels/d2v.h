@@ -44,6 +44,7 @@ DEVICE_FN int d2v_dim3d(dim3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (i
 #define FMAX(a, b) fmaxf(a, b)
 #define FMIN(a, b) fminf(a, b)
 #define COS(x) cosf(x)
+#define COSPI(x) cospif(x)
 #define POW(a, b) powf(a, b)
 #define MULHI(a, b) __umulhi(a, b)
 #define D2V_INF __int_as_float(0x7f800000)
@@ -82,6 +83,7 @@ typedef ulong U64;
 #define FMAX(a, b) fmax(a, b)
 #define FMIN(a, b) fmin(a, b)
 #define COS(x) cos(x)
+#define COSPI(x) cospi(x)
 #define POW(a, b) pow(a, b)
 #define MULHI(a, b) mul_hi((uint) (a), (uint) (b))
 #define D2V_INF INFINITY

@@ -30,18 +30,20 @@ KERNEL void uniform(int n, GLOBAL float *out, int oo, I64 seed, I64 offset) {
     }
 }
 
-/* out[e] = mean + std·z, z = sqrt(−2 ln u1)·cos(2π u2) (Box–Muller in float). */
+/* z = sqrt(−2 ln u1)·cos(2π u2) (Box–Muller in float) from two Philox words. */
+DEVICE_FN float d2v_box_muller(U32 a, U32 b) {
+    float u1 = (float) ((a >> 8) + 1u) * 5.9604644775390625e-8f;
+    float u2 = (float) (b >> 8) * 5.9604644775390625e-8f;
+    return SQRT(-2.0f * LOG(u1)) * COSPI(2.0f * u2); // cospi: 2·u2 is exact, no rounded 2π
+}
+
+/* out[e] = mean + std·z: even elements from words (0, 1), odd ones from (2, 3) of block offset + e/2. */
 KERNEL void normal(int n, GLOBAL float *out, int oo, float mean, float std, I64 seed, I64 offset) {
     int blk = GID(0);
     if (blk >= (n + 1) / 2) return;
     U32 w[4];
     d2v_philox((U64) offset + (U64) blk, (U64) seed, w);
-    for (int q = 0; q < 2; q++) {
-        int e = blk * 2 + q;
-        if (e >= n) break;
-        float u1 = (float) ((w[2 * q] >> 8) + 1u) * 5.9604644775390625e-8f;
-        float u2 = (float) (w[2 * q + 1] >> 8) * 5.9604644775390625e-8f;
-        float z = SQRT(-2.0f * LOG(u1)) * COS(6.283185307179586f * u2);
-        out[oo + e] = mean + std * z;
-    }
+    int e = blk * 2;
+    out[oo + e] = mean + std * d2v_box_muller(w[0], w[1]);
+    if (e + 1 < n) out[oo + e + 1] = mean + std * d2v_box_muller(w[2], w[3]);
 }
