@@ -39,7 +39,7 @@ def main(argv):
         lines.append(f"| {name} | | | | | {fmt(t.get('torch_ms'), 4)} | {fmt(t.get('sdpa_ms'), 4)} | |")
     lines.append("")
     lines.append("best torch / d2v > 1: d2v is faster. Both fp32 (TF32 off except in matmul_tf32); "
-                 "GPU times from CUDA events.")
+                 "times from CUDA events on a GPU, from the wall clock elsewhere.")
     print("\n".join(lines))
 
 
