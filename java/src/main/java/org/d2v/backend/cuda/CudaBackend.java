@@ -17,7 +17,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Probe probe() {
         CudaDriver.Detected d = CudaDriver.detect();
-        if (!d.found()) return Probe.no("no CUDA driver: " + d.reason());
+        if (!d.found()) return Probe.no(d.reason());
         List<String> programs = CudaKernels.programs();
         if (programs.isEmpty()) {
             return Probe.no("no CUDA kernels in this build (nvcc was not found at build time); GPU "

@@ -4,6 +4,7 @@ import static jcuda.driver.CUdevice_attribute.*;
 import static jcuda.driver.JCudaDriver.*;
 
 import java.nio.charset.StandardCharsets;
+import jcuda.CudaException;
 import jcuda.driver.CUdevice;
 import jcuda.driver.JCudaDriver;
 
@@ -15,7 +16,7 @@ import jcuda.driver.JCudaDriver;
 record CudaDriver(String deviceName, int major, int minor, int multiprocessors, long totalMemory,
                   int driverVersion, int clockKhz, int memoryClockKhz, int memoryBusBits, int maxThreadsPerBlock) {
 
-    /** The driver's answer, or why there is none. */
+    /** The driver's answer, or why there is none ("no CUDA driver: …" or "CUDA driver present but unusable: …"). */
     record Detected(CudaDriver driver, String reason) {
         boolean found() { return driver != null; }
     }
@@ -34,7 +35,7 @@ record CudaDriver(String deviceName, int major, int minor, int multiprocessors, 
             cuInit(0);
             int[] count = new int[1];
             cuDeviceGetCount(count);
-            if (count[0] == 0) return new Detected(null, "the CUDA driver reports no device");
+            if (count[0] == 0) return new Detected(null, "CUDA driver present but unusable: it reports no device");
             CUdevice dev = new CUdevice();
             cuDeviceGet(dev, 0);
             byte[] name = new byte[256];
@@ -49,8 +50,10 @@ record CudaDriver(String deviceName, int major, int minor, int multiprocessors, 
                     attribute(dev, CU_DEVICE_ATTRIBUTE_CLOCK_RATE), attribute(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE),
                     attribute(dev, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH),
                     attribute(dev, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK)), null);
-        } catch (Throwable t) { // UnsatisfiedLinkError without libcuda.so.1, CudaException without a device
-            return new Detected(null, t.getClass().getSimpleName() + ": " + firstLine(t.getMessage()));
+        } catch (CudaException e) { // the driver loaded and answered with an error, e.g. CUDA_ERROR_NO_DEVICE
+            return new Detected(null, "CUDA driver present but unusable: " + firstLine(e.getMessage()));
+        } catch (Throwable t) { // UnsatisfiedLinkError without libcuda.so.1 (or with one JCuda cannot bind)
+            return new Detected(null, "no CUDA driver: " + t.getClass().getSimpleName() + ": " + firstLine(t.getMessage()));
         }
     }
 

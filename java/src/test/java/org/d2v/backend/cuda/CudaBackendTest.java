@@ -26,8 +26,10 @@ class CudaBackendTest {
         CudaDriver.Detected d = CudaDriver.detect();
         if (!d.found()) {
             assertFalse(first.available());
-            assertTrue(first.detail().startsWith("no CUDA driver: "), first.detail());
-            assertTrue(first.detail().length() > "no CUDA driver: ".length(), "the reason is named: " + first.detail());
+            assertEquals(d.reason(), first.detail());
+            String prefix = first.detail().startsWith("no CUDA driver: ") ? "no CUDA driver: " : "CUDA driver present but unusable: ";
+            assertTrue(first.detail().startsWith(prefix), first.detail());
+            assertTrue(first.detail().length() > prefix.length() + 3, "the reason is named: " + first.detail());
         } else if (CudaKernels.programs().isEmpty()) {
             assertFalse(first.available());
             assertTrue(first.detail().startsWith("no CUDA kernels in this build"), first.detail());
