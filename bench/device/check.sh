@@ -53,6 +53,11 @@ RUNTIME_DIR=$(mktemp -d "${TMPDIR:-/tmp}/d2v-runtime.XXXXXX")
 tar -C "$RUNTIME_DIR" -xzf "$BUNDLE/runtime.tar.gz"
 JAVA="$RUNTIME_DIR/runtime/bin/java"
 "$JAVA" -version 2>&1 | head -1
+if ! "$JAVA" -version >/dev/null 2>&1; then
+  # The runtime was jlinked from Debian 12's JDK: its binaries need glibc 2.34 or newer.
+  echo "check.sh: the bundled Java runtime does not start here (it needs glibc >= 2.34; $(ldd --version 2>&1 | head -1))" >&2
+  exit 2
+fi
 CP="$BUNDLE/d2v.jar:$BUNDLE/d2v-bench.jar:$(ls "$BUNDLE"/lib/*.jar | tr '\n' ':')"
 JOPTS=(-Xmx16g -Xss8m)
 # cuBLAS 12 for JCublas, if PyTorch brought one (optional: only reported by the probe).
