@@ -18,14 +18,14 @@ import org.d2v.tensor.Tensor;
  * data AND randomness), AdamW and an EMA teacher through the backend's ops, and an I32 counter.
  * Faults can be injected: a crash or a NaN loss at a chosen step.
  */
-final class ToyModel implements TrainableModel {
+public final class ToyModel implements TrainableModel {
     static final int K = 8;
 
     private final Device device;
     private final Tensor w, grad, m, v, teacher, count;
-    long crashAt = -1, nanAt = -1;
+    public long crashAt = -1, nanAt = -1;
 
-    ToyModel(Device device, long initSeed) {
+    public ToyModel(Device device, long initSeed) {
         this.device = device;
         RandomStream init = new RandomStream(initSeed);
         double[] w0 = new double[K];
