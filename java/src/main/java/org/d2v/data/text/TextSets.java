@@ -58,6 +58,11 @@ public final class TextSets {
         return out;
     }
 
+    /** The byte-level BPE tokenizer (4096 ids) that setup trained on the pretraining corpus. */
+    public static BpeTokenizer tokenizer(Path dataRoot) throws IOException {
+        return BpeTokenizer.load(DataDir.of(dataRoot, SET).resolve("bpe-4096.txt"));
+    }
+
     /** All sentiment sentences of the three domains. */
     public static List<Sentence> sentiment(Path dataRoot) throws IOException {
         Path dir = DataDir.of(dataRoot, SET).resolve("sentiment");
