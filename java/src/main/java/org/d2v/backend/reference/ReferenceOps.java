@@ -80,17 +80,28 @@ final class ReferenceOps implements Ops {
         requireSize(c, (long) d.batch() * m * n, "matmul C");
         if (bias != null) requireSize(bias, n, "matmul bias");
         if (preact != null) requireSize(preact, (long) d.batch() * m * n, "matmul preact");
+        double[] aData = data(a), bData = data(b);
         // One task per output row of every batch: rows are independent.
         IntStream.range(0, d.batch() * m).parallel().forEach(row -> {
             int p = row / m, i = row % m;
-            int aBase = p * m * k, bBase = d.broadcastB() ? 0 : p * k * n, cBase = p * m * n;
-            for (int j = 0; j < n; j++) {
-                double s = bias == null ? 0 : at(bias, j);
-                for (int q = 0; q < k; q++) {
-                    double av = at(a, aBase + (d.transA() ? q * m + i : i * k + q));
-                    double bv = at(b, bBase + (d.transB() ? j * k + q : q * n + j));
-                    s += av * bv;
+            int aBase = base(a) + p * m * k, bBase = base(b) + (d.broadcastB() ? 0 : p * k * n), cBase = p * m * n;
+            // element (i, q) of op(A) sits at aRow + q·aStep
+            int aRow = aBase + (d.transA() ? i : i * k), aStep = d.transA() ? m : 1;
+            double[] acc = new double[n];
+            if (bias != null) for (int j = 0; j < n; j++) acc[j] = at(bias, j);
+            // Loop order follows B's layout so that the inner loop walks B contiguously.
+            if (d.transB()) {
+                for (int j = 0; j < n; j++) {
+                    for (int q = 0; q < k; q++) acc[j] += aData[aRow + q * aStep] * bData[bBase + j * k + q];
                 }
+            } else {
+                for (int q = 0; q < k; q++) {
+                    double av = aData[aRow + q * aStep];
+                    for (int j = 0; j < n; j++) acc[j] += av * bData[bBase + q * n + j];
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                double s = acc[j];
                 int ci = cBase + i * n + j;
                 if (d.activation() == MatmulDesc.Activation.GELU) {
                     if (preact != null) store(preact, ci, s, false);
