@@ -278,6 +278,12 @@ public final class Data2Vec implements TrainableModel {
         return new Forward(loss, regression, cls, pred, target, maskedIdx);
     }
 
+    /** {@link #forward} in train mode, dropout and layerdrop drawing from {@code rng} (tests fix masks and streams). */
+    Forward forwardTraining(Batch batch, MaskBatch masks, RandomStream rng) {
+        for (Module mod : studentModules) mod.train(rng);
+        return forward(batch, masks, rng);
+    }
+
     private Tensor teacherTargets(Tensor input, AttentionBias bias) {
         return Targets.build(teacher.encode(input, bias).ffn(), teacher.extraTokens(), cfg.loss());
     }
