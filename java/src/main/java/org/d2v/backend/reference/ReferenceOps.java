@@ -14,7 +14,9 @@ import org.d2v.tensor.Tensor;
 
 /**
  * The op set in plain Java, written for reading: the oracle every kernel is checked against.
- * Sums accumulate in double; F32 outputs are rounded to float on store.
+ * Sums accumulate in double; F32 outputs are rounded to float on store. Work is split across
+ * threads only where tasks write disjoint outputs (matmul rows, attention (batch, head) pairs,
+ * convolution rows or channels), so results do not depend on the thread count.
  */
 final class ReferenceOps implements Ops {
 
@@ -80,17 +82,28 @@ final class ReferenceOps implements Ops {
         requireSize(c, (long) d.batch() * m * n, "matmul C");
         if (bias != null) requireSize(bias, n, "matmul bias");
         if (preact != null) requireSize(preact, (long) d.batch() * m * n, "matmul preact");
+        double[] aData = data(a), bData = data(b);
         // One task per output row of every batch: rows are independent.
         IntStream.range(0, d.batch() * m).parallel().forEach(row -> {
             int p = row / m, i = row % m;
-            int aBase = p * m * k, bBase = d.broadcastB() ? 0 : p * k * n, cBase = p * m * n;
-            for (int j = 0; j < n; j++) {
-                double s = bias == null ? 0 : at(bias, j);
-                for (int q = 0; q < k; q++) {
-                    double av = at(a, aBase + (d.transA() ? q * m + i : i * k + q));
-                    double bv = at(b, bBase + (d.transB() ? j * k + q : q * n + j));
-                    s += av * bv;
+            int aBase = base(a) + p * m * k, bBase = base(b) + (d.broadcastB() ? 0 : p * k * n), cBase = p * m * n;
+            // element (i, q) of op(A) sits at aRow + q·aStep
+            int aRow = aBase + (d.transA() ? i : i * k), aStep = d.transA() ? m : 1;
+            double[] acc = new double[n];
+            if (bias != null) for (int j = 0; j < n; j++) acc[j] = at(bias, j);
+            // Loop order follows B's layout so that the inner loop walks B contiguously.
+            if (d.transB()) {
+                for (int j = 0; j < n; j++) {
+                    for (int q = 0; q < k; q++) acc[j] += aData[aRow + q * aStep] * bData[bBase + j * k + q];
                 }
+            } else {
+                for (int q = 0; q < k; q++) {
+                    double av = aData[aRow + q * aStep];
+                    for (int j = 0; j < n; j++) acc[j] += av * bData[bBase + q * n + j];
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                double s = acc[j];
                 int ci = cBase + i * n + j;
                 if (d.activation() == MatmulDesc.Activation.GELU) {
                     if (preact != null) store(preact, ci, s, false);
@@ -797,7 +810,7 @@ final class ReferenceOps implements Ops {
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
-        for (int i = 0; i < n; i++) {
+        IntStream.range(0, (int) n).parallel().forEach(i -> {
             double g = at(grad, i) * d.gradScale();
             double mi = d.beta1() * at(m, i) + (1 - d.beta1()) * g;
             double vi = d.beta2() * at(v, i) + (1 - d.beta2()) * g * g;
@@ -810,12 +823,13 @@ final class ReferenceOps implements Ops {
             p -= d.lr() * d.weightDecay() * p;
             p -= stepSize * mi / (Math.sqrt(vi) + d.eps());
             store(param, i, p, false);
-        }
+        });
     }
 
     @Override
     public void ema(Tensor teacher, Tensor student, double tau) {
         requireSize(student, teacher.numel(), "ema student");
-        for (int i = 0; i < teacher.numel(); i++) store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false);
+        IntStream.range(0, (int) teacher.numel()).parallel().forEach(i ->
+                store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false));
     }
 }
