@@ -1,6 +1,7 @@
 package org.d2v.nn;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.d2v.autograd.F;
 import org.d2v.backend.LossDesc;
@@ -60,7 +61,7 @@ public final class TransformerRegressor extends Module {
         Tensor pred = forward(x);
         int batch = x.dim(0), tokens = config.tokens(), out = config.outDim();
         int[] all = new int[batch * tokens];
-        java.util.Arrays.fill(all, 1);
+        Arrays.fill(all, 1);
         Tensor mask = Tensor.ofInts(x.device(), Shape.of(batch, tokens), all);
         return F.maskedRegression(new LossDesc(batch, tokens, out, 1, 1.0, (double) batch * tokens * out), pred, target, mask);
     }

@@ -14,7 +14,9 @@ import org.d2v.tensor.Tensor;
 
 /**
  * The op set in plain Java, written for reading: the oracle every kernel is checked against.
- * Sums accumulate in double; F32 outputs are rounded to float on store.
+ * Sums accumulate in double; F32 outputs are rounded to float on store. Work is split across
+ * threads only where tasks write disjoint outputs (matmul rows, attention (batch, head) pairs,
+ * convolution rows or channels), so results do not depend on the thread count.
  */
 final class ReferenceOps implements Ops {
 
@@ -808,7 +810,7 @@ final class ReferenceOps implements Ops {
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
-        for (int i = 0; i < n; i++) {
+        IntStream.range(0, (int) n).parallel().forEach(i -> {
             double g = at(grad, i) * d.gradScale();
             double mi = d.beta1() * at(m, i) + (1 - d.beta1()) * g;
             double vi = d.beta2() * at(v, i) + (1 - d.beta2()) * g * g;
@@ -821,12 +823,13 @@ final class ReferenceOps implements Ops {
             p -= d.lr() * d.weightDecay() * p;
             p -= stepSize * mi / (Math.sqrt(vi) + d.eps());
             store(param, i, p, false);
-        }
+        });
     }
 
     @Override
     public void ema(Tensor teacher, Tensor student, double tau) {
         requireSize(student, teacher.numel(), "ema student");
-        for (int i = 0; i < teacher.numel(); i++) store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false);
+        IntStream.range(0, (int) teacher.numel()).parallel().forEach(i ->
+                store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false));
     }
 }

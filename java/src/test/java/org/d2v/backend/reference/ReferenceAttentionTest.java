@@ -8,6 +8,7 @@ import org.d2v.backend.Philox;
 import org.d2v.testing.Approx;
 import org.d2v.testing.GradCheck;
 import org.d2v.tensor.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -107,5 +108,20 @@ class ReferenceAttentionTest extends ReferenceTestBase {
             }
         }
         assertTrue(dqkv.toDoubles()[0] != 0, "query gradient present");
+    }
+
+    @Test
+    void sampleWithEveryKeyPaddedGivesZerosNotNaN() {
+        AttentionDesc d = AttentionDesc.of(2, 3, 1, 2).withKeyPadding(true);
+        Tensor qkv = random(2, 3, 3, 1, 2), padding = ints(new int[] {0, 1, 0, 1, 1, 1}, 2, 3);
+        Tensor out = poisoned(2, 3, 1, 2), lse = poisoned(2, 1, 3);
+        ops.attention(d, qkv, null, null, null, padding, out, lse);
+        double[] o = out.toDoubles();
+        for (int k = 6; k < 12; k++) assertEquals(0.0, o[k], "sample 1 attends to nothing");
+        Tensor dqkv = poisoned(2, 3, 3, 1, 2);
+        ops.attentionBackward(d, qkv, null, null, null, padding, out, random(2, 3, 1, 2), lse, zeros(2, 1, 3), dqkv, null, false);
+        double[] g = dqkv.toDoubles();
+        for (int k = 0; k < g.length; k++) assertTrue(!Double.isNaN(g[k]), "gradient element " + k);
+        for (int k = 18; k < 36; k++) assertEquals(0.0, g[k], "no gradient flows through sample 1");
     }
 }
