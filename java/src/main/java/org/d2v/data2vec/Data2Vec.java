@@ -160,7 +160,16 @@ public final class Data2Vec implements TrainableModel {
             if (frames < 2) throw new IllegalArgumentException(cfg.name() + ": " + b.samples() + " samples give " + frames + " frames");
             return frames;
         }
-        if (m instanceof ModalityConfig.Text && batch instanceof Batch.Text b) return b.length();
+        if (m instanceof ModalityConfig.Text t && batch instanceof Batch.Text b) {
+            int[] ids = b.tokens();
+            for (int i = 0; i < ids.length; i++) {
+                if (ids[i] < 0 || ids[i] >= t.vocab()) {
+                    throw new IllegalArgumentException(cfg.name() + ": token id " + ids[i] + " at position " + i
+                            + " is outside the vocabulary of " + t.vocab());
+                }
+            }
+            return b.length();
+        }
         throw new IllegalArgumentException(cfg.name() + " cannot train on " + batch.getClass().getSimpleName() + " batches");
     }
 
