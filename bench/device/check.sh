@@ -19,9 +19,10 @@ SUITE_CUDA="org.d2v.backend.cuda.CudaBackendTest org.d2v.backend.cuda.CudaKernel
 if [ "$DRY_RUN" = 1 ]; then
   BACKEND=${BACKEND:-reference}; SCALE=${SCALE:-small}; ITERS=${ITERS:-3}; SUITE=${SUITE:-$SUITE_CUDA}
 else
-  # OpenCL on the same GPU comes for free where the NVIDIA ICD is installed (skipped otherwise).
+  # OpenCL on the same GPU comes for free where the NVIDIA ICD is installed (skipped otherwise);
+  # the attention and conv suites run there too (they cannot be subclassed for CUDA yet).
   BACKEND=${BACKEND:-cuda}; SCALE=${SCALE:-full}; ITERS=${ITERS:-20}
-  SUITE=${SUITE:-$SUITE_CUDA org.d2v.backend.opencl.OpenClKernelTest}
+  SUITE=${SUITE:-$SUITE_CUDA org.d2v.backend.opencl.OpenClKernelTest org.d2v.backend.kernel.AttentionKernelTest org.d2v.backend.kernel.ConvKernelTest}
 fi
 PYTHON=${PYTHON:-python3}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
