@@ -34,11 +34,12 @@ cp bench/device/check.sh bench/device/torch_blocks.py bench/device/table.py "$BU
 
 echo "device-bundle: jlinking a JDK 17 runtime"
 CP=$(ls "$BUNDLE"/*.jar "$BUNDLE"/lib/*.jar | tr '\n' ':')
-# The modules the jars use (jdeps), plus what JUnit's console and JNI libraries reach at run time.
+# The modules the jars use (jdeps), plus what is reached only at run time: jdk.zipfs for JUnit's
+# class-path scan of d2v-tests.jar, java.management and java.xml for the console's reports.
 found=$(jdeps --multi-release 17 --ignore-missing-deps --print-module-deps --class-path "$CP" \
           "$BUNDLE"/d2v.jar "$BUNDLE"/d2v-bench.jar "$BUNDLE"/d2v-tests.jar 2>/dev/null || true)
 # (java.desktop is left out: nothing here draws or uses java.beans, and it costs 6 MB.)
-modules=$(echo "java.base,java.logging,java.management,java.xml,jdk.unsupported${found:+,$found}" | tr ',' '\n' | sort -u | paste -sd, -)
+modules=$(echo "java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.zipfs${found:+,$found}" | tr ',' '\n' | sort -u | paste -sd, -)
 runtime=$(mktemp -d)/runtime
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$runtime"
 # The JVM library keeps its native symbol table; nothing needs it at run time.
