@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * dAlibiScale) on fresh random inputs, token counts that are not multiples of the tile, outputs
  * poisoned with NaN. Runs on OpenCL; a subclass overriding {@link #backendName()} runs it elsewhere.
  */
-class AttentionKernelTest extends KernelTestBase {
+public class AttentionKernelTest extends KernelTestBase {
     @Override
     protected String backendName() { return "opencl"; }
 

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * contents), shapes from the model at reduced sizes, outputs poisoned with NaN. Runs on OpenCL;
  * a subclass overriding {@link #backendName()} runs it elsewhere.
  */
-class ConvKernelTest extends KernelTestBase {
+public class ConvKernelTest extends KernelTestBase {
     @Override
     protected String backendName() { return "opencl"; }
 
