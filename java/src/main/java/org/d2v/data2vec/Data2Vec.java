@@ -76,6 +76,7 @@ public final class Data2Vec implements TrainableModel {
         this.cfg = cfg;
         int dim = cfg.encoder().dim();
         ModalityConfig m = cfg.modality();
+        this.masker = Maskers.of(cfg.mask(), m);
 
         // Declaration order: untracked local encoder, tracked backbone, untracked decoder.
         ParameterStore.Builder b = ParameterStore.builder();
@@ -111,7 +112,6 @@ public final class Data2Vec implements TrainableModel {
             owned.forEach(DeviceBuffer::close);
             throw e;
         }
-        this.masker = Maskers.of(cfg.mask(), m);
     }
 
     /** A zero-filled flat buffer owned by the model (Adam moments). */
@@ -208,9 +208,9 @@ public final class Data2Vec implements TrainableModel {
                 f = forward(batch, masks, rng);
                 tape.backward(f.loss());
             }
-            double targetStd = maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx());
-            double predStd = maskedStd(f.pred(), f.maskedIdx());
-            checkCollapse(step, targetStd, predStd);
+            double targetStd = CollapseGuard.maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx());
+            double predStd = CollapseGuard.maskedStd(f.pred(), f.maskedIdx());
+            CollapseGuard.check(cfg.loss(), step, targetStd, predStd);
             double gradNorm = optimizerStep(step, lr);
             ema.update(step); // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5)
             return new StepStats(f.loss().item(), f.regression().item(), f.cls() == null ? 0 : f.cls().item(),
@@ -295,38 +295,6 @@ public final class Data2Vec implements TrainableModel {
         double[] v = new double[values.length];
         for (int i = 0; i < v.length; i++) v[i] = values[i];
         return Tensor.of(device, dtype, Shape.of(dims), v);
-    }
-
-    /**
-     * fairseq's compute_var on the masked positions: the mean over channels of the per-channel
-     * (unbiased) standard deviation across tokens, sqrt(var + 1e-6).
-     */
-    private double maskedStd(Tensor x, Tensor maskedIdx) {
-        Tensor sel = F.gatherRows(x, maskedIdx);
-        int d = sel.dim(2);
-        int n = (int) (sel.numel() / d);
-        Tensor mean = F.reduceMiddle(sel, 1, n, d, 1.0 / n);
-        Tensor meanSq = F.reduceMiddle(F.mul(sel, sel), 1, n, d, 1.0 / n);
-        double[] mu = mean.toDoubles(), sq = meanSq.toDoubles();
-        double sum = 0;
-        for (int c = 0; c < d; c++) {
-            double var = Math.max(0, sq[c] - mu[c] * mu[c]) * n / Math.max(1, n - 1);
-            sum += Math.sqrt(var + 1e-6);
-        }
-        return sum / d;
-    }
-
-    private void checkCollapse(long step, double targetStd, double predStd) {
-        LossConfig lc = cfg.loss();
-        if (step <= lc.guardAfterStep()) return;
-        if (lc.minTargetStd() > 0 && targetStd < lc.minTargetStd()) {
-            throw new IllegalStateException("representation collapse at step " + step + ": target std " + targetStd
-                    + " < min_target_var " + lc.minTargetStd() + " (pred std " + predStd + ")");
-        }
-        if (lc.minPredStd() > 0 && predStd < lc.minPredStd()) {
-            throw new IllegalStateException("representation collapse at step " + step + ": prediction std " + predStd
-                    + " < min_pred_var " + lc.minPredStd() + " (target std " + targetStd + ")");
-        }
     }
 
     /**
