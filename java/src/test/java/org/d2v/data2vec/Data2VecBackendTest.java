@@ -1,5 +1,6 @@
 package org.d2v.data2vec;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * End to end on the OpenCL backend (float32) against the reference in float64: the same
  * initialisation (Philox), the same masks and dropout streams give the same loss, the same
- * gradient of every parameter tensor, and after a full step the same student and teacher.
+ * gradient of every parameter tensor, and after a full step the same student and teacher; the
+ * kernel device holds the same memory after every step.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Data2VecBackendTest {
@@ -66,6 +68,11 @@ class Data2VecBackendTest {
             assertTrue(lossErr < LOSS_TOL, cfg.name() + ": loss " + lossDev + " vs reference " + lossRef);
             assertTrue(worstGrad < GRAD_TOL, cfg.name() + ": gradient of " + worstName + " off by " + worstGrad);
             assertTrue(worstParam < PARAM_TOL, cfg.name() + ": parameters after one step off by " + worstParam);
+            RandomStream rng = new RandomStream(8);
+            dev.trainStep(batch, 2, 1e-3, rng);
+            long bytes = kernel.bytesInUse();
+            dev.trainStep(batch, 3, 1e-3, rng);
+            assertEquals(bytes, kernel.bytesInUse(), cfg.name() + ": device memory changed between steps");
         }
     }
 
