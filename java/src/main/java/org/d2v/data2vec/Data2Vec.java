@@ -243,7 +243,7 @@ public final class Data2Vec implements TrainableModel {
             local = audio.forward(upload(b.waves(), b.size(), b.samples()));
             Tensor u = detach(local);
             u = F.add(u, teacher.convPositions(u));
-            target = teacherTargets(u, teacher.alibi(alibiSlopes, Backbone.iota(device, samples, tokens, 0)));
+            target = teacherTargets(u, teacher.alibi(alibiSlopes, Indices.iota(device, samples, tokens, 0)));
         } else {
             Batch.Text b = (Batch.Text) batch;
             local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
@@ -335,7 +335,7 @@ public final class Data2Vec implements TrainableModel {
             } else if (batch instanceof Batch.Audio b) {
                 local = audio.forward(upload(b.waves(), b.size(), b.samples()));
                 local = F.add(local, student.convPositions(local));
-                bias = student.alibi(alibiSlopes, Backbone.iota(device, b.size(), tokens, 0));
+                bias = student.alibi(alibiSlopes, Indices.iota(device, b.size(), tokens, 0));
             } else {
                 Batch.Text b = (Batch.Text) batch;
                 local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
