@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.d2v.autograd.F;
 import org.d2v.autograd.Tape;
 import org.d2v.backend.AdamWDesc;
@@ -238,16 +239,17 @@ public final class Data2Vec implements TrainableModel {
         if (batch instanceof Batch.Images b) {
             Tensor images = upload(b.pixels(), b.size(), b.height(), b.width(), b.channels());
             local = student.patchEmbed(images, positions2d);
-            target = teacherTargets(teacher.prependCls(teacher.patchEmbed(images, positions2d)), AttentionBias.NONE);
+            target = teacherTargets(() -> teacher.prependCls(teacher.patchEmbed(images, positions2d)), () -> AttentionBias.NONE);
         } else if (batch instanceof Batch.Audio b) {
             local = audio.forward(upload(b.waves(), b.size(), b.samples()));
             Tensor u = detach(local);
-            u = F.add(u, teacher.convPositions(u));
-            target = teacherTargets(u, teacher.alibi(alibiSlopes, Indices.iota(device, samples, tokens, 0)));
+            target = teacherTargets(() -> F.add(u, teacher.convPositions(u)),
+                    () -> teacher.alibi(alibiSlopes, Indices.iota(device, samples, tokens, 0)));
         } else {
             Batch.Text b = (Batch.Text) batch;
             local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
-            target = teacherTargets(detach(local), AttentionBias.NONE);
+            Tensor u = detach(local);
+            target = teacherTargets(() -> u, () -> AttentionBias.NONE);
         }
 
         // Student: M clones, masked tokens dropped, positions, extra tokens, encoder.
@@ -284,8 +286,14 @@ public final class Data2Vec implements TrainableModel {
         return forward(batch, masks, rng);
     }
 
-    private Tensor teacherTargets(Tensor input, AttentionBias bias) {
-        return Targets.build(teacher.encode(input, bias).ffn(), teacher.extraTokens(), cfg.loss());
+    /**
+     * The teacher's targets for an unmasked input. Its activations live in a scope of their own
+     * that closes as soon as the targets exist, so they never add to the student's peak memory.
+     */
+    private Tensor teacherTargets(Supplier<Tensor> input, Supplier<AttentionBias> bias) {
+        try (Scope teacherScope = Scope.open()) {
+            return teacherScope.keep(Targets.build(teacher.encode(input.get(), bias.get()).ffn(), teacher.extraTokens(), cfg.loss()));
+        }
     }
 
     /** The same values without the autograd link: the teacher never sends gradients back. */
