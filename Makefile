@@ -49,6 +49,7 @@ BENCH_MODE ?= quick
 bench: deps kernels
 	$(MVN) -Ppeer package -DskipTests
 	java $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.BenchReport $(if $(filter full,$(BENCH_MODE)),--full,)
+	java $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.StepBench $(if $(filter full,$(BENCH_MODE)),--steps 10,)
 	java $(JAVA_OPTS) -Dai.djl.offline=true -cp "bench/peer/target/classes:bench/peer/target/lib/*" \
 	  org.d2v.bench.peer.SideBySide $(if $(filter full,$(BENCH_MODE)),--presets tiny$(,)base,)
 

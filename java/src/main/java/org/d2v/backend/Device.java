@@ -32,6 +32,11 @@ public interface Device extends AutoCloseable {
     /** Bytes currently allocated and not yet freed: the per-step leak check reads this. */
     long bytesInUse();
 
+    /** The most bytes allocated at once since the device opened or {@link #resetPeak()}. */
+    long peakBytesInUse();
+
+    void resetPeak();
+
     /** The floating dtype this device computes in by default. */
     DType defaultFloat();
 

@@ -44,6 +44,10 @@ final class DryRunDevice implements Device {
 
     @Override public long bytesInUse() { return 0; }
 
+    @Override public long peakBytesInUse() { return 0; }
+
+    @Override public void resetPeak() {}
+
     @Override public DType defaultFloat() { return DType.F32; }
 
     @Override public void close() {}

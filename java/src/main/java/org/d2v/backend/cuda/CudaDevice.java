@@ -3,9 +3,9 @@ package org.d2v.backend.cuda;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import jcuda.driver.CUdeviceptr;
 import org.d2v.backend.Device;
+import org.d2v.backend.MemoryMeter;
 import org.d2v.backend.Ops;
 import org.d2v.backend.kernel.KernelOps;
 import org.d2v.tensor.DType;
@@ -15,7 +15,7 @@ import org.d2v.tensor.DeviceBuffer;
 public final class CudaDevice implements Device {
     private final CudaRuntime runtime;
     private final KernelOps ops;
-    private final AtomicLong bytesInUse = new AtomicLong();
+    private final MemoryMeter memory = new MemoryMeter();
     private final Set<CudaBuffer> live = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private boolean closed;
 
@@ -47,12 +47,12 @@ public final class CudaDevice implements Device {
         if (elements < 1) throw new IllegalArgumentException("cuda: cannot allocate " + elements + " elements");
         CudaBuffer b = new CudaBuffer(this, dtype, elements, runtime.allocate(elements * dtype.bytes()));
         live.add(b);
-        bytesInUse.addAndGet(b.bytes());
+        memory.allocated(b.bytes());
         return b;
     }
 
     void released(CudaBuffer b, CUdeviceptr pointer) {
-        if (live.remove(b)) bytesInUse.addAndGet(-b.bytes());
+        if (live.remove(b)) memory.freed(b.bytes());
         runtime.release(pointer);
     }
 
@@ -110,7 +110,11 @@ public final class CudaDevice implements Device {
 
     @Override public void synchronize() { runtime.synchronize(); }
 
-    @Override public long bytesInUse() { return bytesInUse.get(); }
+    @Override public long bytesInUse() { return memory.inUse(); }
+
+    @Override public long peakBytesInUse() { return memory.peak(); }
+
+    @Override public void resetPeak() { memory.resetPeak(); }
 
     @Override
     public void close() {

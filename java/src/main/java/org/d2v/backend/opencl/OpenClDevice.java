@@ -3,8 +3,8 @@ package org.d2v.backend.opencl;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import org.d2v.backend.Device;
+import org.d2v.backend.MemoryMeter;
 import org.d2v.backend.Ops;
 import org.d2v.backend.kernel.KernelOps;
 import org.d2v.tensor.DType;
@@ -16,7 +16,7 @@ import org.jocl.cl_mem;
 public final class OpenClDevice implements Device {
     private final OpenClRuntime runtime;
     private final KernelOps ops;
-    private final AtomicLong bytesInUse = new AtomicLong();
+    private final MemoryMeter memory = new MemoryMeter();
     private final Set<OpenClBuffer> live = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private boolean closed;
 
@@ -50,12 +50,12 @@ public final class OpenClDevice implements Device {
         if (elements < 1) throw new IllegalArgumentException("opencl: cannot allocate " + elements + " elements");
         OpenClBuffer b = new OpenClBuffer(this, dtype, elements, runtime.createBuffer(elements * dtype.bytes()));
         live.add(b);
-        bytesInUse.addAndGet(b.bytes());
+        memory.allocated(b.bytes());
         return b;
     }
 
     void released(OpenClBuffer b, cl_mem mem) {
-        if (live.remove(b)) bytesInUse.addAndGet(-b.bytes());
+        if (live.remove(b)) memory.freed(b.bytes());
         runtime.release(mem);
     }
 
@@ -113,7 +113,11 @@ public final class OpenClDevice implements Device {
 
     @Override public void synchronize() { runtime.synchronize(); }
 
-    @Override public long bytesInUse() { return bytesInUse.get(); }
+    @Override public long bytesInUse() { return memory.inUse(); }
+
+    @Override public long peakBytesInUse() { return memory.peak(); }
+
+    @Override public void resetPeak() { memory.resetPeak(); }
 
     @Override
     public void close() {

@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import org.d2v.backend.Device;
+import org.d2v.backend.MemoryMeter;
 import org.d2v.backend.Ops;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
@@ -13,6 +14,7 @@ public final class ReferenceDevice implements Device {
     private final ReferenceOps ops = new ReferenceOps();
     private final Set<RefBuffer> live = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private final DType defaultFloat;
+    private final MemoryMeter memory = new MemoryMeter();
 
     public ReferenceDevice() { this(DType.F32); }
 
@@ -30,10 +32,13 @@ public final class ReferenceDevice implements Device {
     public DeviceBuffer allocate(DType dtype, long elements) {
         RefBuffer b = new RefBuffer(this, dtype, elements);
         live.add(b);
+        memory.allocated(elements * dtype.bytes());
         return b;
     }
 
-    void released(RefBuffer b) { live.remove(b); }
+    void released(RefBuffer b) {
+        if (live.remove(b)) memory.freed(b.length() * b.dtype.bytes());
+    }
 
     static RefBuffer buf(DeviceBuffer b) {
         if (!(b instanceof RefBuffer r)) throw new IllegalArgumentException("not a reference buffer: " + b);
@@ -66,14 +71,12 @@ public final class ReferenceDevice implements Device {
 
     @Override public void synchronize() {}
 
-    @Override
-    public long bytesInUse() {
-        long n = 0;
-        synchronized (live) {
-            for (RefBuffer b : live) n += b.length() * b.dtype.bytes();
-        }
-        return n;
-    }
+    /** Bytes of the dtype's size per element (what a device would hold), not the double[] behind it. */
+    @Override public long bytesInUse() { return memory.inUse(); }
+
+    @Override public long peakBytesInUse() { return memory.peak(); }
+
+    @Override public void resetPeak() { memory.resetPeak(); }
 
     @Override
     public void close() {
