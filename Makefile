@@ -7,6 +7,7 @@ NVCC       ?= $(shell command -v nvcc 2>/dev/null)
 BUILD      := build
 JAR        := java/target/d2v-0.1.0-SNAPSHOT.jar
 JAVA_OPTS  ?= -Xmx8g
+, := ,
 export POCL_CACHE_DIR := $(CURDIR)/$(BUILD)/pocl-cache
 
 .PHONY: all build deps kernels test demo bench clean info
@@ -42,8 +43,14 @@ demo: deps build
 info: build
 	java -jar $(JAR) info
 
-bench: deps build
-	java $(JAVA_OPTS) -jar bench/target/benchmarks.jar -f 1 -wi 2 -i 3 -w 1s -r 1s
+# Op benchmarks (JMH) on every available backend + the libtorch peer side by side, written to
+# bench/results/. Quick by default (under 10 minutes here); BENCH_MODE=full for real measurements.
+BENCH_MODE ?= quick
+bench: deps kernels
+	$(MVN) -Ppeer package -DskipTests
+	java $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.BenchReport $(if $(filter full,$(BENCH_MODE)),--full,)
+	java $(JAVA_OPTS) -Dai.djl.offline=true -cp "bench/peer/target/classes:bench/peer/target/lib/*" \
+	  org.d2v.bench.peer.SideBySide $(if $(filter full,$(BENCH_MODE)),--presets tiny$(,)base,)
 
 clean:
 	$(MVN) clean

@@ -1,0 +1,29 @@
+package org.d2v.train;
+
+import java.util.Map;
+import org.d2v.backend.Device;
+import org.d2v.backend.RandomStream;
+import org.d2v.data2vec.Batch;
+import org.d2v.tensor.Tensor;
+
+/**
+ * The contract between the pretraining loop (schedules, checkpoints, metrics) and a model that
+ * owns its parameters, optimizer state and teacher.
+ */
+public interface TrainableModel extends AutoCloseable {
+    Device device();
+
+    /**
+     * One full update n (1-based): masks, student and teacher forward, loss, backward, clipping,
+     * AdamW at {@code lr}, then the EMA teacher update for step n. All randomness from {@code rng}.
+     */
+    StepStats trainStep(Batch batch, long step, double lr, RandomStream rng);
+
+    /**
+     * Every tensor needed to resume exactly (student and teacher parameters, optimizer moments), by
+     * stable names. A checkpoint saves these and a resume copies saved values back into them.
+     */
+    Map<String, Tensor> state();
+
+    @Override void close();
+}
