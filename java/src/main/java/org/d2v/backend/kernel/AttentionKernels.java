@@ -31,8 +31,15 @@ public final class AttentionKernels {
     public void forward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                         Tensor keyPadding, Tensor out, Tensor lse) {
         check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
-        rt.launch(PROGRAM, "attention_forward", rowGrid(d), rowGroup(), concat(
-                inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding), new Object[] {out, lse}, params(d)));
+        Object[] args = concat(inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding), new Object[] {out, lse},
+                params(d));
+        if (rt.api().equals("cuda")) {
+            rt.launch(PROGRAM, "attention_forward", rowGrid(d), rowGroup(), args);
+        } else { // PoCL on the CPU: the barrier-free kernel (see attention_forward_rows)
+            long rows = (long) d.batch() * d.heads() * d.tokens();
+            rt.launch(PROGRAM, "attention_forward_rows", new long[] {roundUp(rows, ROWS_PER_GROUP)},
+                    new long[] {ROWS_PER_GROUP}, args);
+        }
     }
 
     /** See {@link org.d2v.backend.Ops#attentionBackward}. delta is scratch and holds no meaning afterwards. */
