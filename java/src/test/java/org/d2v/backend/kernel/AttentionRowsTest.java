@@ -4,9 +4,10 @@ import org.d2v.backend.AttentionDesc;
 import org.junit.jupiter.api.Test;
 
 /**
- * The forward kernel OpenCL runs (attention_forward_rows: a work-item per query row, the q·k dot in
- * 8 partial sums) against the float64 reference at head sizes that are not multiples of 8 and key
- * counts past one ATT_TILE chunk, with ALiBi, key padding and dropout. Outputs start as NaN.
+ * The attention kernels OpenCL runs (the barrier-free "_rows" kernels: a work-item per query or key
+ * row, dots in 8 partial sums) against the float64 reference, forward and backward, at head sizes
+ * that are not multiples of 8 and key counts past one ATT_TILE chunk, with ALiBi, key padding and
+ * dropout. Outputs start as NaN; the backward accumulates onto random dqkv.
  * Runs on OpenCL; a subclass overriding {@link #backendName()} runs it elsewhere.
  */
 class AttentionRowsTest extends KernelTestBase {
@@ -53,6 +54,15 @@ class AttentionRowsTest extends KernelTestBase {
         ref.ops().attention(d, qkv.r(), r(slopes), r(scales), r(positions), r(padding), out.r(), lse.r());
         assertClose(c + ": out", out);
         assertClose(c + ": lse", lse);
+
+        Pair dout = randnInput(b, t, h, dh), delta = output(b, h, t), dqkv = randnInput(b, t, 3, h, dh);
+        Pair dScale = extras ? randnInput(h) : null;
+        dev.ops().attentionBackward(d, qkv.k(), k(slopes), k(scales), k(positions), k(padding), out.k(), dout.k(),
+                lse.k(), delta.k(), dqkv.k(), k(dScale), true);
+        ref.ops().attentionBackward(d, qkv.r(), r(slopes), r(scales), r(positions), r(padding), out.r(), dout.r(),
+                lse.r(), delta.r(), dqkv.r(), r(dScale), true);
+        assertClose(c + ": dqkv", dqkv);
+        if (extras) assertClose(c + ": dAlibiScale", dScale);
     }
 
     private static org.d2v.tensor.Tensor k(Pair p) { return p == null ? null : p.k(); }
