@@ -65,8 +65,8 @@ public final class AttentionKernels {
     /**
      * A row kernel in the form that suits the device: on CUDA the tiled one (rows of a work-group
      * share K/V or Q/dO tiles through local memory); on OpenCL, whose device here is PoCL on the
-     * CPU, its barrier-free "_rows" twin (on PoCL every value live across a barrier is spilled, and a
-     * 32-row group mostly idles at the student's 11 tokens), 3× faster there.
+     * CPU, its barrier-free "_rows" twin, 2–3× faster there (on PoCL every value live across a
+     * barrier is spilled, and a 32-row group mostly idles at the student's 11 tokens).
      */
     private void launchRowKernel(AttentionDesc d, String kernel, Object[] args) {
         if (rt.api().equals("cuda")) {

@@ -13,7 +13,7 @@ import org.d2v.tensor.Tensor;
  * (+bias), input gradient, and weight/bias gradients (no atomics). Forward and input gradient use
  * the register-blocked kernels (a work-item per channel tile of a pixel); the weight gradient uses
  * the register-blocked kernel on OpenCL (PoCL on the CPU: one work-item walks every pixel of its
- * tile, 10× faster there) and the local-memory reduction on CUDA, where that serial walk would
+ * tile, 20× faster there) and the local-memory reduction on CUDA, where that serial walk would
  * leave most of a GPU idle.
  */
 public final class ConvKernels {
