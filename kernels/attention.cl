@@ -345,3 +345,218 @@ KERNEL void attention_alibi_grad(GLOBAL const float *part, int partOff,
     const float total = d2v_block_sum(red, sum);
     if (lid == 0 && ascale[ascaleOff + h] >= 0.0f) dscale[dscaleOff + h] += -slopes[slopesOff + h] * total;
 }
+
+/* Σ_d a[d]·b[d] in 8 partial sums (so the loop vectorises without reassociation), added in a fixed tree. */
+DEVICE_FN float att_dot(GLOBAL const float *a, GLOBAL const float *b, int n) {
+    float part[8];
+#pragma unroll
+    for (int u = 0; u < 8; u++) part[u] = 0.0f;
+    const int body = n - n % 8;
+    for (int d = 0; d < body; d += 8)
+        for (int u = 0; u < 8; u++) part[u] = FMA(a[d + u], b[d + u], part[u]);
+    for (int d = body; d < n; d++) part[0] = FMA(a[d], b[d], part[0]);
+    return ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+}
+
+/*
+ * Forward without local memory or barriers, the CPU (PoCL) shape: on PoCL every private value live
+ * across a barrier (q, acc) is spilled to a per-work-item array, and a 32-row group mostly idles at
+ * T = 11. Here each work-item owns one query row and reads its keys and values straight from global
+ * memory (they stay in cache: T rows of one head), in chunks of ATT_TILE keys for the online softmax;
+ * the q·k dot is att_dot. Same semantics and dropout stream as
+ * attention_forward. global (roundup(B·H·T, 64)), local (64); work-item n = (b, h, i), i fastest.
+ */
+KERNEL void attention_forward_rows(
+        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
+        GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
+        GLOBAL float *out, int outOff, GLOBAL float *lse, int lseOff,
+        int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
+        I64 dropThreshold, float dropScale, I64 seed, I64 offset) {
+    const int n = GID(0);
+    if (n >= B * H * T) return;
+    const int i = n % T, bh = n / T;
+    const int b = bh / H, h = bh % H;
+    const int rowStride = 3 * H * Dh;
+    const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
+    const int posI = alibi ? pos[posOff + b * T + i] : 0;
+    GLOBAL const float *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
+    GLOBAL const float *keys = qkv + qkvOff + b * T * rowStride + H * Dh + h * Dh;
+    GLOBAL const float *values = keys + H * Dh;
+
+    float acc[ATT_DMAX];
+    for (int d = 0; d < Dh; d++) acc[d] = 0.0f;
+    float m = ATT_NEG_BIG, l = 0.0f;
+    const U64 rowBase = ((U64) bh * (U64) T + (U64) i) * (U64) T;
+    U64 cachedBlock = ~(U64) 0;
+    U32 words[4] = {0u, 0u, 0u, 0u};
+
+    for (int j0 = 0; j0 < T; j0 += ATT_TILE) {
+        const int cnt = min(ATT_TILE, T - j0);
+        float s[ATT_TILE];
+        float tmax = ATT_NEG_BIG;
+        bool any = false;
+        for (int r = 0; r < cnt; r++) {
+            if (keyPadding && pad[padOff + b * T + j0 + r] != 0) continue;
+            GLOBAL const float *k = keys + (j0 + r) * rowStride;
+            const float dot = att_dot(q, k, Dh);
+            const int posJ = alibi ? pos[posOff + b * T + j0 + r] : 0;
+            s[r] = scale * dot - coef * FABS((float) (posI - posJ));
+            tmax = FMAX(tmax, s[r]);
+            any = true;
+        }
+        if (!any) continue;
+        const float mNew = FMAX(m, tmax);
+        const float corr = EXP(m - mNew);
+        l *= corr;
+        for (int d = 0; d < Dh; d++) acc[d] *= corr;
+        for (int r = 0; r < cnt; r++) {
+            if (keyPadding && pad[padOff + b * T + j0 + r] != 0) continue;
+            const float p = EXP(s[r] - mNew);
+            l += p;
+            float wgt = p;
+            if (dropThreshold > 0) {
+                const U64 e = rowBase + (U64) (j0 + r);
+                const U64 blk = (U64) offset + e / 4;
+                if (blk != cachedBlock) {
+                    d2v_philox(blk, (U64) seed, words);
+                    cachedBlock = blk;
+                }
+                wgt = ((I64) words[(int) (e % 4)] >= dropThreshold) ? p * dropScale : 0.0f;
+            }
+            if (wgt != 0.0f) {
+                GLOBAL const float *v = values + (j0 + r) * rowStride;
+                for (int d = 0; d < Dh; d++) acc[d] = FMA(wgt, v[d], acc[d]);
+            }
+        }
+        m = mNew;
+    }
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    for (int d = 0; d < Dh; d++) out[outOff + ((b * T + i) * H + h) * Dh + d] = acc[d] * inv;
+    lse[lseOff + bh * T + i] = l > 0.0f ? m + LOG(l) : -D2V_INF; /* every key padded: out 0 */
+}
+
+/*
+ * dK and dV without local memory or barriers (the CPU shape, see attention_forward_rows): one
+ * work-item per key, queries and dO read straight from global memory. Same sums, in the same
+ * query order, as attention_backward_kv. global (roundup(B·H·T, 64)), local (64); n = (b, h, j).
+ */
+KERNEL void attention_backward_kv_rows(
+        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
+        GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
+        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL const float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
+        I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
+    const int n = GID(0);
+    if (n >= B * H * T) return;
+    const int j = n % T, bh = n / T;
+    const int b = bh / H, h = bh % H;
+    const int rowStride = 3 * H * Dh;
+    const bool active = !(keyPadding && pad[padOff + b * T + j] != 0);
+    const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
+    const int posJ = alibi ? pos[posOff + b * T + j] : 0;
+    GLOBAL const float *k = qkv + qkvOff + (b * T + j) * rowStride + H * Dh + h * Dh;
+    GLOBAL const float *v = k + H * Dh;
+
+    float dk[ATT_DMAX], dv[ATT_DMAX];
+    for (int d = 0; d < Dh; d++) {
+        dk[d] = 0.0f;
+        dv[d] = 0.0f;
+    }
+    for (int i = 0; active && i < T; i++) {
+        GLOBAL const float *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
+        GLOBAL const float *g = dout + doutOff + ((b * T + i) * H + h) * Dh;
+        const float qk = att_dot(q, k, Dh), gv = att_dot(g, v, Dh);
+        const int posI = alibi ? pos[posOff + b * T + i] : 0;
+        const float sc = scale * qk - coef * FABS((float) (posI - posJ));
+        const float p = EXP(sc - lse[lseOff + bh * T + i]);
+        float z = 1.0f;
+        if (dropThreshold > 0) {
+            const U64 e = ((U64) bh * (U64) T + (U64) i) * (U64) T + (U64) j;
+            z = ((I64) att_word((U64) seed, (U64) offset, e) >= dropThreshold) ? dropScale : 0.0f;
+        }
+        const float pz = p * z;
+        const float ds = p * (z * gv - delta[deltaOff + bh * T + i]) * scale;
+        for (int d = 0; d < Dh; d++) {
+            dv[d] = FMA(pz, g[d], dv[d]);
+            dk[d] = FMA(ds, q[d], dk[d]);
+        }
+    }
+    const int dBase = dqkvOff + (b * T + j) * rowStride + h * Dh;
+    for (int d = 0; d < Dh; d++) {
+        if (accumulate) {
+            dqkv[dBase + H * Dh + d] += dk[d];
+            dqkv[dBase + 2 * H * Dh + d] += dv[d];
+        } else {
+            dqkv[dBase + H * Dh + d] = dk[d];
+            dqkv[dBase + 2 * H * Dh + d] = dv[d];
+        }
+    }
+}
+
+/*
+ * dQ (and the ALiBi share in delta) without local memory or barriers: one work-item per query,
+ * keys and values read straight from global memory. Same sums as attention_backward_q (see there
+ * for the ALiBi share). global (roundup(B·H·T, 64)), local (64); n = (b, h, i).
+ */
+KERNEL void attention_backward_q_rows(
+        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
+        GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
+        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
+        I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
+    const int n = GID(0);
+    if (n >= B * H * T) return;
+    const int i = n % T, bh = n / T;
+    const int b = bh / H, h = bh % H;
+    const int rowStride = 3 * H * Dh;
+    const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
+    const int posI = alibi ? pos[posOff + b * T + i] : 0;
+    GLOBAL const float *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
+    GLOBAL const float *g = dout + doutOff + ((b * T + i) * H + h) * Dh;
+    GLOBAL const float *keys = qkv + qkvOff + b * T * rowStride + H * Dh + h * Dh;
+    GLOBAL const float *values = keys + H * Dh;
+
+    float dq[ATT_DMAX];
+    for (int d = 0; d < Dh; d++) dq[d] = 0.0f;
+    const float rowLse = lse[lseOff + bh * T + i];
+    const float rowDelta = delta[deltaOff + bh * T + i];
+    float dsSum = 0.0f, dsDist = 0.0f, pSum = 0.0f, pDist = 0.0f;
+    const U64 rowBase = ((U64) bh * (U64) T + (U64) i) * (U64) T;
+    U64 cachedBlock = ~(U64) 0;
+    U32 words[4] = {0u, 0u, 0u, 0u};
+
+    for (int j = 0; j < T; j++) {
+        if (keyPadding && pad[padOff + b * T + j] != 0) continue;
+        GLOBAL const float *k = keys + j * rowStride;
+        const float qk = att_dot(q, k, Dh), gv = att_dot(g, values + j * rowStride, Dh);
+        const float dist = FABS((float) (posI - (alibi ? pos[posOff + b * T + j] : 0)));
+        const float p = EXP(scale * qk - coef * dist - rowLse);
+        float z = 1.0f;
+        if (dropThreshold > 0) {
+            const U64 e = rowBase + (U64) j;
+            const U64 blk = (U64) offset + e / 4;
+            if (blk != cachedBlock) {
+                d2v_philox(blk, (U64) seed, words);
+                cachedBlock = blk;
+            }
+            z = ((I64) words[(int) (e % 4)] >= dropThreshold) ? dropScale : 0.0f;
+        }
+        const float ds = p * (z * gv - rowDelta);
+        dsSum += ds;
+        dsDist += ds * dist;
+        pSum += p;
+        pDist += p * dist;
+        const float dss = ds * scale;
+        for (int d = 0; d < Dh; d++) dq[d] = FMA(dss, k[d], dq[d]);
+    }
+    for (int d = 0; d < Dh; d++) {
+        if (accumulate) dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] += dq[d];
+        else dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] = dq[d];
+    }
+    if (alibi) delta[deltaOff + bh * T + i] = pSum > 0.0f ? dsDist - dsSum * (pDist / pSum) : 0.0f;
+}

@@ -1,8 +1,15 @@
 /* Batched GEMM with bias and GELU epilogues (see org.d2v.backend.MatmulDesc):
-   C[p] = act(op(A[p])·op(B[p or 0]) + bias). Work-groups of 16×16 threads compute a 64×64 tile of C,
-   each thread 4×4 outputs spaced 16 apart (so stores of neighbouring threads coalesce); the
-   K dimension walks in slices of 16 through two tiles in local memory. Correctness first: edges
-   load zeros and skip stores, no vector loads, no double buffering. */
+   C[p] = act(op(A[p])·op(B[p or 0]) + bias). Three variants with one signature; KernelOps.matmul
+   picks one by device API and layout:
+    - gemm: the GPU shape. Work-groups of 16×16 threads compute a 64×64 tile of C, each thread 4×4
+      outputs spaced 16 apart (so stores of neighbouring threads coalesce); the K dimension walks in
+      slices of 16 through two tiles in local memory.
+    - gemm_outer / gemm_dot: the CPU (PoCL) shape. No local memory and no barriers (on PoCL every
+      value live across a barrier is spilled to a per-work-item array), each work-item keeps a
+      register tile and reads straight from global memory along contiguous runs that LLVM turns
+      into AVX. `#pragma unroll` on the tile loops keeps the tiles in registers; the contiguous
+      innermost loops stay rolled so the loop vectoriser, not SLP, handles them.
+   Edges load clamped (valid) elements and skip their stores. */
 
 #define GEMM_TILE 64
 #define GEMM_K 16
@@ -70,4 +77,133 @@ KERNEL void gemm(int M, int N, int K, int transA, int transB, int strideA, int s
             c[at] = accumulate ? c[at] + v : v;
         }
     }
+}
+
+/* ---------------------------------------------------------------- register-blocked variants */
+
+#define OUTER_TM 4
+#define OUTER_TN 16
+#define DOT_TM 4
+#define DOT_TN 4
+#define DOT_LANES 8
+
+/* The epilogue of one output: bias, GELU (keeping the pre-activation), store or accumulate. */
+DEVICE_FN void gemm_store(float v, int row, int col, I64 p, int N, int strideC, GLOBAL const float *bias, int biaso,
+                          GLOBAL float *C, int co, GLOBAL float *preact, int po,
+                          int hasBias, int gelu, int hasPreact, int accumulate) {
+    if (hasBias) v += bias[biaso + col];
+    I64 at = p * strideC + (I64) row * N + col;
+    if (gelu) {
+        if (hasPreact) preact[po + at] = v;
+        v = d2v_gelu(v);
+    }
+    C[co + at] = accumulate ? C[co + at] + v : v;
+}
+
+/* Outer products: a work-item owns OUTER_TM rows × OUTER_TN columns of C and, for each k, multiplies
+   OUTER_TM scalars of op(A) by a contiguous run of OUTER_TN values of B (row k of an untransposed B).
+   Any layout is correct; transB and edge tiles take the slower gathering loop.
+   global (ceil(N/OUTER_TN), ceil(M/OUTER_TM), batch), rounded up to the group. */
+KERNEL void gemm_outer(int M, int N, int K, int transA, int transB, int strideA, int strideB, int strideC,
+                       GLOBAL const float *A, int ao, GLOBAL const float *B, int bo, GLOBAL const float *bias, int biaso,
+                       GLOBAL float *C, int co, GLOBAL float *preact, int po,
+                       int hasBias, int gelu, int hasPreact, int accumulate) {
+    int j0 = GID(0) * OUTER_TN, i0 = GID(1) * OUTER_TM;
+    I64 p = GID(2);
+    if (j0 >= N || i0 >= M) return;
+    GLOBAL const float *a = A + ao + p * strideA;
+    GLOBAL const float *b = B + bo + p * strideB;
+    I64 aRow = transA ? 1 : K, aK = transA ? M : 1;
+    float acc[OUTER_TM][OUTER_TN];
+#pragma unroll
+    for (int i = 0; i < OUTER_TM; i++)
+#pragma unroll
+        for (int j = 0; j < OUTER_TN; j++) acc[i][j] = 0.0f;
+    if (i0 + OUTER_TM <= M && j0 + OUTER_TN <= N && !transB) {
+        for (int k = 0; k < K; k++) {
+            GLOBAL const float *bk = b + (I64) k * N + j0;
+            float av[OUTER_TM];
+#pragma unroll
+            for (int i = 0; i < OUTER_TM; i++) av[i] = a[(i0 + i) * aRow + k * aK];
+#pragma unroll
+            for (int i = 0; i < OUTER_TM; i++)
+#pragma unroll
+                for (int j = 0; j < OUTER_TN; j++) acc[i][j] = FMA(av[i], bk[j], acc[i][j]);
+        }
+    } else {
+        I64 bCol = transB ? K : 1, bK = transB ? 1 : N;
+        for (int k = 0; k < K; k++) {
+            float av[OUTER_TM], bv[OUTER_TN];
+#pragma unroll
+            for (int i = 0; i < OUTER_TM; i++) av[i] = a[min(i0 + i, M - 1) * aRow + k * aK];
+#pragma unroll
+            for (int j = 0; j < OUTER_TN; j++) bv[j] = b[min(j0 + j, N - 1) * bCol + k * bK];
+#pragma unroll
+            for (int i = 0; i < OUTER_TM; i++)
+#pragma unroll
+                for (int j = 0; j < OUTER_TN; j++) acc[i][j] = FMA(av[i], bv[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < OUTER_TM; i++)
+        for (int j = 0; j < OUTER_TN; j++)
+            if (i0 + i < M && j0 + j < N)
+                gemm_store(acc[i][j], i0 + i, j0 + j, p, N, strideC, bias, biaso, C, co, preact, po,
+                           hasBias, gelu, hasPreact, accumulate);
+}
+
+/* Dot products, for op(A) = A and op(B) = Bᵀ (both contiguous along k, the x·Wᵀ of a linear layer):
+   a work-item owns DOT_TM × DOT_TN outputs and keeps DOT_LANES partial sums of each, lane l summing
+   k ≡ l (mod DOT_LANES), so the k loop vectorises without reassociating; the lanes are added in a
+   fixed tree at the end (deterministic). transA and transB are ignored (the launcher guarantees
+   0 and 1). global (ceil(N/DOT_TN), ceil(M/DOT_TM), batch), rounded up to the group. */
+KERNEL void gemm_dot(int M, int N, int K, int transA, int transB, int strideA, int strideB, int strideC,
+                     GLOBAL const float *A, int ao, GLOBAL const float *B, int bo, GLOBAL const float *bias, int biaso,
+                     GLOBAL float *C, int co, GLOBAL float *preact, int po,
+                     int hasBias, int gelu, int hasPreact, int accumulate) {
+    int j0 = GID(0) * DOT_TN, i0 = GID(1) * DOT_TM;
+    I64 p = GID(2);
+    if (j0 >= N || i0 >= M) return;
+    GLOBAL const float *ar[DOT_TM];
+    GLOBAL const float *br[DOT_TN];
+#pragma unroll
+    for (int i = 0; i < DOT_TM; i++) ar[i] = A + ao + p * strideA + (I64) min(i0 + i, M - 1) * K;
+#pragma unroll
+    for (int j = 0; j < DOT_TN; j++) br[j] = B + bo + p * strideB + (I64) min(j0 + j, N - 1) * K;
+    float acc[DOT_TM][DOT_TN][DOT_LANES];
+#pragma unroll
+    for (int i = 0; i < DOT_TM; i++)
+#pragma unroll
+        for (int j = 0; j < DOT_TN; j++)
+#pragma unroll
+            for (int l = 0; l < DOT_LANES; l++) acc[i][j][l] = 0.0f;
+    int kBody = K - K % DOT_LANES;
+    for (int k = 0; k < kBody; k += DOT_LANES) {
+        float av[DOT_TM][DOT_LANES], bv[DOT_TN][DOT_LANES];
+#pragma unroll
+        for (int i = 0; i < DOT_TM; i++)
+#pragma unroll
+            for (int l = 0; l < DOT_LANES; l++) av[i][l] = ar[i][k + l];
+#pragma unroll
+        for (int j = 0; j < DOT_TN; j++)
+#pragma unroll
+            for (int l = 0; l < DOT_LANES; l++) bv[j][l] = br[j][k + l];
+#pragma unroll
+        for (int i = 0; i < DOT_TM; i++)
+#pragma unroll
+            for (int j = 0; j < DOT_TN; j++)
+                for (int l = 0; l < DOT_LANES; l++) acc[i][j][l] = FMA(av[i][l], bv[j][l], acc[i][j][l]);
+    }
+    for (int k = kBody; k < K; k++)
+#pragma unroll
+        for (int i = 0; i < DOT_TM; i++)
+#pragma unroll
+            for (int j = 0; j < DOT_TN; j++) acc[i][j][0] = FMA(ar[i][k], br[j][k], acc[i][j][0]);
+    for (int i = 0; i < DOT_TM; i++)
+        for (int j = 0; j < DOT_TN; j++) {
+            if (i0 + i >= M || j0 + j >= N) continue;
+            float s = ((acc[i][j][0] + acc[i][j][4]) + (acc[i][j][1] + acc[i][j][5]))
+                    + ((acc[i][j][2] + acc[i][j][6]) + (acc[i][j][3] + acc[i][j][7]));
+            gemm_store(s, i0 + i, j0 + j, p, N, strideC, bias, biaso, C, co, preact, po,
+                       hasBias, gelu, hasPreact, accumulate);
+        }
 }

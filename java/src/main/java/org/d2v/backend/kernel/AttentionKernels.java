@@ -31,8 +31,9 @@ public final class AttentionKernels {
     public void forward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                         Tensor keyPadding, Tensor out, Tensor lse) {
         check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
-        rt.launch(PROGRAM, "attention_forward", rowGrid(d), rowGroup(), concat(
-                inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding), new Object[] {out, lse}, params(d)));
+        Object[] args = concat(inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding), new Object[] {out, lse},
+                params(d));
+        launchRowKernel(d, "attention_forward", args);
     }
 
     /** See {@link org.d2v.backend.Ops#attentionBackward}. delta is scratch and holds no meaning afterwards. */
@@ -52,12 +53,28 @@ public final class AttentionKernels {
                 out, dout, delta, d.batch(), d.tokens(), d.heads(), d.headDim());
         Object[] common = concat(inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding),
                 new Object[] {dout, lse, delta, dqkv}, params(d), new Object[] {accumulate ? 1 : 0});
-        rt.launch(PROGRAM, "attention_backward_kv", rowGrid(d), rowGroup(), common);
+        launchRowKernel(d, "attention_backward_kv", common);
         // Runs after backward_kv, which still needs delta: backward_q overwrites it with the ALiBi shares.
-        rt.launch(PROGRAM, "attention_backward_q", rowGrid(d), rowGroup(), common);
+        launchRowKernel(d, "attention_backward_q", common);
         if (d.alibi()) {
             rt.launch(PROGRAM, "attention_alibi_grad", new long[] {(long) REDUCTION * d.heads()}, new long[] {REDUCTION},
                     delta, alibiSlopes, alibiScale, dAlibiScale, d.batch(), d.tokens(), d.heads());
+        }
+    }
+
+    /**
+     * A row kernel in the form that suits the device: on CUDA the tiled one (rows of a work-group
+     * share K/V or Q/dO tiles through local memory); on OpenCL, whose device here is PoCL on the
+     * CPU, its barrier-free "_rows" twin, 2–3× faster there (on PoCL every value live across a
+     * barrier is spilled, and a 32-row group mostly idles at the student's 11 tokens).
+     */
+    private void launchRowKernel(AttentionDesc d, String kernel, Object[] args) {
+        if (rt.api().equals("cuda")) {
+            rt.launch(PROGRAM, kernel, rowGrid(d), rowGroup(), args);
+        } else {
+            long rows = (long) d.batch() * d.heads() * d.tokens();
+            rt.launch(PROGRAM, kernel + "_rows", new long[] {roundUp(rows, ROWS_PER_GROUP)}, new long[] {ROWS_PER_GROUP},
+                    args);
         }
     }
 
