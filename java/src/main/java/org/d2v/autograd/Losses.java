@@ -1,7 +1,6 @@
 package org.d2v.autograd;
 
 import org.d2v.backend.LossDesc;
-import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.Ops;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
@@ -43,8 +42,9 @@ final class Losses {
     }
 
     /**
-     * Backward: input.grad += dloss · g. The scalar dloss stays on the device: an [n×1]·[1×1]
-     * product scales g by it without a host round trip.
+     * Backward: input.grad += dloss · g. The scalar dloss stays on the device (no host round
+     * trip): it is broadcast to g's size, then multiplied in. (A [n×1]·[1×1] GEMM would do it in
+     * one launch but overflows a CUDA grid at n in the millions.)
      */
     private static void recordScaledGradient(Ops ops, Tensor loss, Tensor input, Tensor g) {
         loss.setRequiresGrad(true);
@@ -52,7 +52,9 @@ final class Losses {
             Tensor dl = loss.grad();
             if (dl == null) return;
             int n = (int) g.numel();
-            ops.matmul(MatmulDesc.of(n, 1, 1), g, dl, null, input.gradOrZeros(), null, true);
+            Tensor scale = Elementwise.like(g);
+            ops.broadcastMiddle(1, n, 1, 1.0, dl, scale, false);
+            ops.mul(scale, g, input.gradOrZeros(), true);
         });
     }
 }
