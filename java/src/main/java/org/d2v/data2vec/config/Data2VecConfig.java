@@ -1,0 +1,33 @@
+package org.d2v.data2vec.config;
+
+/**
+ * Everything that defines one data2vec 2.0 model and its pretraining: {@code clones} = M masks
+ * per sample, {@code batchSize} samples per update, {@code seed} for the parameter initialisation.
+ */
+public record Data2VecConfig(String name, ModalityConfig modality, EncoderConfig encoder, MaskConfig mask,
+                             DecoderConfig decoder, EmaConfig ema, LossConfig loss, OptimConfig optim,
+                             int clones, int batchSize, long seed) {
+    public Data2VecConfig {
+        if (clones < 1 || batchSize < 1) throw new IllegalArgumentException("clones and batchSize must be ≥ 1");
+        if (loss.topK() > encoder.depth()) {
+            throw new IllegalArgumentException("topK " + loss.topK() + " exceeds the " + encoder.depth() + " main blocks");
+        }
+        if (modality instanceof ModalityConfig.Text && encoder.prenetDepth() != 0) {
+            throw new IllegalArgumentException("text has no prenet (spec §3.3): prenetDepth must be 0");
+        }
+    }
+
+    public Data2VecConfig withBatchSize(int b) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, loss, optim, clones, b, seed); }
+
+    public Data2VecConfig withClones(int m) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, loss, optim, m, batchSize, seed); }
+
+    public Data2VecConfig withSeed(long s) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, loss, optim, clones, batchSize, s); }
+
+    public Data2VecConfig withLoss(LossConfig l) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, l, optim, clones, batchSize, seed); }
+
+    public Data2VecConfig withOptim(OptimConfig o) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, loss, o, clones, batchSize, seed); }
+
+    public Data2VecConfig withEncoder(EncoderConfig e) { return new Data2VecConfig(name, modality, e, mask, decoder, ema, loss, optim, clones, batchSize, seed); }
+
+    public Data2VecConfig withModality(ModalityConfig m) { return new Data2VecConfig(name, m, encoder, mask, decoder, ema, loss, optim, clones, batchSize, seed); }
+}

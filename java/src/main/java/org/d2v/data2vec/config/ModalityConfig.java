@@ -1,0 +1,75 @@
+package org.d2v.data2vec.config;
+
+import java.util.List;
+
+/** The modality-specific local encoder and positions (spec §3). */
+public sealed interface ModalityConfig {
+    /** The number of tokens T the local encoder makes from one input of this configuration. */
+    int tokens();
+
+    /**
+     * Images (§3.1): a patch conv (stride = patch) over [size, size, channels], fixed 2-D sin-cos
+     * positions added before masking, {@code extraTokens} learned CLS tokens prepended after it.
+     */
+    record Image(int size, int channels, int patch, int extraTokens) implements ModalityConfig {
+        public Image {
+            if (size < 1 || patch < 1 || size % patch != 0) throw new IllegalArgumentException("image size " + size + " is not a multiple of patch " + patch);
+            if (channels < 1 || extraTokens < 0 || extraTokens > 1) throw new IllegalArgumentException("image needs channels ≥ 1 and 0 or 1 extra (CLS) token");
+        }
+
+        public int grid() { return size / patch; }
+
+        @Override public int tokens() { return grid() * grid(); }
+    }
+
+    /** One layer of the audio conv stem: (channels, kernel, stride), spec §3.2. */
+    record ConvLayer(int channels, int kernel, int stride) {}
+
+    /**
+     * Audio (§3.2): waveform of {@code samples} at 16 kHz, normalised per utterance, the conv stem
+     * (conv without bias → LN over channels → GELU per layer), LN + Linear to the model dim, a
+     * conv positional encoder of {@code convPosDepth} layers with kernel
+     * max(3, convPosWidth / convPosDepth) and {@code convPosGroups} groups, ALiBi with a learned
+     * per-head scale.
+     */
+    record Audio(int samples, List<ConvLayer> stem, int convPosDepth, int convPosWidth, int convPosGroups,
+                 double alibiScaleInit) implements ModalityConfig {
+        public Audio {
+            stem = List.copyOf(stem);
+            if (stem.isEmpty()) throw new IllegalArgumentException("audio conv stem is empty");
+            if (convPosDepth < 1) throw new IllegalArgumentException("audio needs convPosDepth ≥ 1");
+            if (convPosKernel(convPosDepth, convPosWidth) % 2 == 0) {
+                throw new IllegalArgumentException("audio conv positional kernel " + convPosKernel(convPosDepth, convPosWidth) + " must be odd (same padding)");
+            }
+            int t = samples;
+            for (ConvLayer l : stem) t = (t - l.kernel()) / l.stride() + 1;
+            if (t < 2) throw new IllegalArgumentException(samples + " samples give " + t + " frames through the conv stem");
+        }
+
+        private static int convPosKernel(int depth, int width) { return Math.max(3, width / depth); }
+
+        public int convPosKernel() { return convPosKernel(convPosDepth, convPosWidth); }
+
+        /** Frames after the stem (no padding, as wav2vec's stem). */
+        public int framesFor(int samples) {
+            int t = samples;
+            for (ConvLayer l : stem) t = (t - l.kernel()) / l.stride() + 1;
+            return t;
+        }
+
+        @Override public int tokens() { return framesFor(samples); }
+    }
+
+    /**
+     * Text (§3.3): token embedding (no √D scale) + learned positions, LN, dropout. {@code padIndex}
+     * is the padding id whose embedding row starts at zero (−1: none).
+     */
+    record Text(int length, int vocab, int maxPositions, int padIndex, double dropout) implements ModalityConfig {
+        public Text {
+            if (length < 1 || length > maxPositions) throw new IllegalArgumentException("text length " + length + " must be in [1, maxPositions=" + maxPositions + "]");
+            if (vocab < 2 || padIndex >= vocab) throw new IllegalArgumentException("bad text vocabulary " + vocab + " / pad " + padIndex);
+        }
+
+        @Override public int tokens() { return length; }
+    }
+}

@@ -1,0 +1,29 @@
+package org.d2v.optim;
+
+import org.d2v.nn.ParameterStore;
+import org.d2v.tensor.Shape;
+import org.d2v.tensor.Tensor;
+
+/**
+ * Global-norm gradient clipping as fairseq does it: the norm over every gradient (one
+ * {@code sumSquares} launch over the flat gradient buffer), and a factor
+ * min(1, maxNorm / (norm + 1e-6)) that AdamW folds into its gradient scale instead of
+ * rewriting the gradients.
+ */
+public final class GradClip {
+    private GradClip() {}
+
+    /** √Σ g² over the store's flat gradient buffer (one launch and one scalar read). */
+    public static double globalNorm(ParameterStore store) {
+        try (Tensor out = Tensor.empty(store.device(), store.dtype(), Shape.of(1))) {
+            store.device().ops().sumSquares(store.grads(), out, false);
+            return Math.sqrt(out.item());
+        }
+    }
+
+    /** The factor to scale gradients by; 1 when maxNorm ≤ 0 (clipping off). */
+    public static double factor(double norm, double maxNorm) {
+        if (maxNorm <= 0) return 1;
+        return Math.min(1, maxNorm / (norm + 1e-6));
+    }
+}
