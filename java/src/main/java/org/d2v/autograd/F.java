@@ -5,6 +5,7 @@ import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.RandomStream;
+import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
@@ -109,6 +110,35 @@ public final class F {
 
     /** A copy of base with rows idx[b, k] replaced by src[b, k, :] (the decoder input). */
     public static Tensor scatterRows(Tensor src, Tensor idx, Tensor base) { return Rows.scatterRows(src, idx, base); }
+
+    /**
+     * [token; x[b]] for every sample: x [batch, tokens, dim], token [dim] (e.g. a learned CLS
+     * embedding) → [batch, tokens + 1, dim]. Built from repeatRows and scatterRows (two launches).
+     */
+    public static Tensor prependToken(Tensor x, Tensor token) {
+        if (x.shape().rank() != 3 || token.numel() != x.dim(2)) {
+            throw new IllegalArgumentException("prependToken: x " + x.shape() + " token " + token.shape());
+        }
+        int batch = x.dim(0), tokens = x.dim(1), dim = x.dim(2);
+        Tensor base = reshape(repeatRows(reshape(token, 1, dim), batch * (tokens + 1)), batch, tokens + 1, dim);
+        return scatterRows(x, tokenRange(x, batch, 1, tokens), base);
+    }
+
+    /** x [batch, tokens, dim] without its first {@code n} tokens (the extra tokens of spec §5). */
+    public static Tensor dropLeadingTokens(Tensor x, int n) {
+        if (x.shape().rank() != 3 || n < 0 || n >= x.dim(1)) {
+            throw new IllegalArgumentException("dropLeadingTokens: cannot drop " + n + " tokens of " + x.shape());
+        }
+        if (n == 0) return x;
+        return gatherRows(x, tokenRange(x, x.dim(0), n, x.dim(1) - n));
+    }
+
+    /** I32 [batch, count] holding from, from+1, … in every row. */
+    private static Tensor tokenRange(Tensor like, int batch, int from, int count) {
+        int[] idx = new int[batch * count];
+        for (int i = 0; i < idx.length; i++) idx[i] = from + i % count;
+        return Tensor.ofInts(like.device(), Shape.of(batch, count), idx);
+    }
 
     /** Each sample repeated {@code copies} times along dim 0 (multi-mask clones). */
     public static Tensor repeatRows(Tensor x, int copies) { return Rows.repeatRows(x, copies); }

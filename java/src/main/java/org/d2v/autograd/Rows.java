@@ -1,5 +1,6 @@
 package org.d2v.autograd;
 
+import java.util.Arrays;
 import org.d2v.backend.Ops;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
@@ -18,7 +19,7 @@ final class Rows {
         int dim = table.dim(-1);
         Ops ops = table.device().ops();
         int[] dims = ids.shape().dims();
-        int[] outDims = java.util.Arrays.copyOf(dims, dims.length + 1);
+        int[] outDims = Arrays.copyOf(dims, dims.length + 1);
         outDims[dims.length] = dim;
         Tensor y = Tensor.empty(table.device(), table.dtype(), Shape.of(outDims));
         ops.embedding(ids.reshape((int) ids.numel()), table, y.reshape((int) ids.numel(), dim));

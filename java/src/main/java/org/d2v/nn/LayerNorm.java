@@ -4,7 +4,10 @@ import org.d2v.autograd.F;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
-/** LayerNorm over the last dimension; affine parameters start at weight 1, bias 0 and never decay. */
+/**
+ * LayerNorm over the last dimension; affine parameters start at weight 1, bias 0. Being 1-D, they
+ * get no weight decay under the default policy (a decay-everything policy, as audio uses, decays them).
+ */
 public final class LayerNorm extends Module {
     private final Parameter weight;
     private final Parameter bias;
@@ -12,8 +15,8 @@ public final class LayerNorm extends Module {
 
     public LayerNorm(ParameterStore.Builder b, int dim, double eps, boolean affine) {
         this.eps = eps;
-        this.weight = affine ? b.declare("weight", Shape.of(dim), Init.ones(), false) : null;
-        this.bias = affine ? b.declare("bias", Shape.of(dim), Init.zeros(), false) : null;
+        this.weight = affine ? b.declare("weight", Shape.of(dim), Init.ones()) : null;
+        this.bias = affine ? b.declare("bias", Shape.of(dim), Init.zeros()) : null;
     }
 
     public Tensor forward(Tensor x) {

@@ -24,7 +24,8 @@ import org.d2v.tensor.Tensor;
  * <p>Layout: parameters are grouped, in declaration order within each group, as
  * [tracked·decay | tracked·no-decay | untracked·no-decay | untracked·decay]. Tracked parameters
  * are therefore one contiguous range starting at 0 (a teacher built from the same declarations
- * has the same tracked range), and no-decay parameters are one contiguous range in the middle.
+ * has the same tracked range), and no-decay parameters are one contiguous range in the middle,
+ * so AdamW needs at most three launches.
  * Every parameter starts at a multiple of {@link #ALIGN} elements (vector loads on GPUs); the
  * padding is zero in both buffers and stays zero under AdamW and EMA.
  */
@@ -32,8 +33,8 @@ public final class ParameterStore implements AutoCloseable {
     /** Alignment of every parameter's start, in elements. */
     public static final int ALIGN = 16;
 
-    /** A contiguous slice of the flat buffers holding one optimiser group. */
-    public record Range(long offset, long length, boolean decay, boolean tracked) {}
+    /** A contiguous slice of the flat buffers: one optimiser group (decay on or off), or the tracked range. */
+    public record Range(long offset, long length, boolean decay) {}
 
     private final Device device;
     private final DType dtype;
@@ -66,12 +67,19 @@ public final class ParameterStore implements AutoCloseable {
                 at += p.numel();
             }
             at = align(at);
-            if (at > start) rs.add(new Range(start, at - start, g[1], g[0]));
+            if (at > start) {
+                Range last = rs.isEmpty() ? null : rs.get(rs.size() - 1);
+                if (last != null && last.decay() == g[1]) {
+                    rs.set(rs.size() - 1, new Range(last.offset(), at - last.offset(), g[1])); // one launch for both
+                } else {
+                    rs.add(new Range(start, at - start, g[1]));
+                }
+            }
             if (g[0]) trackedEnd = at;
         }
         this.parameters = Collections.unmodifiableList(ordered);
         this.ranges = List.copyOf(rs);
-        this.trackedRange = new Range(0, trackedEnd, false, true);
+        this.trackedRange = new Range(0, trackedEnd, false);
         long length = Math.max(at, 1);
         this.valueBuffer = device.allocate(dtype, length);
         DeviceBuffer g;
@@ -126,7 +134,10 @@ public final class ParameterStore implements AutoCloseable {
     /** The whole flat gradient buffer, same layout as {@link #values()}. */
     public Tensor grads() { return grads; }
 
-    /** The optimiser groups in layout order; together they cover the whole buffer. */
+    /**
+     * The optimiser groups in layout order, at most three (decay, no decay, decay); together
+     * they cover the whole buffer.
+     */
     public List<Range> ranges() { return ranges; }
 
     /** The tracked parameters: one range starting at 0 (length 0 if none). */
@@ -140,6 +151,14 @@ public final class ParameterStore implements AutoCloseable {
 
     /** A view of {@code range} in a buffer of this layout (values, grads, or an optimiser state). */
     public static Tensor slice(Tensor flat, Range range) { return flat.view(range.offset(), Shape.of((int) range.length())); }
+
+    /**
+     * Turns gradient recording for every parameter on or off. A teacher runs frozen, so that its
+     * forward pass inside the student's taped step records nothing.
+     */
+    public void requiresGrad(boolean on) {
+        for (Parameter p : parameters) p.tensor().setRequiresGrad(on);
+    }
 
     /** Zeroes every gradient: one fill over the flat gradient buffer. */
     public void zeroGrads() { device.ops().fill(grads, 0); }
@@ -202,6 +221,7 @@ public final class ParameterStore implements AutoCloseable {
             final List<Parameter> list = new ArrayList<>();
             final Set<String> names = new HashSet<>();
             BiPredicate<String, Shape> decayPolicy = Builder::defaultDecay;
+            boolean built;
         }
 
         private final Declarations declarations;
@@ -243,6 +263,7 @@ public final class ParameterStore implements AutoCloseable {
         /** Declares a parameter with an explicit weight-decay flag. */
         public Parameter declare(String name, Shape shape, Init init, boolean decay) {
             String full = prefix + name;
+            if (declarations.built) throw new IllegalStateException("parameter '" + full + "' declared after build");
             if (!declarations.names.add(full)) throw new IllegalArgumentException("parameter '" + full + "' declared twice");
             if (shape.numel() < 1) throw new IllegalArgumentException("parameter '" + full + "' is empty: " + shape);
             Parameter p = new Parameter(full, shape, init, decay, tracked);
@@ -253,6 +274,9 @@ public final class ParameterStore implements AutoCloseable {
         /** Allocates both flat buffers once and initialises every parameter from {@code seed}. */
         public ParameterStore build(Device device, DType dtype, long seed) {
             if (!dtype.isFloating()) throw new IllegalArgumentException("parameters must be floating point, got " + dtype);
+            // Parameters bind to the store they were built into; a second model needs its own builder.
+            if (declarations.built) throw new IllegalStateException("this builder already built its ParameterStore");
+            declarations.built = true;
             return new ParameterStore(device, dtype, List.copyOf(declarations.list), seed);
         }
 

@@ -172,6 +172,23 @@ class FGradientTest {
     }
 
     @Test
+    void prependAndDropTokens() {
+        Tensor x = c.leaf("x", 2, 3, 4), cls = c.leaf("cls", 4);
+        checked(c.check(() -> {
+            Tensor withCls = F.prependToken(x, cls);
+            return new Tensor[] {F.gelu(withCls), F.dropLeadingTokens(F.scale(withCls, 2), 1)};
+        }));
+        Tensor y = F.prependToken(x, cls);
+        double[] yv = y.toDoubles(), xv = x.toDoubles(), cv = cls.toDoubles();
+        assertEquals(Shape.of(2, 4, 4), y.shape());
+        for (int j = 0; j < 4; j++) {
+            assertEquals(cv[j], yv[16 + j], "second sample starts with the token");
+            assertEquals(xv[12 + 8 + j], yv[16 + 12 + j], "and ends with its own last token");
+        }
+        assertArrayEquals(xv, F.dropLeadingTokens(y, 1).toDoubles());
+    }
+
+    @Test
     void scatterKeepsBaseRowsThatAreNotNamed() {
         Tensor base = Tensor.of(dev, DType.F64, Shape.of(1, 3, 1), new double[] {10, 20, 30});
         Tensor src = Tensor.of(dev, DType.F64, Shape.of(1, 1, 1), new double[] {-1});
