@@ -1,0 +1,539 @@
+package org.d2v.backend.kernel;
+
+import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.AttentionDesc;
+import org.d2v.backend.ConvDesc;
+import org.d2v.backend.LossDesc;
+import org.d2v.backend.MatmulDesc;
+import org.d2v.backend.NormDesc;
+import org.d2v.backend.Ops;
+import org.d2v.backend.Philox;
+import org.d2v.tensor.DType;
+import org.d2v.tensor.DeviceBuffer;
+import org.d2v.tensor.Shape;
+import org.d2v.tensor.Tensor;
+
+/**
+ * The op set over any {@link KernelRuntime}: shape checks, launch geometry and arguments, written
+ * once for OpenCL and CUDA. Kernels compute in F32; other float dtypes are rejected.
+ *
+ * <p>Whole-tensor reductions (sums, losses) run in two deterministic stages through a small
+ * partial-sum buffer that this object owns (allocated once, freed by {@link #close()}), so the
+ * device's bytesInUse stays constant from step to step. Construct it once the runtime's
+ * {@code device()} can allocate.
+ */
+public final class KernelOps implements Ops, AutoCloseable {
+    /** Work-group size of 1-D launches and of every block reduction (the kernels' LOCAL arrays match). */
+    static final int LOCAL = 256;
+    /** Work-groups of a whole-tensor reduction: the number of partial sums. */
+    static final int REDUCE_GROUPS = 256;
+
+    private final KernelRuntime rt;
+    private final DeviceBuffer partialsBuffer;
+    private final Tensor partials;
+    private DeviceBuffer scratchBuffer;
+
+    public KernelOps(KernelRuntime runtime) {
+        if (runtime.maxWorkGroupSize() < LOCAL) {
+            throw new IllegalStateException(runtime.api() + ": work-groups of " + LOCAL
+                    + " are needed, the device allows " + runtime.maxWorkGroupSize());
+        }
+        this.rt = runtime;
+        this.partialsBuffer = runtime.device().allocate(DType.F32, REDUCE_GROUPS);
+        this.partials = Tensor.view(partialsBuffer, 0, Shape.of(REDUCE_GROUPS));
+    }
+
+    public KernelRuntime runtime() { return rt; }
+
+    @Override
+    public void close() {
+        partialsBuffer.close();
+        if (scratchBuffer != null) scratchBuffer.close();
+    }
+
+    /**
+     * Scratch for the first pass of two-pass reductions, reused by every op (launches run in order
+     * on one queue/stream, so an op's second pass has read it before the next op writes it). It
+     * only grows, so bytesInUse settles after the first step.
+     */
+    private Tensor scratch(long n) {
+        if (scratchBuffer == null || scratchBuffer.length() < n) {
+            long size = Math.max(n, scratchBuffer == null ? 0 : 2 * scratchBuffer.length());
+            if (scratchBuffer != null) scratchBuffer.close();
+            scratchBuffer = rt.device().allocate(DType.F32, size);
+        }
+        return Tensor.view(scratchBuffer, 0, Shape.of(count(n, "scratch")));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private static long roundUp(long n, long m) { return (n + m - 1) / m * m; }
+
+    private static int acc(boolean accumulate) { return accumulate ? 1 : 0; }
+
+    private static void f32(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && t.dtype() != DType.F32) {
+                throw new IllegalArgumentException(op + ": kernel backends compute in F32, got " + t.dtype() + " " + t);
+            }
+        }
+    }
+
+    private static void i32(String op, Tensor t) {
+        if (t != null && t.dtype() != DType.I32) throw new IllegalArgumentException(op + ": expected I32 indices, got " + t.dtype());
+    }
+
+    private static void requireSize(Tensor t, long n, String what) {
+        if (t.numel() != n) throw new IllegalArgumentException(what + ": expected " + n + " elements, got " + t.shape());
+    }
+
+    private static int count(long n, String op) {
+        if (n > Integer.MAX_VALUE - LOCAL) throw new IllegalArgumentException(op + ": " + n + " elements exceed the kernels' int indexing");
+        return (int) n;
+    }
+
+    /** One work item per element, in groups of {@link #LOCAL}. */
+    private void launch1(String program, String kernel, long n, Object... args) {
+        if (n == 0) return;
+        rt.launch(program, kernel, new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, args);
+    }
+
+    /** One work-group of {@link #LOCAL} per unit (row, segment). */
+    private void launchGroups(String program, String kernel, long groups, Object... args) {
+        if (groups == 0) return;
+        rt.launch(program, kernel, new long[] {groups * LOCAL}, new long[] {LOCAL}, args);
+    }
+
+    /** Adds the partial sums into out[0] (scaled), then the partials buffer is free again. */
+    private void finishSum(double scale, Tensor out, boolean accumulate) {
+        launchGroups("reduce", "finish_sum", 1, REDUCE_GROUPS, partials, (float) scale, out, acc(accumulate));
+    }
+
+    // ---- memory and elementwise ----------------------------------------------------------------
+
+    @Override
+    public void fill(Tensor x, double value) {
+        if (x.dtype() == DType.I32) {
+            if (value != Math.rint(value)) throw new IllegalArgumentException("fill: " + value + " into an I32 tensor");
+            launch1("elementwise", "fill_int", x.numel(), count(x.numel(), "fill"), x, (int) value);
+            return;
+        }
+        f32("fill", x);
+        launch1("elementwise", "fill", x.numel(), count(x.numel(), "fill"), x, (float) value);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        requireSize(dst, src.numel(), "copy");
+        if (src.dtype() != dst.dtype()) throw new IllegalArgumentException("copy: " + src.dtype() + " to " + dst.dtype());
+        if (src.dtype() != DType.I32) f32("copy", src);
+        launch1("elementwise", "copy", src.numel(), count(src.numel(), "copy"), src, dst);
+    }
+
+    @Override
+    public void axpby(double alpha, Tensor x, double beta, Tensor y) {
+        f32("axpby", x, y);
+        requireSize(y, x.numel(), "axpby");
+        launch1("elementwise", "axpby", x.numel(), count(x.numel(), "axpby"), (float) alpha, x, (float) beta, y);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        f32("add", a, b, out);
+        requireSize(b, a.numel(), "add");
+        requireSize(out, a.numel(), "add");
+        launch1("elementwise", "add", a.numel(), count(a.numel(), "add"), a, b, out);
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        f32("mul", a, b, out);
+        requireSize(b, a.numel(), "mul");
+        requireSize(out, a.numel(), "mul");
+        launch1("elementwise", "mul", a.numel(), count(a.numel(), "mul"), a, b, out, acc(accumulate));
+    }
+
+    @Override
+    public void addBroadcast(Tensor x, Tensor v, Tensor out) {
+        f32("addBroadcast", x, v, out);
+        requireSize(out, x.numel(), "addBroadcast");
+        if (v.numel() == 0 || x.numel() % v.numel() != 0) {
+            throw new IllegalArgumentException("addBroadcast: " + x.shape() + " is not rows of " + v.shape());
+        }
+        launch1("elementwise", "add_broadcast", x.numel(), count(x.numel(), "addBroadcast"), (int) v.numel(), x, v, out);
+    }
+
+    @Override
+    public void reduceMiddle(int a, int b, int c, double alpha, Tensor x, Tensor out, boolean accumulate) {
+        f32("reduceMiddle", x, out);
+        requireSize(x, (long) a * b * c, "reduceMiddle x");
+        requireSize(out, (long) a * c, "reduceMiddle out");
+        count(x.numel(), "reduceMiddle");
+        if ((long) a * c == 0) return;
+        if (b <= 256 || (long) a * c >= 65536) {
+            reduceMiddleDirect(a, b, c, alpha, x, out, accumulate);
+            return;
+        }
+        // Few long sums (bias gradients: a = 1, b = rows) would leave most of a GPU idle: sum chunks
+        // of rows first, then the chunks, both in a fixed order.
+        int chunk = chunk(b), chunks = (b + chunk - 1) / chunk;
+        Tensor part = scratch((long) a * chunks * c);
+        launch1("elementwise", "reduce_middle_chunks", part.numel(), a, b, c, chunk, x, part);
+        reduceMiddleDirect(a, chunks, c, alpha, part, out, accumulate);
+    }
+
+    /** One work item per output, summing its column in order. */
+    private void reduceMiddleDirect(int a, int b, int c, double alpha, Tensor x, Tensor out, boolean accumulate) {
+        launch1("elementwise", "reduce_middle", (long) a * c, a, b, c, (float) alpha, x, out, acc(accumulate));
+    }
+
+    /** Rows per chunk of a two-pass column sum over b rows: about √b, so both passes are short. */
+    private static int chunk(int b) { return Math.max(32, (int) Math.ceil(Math.sqrt(b))); }
+
+    @Override
+    public void broadcastMiddle(int a, int b, int c, double alpha, Tensor dout, Tensor dx, boolean accumulate) {
+        f32("broadcastMiddle", dout, dx);
+        requireSize(dout, (long) a * c, "broadcastMiddle dout");
+        requireSize(dx, (long) a * b * c, "broadcastMiddle dx");
+        count(dx.numel(), "broadcastMiddle");
+        launch1("elementwise", "broadcast_middle", dx.numel(), a, b, c, (float) alpha, dout, dx, acc(accumulate));
+    }
+
+    @Override
+    public void sumSquares(Tensor x, Tensor out, boolean accumulate) {
+        f32("sumSquares", x, out);
+        requireSize(out, 1, "sumSquares out");
+        partialSums(x, true);
+        finishSum(1.0, out, accumulate);
+    }
+
+    @Override
+    public void sum(Tensor x, Tensor out) {
+        f32("sum", x, out);
+        requireSize(out, 1, "sum out");
+        partialSums(x, false);
+        finishSum(1.0, out, false);
+    }
+
+    private void partialSums(Tensor x, boolean square) {
+        rt.launch("reduce", "partial_sum", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
+                count(x.numel(), "sum"), x, square ? 1 : 0, partials);
+    }
+
+    // ---- GEMM ----------------------------------------------------------------------------------
+
+    /** The GEMM kernel's output tile (work-groups of 16×16 threads, 4×4 outputs each). */
+    static final int GEMM_TILE = 64;
+
+    @Override
+    public void matmul(MatmulDesc d, Tensor a, Tensor b, Tensor bias, Tensor c, Tensor preact, boolean accumulate) {
+        f32("matmul", a, b, bias, c, preact);
+        boolean gelu = d.activation() == MatmulDesc.Activation.GELU;
+        if (accumulate && gelu) throw new IllegalArgumentException("matmul: accumulate with an activation is not defined");
+        int m = d.m(), n = d.n(), k = d.k();
+        requireSize(a, (long) d.batch() * m * k, "matmul A");
+        requireSize(b, (long) (d.broadcastB() ? 1 : d.batch()) * k * n, "matmul B");
+        requireSize(c, (long) d.batch() * m * n, "matmul C");
+        if (bias != null) requireSize(bias, n, "matmul bias");
+        if (preact != null) requireSize(preact, c.numel(), "matmul preact");
+        count(Math.max(a.numel(), Math.max(b.numel(), c.numel())), "matmul");
+        if (d.batch() > 65535 || roundUp(m, GEMM_TILE) / GEMM_TILE > 65535) {
+            throw new IllegalArgumentException("matmul: batch " + d.batch() + " or m " + m + " exceeds the launch grid (CUDA allows 65535 blocks in y and z)");
+        }
+        rt.launch("gemm", "gemm", new long[] {roundUp(n, GEMM_TILE) / 4, roundUp(m, GEMM_TILE) / 4, d.batch()},
+                new long[] {16, 16, 1},
+                m, n, k, d.transA() ? 1 : 0, d.transB() ? 1 : 0, m * k, d.broadcastB() ? 0 : k * n, m * n,
+                a, b, bias, c, gelu && preact != null ? preact : null,
+                bias != null ? 1 : 0, gelu ? 1 : 0, gelu && preact != null ? 1 : 0, acc(accumulate));
+    }
+
+    // ---- activations -----------------------------------------------------------------------------
+
+    @Override
+    public void gelu(Tensor x, Tensor y) {
+        f32("gelu", x, y);
+        requireSize(y, x.numel(), "gelu");
+        launch1("elementwise", "gelu_forward", x.numel(), count(x.numel(), "gelu"), x, y);
+    }
+
+    @Override
+    public void geluBackward(Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
+        f32("geluBackward", x, dy, dx);
+        requireSize(dy, x.numel(), "geluBackward dy");
+        requireSize(dx, x.numel(), "geluBackward dx");
+        launch1("elementwise", "gelu_backward", x.numel(), count(x.numel(), "geluBackward"), x, dy, dx, acc(accumulate));
+    }
+
+    // ---- normalisation ---------------------------------------------------------------------------
+
+    @Override
+    public void layerNorm(NormDesc d, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd) {
+        f32("layerNorm", x, gamma, beta, y, mean, rstd);
+        long n = (long) d.rows() * d.dim();
+        requireSize(x, n, "layerNorm x");
+        requireSize(y, n, "layerNorm y");
+        requireSize(mean, d.rows(), "layerNorm mean");
+        requireSize(rstd, d.rows(), "layerNorm rstd");
+        if (gamma != null) requireSize(gamma, d.dim(), "layerNorm gamma");
+        if (beta != null) requireSize(beta, d.dim(), "layerNorm beta");
+        count(n, "layerNorm");
+        launchGroups("norm", "layer_norm_forward", d.rows(), d.rows(), d.dim(), (float) d.eps(), x, gamma, beta, y,
+                mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
+    }
+
+    @Override
+    public void layerNormBackward(NormDesc d, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate) {
+        f32("layerNormBackward", x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
+        long n = (long) d.rows() * d.dim();
+        requireSize(x, n, "layerNormBackward x");
+        requireSize(dy, n, "layerNormBackward dy");
+        requireSize(mean, d.rows(), "layerNormBackward mean");
+        requireSize(rstd, d.rows(), "layerNormBackward rstd");
+        if (gamma != null) requireSize(gamma, d.dim(), "layerNormBackward gamma");
+        if (dgamma != null) requireSize(dgamma, d.dim(), "layerNormBackward dgamma");
+        if (dbeta != null) requireSize(dbeta, d.dim(), "layerNormBackward dbeta");
+        count(n, "layerNormBackward");
+        if (dx != null) {
+            requireSize(dx, n, "layerNormBackward dx");
+            launchGroups("norm", "layer_norm_backward_input", d.rows(), d.rows(), d.dim(), x, gamma, mean, rstd, dy, dx,
+                    gamma != null ? 1 : 0, acc(accumulate));
+        }
+        if (dgamma != null || dbeta != null) {
+            // sums over rows in two fixed-order passes: chunks of rows per column, then the chunks
+            int rows = d.rows(), dim = d.dim();
+            int chunk = rows <= 256 ? rows : chunk(rows), chunks = (rows + chunk - 1) / chunk;
+            Tensor part = scratch(2L * chunks * dim);
+            Tensor pg = part.view(0, Shape.of(chunks, dim)), pb = part.view((long) chunks * dim, Shape.of(chunks, dim));
+            launch1("norm", "layer_norm_params_partial", (long) chunks * dim, rows, dim, chunk, x, mean, rstd, dy, pg, pb);
+            if (dgamma != null) reduceMiddleDirect(1, chunks, dim, 1.0, pg, dgamma, true);
+            if (dbeta != null) reduceMiddleDirect(1, chunks, dim, 1.0, pb, dbeta, true);
+        }
+    }
+
+    @Override
+    public void instanceNorm(int batch, int time, int channels, double eps, Tensor x, Tensor y, Tensor mean, Tensor rstd) {
+        f32("instanceNorm", x, y, mean, rstd);
+        long n = (long) batch * time * channels;
+        requireSize(x, n, "instanceNorm x");
+        requireSize(y, n, "instanceNorm y");
+        requireSize(mean, (long) batch * channels, "instanceNorm mean");
+        requireSize(rstd, (long) batch * channels, "instanceNorm rstd");
+        count(n, "instanceNorm");
+        launch1("norm", "instance_norm_forward", (long) batch * channels, batch, time, channels, (float) eps, x, y, mean, rstd);
+    }
+
+    @Override
+    public void instanceNormBackward(int batch, int time, int channels, Tensor x, Tensor mean, Tensor rstd,
+                                     Tensor dy, Tensor dx, boolean accumulate) {
+        f32("instanceNormBackward", x, mean, rstd, dy, dx);
+        long n = (long) batch * time * channels;
+        requireSize(x, n, "instanceNormBackward x");
+        requireSize(dy, n, "instanceNormBackward dy");
+        requireSize(dx, n, "instanceNormBackward dx");
+        requireSize(mean, (long) batch * channels, "instanceNormBackward mean");
+        requireSize(rstd, (long) batch * channels, "instanceNormBackward rstd");
+        count(n, "instanceNormBackward");
+        launch1("norm", "instance_norm_backward", (long) batch * channels, batch, time, channels, x, mean, rstd, dy, dx,
+                acc(accumulate));
+    }
+
+    // ---- tokens ----------------------------------------------------------------------------------
+
+    /** Reads the ids back and checks them on the host: a bad id is an error, not a wild read. */
+    private static int[] checkedIds(String op, Tensor ids, int vocab) {
+        if (ids == null) throw new IllegalArgumentException(op + ": ids are required");
+        i32(op, ids);
+        int[] v = ids.toInts();
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] < 0 || v[i] >= vocab) {
+                throw new IllegalArgumentException(op + ": id " + v[i] + " at position " + i + " is outside [0, " + vocab + ")");
+            }
+        }
+        return v;
+    }
+
+    @Override
+    public void embedding(Tensor ids, Tensor table, Tensor out) {
+        f32("embedding", table, out);
+        int vocab = table.dim(0), dim = (int) (table.numel() / vocab), n = (int) ids.numel();
+        requireSize(out, (long) n * dim, "embedding out");
+        checkedIds("embedding", ids, vocab);
+        launch1("tokens", "embedding_forward", (long) n * dim, count((long) n * dim, "embedding"), dim, ids, table, out);
+    }
+
+    /**
+     * Deterministic without atomics: the ids are grouped on the host (a counting sort), and one
+     * work item per (distinct id, column) adds that id's rows in order.
+     */
+    @Override
+    public void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {
+        f32("embeddingBackward", dout, dtable);
+        int vocab = dtable.dim(0), dim = (int) (dtable.numel() / vocab), n = (int) ids.numel();
+        requireSize(dout, (long) n * dim, "embeddingBackward dout");
+        if (n == 0) return;
+        int[] v = checkedIds("embeddingBackward", ids, vocab);
+        int[] counts = new int[vocab + 1];
+        for (int id : v) counts[id + 1]++;
+        for (int i = 0; i < vocab; i++) counts[i + 1] += counts[i];
+        int[] order = new int[n];
+        int[] next = counts.clone();
+        for (int i = 0; i < n; i++) order[next[v[i]]++] = i;
+        int segments = 0;
+        for (int id = 0; id < vocab; id++) if (counts[id + 1] > counts[id]) segments++;
+        int[] starts = new int[segments + 1];
+        int s = 0;
+        for (int id = 0; id < vocab; id++) if (counts[id + 1] > counts[id]) starts[s++] = counts[id];
+        starts[segments] = n;
+        // freed right after the launch: OpenCL keeps released memory alive until its commands finish, CUDA's free synchronises
+        try (Tensor orderT = Tensor.ofInts(rt.device(), Shape.of(n), order);
+             Tensor startsT = Tensor.ofInts(rt.device(), Shape.of(segments + 1), starts)) {
+            launch1("tokens", "embedding_backward", (long) segments * dim, segments, dim, ids, orderT, startsT, dout, dtable);
+        }
+    }
+
+    private static void rowsLayout(String op, Tensor src, Tensor idx, Tensor dst) {
+        if (src.shape().rank() != 3 || dst.shape().rank() != 3 || idx.shape().rank() != 2) {
+            throw new IllegalArgumentException(op + ": expected 3-D tensors and 2-D indices, got " + src.shape()
+                    + ", " + idx.shape() + ", " + dst.shape());
+        }
+    }
+
+    @Override
+    public void gatherRows(Tensor src, Tensor idx, Tensor dst) {
+        f32("gatherRows", src, dst);
+        i32("gatherRows", idx);
+        rowsLayout("gatherRows", src, idx, dst);
+        int batch = src.dim(0), tokens = src.dim(1), dim = src.dim(2), kept = idx.dim(1);
+        requireSize(dst, (long) batch * kept * dim, "gatherRows dst");
+        launch1("tokens", "gather_rows", dst.numel(), batch, tokens, kept, dim, src, idx, dst);
+    }
+
+    @Override
+    public void scatterRows(Tensor src, Tensor idx, Tensor dst, boolean accumulate) {
+        f32("scatterRows", src, dst);
+        i32("scatterRows", idx);
+        rowsLayout("scatterRows", dst, idx, src);
+        int batch = dst.dim(0), tokens = dst.dim(1), dim = dst.dim(2), kept = idx.dim(1);
+        requireSize(src, (long) batch * kept * dim, "scatterRows src");
+        launch1("tokens", "scatter_rows", src.numel(), batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
+    }
+
+    @Override
+    public void repeatRows(Tensor x, int copies, Tensor out) {
+        f32("repeatRows", x, out);
+        if (copies < 1) throw new IllegalArgumentException("repeatRows: copies must be >= 1, got " + copies);
+        int batch = x.dim(0), n = (int) (x.numel() / Math.max(1, batch));
+        requireSize(out, (long) batch * copies * n, "repeatRows out");
+        launch1("tokens", "repeat_rows", out.numel(), count(out.numel(), "repeatRows"), n, copies, x, out);
+    }
+
+    @Override
+    public void sumRepeats(Tensor dout, int copies, Tensor dx, boolean accumulate) {
+        f32("sumRepeats", dout, dx);
+        if (copies < 1) throw new IllegalArgumentException("sumRepeats: copies must be >= 1, got " + copies);
+        int batch = dx.dim(0), n = (int) (dx.numel() / Math.max(1, batch));
+        requireSize(dout, (long) batch * copies * n, "sumRepeats dout");
+        launch1("tokens", "sum_repeats", dx.numel(), count(dout.numel(), "sumRepeats"), n, copies, dout, dx, acc(accumulate));
+    }
+
+    // ---- losses ----------------------------------------------------------------------------------
+
+    @Override
+    public void maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask, Tensor loss, Tensor dpred, double gradScale) {
+        f32("maskedRegression", pred, target, loss, dpred);
+        i32("maskedRegression", mask);
+        long n = (long) d.rows() * d.tokens() * d.dim();
+        requireSize(pred, n, "maskedRegression pred");
+        requireSize(target, n / d.clones(), "maskedRegression target");
+        requireSize(mask, (long) d.rows() * d.tokens(), "maskedRegression mask");
+        requireSize(loss, 1, "maskedRegression loss");
+        if (dpred != null) requireSize(dpred, n, "maskedRegression dpred");
+        double coef = d.scale() / d.normalizer();
+        rt.launch("loss", "masked_regression", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
+                count(n, "maskedRegression"), d.tokens(), d.dim(), d.clones(), pred, target, mask, dpred,
+                dpred != null ? 1 : 0, (float) (2 * coef * gradScale), partials);
+        finishSum(coef, loss, false);
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dlogits, double gradScale) {
+        f32("crossEntropy", logits, loss, dlogits);
+        i32("crossEntropy", labels);
+        int rows = logits.dim(0), classes = (int) (logits.numel() / Math.max(1, rows));
+        requireSize(labels, rows, "crossEntropy labels");
+        requireSize(loss, 1, "crossEntropy loss");
+        if (dlogits != null) requireSize(dlogits, logits.numel(), "crossEntropy dlogits");
+        checkedIds("crossEntropy labels", labels, classes); // a few ints per step; a bad label would read out of bounds
+        count(logits.numel(), "crossEntropy");
+        rt.launch("loss", "cross_entropy", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
+                rows, classes, logits, labels, dlogits, dlogits != null ? 1 : 0, (float) (gradScale / rows), partials);
+        finishSum(1.0 / rows, loss, false);
+    }
+
+    // ---- randomness ------------------------------------------------------------------------------
+
+    private static int threshold(double p) {
+        if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout p must be in [0, 1), got " + p);
+        return (int) Philox.dropThreshold(p); // the unsigned 32-bit threshold as its bit pattern
+    }
+
+    @Override
+    public void dropout(Tensor x, Tensor y, double p, long seed, long offset) {
+        f32("dropout", x, y);
+        requireSize(y, x.numel(), "dropout");
+        int n = count(x.numel(), "dropout");
+        launch1("random", "dropout", Philox.blocksUniform(n), n, x, y, threshold(p), (float) (1 / (1 - p)), seed, offset, 0);
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dy, Tensor dx, double p, long seed, long offset, boolean accumulate) {
+        f32("dropoutBackward", dy, dx);
+        requireSize(dx, dy.numel(), "dropoutBackward");
+        int n = count(dy.numel(), "dropoutBackward");
+        launch1("random", "dropout", Philox.blocksUniform(n), n, dy, dx, threshold(p), (float) (1 / (1 - p)), seed, offset,
+                acc(accumulate));
+    }
+
+    @Override
+    public void normal(Tensor out, double mean, double std, long seed, long offset) {
+        f32("normal", out);
+        int n = count(out.numel(), "normal");
+        launch1("random", "normal", Philox.blocksNormal(n), n, out, (float) mean, (float) std, seed, offset);
+    }
+
+    @Override
+    public void uniform(Tensor out, long seed, long offset) {
+        f32("uniform", out);
+        int n = count(out.numel(), "uniform");
+        launch1("random", "uniform", Philox.blocksUniform(n), n, out, seed, offset);
+    }
+
+    // ---- optimisation ----------------------------------------------------------------------------
+
+    @Override
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v) {
+        f32("adamw", param, grad, m, v);
+        long n = param.numel();
+        requireSize(grad, n, "adamw grad");
+        requireSize(m, n, "adamw m");
+        requireSize(v, n, "adamw v");
+        double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
+        launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) d.beta2(),
+                (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize, (float) d.gradScale());
+    }
+
+    @Override
+    public void ema(Tensor teacher, Tensor student, double tau) {
+        f32("ema", teacher, student);
+        requireSize(student, teacher.numel(), "ema");
+        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau);
+    }
+
+    // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
+    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { throw new UnsupportedOperationException("attention kernels not written yet"); }
+    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { throw new UnsupportedOperationException("attention kernels not written yet"); }
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
+}

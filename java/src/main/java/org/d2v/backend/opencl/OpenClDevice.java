@@ -1,0 +1,128 @@
+package org.d2v.backend.opencl;
+
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.d2v.backend.Device;
+import org.d2v.backend.Ops;
+import org.d2v.backend.kernel.KernelOps;
+import org.d2v.tensor.DType;
+import org.d2v.tensor.DeviceBuffer;
+import org.jocl.Pointer;
+import org.jocl.cl_mem;
+
+/** An OpenCL device: F32 and I32 buffers, blocking host copies, the kernel op set. */
+public final class OpenClDevice implements Device {
+    private final OpenClRuntime runtime;
+    private final KernelOps ops;
+    private final AtomicLong bytesInUse = new AtomicLong();
+    private final Set<OpenClBuffer> live = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    private boolean closed;
+
+    OpenClDevice(OpenClRuntime runtime) {
+        this.runtime = runtime;
+        runtime.attach(this);
+        this.ops = new KernelOps(runtime);
+    }
+
+    static cl_mem mem(DeviceBuffer b) {
+        if (!(b instanceof OpenClBuffer o)) throw new IllegalArgumentException("not an opencl buffer: " + b);
+        return o.mem();
+    }
+
+    private static OpenClBuffer buf(DeviceBuffer b) {
+        if (!(b instanceof OpenClBuffer o)) throw new IllegalArgumentException("not an opencl buffer: " + b);
+        return o;
+    }
+
+    @Override public String name() { return "opencl: " + runtime.deviceName(); }
+
+    @Override public String backend() { return "opencl"; }
+
+    @Override public Ops ops() { return ops; }
+
+    @Override public DType defaultFloat() { return DType.F32; }
+
+    @Override
+    public DeviceBuffer allocate(DType dtype, long elements) {
+        if (dtype == DType.F64) throw new IllegalArgumentException("opencl device stores F32 and I32 only, not F64");
+        if (elements < 1) throw new IllegalArgumentException("opencl: cannot allocate " + elements + " elements");
+        OpenClBuffer b = new OpenClBuffer(this, dtype, elements, runtime.createBuffer(elements * dtype.bytes()));
+        live.add(b);
+        bytesInUse.addAndGet(b.bytes());
+        return b;
+    }
+
+    void released(OpenClBuffer b, cl_mem mem) {
+        if (live.remove(b)) bytesInUse.addAndGet(-b.bytes());
+        runtime.release(mem);
+    }
+
+    private static void checkRange(OpenClBuffer b, long offset, int n) {
+        if (offset < 0 || offset + n > b.length()) {
+            throw new IllegalArgumentException("opencl: " + n + " elements at " + offset + " outside a buffer of " + b.length());
+        }
+    }
+
+    @Override
+    public void upload(DeviceBuffer dst, long offset, double[] src) {
+        OpenClBuffer b = buf(dst);
+        checkRange(b, offset, src.length);
+        if (b.dtype() == DType.I32) {
+            int[] v = new int[src.length];
+            for (int i = 0; i < v.length; i++) v[i] = (int) src[i];
+            runtime.write(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
+        } else {
+            float[] v = new float[src.length];
+            for (int i = 0; i < v.length; i++) v[i] = (float) src[i];
+            runtime.write(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
+        }
+    }
+
+    @Override
+    public void download(DeviceBuffer src, long offset, double[] dst) {
+        OpenClBuffer b = buf(src);
+        checkRange(b, offset, dst.length);
+        if (b.dtype() == DType.I32) {
+            int[] v = new int[dst.length];
+            runtime.read(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
+            for (int i = 0; i < v.length; i++) dst[i] = v[i];
+        } else {
+            float[] v = new float[dst.length];
+            runtime.read(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
+            for (int i = 0; i < v.length; i++) dst[i] = v[i];
+        }
+    }
+
+    @Override
+    public void uploadInts(DeviceBuffer dst, long offset, int[] src) {
+        OpenClBuffer b = buf(dst);
+        if (b.dtype() != DType.I32) throw new IllegalArgumentException("opencl: uploadInts into a " + b.dtype() + " buffer");
+        checkRange(b, offset, src.length);
+        runtime.write(b.mem(), offset * 4, Pointer.to(src), 4L * src.length);
+    }
+
+    @Override
+    public void downloadInts(DeviceBuffer src, long offset, int[] dst) {
+        OpenClBuffer b = buf(src);
+        if (b.dtype() != DType.I32) throw new IllegalArgumentException("opencl: downloadInts from a " + b.dtype() + " buffer");
+        checkRange(b, offset, dst.length);
+        runtime.read(b.mem(), offset * 4, Pointer.to(dst), 4L * dst.length);
+    }
+
+    @Override public void synchronize() { runtime.synchronize(); }
+
+    @Override public long bytesInUse() { return bytesInUse.get(); }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        ops.close();
+        synchronized (live) {
+            for (OpenClBuffer b : live.toArray(new OpenClBuffer[0])) b.close();
+        }
+        runtime.close();
+    }
+}

@@ -1,0 +1,267 @@
+package org.d2v.backend.opencl;
+
+import static org.jocl.CL.*;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.d2v.backend.Device;
+import org.d2v.backend.kernel.KernelRuntime;
+import org.d2v.tensor.DeviceBuffer;
+import org.d2v.tensor.Tensor;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_platform_id;
+import org.jocl.cl_program;
+
+/**
+ * The OpenCL side of {@link KernelRuntime} over JOCL: one device, one in-order queue, programs
+ * compiled from the portable sources on the classpath ({@code org/d2v/kernels/<program>.cl} with
+ * {@code d2v.h} prepended) and cached with their kernels. Launches are serialised because a
+ * cl_kernel's arguments are shared state.
+ */
+public final class OpenClRuntime implements KernelRuntime {
+    private static final String KERNELS = "org/d2v/kernels/";
+
+    private final cl_platform_id platform;
+    private final cl_device_id deviceId;
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final String deviceName;
+    private final int maxWorkGroupSize;
+    private final Map<String, cl_program> programs = new HashMap<>();
+    private final Map<String, cl_kernel> kernels = new HashMap<>();
+    private OpenClDevice device;
+    private boolean closed;
+
+    /** A device found by {@link #discover()}: platform, device and a readable description. */
+    record Found(cl_platform_id platform, cl_device_id device, String description, boolean gpu) {}
+
+    OpenClRuntime(Found found) {
+        CL.setExceptionsEnabled(true);
+        this.platform = found.platform();
+        this.deviceId = found.device();
+        this.deviceName = found.description();
+        cl_context_properties props = new cl_context_properties();
+        props.addProperty(CL_CONTEXT_PLATFORM, platform);
+        this.context = clCreateContext(props, 1, new cl_device_id[] {deviceId}, null, null, null);
+        this.queue = clCreateCommandQueue(context, deviceId, 0, null);
+        long[] wg = new long[1];
+        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
+        this.maxWorkGroupSize = (int) Math.min(Integer.MAX_VALUE, wg[0]);
+    }
+
+    void attach(OpenClDevice device) { this.device = device; }
+
+    /** Every device of every platform, GPUs first. Throws (CLException, UnsatisfiedLinkError) when OpenCL is absent. */
+    static List<Found> discover() {
+        CL.setExceptionsEnabled(true);
+        int[] count = new int[1];
+        clGetPlatformIDs(0, null, count);
+        cl_platform_id[] platforms = new cl_platform_id[count[0]];
+        clGetPlatformIDs(platforms.length, platforms, null);
+        List<Found> gpus = new ArrayList<>(), others = new ArrayList<>();
+        for (cl_platform_id p : platforms) {
+            int[] n = new int[1];
+            try {
+                clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, null, n);
+            } catch (CLException e) {
+                continue; // CL_DEVICE_NOT_FOUND: a platform without devices
+            }
+            cl_device_id[] ids = new cl_device_id[n[0]];
+            clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+            for (cl_device_id d : ids) {
+                long[] type = new long[1];
+                clGetDeviceInfo(d, CL_DEVICE_TYPE, Sizeof.cl_long, Pointer.to(type), null);
+                boolean gpu = (type[0] & CL_DEVICE_TYPE_GPU) != 0;
+                String desc = infoString(p, CL_PLATFORM_NAME) + " / " + deviceString(d, CL_DEVICE_NAME);
+                (gpu ? gpus : others).add(new Found(p, d, desc, gpu));
+            }
+        }
+        gpus.addAll(others);
+        return gpus;
+    }
+
+    private static String infoString(cl_platform_id p, int param) {
+        long[] size = new long[1];
+        clGetPlatformInfo(p, param, 0, null, size);
+        byte[] b = new byte[(int) size[0]];
+        clGetPlatformInfo(p, param, b.length, Pointer.to(b), null);
+        return cString(b);
+    }
+
+    private static String deviceString(cl_device_id d, int param) {
+        long[] size = new long[1];
+        clGetDeviceInfo(d, param, 0, null, size);
+        byte[] b = new byte[(int) size[0]];
+        clGetDeviceInfo(d, param, b.length, Pointer.to(b), null);
+        return cString(b);
+    }
+
+    private static String cString(byte[] b) {
+        int n = 0;
+        while (n < b.length && b[n] != 0) n++;
+        return new String(b, 0, n, StandardCharsets.UTF_8).trim();
+    }
+
+    String deviceName() { return deviceName; }
+
+    @Override public Device device() { return device; }
+
+    @Override public String api() { return "opencl"; }
+
+    @Override public int maxWorkGroupSize() { return maxWorkGroupSize; }
+
+    // ---- memory ----------------------------------------------------------------------------------
+
+    cl_mem createBuffer(long bytes) {
+        try {
+            return clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
+        } catch (CLException e) {
+            throw new IllegalStateException("opencl: allocating " + bytes + " bytes on " + deviceName + ": " + e.getMessage(), e);
+        }
+    }
+
+    void release(cl_mem mem) { clReleaseMemObject(mem); }
+
+    void write(cl_mem mem, long byteOffset, Pointer src, long bytes) {
+        if (bytes == 0) return;
+        try {
+            clEnqueueWriteBuffer(queue, mem, CL_TRUE, byteOffset, bytes, src, 0, null, null);
+        } catch (CLException e) {
+            throw new IllegalStateException("opencl: upload of " + bytes + " bytes: " + e.getMessage(), e);
+        }
+    }
+
+    void read(cl_mem mem, long byteOffset, Pointer dst, long bytes) {
+        if (bytes == 0) return;
+        try {
+            clEnqueueReadBuffer(queue, mem, CL_TRUE, byteOffset, bytes, dst, 0, null, null);
+        } catch (CLException e) {
+            throw new IllegalStateException("opencl: download of " + bytes + " bytes: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void free(DeviceBuffer buffer) { buffer.close(); }
+
+    // ---- programs and launches ---------------------------------------------------------------------
+
+    private cl_program program(String name) {
+        cl_program p = programs.get(name);
+        if (p != null) return p;
+        String source = resource("d2v.h") + "\n#line 1\n" + resource(name + ".cl");
+        p = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
+        try {
+            clBuildProgram(p, 1, new cl_device_id[] {deviceId}, "-cl-std=CL1.2", null, null);
+        } catch (CLException e) {
+            String log = buildLog(p);
+            clReleaseProgram(p);
+            throw new IllegalStateException("opencl: building kernels/" + name + ".cl failed (" + e.getMessage()
+                    + ") on " + deviceName + ":\n" + log, e);
+        }
+        programs.put(name, p);
+        return p;
+    }
+
+    private String buildLog(cl_program p) {
+        try {
+            long[] size = new long[1];
+            clGetProgramBuildInfo(p, deviceId, CL_PROGRAM_BUILD_LOG, 0, null, size);
+            byte[] b = new byte[(int) size[0]];
+            clGetProgramBuildInfo(p, deviceId, CL_PROGRAM_BUILD_LOG, b.length, Pointer.to(b), null);
+            return cString(b);
+        } catch (CLException e) {
+            return "(no build log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static String resource(String file) {
+        try (InputStream in = OpenClRuntime.class.getClassLoader().getResourceAsStream(KERNELS + file)) {
+            if (in == null) throw new IllegalStateException("kernel source " + KERNELS + file + " is not on the classpath");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("reading kernel source " + KERNELS + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private cl_kernel kernel(String program, String name) {
+        String key = program + "/" + name;
+        cl_kernel k = kernels.get(key);
+        if (k != null) return k;
+        cl_program p = program(program);
+        try {
+            k = clCreateKernel(p, name, null);
+        } catch (CLException e) {
+            throw new IllegalStateException("opencl: no kernel '" + name + "' in kernels/" + program + ".cl ("
+                    + e.getMessage() + ")", e);
+        }
+        kernels.put(key, k);
+        return k;
+    }
+
+    @Override
+    public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
+        if (closed) throw new IllegalStateException("opencl runtime is closed");
+        cl_kernel k = kernel(program, kernel);
+        int index = 0;
+        try {
+            for (Object a : args) {
+                if (a == null) {
+                    clSetKernelArg(k, index++, Sizeof.cl_mem, null);
+                    clSetKernelArg(k, index++, Sizeof.cl_int, Pointer.to(new int[] {0}));
+                } else if (a instanceof Tensor t) {
+                    clSetKernelArg(k, index++, Sizeof.cl_mem, Pointer.to(OpenClDevice.mem(t.buffer())));
+                    clSetKernelArg(k, index++, Sizeof.cl_int, Pointer.to(new int[] {Math.toIntExact(t.offset())}));
+                } else if (a instanceof Integer i) {
+                    clSetKernelArg(k, index++, Sizeof.cl_int, Pointer.to(new int[] {i}));
+                } else if (a instanceof Long l) {
+                    clSetKernelArg(k, index++, Sizeof.cl_long, Pointer.to(new long[] {l}));
+                } else if (a instanceof Float f) {
+                    clSetKernelArg(k, index++, Sizeof.cl_float, Pointer.to(new float[] {f}));
+                } else {
+                    throw new IllegalArgumentException("opencl: kernel " + program + "/" + kernel + " argument "
+                            + index + " has unsupported type " + a.getClass().getSimpleName());
+                }
+            }
+            clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
+        } catch (CLException e) {
+            throw new IllegalStateException("opencl: launching " + program + "/" + kernel + " (parameter " + index
+                    + ", global " + java.util.Arrays.toString(global) + ", local " + java.util.Arrays.toString(local)
+                    + "): " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        try {
+            clFinish(queue);
+        } catch (CLException e) {
+            throw new IllegalStateException("opencl: a queued kernel failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (cl_kernel k : kernels.values()) clReleaseKernel(k);
+        for (cl_program p : programs.values()) clReleaseProgram(p);
+        kernels.clear();
+        programs.clear();
+        clReleaseCommandQueue(queue);
+        clReleaseContext(context);
+    }
+}

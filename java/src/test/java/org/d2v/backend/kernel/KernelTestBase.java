@@ -1,0 +1,155 @@
+package org.d2v.backend.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.d2v.backend.Backend;
+import org.d2v.backend.Backends;
+import org.d2v.backend.Device;
+import org.d2v.backend.reference.ReferenceDevice;
+import org.d2v.tensor.DType;
+import org.d2v.tensor.Scope;
+import org.d2v.tensor.Shape;
+import org.d2v.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Base of every reference-vs-kernel test: one kernel device per class (compiled kernels are
+ * reused), the float64 reference beside it, and paired tensors holding the same values on both.
+ * A subclass names the backend ("opencl", "cuda"); without that device the tests skip with the
+ * probe's reason, except in CI (CI=true) where a missing device fails.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class KernelTestBase {
+    /** Norm-wise relative error allowed for F32 kernels against the float64 reference. */
+    protected static final double TOL = 1e-5;
+
+    protected Device dev;
+    protected Device ref;
+    protected Random rnd;
+    protected long seed;
+    private Scope scope;
+    /** Largest relative error seen per op family, printed when the class finishes. */
+    private final Map<String, Double> worst = new TreeMap<>();
+
+    /** "opencl", "cuda", ... */
+    protected abstract String backendName();
+
+    /** Opens the backend's default device, or skips (fails in CI) with the probe's reason. */
+    public static Device openOrSkip(String name) {
+        Backend b = Backends.find(name);
+        Backend.Probe p = b.probe();
+        if (!p.available()) {
+            if ("true".equals(System.getenv("CI"))) fail("backend " + name + " must run in CI but is unavailable: " + p.detail());
+            Assumptions.abort("backend " + name + " unavailable: " + p.detail());
+        }
+        return b.open();
+    }
+
+    @BeforeAll
+    void openDevices() {
+        dev = openOrSkip(backendName());
+        ref = new ReferenceDevice(DType.F64);
+    }
+
+    @AfterAll
+    void closeDevices() {
+        if (dev != null) dev.close();
+        if (ref != null) ref.close();
+        StringBuilder s = new StringBuilder("largest relative errors on " + backendName() + ":");
+        worst.forEach((k, v) -> s.append(String.format("%n  %-24s %.3e", k, v)));
+        System.out.println(s);
+    }
+
+    @BeforeEach
+    void openScope() {
+        seed = System.nanoTime();
+        rnd = new Random(seed);
+        scope = Scope.open();
+    }
+
+    @AfterEach
+    void closeScope() {
+        scope.close();
+    }
+
+    // ---- paired tensors -------------------------------------------------------------------------
+
+    /** The same values on the kernel device (F32) and on the reference (F64). */
+    protected record Pair(Tensor k, Tensor r) {}
+
+    /** n values from N(0, scale²), rounded to float so both devices see identical inputs. */
+    protected double[] randn(int n, double scale) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (rnd.nextGaussian() * scale);
+        return v;
+    }
+
+    protected double[] randn(int n) { return randn(n, 1.0); }
+
+    protected Pair input(double[] values, int... dims) {
+        return new Pair(Tensor.of(dev, DType.F32, Shape.of(dims), values), Tensor.of(ref, DType.F64, Shape.of(dims), values));
+    }
+
+    protected Pair randnInput(int... dims) { return input(randn((int) Shape.of(dims).numel()), dims); }
+
+    protected Pair ints(int[] values, int... dims) {
+        return new Pair(Tensor.ofInts(dev, Shape.of(dims), values), Tensor.ofInts(ref, Shape.of(dims), values));
+    }
+
+    /** An output: NaN on the kernel device so that unwritten elements show, zeros on the reference. */
+    protected Pair output(int... dims) {
+        Tensor k = Tensor.empty(dev, DType.F32, Shape.of(dims));
+        dev.ops().fill(k, Double.NaN);
+        return new Pair(k, Tensor.zeros(ref, DType.F64, dims));
+    }
+
+    // ---- comparisons -----------------------------------------------------------------------------
+
+    /** Norm-wise relative error ‖k − r‖ / ‖r‖ (absolute when r is zero); NaN anywhere is infinite error. */
+    protected static double relError(double[] k, double[] r) {
+        double num = 0, den = 0;
+        for (int i = 0; i < k.length; i++) {
+            if (Double.isNaN(k[i]) || Double.isInfinite(k[i])) return Double.POSITIVE_INFINITY;
+            num += (k[i] - r[i]) * (k[i] - r[i]);
+            den += r[i] * r[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    /** Records an error measured outside {@link #assertClose} for the end-of-class summary. */
+    protected void noteError(String family, double e) { worst.merge(family, e, Math::max); }
+
+    protected void assertClose(String family, Pair p) { assertClose(family, p, TOL); }
+
+    protected void assertClose(String family, Pair p, double tol) {
+        double[] k = p.k().toDoubles(), r = p.r().toDoubles();
+        assertEquals(r.length, k.length, family + ": element count");
+        double e = relError(k, r);
+        worst.merge(family, e, Math::max);
+        if (!(e <= tol)) {
+            int bad = 0;
+            for (int i = 0; i < k.length; i++) {
+                if (!(Math.abs(k[i] - r[i]) <= tol * Math.max(1, Math.abs(r[i])))) { bad = i; break; }
+            }
+            fail(String.format("%s on %s: relative error %.3e > %.1e (seed %d); e.g. [%d] kernel %s reference %s",
+                    family, backendName(), e, tol, seed, bad, k[bad], r[bad]));
+        }
+    }
+
+    protected static void assertBitsEqual(String what, double[] k, double[] r) {
+        for (int i = 0; i < k.length; i++) {
+            assertTrue(Float.floatToRawIntBits((float) k[i]) == Float.floatToRawIntBits((float) r[i]),
+                    what + ": element " + i + " kernel " + k[i] + " reference " + r[i]);
+        }
+    }
+}

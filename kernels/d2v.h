@@ -1,0 +1,146 @@
+/*
+ * d2v.h — the portable kernel dialect. Every kernels/X.cl is written against these macros only, so
+ * the same text compiles as OpenCL C 1.2 (the OpenCL runtime prepends this header) and as CUDA C++
+ * (nvcc -x cu -include kernels/d2v.h). Keep it small: anything an API lacks is not in the dialect.
+ *
+ * Kernel parameters: a tensor is a GLOBAL pointer plus an int element offset (OpenCL cannot offset
+ * a buffer on the host side), see org.d2v.backend.kernel.KernelRuntime.
+ */
+#ifndef D2V_H
+#define D2V_H
+
+#ifdef __CUDACC__
+/* ---------------------------------------------------------------- CUDA C++ */
+#define KERNEL extern "C" __global__
+#define DEVICE_FN static __device__ __forceinline__
+#define GLOBAL
+#define LOCAL
+#define CONSTANT const
+#define LOCAL_ARRAY(type, name, n) __shared__ type name[n]
+#define BARRIER() __syncthreads()
+
+typedef long long I64;
+typedef unsigned int U32;
+typedef unsigned long long U64;
+
+DEVICE_FN int d2v_dim3(uint3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (int) v.y : (int) v.z; }
+DEVICE_FN int d2v_dim3d(dim3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (int) v.y : (int) v.z; }
+#define LID(d) d2v_dim3(threadIdx, d)
+#define GROUP_ID(d) d2v_dim3(blockIdx, d)
+#define LOCAL_SIZE(d) d2v_dim3d(blockDim, d)
+#define NUM_GROUPS(d) d2v_dim3d(gridDim, d)
+#define GID(d) (GROUP_ID(d) * LOCAL_SIZE(d) + LID(d))
+#define GLOBAL_SIZE(d) (NUM_GROUPS(d) * LOCAL_SIZE(d))
+
+#define EXP(x) expf(x)
+#define LOG(x) logf(x)
+#define LOG1P(x) log1pf(x)
+#define SQRT(x) sqrtf(x)
+#define RSQRT(x) rsqrtf(x)
+#define ERF(x) erff(x)
+#define ERFC(x) erfcf(x)
+#define FMA(a, b, c) fmaf(a, b, c)
+#define FABS(x) fabsf(x)
+#define FMAX(a, b) fmaxf(a, b)
+#define FMIN(a, b) fminf(a, b)
+#define COS(x) cosf(x)
+#define COSPI(x) cospif(x)
+#define POW(a, b) powf(a, b)
+#define MULHI(a, b) __umulhi(a, b)
+#define D2V_INF __int_as_float(0x7f800000)
+#define D2V_NAN __int_as_float(0x7fc00000)
+
+#else
+/* ---------------------------------------------------------------- OpenCL C 1.2 */
+#define KERNEL __kernel
+#define DEVICE_FN static inline
+#define GLOBAL __global
+#define LOCAL __local
+#define CONSTANT __constant
+#define LOCAL_ARRAY(type, name, n) __local type name[n]
+#define BARRIER() barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)
+
+typedef long I64;
+typedef uint U32;
+typedef ulong U64;
+
+#define GID(d) ((int) get_global_id(d))
+#define LID(d) ((int) get_local_id(d))
+#define GROUP_ID(d) ((int) get_group_id(d))
+#define LOCAL_SIZE(d) ((int) get_local_size(d))
+#define NUM_GROUPS(d) ((int) get_num_groups(d))
+#define GLOBAL_SIZE(d) ((int) get_global_size(d))
+
+#define EXP(x) exp(x)
+#define LOG(x) log(x)
+#define LOG1P(x) log1p(x)
+#define SQRT(x) sqrt(x)
+#define RSQRT(x) rsqrt(x)
+#define ERF(x) erf(x)
+#define ERFC(x) erfc(x)
+#define FMA(a, b, c) fma(a, b, c)
+#define FABS(x) fabs(x)
+#define FMAX(a, b) fmax(a, b)
+#define FMIN(a, b) fmin(a, b)
+#define COS(x) cos(x)
+#define COSPI(x) cospi(x)
+#define POW(a, b) pow(a, b)
+#define MULHI(a, b) mul_hi((uint) (a), (uint) (b))
+#define D2V_INF INFINITY
+#define D2V_NAN NAN
+#endif
+
+/* ---------------------------------------------------------------- shared helpers */
+
+/* Tree reduction of LOCAL_SIZE(0) partial sums in buf (a power of two); every thread must call it.
+   Returns the total to every thread. */
+DEVICE_FN float d2v_block_sum(LOCAL float *buf, float v) {
+    int lid = LID(0), n = LOCAL_SIZE(0);
+    buf[lid] = v;
+    BARRIER();
+    for (int s = n / 2; s > 0; s >>= 1) {
+        if (lid < s) buf[lid] += buf[lid + s];
+        BARRIER();
+    }
+    float total = buf[0];
+    BARRIER();
+    return total;
+}
+
+DEVICE_FN float d2v_block_max(LOCAL float *buf, float v) {
+    int lid = LID(0), n = LOCAL_SIZE(0);
+    buf[lid] = v;
+    BARRIER();
+    for (int s = n / 2; s > 0; s >>= 1) {
+        if (lid < s) buf[lid] = FMAX(buf[lid], buf[lid + s]);
+        BARRIER();
+    }
+    float total = buf[0];
+    BARRIER();
+    return total;
+}
+
+/* GELU in the exact erf form and its derivative. */
+DEVICE_FN float d2v_gelu(float x) { return 0.5f * x * (1.0f + ERF(x * 0.70710678118654752f)); }
+
+DEVICE_FN float d2v_gelu_grad(float x) {
+    float cdf = 0.5f * (1.0f + ERF(x * 0.70710678118654752f));
+    float pdf = 0.39894228040143268f * EXP(-0.5f * x * x);
+    return cdf + x * pdf;
+}
+
+/* Philox4x32-10 (see org.d2v.backend.Philox): block b of the stream keyed by seed, word w (0..3). */
+DEVICE_FN void d2v_philox(U64 block, U64 seed, U32 *out) {
+    U32 c0 = (U32) block, c1 = (U32) (block >> 32), c2 = 0u, c3 = 0u;
+    U32 k0 = (U32) seed, k1 = (U32) (seed >> 32);
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+        U32 lo0 = 0xD2511F53u * c0, hi0 = MULHI(0xD2511F53u, c0);
+        U32 lo1 = 0xCD9E8D57u * c2, hi1 = MULHI(0xCD9E8D57u, c2);
+        U32 n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+#endif

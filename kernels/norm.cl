@@ -1,0 +1,120 @@
+/* LayerNorm (one work-group of 256 per row, two passes for an accurate variance) and instance norm
+   over time (one work item per (batch, channel)). Parameter gradients are reduced over rows by a
+   second kernel, so nothing needs atomics and every result is deterministic. */
+
+#define NORM_LOCAL 256
+
+KERNEL void layer_norm_forward(int rows, int dim, float eps, GLOBAL const float *x, int xo,
+                               GLOBAL const float *gamma, int go, GLOBAL const float *beta, int bo,
+                               GLOBAL float *y, int yo, GLOBAL float *mean, int mo, GLOBAL float *rstd, int ro,
+                               int hasGamma, int hasBeta) {
+    LOCAL_ARRAY(float, buf, NORM_LOCAL);
+    int row = GROUP_ID(0), lid = LID(0);
+    GLOBAL const float *xr = x + xo + (I64) row * dim;
+    float s = 0.0f;
+    for (int j = lid; j < dim; j += NORM_LOCAL) s += xr[j];
+    float mu = d2v_block_sum(buf, s) / dim;
+    float q = 0.0f;
+    for (int j = lid; j < dim; j += NORM_LOCAL) { float d = xr[j] - mu; q += d * d; }
+    float rs = RSQRT(d2v_block_sum(buf, q) / dim + eps);
+    GLOBAL float *yr = y + yo + (I64) row * dim;
+    for (int j = lid; j < dim; j += NORM_LOCAL) {
+        float v = (xr[j] - mu) * rs;
+        if (hasGamma) v *= gamma[go + j];
+        if (hasBeta) v += beta[bo + j];
+        yr[j] = v;
+    }
+    if (lid == 0) { mean[mo + row] = mu; rstd[ro + row] = rs; }
+}
+
+/* dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma. */
+KERNEL void layer_norm_backward_input(int rows, int dim, GLOBAL const float *x, int xo, GLOBAL const float *gamma, int go,
+                                      GLOBAL const float *mean, int mo, GLOBAL const float *rstd, int ro,
+                                      GLOBAL const float *dy, int dyo, GLOBAL float *dx, int dxo,
+                                      int hasGamma, int accumulate) {
+    LOCAL_ARRAY(float, buf, NORM_LOCAL);
+    int row = GROUP_ID(0), lid = LID(0);
+    I64 base = (I64) row * dim;
+    float mu = mean[mo + row], rs = rstd[ro + row];
+    float sg = 0.0f, sgx = 0.0f;
+    for (int j = lid; j < dim; j += NORM_LOCAL) {
+        float g = dy[dyo + base + j] * (hasGamma ? gamma[go + j] : 1.0f);
+        float xh = (x[xo + base + j] - mu) * rs;
+        sg += g;
+        sgx += g * xh;
+    }
+    float meanG = d2v_block_sum(buf, sg) / dim;
+    float meanGX = d2v_block_sum(buf, sgx) / dim;
+    for (int j = lid; j < dim; j += NORM_LOCAL) {
+        float g = dy[dyo + base + j] * (hasGamma ? gamma[go + j] : 1.0f);
+        float xh = (x[xo + base + j] - mu) * rs;
+        float v = rs * (g - meanG - xh * meanGX);
+        I64 at = dxo + base + j;
+        dx[at] = accumulate ? dx[at] + v : v;
+    }
+}
+
+/* First pass of the parameter gradients: pg[s, j] = Σ_{rows r in chunk s} dy·x̂, pb[s, j] = Σ dy.
+   One work item per (s, j); the host then adds the chunks into dgamma and dbeta (reduce_middle). */
+KERNEL void layer_norm_params_partial(int rows, int dim, int chunk, GLOBAL const float *x, int xo,
+                                      GLOBAL const float *mean, int mo, GLOBAL const float *rstd, int ro,
+                                      GLOBAL const float *dy, int dyo, GLOBAL float *pg, int pgo, GLOBAL float *pb, int pbo) {
+    int chunks = (rows + chunk - 1) / chunk;
+    int e = GID(0);
+    if (e >= chunks * dim) return;
+    int j = e % dim, s = e / dim;
+    int r1 = s * chunk + chunk < rows ? s * chunk + chunk : rows;
+    float g = 0.0f, b = 0.0f;
+    for (int r = s * chunk; r < r1; r++) {
+        I64 at = (I64) r * dim + j;
+        float d = dy[dyo + at];
+        g += d * (x[xo + at] - mean[mo + r]) * rstd[ro + r];
+        b += d;
+    }
+    pg[pgo + (I64) s * dim + j] = g;
+    pb[pbo + (I64) s * dim + j] = b;
+}
+
+/* x, y [batch, time, channels]; each (b, c) normalised over time with the biased variance. */
+KERNEL void instance_norm_forward(int batch, int time, int channels, float eps, GLOBAL const float *x, int xo,
+                                  GLOBAL float *y, int yo, GLOBAL float *mean, int mo, GLOBAL float *rstd, int ro) {
+    int e = GID(0);
+    if (e >= batch * channels) return;
+    int b = e / channels, c = e % channels;
+    I64 base = (I64) b * time * channels + c;
+    float s = 0.0f;
+    for (int t = 0; t < time; t++) s += x[xo + base + (I64) t * channels];
+    float mu = s / time;
+    float q = 0.0f;
+    for (int t = 0; t < time; t++) { float d = x[xo + base + (I64) t * channels] - mu; q += d * d; }
+    float rs = RSQRT(q / time + eps);
+    for (int t = 0; t < time; t++) {
+        I64 at = base + (I64) t * channels;
+        y[yo + at] = (x[xo + at] - mu) * rs;
+    }
+    mean[mo + e] = mu;
+    rstd[ro + e] = rs;
+}
+
+KERNEL void instance_norm_backward(int batch, int time, int channels, GLOBAL const float *x, int xo,
+                                   GLOBAL const float *mean, int mo, GLOBAL const float *rstd, int ro,
+                                   GLOBAL const float *dy, int dyo, GLOBAL float *dx, int dxo, int accumulate) {
+    int e = GID(0);
+    if (e >= batch * channels) return;
+    int b = e / channels, c = e % channels;
+    I64 base = (I64) b * time * channels + c;
+    float mu = mean[mo + e], rs = rstd[ro + e];
+    float sg = 0.0f, sgx = 0.0f;
+    for (int t = 0; t < time; t++) {
+        I64 at = base + (I64) t * channels;
+        float g = dy[dyo + at];
+        sg += g;
+        sgx += g * (x[xo + at] - mu) * rs;
+    }
+    float meanG = sg / time, meanGX = sgx / time;
+    for (int t = 0; t < time; t++) {
+        I64 at = base + (I64) t * channels;
+        float v = rs * (dy[dyo + at] - meanG - (x[xo + at] - mu) * rs * meanGX);
+        dx[dxo + at] = accumulate ? dx[dxo + at] + v : v;
+    }
+}
