@@ -531,9 +531,9 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
-    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { throw new UnsupportedOperationException("attention kernels not written yet"); }
-    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { throw new UnsupportedOperationException("attention kernels not written yet"); }
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { throw new UnsupportedOperationException("convolution kernels not written yet"); }
+    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
+    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { new ConvKernels(rt).forward(d, x, w, bias, y); }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { new ConvKernels(rt).backwardInput(d, dy, w, dx, accumulate); }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { new ConvKernels(rt).backwardWeight(d, x, dy, dw, dbias); }
 }

@@ -1,0 +1,165 @@
+package org.d2v.backend.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.d2v.backend.AttentionDesc;
+import org.d2v.tensor.Shape;
+import org.d2v.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fused attention kernels against the float64 reference: forward (out, lse) and backward (dqkv,
+ * dAlibiScale) on fresh random inputs, token counts that are not multiples of the tile, outputs
+ * poisoned with NaN. Runs on OpenCL; a subclass overriding {@link #backendName()} runs it elsewhere.
+ */
+class AttentionKernelTest extends KernelTestBase {
+    @Override
+    protected String backendName() { return "opencl"; }
+
+    @Test
+    void plainSmallHeads() {
+        compare(AttentionDesc.of(2, 40, 3, 8), false);
+        compare(AttentionDesc.of(2, 157, 2, 32), true);
+    }
+
+    @Test
+    void baseModelWidth768With12Heads() {
+        compare(AttentionDesc.of(1, 40, 12, 64), false);
+    }
+
+    @Test
+    void alibiWithScaleGradient() {
+        compare(AttentionDesc.of(2, 157, 3, 16).withAlibi(true), false);
+    }
+
+    @Test
+    void keyPadding() {
+        compare(AttentionDesc.of(3, 40, 2, 32).withKeyPadding(true), true);
+    }
+
+    @Test
+    void dropoutUsesTheReferenceMask() {
+        compare(AttentionDesc.of(2, 40, 2, 16).withDropout(0.2, 0x5eedL << 20 | 7, 12345), false);
+    }
+
+    @Test
+    void imageTokensEverythingTogether() {
+        compare(AttentionDesc.of(2, 197, 3, 64).withAlibi(true).withKeyPadding(true).withDropout(0.1, 99, 3), true);
+    }
+
+    @Test
+    void longSequence() {
+        compare(AttentionDesc.of(1, 999, 2, 32).withAlibi(true), false);
+    }
+
+    @Test
+    void headsLargerThanTheKernelsLimitAreRejected() {
+        AttentionDesc d = AttentionDesc.of(1, 4, 1, AttentionKernels.MAX_HEAD_DIM + 1);
+        Pair qkv = randnInput(1, 4, 3, 1, d.headDim());
+        Pair out = output(1, 4, 1, d.headDim());
+        Pair lse = output(1, 1, 4);
+        assertThrows(IllegalArgumentException.class,
+                () -> dev.ops().attention(d, qkv.k(), null, null, null, null, out.k(), lse.k()));
+    }
+
+    @Test
+    void sampleWithEveryKeyPaddedAttendsToNothing() {
+        compare(AttentionDesc.of(2, 40, 2, 16).withKeyPadding(true).withAlibi(true), false, true);
+    }
+
+    private void compare(AttentionDesc d, boolean accumulate) { compare(d, accumulate, false); }
+
+    /**
+     * Forward and backward on both devices (each backward on its own forward's out and lse). With
+     * {@code lastAllPadded} the last sample's keys are all padded: its rows attend to nothing
+     * (out 0, lse −∞, no gradient).
+     */
+    private void compare(AttentionDesc d, boolean accumulate, boolean lastAllPadded) {
+        int b = d.batch(), t = d.tokens(), h = d.heads(), dh = d.headDim();
+        Pair qkv = randnInput(b, t, 3, h, dh);
+        Pair slopes = null, scales = null, positions = null, padding = null, dScale = null;
+        if (d.alibi()) {
+            double[] slope = new double[h], scale = new double[h];
+            for (int i = 0; i < h; i++) {
+                slope[i] = (float) Math.pow(2, -8.0 * (i + 1) / h);
+                scale[i] = (float) (0.25 + rnd.nextDouble());
+            }
+            if (h > 2) scale[h - 1] = -0.25; // a head whose scale is clamped at zero gets no gradient
+            slopes = input(slope, h);
+            scales = input(scale, h);
+            positions = ints(keptPositions(b, t), b, t);
+            dScale = randnInput(h);
+        }
+        if (d.keyPadding()) padding = ints(padTails(b, t, lastAllPadded), b, t);
+        Pair out = output(b, t, h, dh);
+        Pair lse = output(b, h, t);
+        dev.ops().attention(d, qkv.k(), k(slopes), k(scales), k(positions), k(padding), out.k(), lse.k());
+        ref.ops().attention(d, qkv.r(), r(slopes), r(scales), r(positions), r(padding), out.r(), lse.r());
+        assertClose("attention out", out);
+        if (lastAllPadded) {
+            int live = (b - 1) * h * t;
+            assertClose("attention lse", new Pair(lse.k().view(0, Shape.of(live)), lse.r().view(0, Shape.of(live))));
+            double[] tail = lse.k().view(live, Shape.of(h * t)).toDoubles();
+            for (double v : tail) assertEquals(Double.NEGATIVE_INFINITY, v, "lse of a row without keys");
+        } else {
+            assertClose("attention lse", lse);
+        }
+
+        Pair dout = randnInput(b, t, h, dh);
+        Pair delta = output(b, h, t);
+        double[] dScaleBase = d.alibi() ? dScale.r().toDoubles() : null;
+        Pair dqkv = accumulate ? randnInput(b, t, 3, h, dh) : output(b, t, 3, h, dh);
+        dev.ops().attentionBackward(d, qkv.k(), k(slopes), k(scales), k(positions), k(padding), out.k(),
+                dout.k(), lse.k(), delta.k(), dqkv.k(), k(dScale), accumulate);
+        ref.ops().attentionBackward(d, qkv.r(), r(slopes), r(scales), r(positions), r(padding), out.r(),
+                dout.r(), lse.r(), delta.r(), dqkv.r(), r(dScale), accumulate);
+        assertClose("attention dqkv", dqkv);
+        if (d.alibi()) assertIncrementClose("attention dAlibiScale", dScaleBase, dScale);
+    }
+
+    /**
+     * dAlibiScale always accumulates, and a random start can nearly cancel the gradient, which
+     * would make even a correct sum look inaccurate; so the increments (result − start) are
+     * compared. An assignment instead of += still fails: its increment is off by the start.
+     */
+    private void assertIncrementClose(String what, double[] start, Pair p) {
+        double[] k = p.k().toDoubles(), r = p.r().toDoubles();
+        for (int i = 0; i < start.length; i++) {
+            k[i] -= start[i];
+            r[i] -= start[i];
+        }
+        double e = relError(k, r);
+        System.out.printf("%s increment: relative error %.3e%n", what, e);
+        assertTrue(e <= TOL, String.format("%s increment on %s: relative error %.3e > %.1e (seed %d)",
+                what, backendName(), e, TOL, seed));
+    }
+
+    /** Positions of the tokens a masker kept: increasing with random gaps, as ALiBi sees them. */
+    private int[] keptPositions(int b, int t) {
+        int[] p = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            int at = rnd.nextInt(3);
+            for (int j = 0; j < t; j++) {
+                p[i * t + j] = at;
+                at += 1 + rnd.nextInt(3);
+            }
+        }
+        return p;
+    }
+
+    /** Sample i > 0 has a padded tail of random length, keeping at least one key unless lastAllPadded. */
+    private int[] padTails(int b, int t, boolean lastAllPadded) {
+        int[] pad = new int[b * t];
+        for (int i = 1; i < b; i++) {
+            int valid = lastAllPadded && i == b - 1 ? 0 : 1 + rnd.nextInt(t - 1);
+            for (int j = valid; j < t; j++) pad[i * t + j] = 1;
+        }
+        return pad;
+    }
+
+    private static Tensor k(Pair p) { return p == null ? null : p.k(); }
+
+    private static Tensor r(Pair p) { return p == null ? null : p.r(); }
+}

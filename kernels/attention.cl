@@ -1,0 +1,348 @@
+/*
+ * Fused multi-head attention, F32, flash-style (see AttentionDesc for layouts and semantics):
+ * qkv [B,T,3,H,Dh], out and dout [B,T,H,Dh], lse and delta [B,H,T].
+ *
+ * One work-item owns one query row (forward, dQ) or one key row (dK/dV) and keeps its vectors
+ * in private arrays of ATT_DMAX floats; the other side streams through local memory in tiles of
+ * ATT_TILE rows, so the T×T score matrix never exists. The online softmax keeps a running max m
+ * and sum l; dropout multiplies the normalised probabilities, which only scales the terms added
+ * to the accumulator, so l (and lse) stay the un-dropped ones.
+ *
+ * Backward recomputes p = exp(s − lse) and uses dS = p·(z·dO·v − delta), delta = rowsum(dO ⊙ O),
+ * z the dropout factor. dK/dV and dQ are two kernels, every output element is written by one
+ * work-item: no atomics, the result does not depend on scheduling.
+ */
+
+#define ATT_TILE 32
+#define ATT_DMAX 128
+#define ATT_NEG_BIG (-3.0e38f)
+
+/* The dropout word of element e: word e mod 4 of block offset + e/4. */
+DEVICE_FN U32 att_word(U64 seed, U64 offset, U64 e) {
+    U32 w[4];
+    d2v_philox(offset + e / 4, seed, w);
+    return w[(int) (e % 4)];
+}
+
+/* The bias coefficient of head h: slope·max(scale, 0) (0 without ALiBi). */
+DEVICE_FN float att_alibi_coef(int alibi, GLOBAL const float *slopes, int slopesOff,
+                               GLOBAL const float *ascale, int ascaleOff, int h) {
+    if (!alibi) return 0.0f;
+    return slopes[slopesOff + h] * FMAX(ascale[ascaleOff + h], 0.0f);
+}
+
+/*
+ * Forward. global (ceil(T/ATT_TILE)·ATT_TILE, B·H), local (ATT_TILE, 1).
+ * dropThreshold = floor(p·2³²) (0: no dropout), dropScale = 1/(1 − p).
+ */
+KERNEL void attention_forward(
+        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
+        GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
+        GLOBAL float *out, int outOff, GLOBAL float *lse, int lseOff,
+        int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
+        I64 dropThreshold, float dropScale, I64 seed, I64 offset) {
+    LOCAL_ARRAY(float, kt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, vt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(int, kpos, ATT_TILE);
+    LOCAL_ARRAY(int, kpad, ATT_TILE);
+
+    const int lid = LID(0);
+    const int i = GROUP_ID(0) * ATT_TILE + lid;
+    const int bh = GROUP_ID(1);
+    const int b = bh / H, h = bh % H;
+    const int rowStride = 3 * H * Dh;
+    const bool active = i < T;
+    const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
+    const int posI = (alibi && active) ? pos[posOff + b * T + i] : 0;
+
+    float q[ATT_DMAX];
+    float acc[ATT_DMAX];
+    for (int d = 0; d < Dh; d++) {
+        q[d] = active ? qkv[qkvOff + (b * T + i) * rowStride + h * Dh + d] : 0.0f;
+        acc[d] = 0.0f;
+    }
+    float m = ATT_NEG_BIG, l = 0.0f;
+    const U64 rowBase = ((U64) bh * (U64) T + (U64) (active ? i : 0)) * (U64) T;
+    U64 cachedBlock = ~(U64) 0;
+    U32 words[4] = {0u, 0u, 0u, 0u};
+
+    for (int j0 = 0; j0 < T; j0 += ATT_TILE) {
+        const int n = min(ATT_TILE, T - j0);
+        BARRIER();
+        for (int r = 0; r < n; r++) {
+            const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh;
+            for (int d = lid; d < Dh; d += ATT_TILE) {
+                kt[r * ATT_DMAX + d] = qkv[base + H * Dh + d];
+                vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh + d];
+            }
+        }
+        if (lid < n) {
+            kpos[lid] = alibi ? pos[posOff + b * T + j0 + lid] : 0;
+            kpad[lid] = keyPadding ? pad[padOff + b * T + j0 + lid] : 0;
+        }
+        BARRIER();
+        if (!active) continue;
+
+        float s[ATT_TILE];
+        float tmax = ATT_NEG_BIG;
+        bool any = false;
+        for (int r = 0; r < n; r++) {
+            if (kpad[r] != 0) continue;
+            float dot = 0.0f;
+            for (int d = 0; d < Dh; d++) dot += q[d] * kt[r * ATT_DMAX + d];
+            s[r] = scale * dot - coef * FABS((float) (posI - kpos[r]));
+            tmax = FMAX(tmax, s[r]);
+            any = true;
+        }
+        if (!any) continue;
+        const float mNew = FMAX(m, tmax);
+        const float corr = EXP(m - mNew);
+        l *= corr;
+        for (int d = 0; d < Dh; d++) acc[d] *= corr;
+        for (int r = 0; r < n; r++) {
+            if (kpad[r] != 0) continue;
+            const float p = EXP(s[r] - mNew);
+            l += p;
+            float wgt = p;
+            if (dropThreshold > 0) {
+                const U64 e = rowBase + (U64) (j0 + r);
+                const U64 blk = (U64) offset + e / 4;
+                if (blk != cachedBlock) {
+                    d2v_philox(blk, (U64) seed, words);
+                    cachedBlock = blk;
+                }
+                wgt = ((I64) words[(int) (e % 4)] >= dropThreshold) ? p * dropScale : 0.0f;
+            }
+            if (wgt != 0.0f) {
+                for (int d = 0; d < Dh; d++) acc[d] += wgt * vt[r * ATT_DMAX + d];
+            }
+        }
+        m = mNew;
+    }
+    if (!active) return;
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    for (int d = 0; d < Dh; d++) out[outOff + ((b * T + i) * H + h) * Dh + d] = acc[d] * inv;
+    lse[lseOff + bh * T + i] = l > 0.0f ? m + LOG(l) : -D2V_INF; /* every key padded: out 0 */
+}
+
+/* delta[b,h,i] = Σ_d dout·out. global (roundup(B·H·T, 64)), local (64). */
+KERNEL void attention_delta(GLOBAL const float *out, int outOff, GLOBAL const float *dout, int doutOff,
+                            GLOBAL float *delta, int deltaOff, int B, int T, int H, int Dh) {
+    const int row = GID(0);
+    if (row >= B * H * T) return;
+    const int i = row % T, bh = row / T;
+    const int b = bh / H, h = bh % H;
+    const int base = ((b * T + i) * H + h) * Dh;
+    float sum = 0.0f;
+    for (int d = 0; d < Dh; d++) sum += dout[doutOff + base + d] * out[outOff + base + d];
+    delta[deltaOff + row] = sum;
+}
+
+/*
+ * dK and dV: one work-item per key, query tiles in local memory.
+ * global (ceil(T/ATT_TILE)·ATT_TILE, B·H), local (ATT_TILE, 1).
+ */
+KERNEL void attention_backward_kv(
+        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
+        GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
+        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL const float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
+        I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
+    LOCAL_ARRAY(float, qt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, gt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, tlse, ATT_TILE);
+    LOCAL_ARRAY(float, tdelta, ATT_TILE);
+    LOCAL_ARRAY(int, qpos, ATT_TILE);
+
+    const int lid = LID(0);
+    const int j = GROUP_ID(0) * ATT_TILE + lid;
+    const int bh = GROUP_ID(1);
+    const int b = bh / H, h = bh % H;
+    const int rowStride = 3 * H * Dh;
+    const bool inRange = j < T;
+    const bool active = inRange && !(keyPadding && pad[padOff + b * T + j] != 0);
+    const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
+    const int posJ = (alibi && inRange) ? pos[posOff + b * T + j] : 0;
+    const int kBase = qkvOff + (b * T + (inRange ? j : 0)) * rowStride + h * Dh;
+
+    float k[ATT_DMAX], v[ATT_DMAX], dk[ATT_DMAX], dv[ATT_DMAX];
+    for (int d = 0; d < Dh; d++) {
+        k[d] = active ? qkv[kBase + H * Dh + d] : 0.0f;
+        v[d] = active ? qkv[kBase + 2 * H * Dh + d] : 0.0f;
+        dk[d] = 0.0f;
+        dv[d] = 0.0f;
+    }
+
+    for (int i0 = 0; i0 < T; i0 += ATT_TILE) {
+        const int n = min(ATT_TILE, T - i0);
+        BARRIER();
+        for (int r = 0; r < n; r++) {
+            const int qBase = qkvOff + (b * T + i0 + r) * rowStride + h * Dh;
+            const int gBase = doutOff + ((b * T + i0 + r) * H + h) * Dh;
+            for (int d = lid; d < Dh; d += ATT_TILE) {
+                qt[r * ATT_DMAX + d] = qkv[qBase + d];
+                gt[r * ATT_DMAX + d] = dout[gBase + d];
+            }
+        }
+        if (lid < n) {
+            tlse[lid] = lse[lseOff + bh * T + i0 + lid];
+            tdelta[lid] = delta[deltaOff + bh * T + i0 + lid];
+            qpos[lid] = alibi ? pos[posOff + b * T + i0 + lid] : 0;
+        }
+        BARRIER();
+        if (!active) continue;
+        for (int r = 0; r < n; r++) {
+            float qk = 0.0f, gv = 0.0f;
+            for (int d = 0; d < Dh; d++) {
+                qk += qt[r * ATT_DMAX + d] * k[d];
+                gv += gt[r * ATT_DMAX + d] * v[d];
+            }
+            const float sc = scale * qk - coef * FABS((float) (qpos[r] - posJ));
+            const float p = EXP(sc - tlse[r]);
+            float z = 1.0f;
+            if (dropThreshold > 0) {
+                const U64 e = ((U64) bh * (U64) T + (U64) (i0 + r)) * (U64) T + (U64) j;
+                z = ((I64) att_word((U64) seed, (U64) offset, e) >= dropThreshold) ? dropScale : 0.0f;
+            }
+            const float pz = p * z;
+            const float ds = p * (z * gv - tdelta[r]) * scale;
+            for (int d = 0; d < Dh; d++) {
+                dv[d] += pz * gt[r * ATT_DMAX + d];
+                dk[d] += ds * qt[r * ATT_DMAX + d];
+            }
+        }
+    }
+    if (!inRange) return;
+    const int dBase = dqkvOff + (b * T + j) * rowStride + h * Dh;
+    for (int d = 0; d < Dh; d++) {
+        if (accumulate) {
+            dqkv[dBase + H * Dh + d] += dk[d];
+            dqkv[dBase + 2 * H * Dh + d] += dv[d];
+        } else {
+            dqkv[dBase + H * Dh + d] = dk[d];
+            dqkv[dBase + 2 * H * Dh + d] = dv[d];
+        }
+    }
+}
+
+/*
+ * dQ: one work-item per query, key tiles in local memory. With ALiBi, the row's share of
+ * ∂L/∂alibiScale (before the −slope factor), Σ_j dS·dist_ij, replaces delta[b,h,i] (delta is
+ * scratch and only this work-item reads that element here). Exactly, Σ_j dS_ij = 0, so the share
+ * equals Σ_j dS·(dist − c) for any c; in F32 the rounding of delta (from out, not from these p)
+ * shifts every dS of the row alike, and distances reach thousands, so the share is taken with
+ * c = the p-weighted mean distance, which cancels that shift: S1 − S0·Σp·dist/Σp.
+ * global (ceil(T/ATT_TILE)·ATT_TILE, B·H), local (ATT_TILE, 1).
+ */
+KERNEL void attention_backward_q(
+        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
+        GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
+        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
+        I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
+    LOCAL_ARRAY(float, kt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(float, vt, ATT_TILE * ATT_DMAX);
+    LOCAL_ARRAY(int, kpos, ATT_TILE);
+    LOCAL_ARRAY(int, kpad, ATT_TILE);
+
+    const int lid = LID(0);
+    const int i = GROUP_ID(0) * ATT_TILE + lid;
+    const int bh = GROUP_ID(1);
+    const int b = bh / H, h = bh % H;
+    const int rowStride = 3 * H * Dh;
+    const bool active = i < T;
+    const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
+    const int posI = (alibi && active) ? pos[posOff + b * T + i] : 0;
+    const int qBase = qkvOff + (b * T + (active ? i : 0)) * rowStride + h * Dh;
+    const int gBase = doutOff + ((b * T + (active ? i : 0)) * H + h) * Dh;
+
+    float q[ATT_DMAX], g[ATT_DMAX], dq[ATT_DMAX];
+    for (int d = 0; d < Dh; d++) {
+        q[d] = active ? qkv[qBase + d] : 0.0f;
+        g[d] = active ? dout[gBase + d] : 0.0f;
+        dq[d] = 0.0f;
+    }
+    const float rowLse = active ? lse[lseOff + bh * T + i] : 0.0f;
+    const float rowDelta = active ? delta[deltaOff + bh * T + i] : 0.0f;
+    float dsSum = 0.0f, dsDist = 0.0f, pSum = 0.0f, pDist = 0.0f;
+    const U64 rowBase = ((U64) bh * (U64) T + (U64) (active ? i : 0)) * (U64) T;
+    U64 cachedBlock = ~(U64) 0;
+    U32 words[4] = {0u, 0u, 0u, 0u};
+
+    for (int j0 = 0; j0 < T; j0 += ATT_TILE) {
+        const int n = min(ATT_TILE, T - j0);
+        BARRIER();
+        for (int r = 0; r < n; r++) {
+            const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh;
+            for (int d = lid; d < Dh; d += ATT_TILE) {
+                kt[r * ATT_DMAX + d] = qkv[base + H * Dh + d];
+                vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh + d];
+            }
+        }
+        if (lid < n) {
+            kpos[lid] = alibi ? pos[posOff + b * T + j0 + lid] : 0;
+            kpad[lid] = keyPadding ? pad[padOff + b * T + j0 + lid] : 0;
+        }
+        BARRIER();
+        if (!active) continue;
+        for (int r = 0; r < n; r++) {
+            if (kpad[r] != 0) continue;
+            float qk = 0.0f, gv = 0.0f;
+            for (int d = 0; d < Dh; d++) {
+                qk += q[d] * kt[r * ATT_DMAX + d];
+                gv += g[d] * vt[r * ATT_DMAX + d];
+            }
+            const float dist = FABS((float) (posI - kpos[r]));
+            const float p = EXP(scale * qk - coef * dist - rowLse);
+            float z = 1.0f;
+            if (dropThreshold > 0) {
+                const U64 e = rowBase + (U64) (j0 + r);
+                const U64 blk = (U64) offset + e / 4;
+                if (blk != cachedBlock) {
+                    d2v_philox(blk, (U64) seed, words);
+                    cachedBlock = blk;
+                }
+                z = ((I64) words[(int) (e % 4)] >= dropThreshold) ? dropScale : 0.0f;
+            }
+            const float ds = p * (z * gv - rowDelta);
+            dsSum += ds;
+            dsDist += ds * dist;
+            pSum += p;
+            pDist += p * dist;
+            const float dss = ds * scale;
+            for (int d = 0; d < Dh; d++) dq[d] += dss * kt[r * ATT_DMAX + d];
+        }
+    }
+    if (!active) return;
+    for (int d = 0; d < Dh; d++) {
+        if (accumulate) dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] += dq[d];
+        else dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] = dq[d];
+    }
+    if (alibi) delta[deltaOff + bh * T + i] = pSum > 0.0f ? dsDist - dsSum * (pDist / pSum) : 0.0f;
+}
+
+/*
+ * dAlibiScale[h] += −slope[h] · Σ_{b,i} part[b,h,i] where alibiScale[h] ≥ 0 (max(·, 0) passes no
+ * gradient below zero; at zero it does, as in the reference). One work-group per head, a tree
+ * reduction in local memory. global (ATT_RED·H), local (ATT_RED).
+ */
+#define ATT_RED 64
+KERNEL void attention_alibi_grad(GLOBAL const float *part, int partOff,
+                                 GLOBAL const float *slopes, int slopesOff,
+                                 GLOBAL const float *ascale, int ascaleOff,
+                                 GLOBAL float *dscale, int dscaleOff, int B, int T, int H) {
+    LOCAL_ARRAY(float, red, ATT_RED);
+    const int lid = LID(0);
+    const int h = GROUP_ID(0);
+    float sum = 0.0f;
+    for (int b = 0; b < B; b++) {
+        for (int i = lid; i < T; i += ATT_RED) sum += part[partOff + (b * H + h) * T + i];
+    }
+    const float total = d2v_block_sum(red, sum);
+    if (lid == 0 && ascale[ascaleOff + h] >= 0.0f) dscale[dscaleOff + h] += -slopes[slopesOff + h] * total;
+}
