@@ -60,7 +60,10 @@ public final class DataInstaller {
         log.printf("%-14s installing into %s%n", s.name(), dir);
         ensureApt(s.aptPackages());
         Path partial = root.resolve(s.name() + ".partial");
-        if (Files.exists(partial)) Shell.run(List.of("rm", "-rf", partial.toString()));
+        if (Files.exists(partial)) {
+            if (s.resumable()) log.printf("%-14s resuming the interrupted build in %s%n", s.name(), partial);
+            else Shell.run(List.of("rm", "-rf", partial.toString()));
+        }
         Files.createDirectories(partial);
         s.build(partial, new SetupContext(root, log));
         s.verifyPinned(partial);

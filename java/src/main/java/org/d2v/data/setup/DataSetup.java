@@ -14,6 +14,9 @@ interface DataSetup {
     /** Builds the set into {@code out} (an empty folder); {@code ctx} gives the npm tarballs and logging. */
     void build(Path out, SetupContext ctx) throws IOException;
 
+    /** True when {@link #build} can continue in a folder an interrupted run left behind (skipping finished files). */
+    default boolean resumable() { return false; }
+
     /** Checks the pinned checksums of the finished set (beyond the manifest); default none. */
     default void verifyPinned(Path dir) throws IOException {}
 }

@@ -35,7 +35,8 @@ final class SpeechSetup implements DataSetup {
     static final Path KTUBERLING = Path.of("/usr/share/ktuberling/sounds");
     static final Path KLETTRES = Path.of("/usr/share/klettres");
     static final String[] DIGITS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
-    static final List<String> ESPEAK_ACCENTS = List.of("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp");
+    // Not "en-gb": that name ignores any +variant (every en-gb+X is byte-identical); "en" is the same British voice file.
+    static final List<String> ESPEAK_ACCENTS = List.of("en", "en-us", "en-gb-scotland", "en-029", "en-gb-x-rp");
     static final List<String> ESPEAK_VARIANTS = List.of("m1", "m3", "f2", "f4", "klatt", "croak");
     static final int[] ESPEAK_SPEEDS = {130, 175};
     static final int[] ESPEAK_PITCHES = {35, 65};
@@ -44,6 +45,9 @@ final class SpeechSetup implements DataSetup {
     static final int[] FLITE_F0 = {95, 130};
 
     @Override public String name() { return "speech"; }
+
+    /** sox over 3,212 clips takes minutes on a busy machine: an interrupted run keeps the clips it made. */
+    @Override public boolean resumable() { return true; }
 
     @Override public List<String> aptPackages() { return List.of("ktuberling-data", "klettres-data", "sox", "espeak-ng", "flite"); }
 
@@ -142,6 +146,16 @@ final class SpeechSetup implements DataSetup {
                 (System.nanoTime() - t0) / 1e9));
     }
 
+    private static boolean readable(Path wav) {
+        if (!Files.isRegularFile(wav)) return false;
+        try {
+            Wav.read(wav);
+            return true;
+        } catch (IOException e) {
+            return false; // a clip cut short by an interrupted run: make it again
+        }
+    }
+
     /** Synthesizes one word per voice and fails when two voices give the same bytes (a silent fallback). */
     private static void checkVoicesDiffer(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -162,8 +176,11 @@ final class SpeechSetup implements DataSetup {
         }
     }
 
-    /** Runs the jobs' commands on all cores; each job's commands run in order. */
+    /** Runs the jobs' commands on all cores; each job's commands run in order. Jobs whose WAV already reads fine are skipped. */
     private static void runAll(List<Job> jobs) throws IOException {
+        List<Job> todo = new ArrayList<>();
+        for (Job j : jobs) if (!readable(j.wav())) todo.add(j);
+        jobs = todo;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
