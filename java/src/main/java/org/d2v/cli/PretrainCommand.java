@@ -36,13 +36,16 @@ public final class PretrainCommand implements Command {
 
             options:
               --modality image|audio|text  what to pretrain on (required for a new run).
-              --preset tiny|base           model size: 'tiny' keeps every mechanism but trains on a CPU in
-                                           minutes; 'base' is the paper's base configuration (spec §2-§8).
-                                           Default: tiny.
-              --data <dir>|generated       the data folder written by 'd2v data install' (default folder:
-                                           build/data), or 'generated' for synthetic signals of the right
-                                           shape (smooth images, tones, repeated token motifs). Default:
-                                           generated.
+              --preset micro|tiny|base     model size: 'tiny' keeps every mechanism but trains on a CPU in
+                                           minutes (kernel backend); 'base' is the paper's base
+                                           configuration (spec §2-§8); 'micro' is smaller still, for quick
+                                           checks on the pure-Java reference backend. Default: tiny.
+              --data <dir>|generated       the data folder written by 'd2v data install' (make data puts it
+                                           in build/data): image = Fashion-MNIST train (tiny preset only,
+                                           28x28 grey), audio = the speech pretraining clips, text = the
+                                           text corpus with its BPE tokenizer; or 'generated' for synthetic
+                                           signals of the right shape (smooth images, tones, repeated token
+                                           motifs). Default: generated.
               --backend auto|reference|opencl|cuda
                                            where to compute; 'auto' picks the fastest available (cuda, then
                                            opencl, then the pure-Java reference). Default: auto.
@@ -100,7 +103,7 @@ public final class PretrainCommand implements Command {
         } catch (IllegalArgumentException | CheckpointException e) {
             System.err.println("d2v pretrain: " + e.getMessage());
             return 2;
-        } catch (TrainingDivergedException | UnsupportedOperationException e) {
+        } catch (TrainingDivergedException | UnsupportedOperationException | java.io.IOException e) {
             System.err.println("d2v pretrain: " + e.getMessage());
             return 1;
         }
@@ -140,7 +143,7 @@ public final class PretrainCommand implements Command {
         opt.remove("--run");
 
         String modality = choice(opt, "--modality", null, "image", "audio", "text");
-        String size = choice(opt, "--preset", "tiny", "tiny", "base");
+        String size = choice(opt, "--preset", "tiny", "micro", "tiny", "base");
         String backend = choice(opt, "--backend", "auto", "auto", "reference", "opencl", "cuda");
         long steps = positiveLong(opt, "--steps", 100);
         long seed = longValue(opt, "--seed", 1);

@@ -151,14 +151,19 @@ public final class Checkpoint {
                 if (!state.containsKey(name)) throw new CheckpointException(tensors, "tensor '" + name + "' is not part of this model");
             }
             for (Map.Entry<String, Tensor> e : state.entrySet()) {
-                double[] values = r.read(e.getKey());
                 Tensor t = e.getValue();
-                if (t.dtype() == DType.I32) {
-                    int[] ints = new int[values.length];
-                    for (int i = 0; i < ints.length; i++) ints[i] = (int) values[i];
-                    t.device().uploadInts(t.buffer(), t.offset(), ints);
-                } else {
-                    t.copyFrom(values);
+                long n = t.numel();
+                for (long at = 0; at < n; at += SafeTensors.CHUNK) {
+                    int len = (int) Math.min(SafeTensors.CHUNK, n - at);
+                    double[] values = r.read(e.getKey(), at, len);
+                    Tensor part = t.view(at, org.d2v.tensor.Shape.of(len));
+                    if (t.dtype() == DType.I32) {
+                        int[] ints = new int[len];
+                        for (int i = 0; i < len; i++) ints[i] = (int) values[i];
+                        t.device().uploadInts(part.buffer(), part.offset(), ints);
+                    } else {
+                        part.copyFrom(values);
+                    }
                 }
             }
         }

@@ -88,8 +88,8 @@ public final class LossPlot {
                 g.drawLine(x, y0, x, y0 + 5);
                 centred(g, format(s), x, y0 + 20);
             }
-            // y ticks at 1, 2, 5 × 10^k inside the range (only decades when the range is wide)
-            int[] mantissas = hi - lo > 3 ? new int[] {1} : new int[] {1, 2, 5};
+            // y ticks at m × 10^k inside the range: decades when it spans many, 1-2-5 for a few, every digit within one
+            int[] mantissas = hi - lo > 3 ? new int[] {1} : hi - lo > 1 ? new int[] {1, 2, 5} : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9};
             for (int e = (int) Math.floor(lo); e <= (int) Math.ceil(hi); e++) {
                 for (int m : mantissas) {
                     double v = Math.log10(m) + e;

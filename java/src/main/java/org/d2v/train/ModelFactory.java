@@ -1,19 +1,19 @@
 package org.d2v.train;
 
 import org.d2v.backend.Device;
+import org.d2v.data2vec.Data2Vec;
 import org.d2v.data2vec.config.Data2VecConfig;
 
 /**
  * Builds the data2vec 2.0 model that {@code d2v pretrain} trains. The one place where the
- * pretraining loop meets the model's construction, so the loop compiles against
- * {@link TrainableModel} alone.
+ * pretraining loop meets the model's construction, so the loop itself depends only on
+ * {@link TrainableModel}.
  */
 public final class ModelFactory {
     private ModelFactory() {}
 
-    /** The model of {@code config} on {@code device}, initialised from {@code config.seed()}. */
+    /** The model of {@code config} on {@code device} in its default float type, initialised from {@code config.seed()}. */
     public static TrainableModel build(Data2VecConfig config, Device device) {
-        throw new UnsupportedOperationException("model not available in this build: the data2vec 2.0 model ("
-                + config.name() + ") has not been wired into the pretraining command yet");
+        return new Data2Vec(device, config);
     }
 }

@@ -32,7 +32,7 @@ import org.d2v.tensor.Tensor;
  * multiple of 8, then the raw little-endian data of every tensor back to back.
  */
 public final class SafeTensors {
-    private static final int CHUNK = 1 << 16;
+    static final int CHUNK = 1 << 16;
     private static final long MAX_HEADER = 100L << 20;
 
     private SafeTensors() {}
@@ -88,24 +88,24 @@ public final class SafeTensors {
         return HexFormat.of().formatHex(sha.digest());
     }
 
+    /** Downloads and writes one tensor in chunks, so a large flat buffer never needs one huge host array. */
     private static void writeData(Tensor t, OutputStream out) throws IOException {
         DType dt = t.dtype();
         ByteBuffer buf = ByteBuffer.allocate(CHUNK * dt.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        if (dt == DType.I32) {
-            int[] v = t.toInts();
-            for (int i = 0; i < v.length; i++) {
-                buf.putInt(v[i]);
-                if (!buf.hasRemaining()) flush(buf, out);
+        long n = t.numel();
+        for (long at = 0; at < n; at += CHUNK) {
+            int len = (int) Math.min(CHUNK, n - at);
+            Tensor part = t.view(at, Shape.of(len));
+            if (dt == DType.I32) {
+                for (int v : part.toInts()) buf.putInt(v);
+            } else {
+                for (double v : part.toDoubles()) {
+                    if (dt == DType.F32) buf.putFloat((float) v);
+                    else buf.putDouble(v);
+                }
             }
-        } else {
-            double[] v = t.toDoubles();
-            for (int i = 0; i < v.length; i++) {
-                if (dt == DType.F32) buf.putFloat((float) v[i]);
-                else buf.putDouble(v[i]);
-                if (!buf.hasRemaining()) flush(buf, out);
-            }
+            flush(buf, out);
         }
-        flush(buf, out);
     }
 
     private static void flush(ByteBuffer buf, OutputStream out) throws IOException {
@@ -157,14 +157,21 @@ public final class SafeTensors {
 
         /** The values of a floating or integer tensor, as doubles (I32 values are exact). */
         public double[] read(String name) throws IOException {
-            Info info = infos.get(name);
-            if (info == null) throw new CheckpointException(file, "missing tensor '" + name + "'");
-            long n = info.shape().numel();
+            long n = info(name).shape().numel();
             if (n > Integer.MAX_VALUE) throw new CheckpointException(file, "tensor '" + name + "' is too large to read into one array");
-            double[] out = new double[(int) n];
+            return read(name, 0, (int) n);
+        }
+
+        /** Elements [from, from + count) of a tensor, as doubles. */
+        public double[] read(String name, long from, int count) throws IOException {
+            Info info = info(name);
+            if (from < 0 || count < 0 || from + count > info.shape().numel()) {
+                throw new IllegalArgumentException("elements [" + from + ", " + (from + count) + ") outside tensor '" + name + "' " + info.shape());
+            }
+            double[] out = new double[count];
             int width = info.dtype().bytes();
             ByteBuffer buf = ByteBuffer.allocate(CHUNK * width).order(ByteOrder.LITTLE_ENDIAN);
-            long pos = dataStart + info.begin();
+            long pos = dataStart + info.begin() + from * width;
             int i = 0;
             while (i < out.length) {
                 buf.clear();
@@ -184,6 +191,12 @@ public final class SafeTensors {
                 }
             }
             return out;
+        }
+
+        private Info info(String name) throws CheckpointException {
+            Info info = infos.get(name);
+            if (info == null) throw new CheckpointException(file, "missing tensor '" + name + "'");
+            return info;
         }
 
         @Override

@@ -78,6 +78,22 @@ class CheckpointTest {
     }
 
     @Test
+    void tensorsLargerThanOneChunkRoundTrip() throws IOException {
+        int n = 2 * SafeTensors.CHUNK + 123;
+        double[] values = new double[n];
+        int[] ints = new int[n];
+        for (int i = 0; i < n; i++) { values[i] = Math.sin(i) * 1e3; ints[i] = i * 31 - 7; }
+        Map<String, Tensor> big = new LinkedHashMap<>();
+        big.put("flat", Tensor.of(device, DType.F32, Shape.of(n), values));
+        big.put("counts", Tensor.ofInts(device, Shape.of(n), ints));
+        Checkpoint.save(run, manifest(1), big);
+        Map<String, Tensor> target = zerosLike(big);
+        Checkpoint.load(Checkpoint.latest(run)).restore(target);
+        assertArrayEquals(big.get("flat").toDoubles(), target.get("flat").toDoubles(), 0.0);
+        assertArrayEquals(ints, target.get("counts").toInts());
+    }
+
+    @Test
     void tensorFileFollowsTheSafetensorsLayout() throws IOException {
         Checkpoint.save(run, manifest(1), state(1));
         byte[] bytes = Files.readAllBytes(run.resolve("checkpoint-1").resolve(Checkpoint.TENSORS));

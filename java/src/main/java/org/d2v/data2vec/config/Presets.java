@@ -9,16 +9,21 @@ import java.util.function.Supplier;
  * Named configurations. The {@code *-base} presets hold the reference values of spec §2–§8
  * (fairseq's base_{images,audio,text}_only_task.yaml); where code and paper disagree the choice
  * is documented in docs/data2vec.md. The {@code *-tiny} presets keep every mechanism but train
- * on a small CPU in minutes.
+ * on a small CPU in minutes (on a kernel backend). The {@code *-micro} presets are smaller still:
+ * a step takes a fraction of a second on the plain-Java reference backend (unit tests, CI smoke).
  */
 public final class Presets {
     private Presets() {}
 
     private static final Map<String, Supplier<Data2VecConfig>> ALL = Map.of(
             "image-base", Presets::imageBase, "audio-base", Presets::audioBase, "text-base", Presets::textBase,
-            "image-tiny", Presets::imageTiny, "audio-tiny", Presets::audioTiny, "text-tiny", Presets::textTiny);
+            "image-tiny", Presets::imageTiny, "audio-tiny", Presets::audioTiny, "text-tiny", Presets::textTiny,
+            "image-micro", Presets::imageMicro, "audio-micro", Presets::audioMicro, "text-micro", Presets::textMicro);
 
-    public static List<String> names() { return List.of("image-base", "audio-base", "text-base", "image-tiny", "audio-tiny", "text-tiny"); }
+    public static List<String> names() {
+        return List.of("image-base", "audio-base", "text-base", "image-tiny", "audio-tiny", "text-tiny",
+                "image-micro", "audio-micro", "text-micro");
+    }
 
     public static Data2VecConfig named(String name) {
         Supplier<Data2VecConfig> s = ALL.get(name);
@@ -115,5 +120,50 @@ public final class Presets {
                 new LossConfig(4, true, false, 1.0, 0, 0.1, 0.01, 5000),
                 new OptimConfig(1e-3, 0.9, 0.98, 1e-6, 0.01, 10, 1000, 1.0, false),
                 4, 4, 1);
+    }
+
+    // ---- micro (reference-backend tests) --------------------------------------------------------
+
+    /** 28×28 grey, patch 7 → 4×4, D 32, 1 prenet + 2 main blocks, M = 4, 2 images. */
+    public static Data2VecConfig imageMicro() {
+        return new Data2VecConfig("image-micro",
+                new ModalityConfig.Image(28, 1, 7, 1),
+                new EncoderConfig(32, 2, 2, 1, 4, 1e-6, 0, 0, 0, 0, 0, 0),
+                new MaskConfig(0.75, 0.1, 2, true),
+                new DecoderConfig(16, 3, 2, 4, true, 0, 1, 2.0),
+                new EmaConfig(0.999, 0.9999, 1000),
+                new LossConfig(2, true, true, Double.NaN, 0.01, 0, 0, 5000),
+                new OptimConfig(2e-3, 0.9, 0.95, 1e-8, 0.05, 5, 1000, 4, false),
+                4, 2, 1);
+    }
+
+    /** 0.25 s at 16 kHz, 6-layer stem of 16 channels (24 frames), D 32, 2 blocks, M = 4. */
+    public static Data2VecConfig audioMicro() {
+        List<ModalityConfig.ConvLayer> stem = List.of(
+                new ModalityConfig.ConvLayer(16, 10, 5), new ModalityConfig.ConvLayer(16, 3, 2),
+                new ModalityConfig.ConvLayer(16, 3, 2), new ModalityConfig.ConvLayer(16, 3, 2),
+                new ModalityConfig.ConvLayer(16, 2, 2), new ModalityConfig.ConvLayer(16, 2, 2));
+        return new Data2VecConfig("audio-micro",
+                new ModalityConfig.Audio(4000, stem, 2, 10, 4, 1.0),
+                new EncoderConfig(32, 2, 2, 0, 4, 1e-5, 0.1, 0.1, 0, 0.1, 0.1, 0.05),
+                new MaskConfig(0.5, 0.05, 5, false),
+                new DecoderConfig(16, 5, 2, 4, true, 0.1, 1, 2.0),
+                new EmaConfig(0.999, 0.9999, 1000),
+                new LossConfig(2, true, false, Double.NaN, 0, 0.1, 0.01, 5000),
+                new OptimConfig(2e-3, 0.9, 0.98, 1e-6, 0.01, 5, 1000, 0, false),
+                4, 2, 1);
+    }
+
+    /** 32 tokens, vocabulary 512, D 32, 2 blocks, M = 4. */
+    public static Data2VecConfig textMicro() {
+        return new Data2VecConfig("text-micro",
+                new ModalityConfig.Text(32, 512, 34, 1, 0.1),
+                new EncoderConfig(32, 2, 2, 0, 4, 1e-5, 0.1, 0.1, 0, 0.1, 0, 0),
+                new MaskConfig(0.48, 0, 1, false),
+                new DecoderConfig(16, 5, 2, 1, false, 0.1, 2, 2.0),
+                new EmaConfig(0.999, 0.9999, 1000),
+                new LossConfig(2, true, false, 1.0, 0, 0.1, 0.01, 5000),
+                new OptimConfig(5e-3, 0.9, 0.98, 1e-6, 0.01, 5, 1000, 1.0, false),
+                4, 2, 1);
     }
 }

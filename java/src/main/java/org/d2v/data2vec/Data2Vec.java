@@ -1,0 +1,413 @@
+package org.d2v.data2vec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.d2v.autograd.F;
+import org.d2v.autograd.Tape;
+import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.Device;
+import org.d2v.backend.Ops;
+import org.d2v.backend.RandomStream;
+import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.LossConfig;
+import org.d2v.data2vec.config.MaskConfig;
+import org.d2v.data2vec.config.ModalityConfig;
+import org.d2v.data2vec.config.OptimConfig;
+import org.d2v.data2vec.mask.InverseBlockMasker2d;
+import org.d2v.data2vec.mask.MaskBatch;
+import org.d2v.data2vec.mask.Masker;
+import org.d2v.data2vec.mask.RandomMasker;
+import org.d2v.data2vec.mask.SpanMasker1d;
+import org.d2v.nn.AttentionBias;
+import org.d2v.nn.Module;
+import org.d2v.nn.Parameter;
+import org.d2v.nn.ParameterStore;
+import org.d2v.tensor.DType;
+import org.d2v.tensor.DeviceBuffer;
+import org.d2v.tensor.Scope;
+import org.d2v.tensor.Shape;
+import org.d2v.tensor.Tensor;
+import org.d2v.train.StepStats;
+import org.d2v.train.TrainableModel;
+
+/**
+ * data2vec 2.0 (spec §1, §9) for one modality: the student (local encoder, shared post-LN
+ * Transformer, conv decoder) in one flat {@link ParameterStore}, the EMA teacher over the
+ * tracked parameters in a second store of the same tracked layout, and AdamW moments.
+ *
+ * <pre>{@code
+ * try (Data2Vec model = new Data2Vec(device, Presets.imageTiny())) {
+ *     StepStats s = model.trainStep(batch, step, lr, rng);
+ * }
+ * }</pre>
+ */
+public final class Data2Vec implements TrainableModel {
+    /** One forward pass: the total loss, its terms, the decoder output and the teacher targets. */
+    record Forward(Tensor loss, Tensor regression, Tensor cls, Tensor pred, Tensor target, Tensor maskedIdx) {}
+
+    private final Device device;
+    private final Ops ops;
+    private final DType dtype;
+    private final Data2VecConfig cfg;
+    private final ParameterStore store;
+    private final ParameterStore teacherStore;
+    private final Backbone student;
+    private final Backbone teacher;
+    private final AudioFeatures audio;
+    private final TextFeatures text;
+    private final ConvDecoder decoder;
+    private final List<Module> studentModules = new ArrayList<>();
+    private final List<DeviceBuffer> owned = new ArrayList<>();
+    private final Tensor adamM;
+    private final Tensor adamV;
+    private final Tensor positions2d;
+    private final Tensor alibiSlopes;
+    private final Masker masker;
+    private boolean closed;
+
+    public Data2Vec(Device device, Data2VecConfig cfg) { this(device, cfg, device.defaultFloat()); }
+
+    public Data2Vec(Device device, Data2VecConfig cfg, DType dtype) {
+        this.device = device;
+        this.ops = device.ops();
+        this.dtype = dtype;
+        this.cfg = cfg;
+        int dim = cfg.encoder().dim();
+        ModalityConfig m = cfg.modality();
+
+        // Declaration order: untracked local encoder, tracked backbone, untracked decoder.
+        ParameterStore.Builder b = ParameterStore.builder();
+        audio = m instanceof ModalityConfig.Audio a ? new AudioFeatures(b, a, dim) : null;
+        text = m instanceof ModalityConfig.Text t ? new TextFeatures(b, t, dim) : null;
+        student = new Backbone(b, cfg);
+        boolean grid = m instanceof ModalityConfig.Image;
+        int g = m instanceof ModalityConfig.Image img ? img.grid() : 0;
+        decoder = new ConvDecoder(b.child("decoder"), cfg.decoder(), dim, grid, g, g, m instanceof ModalityConfig.Text);
+        for (Module mod : new Module[] {audio, text, student, decoder}) if (mod != null) studentModules.add(mod);
+
+        ParameterStore.Builder tb = ParameterStore.builder();
+        teacher = new Backbone(tb, cfg);
+        teacher.eval();
+        ParameterStore s = null, t = null;
+        try {
+            s = b.build(device, dtype, cfg.seed());
+            t = tb.build(device, dtype, cfg.seed());
+            if (!s.sameTrackedLayout(t)) throw new IllegalStateException("teacher and student tracked layouts differ");
+            ParameterStore.Range tracked = s.trackedRange();
+            ops.copy(ParameterStore.slice(s.values(), tracked), ParameterStore.slice(t.values(), tracked));
+            for (Parameter p : t.parameters()) p.tensor().setRequiresGrad(false);
+            this.store = s;
+            this.teacherStore = t;
+            this.adamM = zerosOwned(s.length());
+            this.adamV = zerosOwned(s.length());
+            this.positions2d = m instanceof ModalityConfig.Image img
+                    ? constant(SinCos2d.table(dim, img.grid(), img.grid()), Shape.of(img.tokens() * dim)) : null;
+            this.alibiSlopes = m instanceof ModalityConfig.Audio
+                    ? constant(AttentionBias.slopes(cfg.encoder().heads()), Shape.of(cfg.encoder().heads())) : null;
+        } catch (RuntimeException e) {
+            if (s != null) s.close();
+            if (t != null) t.close();
+            owned.forEach(DeviceBuffer::close);
+            throw e;
+        }
+        this.masker = masker(cfg.mask(), m);
+    }
+
+    private static Masker masker(MaskConfig mc, ModalityConfig m) {
+        if (mc.inverse()) {
+            if (!(m instanceof ModalityConfig.Image img)) throw new IllegalArgumentException("inverse block masking needs an image grid");
+            return new InverseBlockMasker2d(img.grid(), img.grid(), mc.prob(), mc.adjust(), mc.length());
+        }
+        return mc.length() == 1 ? new RandomMasker(mc.prob()) : new SpanMasker1d(mc.prob(), mc.adjust(), mc.length());
+    }
+
+    /** A zero-filled flat buffer owned by the model (Adam moments). */
+    private Tensor zerosOwned(long length) {
+        DeviceBuffer buf = device.allocate(dtype, Math.max(1, length));
+        owned.add(buf);
+        Tensor t = Tensor.view(buf, 0, Shape.of((int) length));
+        ops.fill(t, 0);
+        return t;
+    }
+
+    /** A device constant owned by the model (never by a caller's scope). */
+    private Tensor constant(double[] values, Shape shape) {
+        DeviceBuffer buf = device.allocate(dtype, Math.max(1, values.length));
+        owned.add(buf);
+        device.upload(buf, 0, values);
+        return Tensor.view(buf, 0, shape);
+    }
+
+    // ---- accessors --------------------------------------------------------------------------
+
+    @Override public Device device() { return device; }
+
+    public Data2VecConfig config() { return cfg; }
+
+    /** The student's parameters (flat buffers, names, tracked/decay flags). */
+    public ParameterStore parameters() { return store; }
+
+    /** The EMA teacher's parameters: the student's tracked ones, same layout. */
+    public ParameterStore teacherParameters() { return teacherStore; }
+
+    public Masker masker() { return masker; }
+
+    /** Tokens T of one sample of this batch (patches, frames or tokens). */
+    public int tokens(Batch batch) {
+        ModalityConfig m = cfg.modality();
+        if (m instanceof ModalityConfig.Image img && batch instanceof Batch.Images b) {
+            if (b.height() != img.size() || b.width() != img.size() || b.channels() != img.channels()) {
+                throw new IllegalArgumentException(cfg.name() + " wants " + img.size() + "×" + img.size() + "×" + img.channels()
+                        + " images, got " + b.height() + "×" + b.width() + "×" + b.channels());
+            }
+            return img.tokens();
+        }
+        if (m instanceof ModalityConfig.Audio a && batch instanceof Batch.Audio b) {
+            int frames = a.framesFor(b.samples());
+            if (frames < 2) throw new IllegalArgumentException(cfg.name() + ": " + b.samples() + " samples give " + frames + " frames");
+            return frames;
+        }
+        if (m instanceof ModalityConfig.Text && batch instanceof Batch.Text b) return b.length();
+        throw new IllegalArgumentException(cfg.name() + " cannot train on " + batch.getClass().getSimpleName() + " batches");
+    }
+
+    /** Parameter counts of the student by top-level part (patch_embed, blocks, decoder, …). */
+    public Map<String, Long> parameterCounts() { return countByPart(store); }
+
+    /**
+     * Parameter counts by part computed from the configuration alone: the model is declared on a
+     * device that allocates nothing (the base presets are too big to build in tests).
+     */
+    public static Map<String, Long> countParameters(Data2VecConfig cfg) {
+        try (Device dry = new DryRunDevice(); Data2Vec m = new Data2Vec(dry, cfg, DType.F32)) {
+            return m.parameterCounts();
+        }
+    }
+
+    static Map<String, Long> countByPart(ParameterStore s) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (Parameter p : s.parameters()) out.merge(p.name().split("\\.")[0], p.numel(), Long::sum);
+        return out;
+    }
+
+    // ---- training ---------------------------------------------------------------------------
+
+    @Override
+    public StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) {
+        ensureOpen();
+        if (step < 1) throw new IllegalArgumentException("steps count from 1, got " + step);
+        for (Module mod : studentModules) mod.train(rng);
+        int tokens = tokens(batch);
+        try (Scope scope = Scope.open()) {
+            MaskBatch masks = masker.sample(batch.size() * cfg.clones(), tokens, rng);
+            store.zeroGrads();
+            Forward f;
+            try (Tape tape = Tape.record()) {
+                f = forward(batch, masks, rng);
+                tape.backward(f.loss());
+            }
+            double targetStd = maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx());
+            double predStd = maskedStd(f.pred(), f.maskedIdx());
+            checkCollapse(step, targetStd, predStd);
+            double gradNorm = optimizerStep(step, lr);
+            emaUpdate(step);
+            return new StepStats(f.loss().item(), f.regression().item(), f.cls() == null ? 0 : f.cls().item(),
+                    targetStd, predStd, gradNorm, batch.size(), (long) batch.size() * tokens);
+        }
+    }
+
+    /**
+     * Student and teacher forward for one batch with the given masks (spec §9), recording on the
+     * active tape. Package-private so tests can fix the masks.
+     */
+    Forward forward(Batch batch, MaskBatch masks, RandomStream rng) {
+        int samples = batch.size(), clones = cfg.clones(), rows = samples * clones, dim = cfg.encoder().dim();
+        int tokens = tokens(batch);
+        if (masks.rows() != rows || masks.tokens() != tokens) {
+            throw new IllegalArgumentException("masks are " + masks.rows() + "×" + masks.tokens() + ", expected " + rows + "×" + tokens);
+        }
+        Tensor keep = Tensor.ofInts(device, Shape.of(rows, masks.kept()), masks.keepIndices());
+        Tensor maskedIdx = Tensor.ofInts(device, Shape.of(rows, masks.masked()), masks.maskedIndices());
+        Tensor mask = Tensor.ofInts(device, Shape.of(rows, tokens), masks.mask());
+
+        // Local features (once per sample) and the teacher's targets from the unmasked input.
+        Tensor local;
+        Tensor target;
+        if (batch instanceof Batch.Images b) {
+            Tensor images = upload(b.pixels(), b.size(), b.height(), b.width(), b.channels());
+            local = student.patchEmbed(images, positions2d);
+            target = teacherTargets(teacher.prependCls(teacher.patchEmbed(images, positions2d)), AttentionBias.NONE);
+        } else if (batch instanceof Batch.Audio b) {
+            local = audio.forward(upload(b.waves(), b.size(), b.samples()));
+            Tensor u = detach(local);
+            u = F.add(u, teacher.convPositions(u));
+            target = teacherTargets(u, teacher.alibi(alibiSlopes, Backbone.iota(device, samples, tokens, 0)));
+        } else {
+            Batch.Text b = (Batch.Text) batch;
+            local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
+            target = teacherTargets(detach(local), AttentionBias.NONE);
+        }
+
+        // Student: M clones, masked tokens dropped, positions, extra tokens, encoder.
+        Tensor x = F.gatherRows(F.repeatRows(local, clones), keep);
+        AttentionBias bias = AttentionBias.NONE;
+        if (student.hasConvPositions()) {
+            Tensor full = F.scatterRows(x, keep, Tensor.zeros(device, dtype, rows, tokens, dim));
+            x = F.add(x, F.gatherRows(student.convPositions(full), keep));
+            bias = student.alibi(alibiSlopes, keep);
+        }
+        x = student.prependCls(x);
+        Tensor encoded = student.encode(x, bias).x();
+        int extra = student.extraTokens();
+
+        // Decoder: kept tokens back in place, noise at the masked slots (spec §6).
+        Tensor kept = decoder.inputDropout(extra > 0 ? Targets.dropLeading(encoded, extra) : encoded);
+        Tensor pred = decoder.forward(Objective.decoderInput(kept, keep, tokens, rng));
+
+        LossConfig lc = cfg.loss();
+        double s = lc.scaleFor(dim);
+        Tensor regression = Objective.regression(pred, target, mask, clones, masks.masked(), s);
+        Tensor cls = null;
+        Tensor loss = regression;
+        if (extra > 0 && lc.clsWeight() > 0) {
+            cls = Objective.cls(encoded, target, clones, lc.clsWeight() * s);
+            loss = F.add(regression, cls);
+        }
+        return new Forward(loss, regression, cls, pred, target, maskedIdx);
+    }
+
+    /** {@link #forward} in train mode, dropout and layerdrop drawing from {@code rng} (tests fix masks and streams). */
+    Forward forwardTraining(Batch batch, MaskBatch masks, RandomStream rng) {
+        for (Module mod : studentModules) mod.train(rng);
+        return forward(batch, masks, rng);
+    }
+
+    private Tensor teacherTargets(Tensor input, AttentionBias bias) {
+        return Targets.build(teacher.encode(input, bias).ffn(), teacher.extraTokens(), cfg.loss());
+    }
+
+    /** The same values without the autograd link: the teacher never sends gradients back. */
+    private static Tensor detach(Tensor x) { return Tensor.view(x.buffer(), x.offset(), x.shape()); }
+
+    private Tensor upload(float[] values, int... dims) {
+        double[] v = new double[values.length];
+        for (int i = 0; i < v.length; i++) v[i] = values[i];
+        return Tensor.of(device, dtype, Shape.of(dims), v);
+    }
+
+    /**
+     * fairseq's compute_var on the masked positions: the mean over channels of the per-channel
+     * (unbiased) standard deviation across tokens, sqrt(var + 1e-6).
+     */
+    private double maskedStd(Tensor x, Tensor maskedIdx) {
+        Tensor sel = F.gatherRows(x, maskedIdx);
+        int d = sel.dim(2);
+        int n = (int) (sel.numel() / d);
+        Tensor mean = F.reduceMiddle(sel, 1, n, d, 1.0 / n);
+        Tensor meanSq = F.reduceMiddle(F.mul(sel, sel), 1, n, d, 1.0 / n);
+        double[] mu = mean.toDoubles(), sq = meanSq.toDoubles();
+        double sum = 0;
+        for (int c = 0; c < d; c++) {
+            double var = Math.max(0, sq[c] - mu[c] * mu[c]) * n / Math.max(1, n - 1);
+            sum += Math.sqrt(var + 1e-6);
+        }
+        return sum / d;
+    }
+
+    private void checkCollapse(long step, double targetStd, double predStd) {
+        LossConfig lc = cfg.loss();
+        if (step <= lc.guardAfterStep()) return;
+        if (lc.minTargetStd() > 0 && targetStd < lc.minTargetStd()) {
+            throw new IllegalStateException("representation collapse at step " + step + ": target std " + targetStd
+                    + " < min_target_var " + lc.minTargetStd() + " (pred std " + predStd + ")");
+        }
+        if (lc.minPredStd() > 0 && predStd < lc.minPredStd()) {
+            throw new IllegalStateException("representation collapse at step " + step + ": prediction std " + predStd
+                    + " < min_pred_var " + lc.minPredStd() + " (target std " + targetStd + ")");
+        }
+    }
+
+    /** Global-norm clipping folded into AdamW, one launch per optimiser group; returns the norm before clipping. */
+    private double optimizerStep(long step, double lr) {
+        Tensor sq = Tensor.empty(device, dtype, 1);
+        ops.sumSquares(store.grads(), sq, false);
+        double norm = Math.sqrt(sq.item());
+        if (!Double.isFinite(norm)) throw new IllegalStateException("step " + step + ": the gradient norm is " + norm);
+        OptimConfig o = cfg.optim();
+        double scale = o.clipNorm() > 0 && norm > o.clipNorm() ? o.clipNorm() / (norm + 1e-6) : 1.0;
+        for (ParameterStore.Range r : store.ranges()) {
+            double wd = r.decay() || !o.exemptFromDecay() ? o.weightDecay() : 0;
+            ops.adamw(new AdamWDesc(lr, o.beta1(), o.beta2(), o.eps(), wd, step, scale),
+                    ParameterStore.slice(store.values(), r), ParameterStore.slice(store.grads(), r),
+                    ParameterStore.slice(adamM, r), ParameterStore.slice(adamV, r));
+        }
+        return norm;
+    }
+
+    /** θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5). */
+    private void emaUpdate(long step) {
+        double tau = cfg.ema().decay(step);
+        if (tau >= 1) return;
+        ParameterStore.Range r = store.trackedRange();
+        ops.ema(ParameterStore.slice(teacherStore.values(), r), ParameterStore.slice(store.values(), r), tau);
+    }
+
+    // ---- features for evaluation ------------------------------------------------------------
+
+    /**
+     * The student encoder on unmasked input in eval mode, mean-pooled over the non-extra tokens
+     * (the fine-tuning recipe's pooling, spec §10): [samples × D] row-major.
+     */
+    public double[] pooledFeatures(Batch batch) {
+        ensureOpen();
+        for (Module mod : studentModules) mod.eval();
+        int tokens = tokens(batch);
+        try (Scope scope = Scope.open()) {
+            Tensor local;
+            AttentionBias bias = AttentionBias.NONE;
+            if (batch instanceof Batch.Images b) {
+                local = student.prependCls(student.patchEmbed(upload(b.pixels(), b.size(), b.height(), b.width(), b.channels()), positions2d));
+            } else if (batch instanceof Batch.Audio b) {
+                local = audio.forward(upload(b.waves(), b.size(), b.samples()));
+                local = F.add(local, student.convPositions(local));
+                bias = student.alibi(alibiSlopes, Backbone.iota(device, b.size(), tokens, 0));
+            } else {
+                Batch.Text b = (Batch.Text) batch;
+                local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
+            }
+            Tensor x = student.encode(local, bias).x();
+            int extra = student.extraTokens();
+            if (extra > 0) x = Targets.dropLeading(x, extra);
+            return F.meanOverTime(x).toDoubles();
+        }
+    }
+
+    // ---- state ------------------------------------------------------------------------------
+
+    /** student.NAME, teacher.NAME, adam.m.NAME, adam.v.NAME: views of the live buffers. */
+    @Override
+    public Map<String, Tensor> state() {
+        ensureOpen();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Parameter p : store.parameters()) out.put("student." + p.name(), p.tensor());
+        for (Parameter p : teacherStore.parameters()) out.put("teacher." + p.name(), p.tensor());
+        for (Parameter p : store.parameters()) out.put("adam.m." + p.name(), adamM.view(p.offset(), p.shape()));
+        for (Parameter p : store.parameters()) out.put("adam.v." + p.name(), adamV.view(p.offset(), p.shape()));
+        return out;
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("model " + cfg.name() + " is closed");
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        store.close();
+        teacherStore.close();
+        owned.forEach(DeviceBuffer::close);
+    }
+}

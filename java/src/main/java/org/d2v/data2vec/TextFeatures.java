@@ -1,0 +1,43 @@
+package org.d2v.data2vec;
+
+import org.d2v.autograd.F;
+import org.d2v.data2vec.config.ModalityConfig;
+import org.d2v.nn.Embedding;
+import org.d2v.nn.LayerNorm;
+import org.d2v.nn.Module;
+import org.d2v.nn.ParameterStore;
+import org.d2v.tensor.Tensor;
+
+/**
+ * The text local encoder (spec §3.3): token embedding (no √D scale) + learned positions, LN,
+ * dropout. Positions are fairseq's padding-aware ones: token t sits at row padIndex + 1 + t.
+ * Student only: the teacher reads these features, dropout included (spec §5).
+ */
+final class TextFeatures extends Module {
+    private static final double LN_EPS = 1e-5;
+
+    private final ModalityConfig.Text cfg;
+    private final Embedding tokens;
+    private final Embedding positions;
+    private final LayerNorm norm;
+
+    TextFeatures(ParameterStore.Builder b, ModalityConfig.Text cfg, int dim) {
+        this.cfg = cfg;
+        tokens = child("embed_tokens", new Embedding(b.child("embed_tokens"), cfg.vocab(), dim, cfg.padIndex()));
+        positions = child("embed_positions", new Embedding(b.child("embed_positions"), cfg.maxPositions(), dim, cfg.padIndex()));
+        norm = child("embed_norm", new LayerNorm(b.child("embed_norm"), dim, LN_EPS, true));
+    }
+
+    int firstPosition() { return cfg.padIndex() + 1; }
+
+    /** ids [B, T] (I32) → local features [B, T, D]. */
+    Tensor forward(Tensor ids) {
+        int length = ids.dim(1);
+        if (firstPosition() + length > cfg.maxPositions()) {
+            throw new IllegalArgumentException("text of " + length + " tokens exceeds the " + cfg.maxPositions() + " learned positions");
+        }
+        Tensor posIds = Backbone.iota(ids.device(), 1, length, firstPosition()).reshape(length);
+        Tensor x = F.addBroadcast(tokens.forward(ids), positions.forward(posIds));
+        return dropout(norm.forward(x), cfg.dropout());
+    }
+}

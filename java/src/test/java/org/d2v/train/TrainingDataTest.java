@@ -1,0 +1,101 @@
+package org.d2v.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.d2v.data.TestData;
+import org.d2v.data.audio.SpeechClip;
+import org.d2v.data.image.Idx;
+import org.d2v.data.image.Images;
+import org.d2v.data.text.BpeTokenizer;
+import org.d2v.data.text.Document;
+import org.d2v.data2vec.Batch;
+import org.d2v.data2vec.config.ModalityConfig;
+import org.d2v.data2vec.config.Presets;
+import org.junit.jupiter.api.Test;
+
+class TrainingDataTest {
+
+    private static Images fashion() throws Exception {
+        return Idx.readImages(TestData.file("fashion-t10k-200-images-idx3-ubyte.gz"));
+    }
+
+    @Test
+    void imagesAreAugmentedStandardisedAndReplayAfterASeek() throws Exception {
+        ModalityConfig.Image m = (ModalityConfig.Image) Presets.imageTiny().modality();
+        try (BatchSource s = TrainingData.images(fashion(), m, 64, 3)) {
+            float[][] seen = new float[5][];
+            for (int i = 0; i < 5; i++) seen[i] = ((Batch.Images) s.next()).pixels(); // 200 / 64 = 3 per epoch: crosses an epoch
+            assertEquals(5, s.position());
+            s.seek(1);
+            assertArrayEquals(seen[1], ((Batch.Images) s.next()).pixels());
+            s.seek(4);
+            assertArrayEquals(seen[4], ((Batch.Images) s.next()).pixels());
+            assertFalse(Arrays.equals(seen[0], seen[3]), "a new epoch has a new order and new augmentations");
+            double sum = 0, sum2 = 0;
+            for (float v : seen[0]) { sum += v; sum2 += v * v; }
+            double mean = sum / seen[0].length, std = Math.sqrt(sum2 / seen[0].length - mean * mean);
+            assertEquals(0, mean, 0.3);
+            assertEquals(1, std, 0.3);
+        }
+    }
+
+    @Test
+    void imagesOfAnotherSizeAreRefusedClearly() throws Exception {
+        ModalityConfig.Image base = (ModalityConfig.Image) Presets.imageBase().modality();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingData.images(fashion(), base, 4, 1));
+        assertTrue(e.getMessage().contains("28x28x1") && e.getMessage().contains("224x224x3"), e.getMessage());
+    }
+
+    @Test
+    void audioCropsAreNormalisedAndReplay() throws Exception {
+        ModalityConfig.Audio tiny = (ModalityConfig.Audio) Presets.audioTiny().modality();
+        ModalityConfig.Audio m = new ModalityConfig.Audio(4000, tiny.stem(), tiny.convPosDepth(), tiny.convPosWidth(), tiny.convPosGroups(), 1.0);
+        List<SpeechClip> clips = List.of(new SpeechClip(TestData.file("espeak-seven-16k.wav"), "t", "en"),
+                new SpeechClip(TestData.file("flite-three-16k.wav"), "t", "en"));
+        try (BatchSource s = TrainingData.audio(clips, m, 2, 9)) {
+            Batch.Audio a = (Batch.Audio) s.next(), b = (Batch.Audio) s.next();
+            assertEquals(2, a.size());
+            assertEquals(4000, a.samples());
+            double sum = 0, sum2 = 0;
+            for (int t = 0; t < 4000; t++) { sum += a.waves()[t]; sum2 += a.waves()[t] * a.waves()[t]; }
+            assertEquals(0, sum / 4000, 1e-3);
+            assertEquals(1, Math.sqrt(sum2 / 4000), 1e-2);
+            s.seek(1);
+            assertArrayEquals(b.waves(), ((Batch.Audio) s.next()).waves());
+        }
+        ModalityConfig.Audio tooLong = new ModalityConfig.Audio(400_000, tiny.stem(), tiny.convPosDepth(), tiny.convPosWidth(), tiny.convPosGroups(), 1.0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingData.audio(clips, tooLong, 2, 9));
+        assertTrue(e.getMessage().contains("400000"), e.getMessage());
+    }
+
+    @Test
+    void textBlocksStartWithBosAndHoldTheCorpus() throws Exception {
+        String corpus = Files.readString(TestData.file("brown-ca01-excerpt.txt"));
+        BpeTokenizer bpe = BpeTokenizer.train(List.of(corpus), 320);
+        ModalityConfig.Text m = new ModalityConfig.Text(16, 400, 18, 1, 0.1);
+        try (BatchSource s = TrainingData.text(List.of(new Document("brown", "ca01", "", corpus)), bpe, m, 4, 2)) {
+            Batch.Text t = (Batch.Text) s.next();
+            assertEquals(4, t.size());
+            assertEquals(16, t.length());
+            for (int r = 0; r < 4; r++) {
+                assertEquals(BpeTokenizer.BOS, t.tokens()[r * 16]);
+                String decoded = bpe.decode(Arrays.copyOfRange(t.tokens(), r * 16 + 1, r * 16 + 16));
+                assertTrue(decoded.length() > 0 && corpus.contains(decoded), "block " + r + ": " + decoded);
+            }
+            Batch.Text u = (Batch.Text) s.next();
+            s.seek(1);
+            assertArrayEquals(u.tokens(), ((Batch.Text) s.next()).tokens());
+        }
+    }
+
+    @Test
+    void missingDataFolderIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainingData.open(Path.of("no-such-data").toString(), Presets.imageTiny(), 1));
+        assertTrue(e.getMessage().contains("no-such-data"), e.getMessage());
+    }
+}
