@@ -32,7 +32,8 @@ DEVICE_FN float att_alibi_coef(int alibi, GLOBAL const float *slopes, int slopes
 }
 
 /*
- * Forward. global (ceil(T/ATT_TILE)·ATT_TILE, B·H), local (ATT_TILE, 1).
+ * Forward. global (ceil(T/ATT_TILE)·B·H·ATT_TILE), local (ATT_TILE): group g is row tile
+ * g mod tiles of (b,h) = g / tiles (1-D, so a CUDA grid never meets its 65535 limit in y).
  * dropThreshold = floor(p·2³²) (0: no dropout), dropScale = 1/(1 − p).
  */
 KERNEL void attention_forward(
@@ -48,8 +49,9 @@ KERNEL void attention_forward(
     LOCAL_ARRAY(int, kpad, ATT_TILE);
 
     const int lid = LID(0);
-    const int i = GROUP_ID(0) * ATT_TILE + lid;
-    const int bh = GROUP_ID(1);
+    const int tiles = (T + ATT_TILE - 1) / ATT_TILE;
+    const int i = GROUP_ID(0) % tiles * ATT_TILE + lid;
+    const int bh = GROUP_ID(0) / tiles;
     const int b = bh / H, h = bh % H;
     const int rowStride = 3 * H * Dh;
     const bool active = i < T;
@@ -141,7 +143,7 @@ KERNEL void attention_delta(GLOBAL const float *out, int outOff, GLOBAL const fl
 
 /*
  * dK and dV: one work-item per key, query tiles in local memory.
- * global (ceil(T/ATT_TILE)·ATT_TILE, B·H), local (ATT_TILE, 1).
+ * global (ceil(T/ATT_TILE)·B·H·ATT_TILE), local (ATT_TILE), groups as in attention_forward.
  */
 KERNEL void attention_backward_kv(
         GLOBAL const float *qkv, int qkvOff,
@@ -158,8 +160,9 @@ KERNEL void attention_backward_kv(
     LOCAL_ARRAY(int, qpos, ATT_TILE);
 
     const int lid = LID(0);
-    const int j = GROUP_ID(0) * ATT_TILE + lid;
-    const int bh = GROUP_ID(1);
+    const int tiles = (T + ATT_TILE - 1) / ATT_TILE;
+    const int j = GROUP_ID(0) % tiles * ATT_TILE + lid;
+    const int bh = GROUP_ID(0) / tiles;
     const int b = bh / H, h = bh % H;
     const int rowStride = 3 * H * Dh;
     const bool inRange = j < T;
@@ -235,7 +238,7 @@ KERNEL void attention_backward_kv(
  * equals Σ_j dS·(dist − c) for any c; in F32 the rounding of delta (from out, not from these p)
  * shifts every dS of the row alike, and distances reach thousands, so the share is taken with
  * c = the p-weighted mean distance, which cancels that shift: S1 − S0·Σp·dist/Σp.
- * global (ceil(T/ATT_TILE)·ATT_TILE, B·H), local (ATT_TILE, 1).
+ * global (ceil(T/ATT_TILE)·B·H·ATT_TILE), local (ATT_TILE), groups as in attention_forward.
  */
 KERNEL void attention_backward_q(
         GLOBAL const float *qkv, int qkvOff,
@@ -251,8 +254,9 @@ KERNEL void attention_backward_q(
     LOCAL_ARRAY(int, kpad, ATT_TILE);
 
     const int lid = LID(0);
-    const int i = GROUP_ID(0) * ATT_TILE + lid;
-    const int bh = GROUP_ID(1);
+    const int tiles = (T + ATT_TILE - 1) / ATT_TILE;
+    const int i = GROUP_ID(0) % tiles * ATT_TILE + lid;
+    const int bh = GROUP_ID(0) / tiles;
     const int b = bh / H, h = bh % H;
     const int rowStride = 3 * H * Dh;
     const bool active = i < T;

@@ -1,15 +1,16 @@
 /* Optimiser updates over views of the flat parameter buffers: one launch per range. */
 
 /* AdamW, fairseq's form (org.d2v.backend.AdamWDesc): decay = lr·wd,
-   stepSize = lr·sqrt(1 − β2^t)/(1 − β1^t), computed on the host in double. */
+   stepSize = lr·sqrt(1 − β2^t)/(1 − β1^t) and the 1 − β are computed on the host in double
+   (1 − 0.999f in float would be off by 1e-5). */
 KERNEL void adamw(int n, GLOBAL float *p, int po, GLOBAL const float *g, int go, GLOBAL float *m, int mo,
-                  GLOBAL float *v, int vo, float beta1, float beta2, float eps, float decay, float stepSize,
-                  float gradScale) {
+                  GLOBAL float *v, int vo, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
+                  float eps, float decay, float stepSize, float gradScale) {
     int i = GID(0);
     if (i >= n) return;
     float gr = g[go + i] * gradScale;
-    float mi = beta1 * m[mo + i] + (1.0f - beta1) * gr;
-    float vi = beta2 * v[vo + i] + (1.0f - beta2) * gr * gr;
+    float mi = beta1 * m[mo + i] + oneMinusBeta1 * gr;
+    float vi = beta2 * v[vo + i] + oneMinusBeta2 * gr * gr;
     float pi = p[po + i];
     pi -= decay * pi;
     pi -= stepSize * mi / (SQRT(vi) + eps);
@@ -18,8 +19,8 @@ KERNEL void adamw(int n, GLOBAL float *p, int po, GLOBAL const float *g, int go,
     p[po + i] = pi;
 }
 
-/* teacher = tau·teacher + (1 − tau)·student. */
-KERNEL void ema(int n, GLOBAL float *teacher, int to, GLOBAL const float *student, int so, float tau) {
+/* teacher = tau·teacher + (1 − tau)·student; 1 − tau comes from the host in double (tau is often 0.9999). */
+KERNEL void ema(int n, GLOBAL float *teacher, int to, GLOBAL const float *student, int so, float tau, float oneMinusTau) {
     int i = GID(0);
-    if (i < n) teacher[to + i] = tau * teacher[to + i] + (1.0f - tau) * student[so + i];
+    if (i < n) teacher[to + i] = tau * teacher[to + i] + oneMinusTau * student[so + i];
 }

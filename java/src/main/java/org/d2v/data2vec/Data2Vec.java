@@ -12,18 +12,17 @@ import org.d2v.backend.Ops;
 import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.LossConfig;
-import org.d2v.data2vec.config.MaskConfig;
 import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.data2vec.config.OptimConfig;
-import org.d2v.data2vec.mask.InverseBlockMasker2d;
 import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.data2vec.mask.Masker;
-import org.d2v.data2vec.mask.RandomMasker;
-import org.d2v.data2vec.mask.SpanMasker1d;
+import org.d2v.data2vec.mask.Maskers;
 import org.d2v.nn.AttentionBias;
 import org.d2v.nn.Module;
 import org.d2v.nn.Parameter;
 import org.d2v.nn.ParameterStore;
+import org.d2v.optim.EmaTeacher;
+import org.d2v.optim.GradClip;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Scope;
@@ -65,6 +64,7 @@ public final class Data2Vec implements TrainableModel {
     private final Tensor positions2d;
     private final Tensor alibiSlopes;
     private final Masker masker;
+    private final EmaTeacher ema;
     private boolean closed;
 
     public Data2Vec(Device device, Data2VecConfig cfg) { this(device, cfg, device.defaultFloat()); }
@@ -94,9 +94,8 @@ public final class Data2Vec implements TrainableModel {
         try {
             s = b.build(device, dtype, cfg.seed());
             t = tb.build(device, dtype, cfg.seed());
-            if (!s.sameTrackedLayout(t)) throw new IllegalStateException("teacher and student tracked layouts differ");
-            ParameterStore.Range tracked = s.trackedRange();
-            ops.copy(ParameterStore.slice(s.values(), tracked), ParameterStore.slice(t.values(), tracked));
+            this.ema = new EmaTeacher(t, s, cfg.ema().schedule());
+            ema.copyFromStudent();
             for (Parameter p : t.parameters()) p.tensor().setRequiresGrad(false);
             this.store = s;
             this.teacherStore = t;
@@ -112,15 +111,7 @@ public final class Data2Vec implements TrainableModel {
             owned.forEach(DeviceBuffer::close);
             throw e;
         }
-        this.masker = masker(cfg.mask(), m);
-    }
-
-    private static Masker masker(MaskConfig mc, ModalityConfig m) {
-        if (mc.inverse()) {
-            if (!(m instanceof ModalityConfig.Image img)) throw new IllegalArgumentException("inverse block masking needs an image grid");
-            return new InverseBlockMasker2d(img.grid(), img.grid(), mc.prob(), mc.adjust(), mc.length());
-        }
-        return mc.length() == 1 ? new RandomMasker(mc.prob()) : new SpanMasker1d(mc.prob(), mc.adjust(), mc.length());
+        this.masker = Maskers.of(cfg.mask(), m);
     }
 
     /** A zero-filled flat buffer owned by the model (Adam moments). */
@@ -169,7 +160,16 @@ public final class Data2Vec implements TrainableModel {
             if (frames < 2) throw new IllegalArgumentException(cfg.name() + ": " + b.samples() + " samples give " + frames + " frames");
             return frames;
         }
-        if (m instanceof ModalityConfig.Text && batch instanceof Batch.Text b) return b.length();
+        if (m instanceof ModalityConfig.Text t && batch instanceof Batch.Text b) {
+            int[] ids = b.tokens();
+            for (int i = 0; i < ids.length; i++) {
+                if (ids[i] < 0 || ids[i] >= t.vocab()) {
+                    throw new IllegalArgumentException(cfg.name() + ": token id " + ids[i] + " at position " + i
+                            + " is outside the vocabulary of " + t.vocab());
+                }
+            }
+            return b.length();
+        }
         throw new IllegalArgumentException(cfg.name() + " cannot train on " + batch.getClass().getSimpleName() + " batches");
     }
 
@@ -212,7 +212,7 @@ public final class Data2Vec implements TrainableModel {
             double predStd = maskedStd(f.pred(), f.maskedIdx());
             checkCollapse(step, targetStd, predStd);
             double gradNorm = optimizerStep(step, lr);
-            emaUpdate(step);
+            ema.update(step); // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5)
             return new StepStats(f.loss().item(), f.regression().item(), f.cls() == null ? 0 : f.cls().item(),
                     targetStd, predStd, gradNorm, batch.size(), (long) batch.size() * tokens);
         }
@@ -329,14 +329,17 @@ public final class Data2Vec implements TrainableModel {
         }
     }
 
-    /** Global-norm clipping folded into AdamW, one launch per optimiser group; returns the norm before clipping. */
+    /**
+     * Global-norm clipping folded into AdamW, one launch per optimiser group; returns the norm
+     * before clipping. The step number comes from the loop (resume), and weight decay may cover
+     * every group (what fairseq actually runs, spec §8), so this drives the AdamW op directly
+     * rather than through optim.AdamW, whose groups follow the store's decay flags.
+     */
     private double optimizerStep(long step, double lr) {
-        Tensor sq = Tensor.empty(device, dtype, 1);
-        ops.sumSquares(store.grads(), sq, false);
-        double norm = Math.sqrt(sq.item());
+        double norm = GradClip.globalNorm(store);
         if (!Double.isFinite(norm)) throw new IllegalStateException("step " + step + ": the gradient norm is " + norm);
         OptimConfig o = cfg.optim();
-        double scale = o.clipNorm() > 0 && norm > o.clipNorm() ? o.clipNorm() / (norm + 1e-6) : 1.0;
+        double scale = GradClip.factor(norm, o.clipNorm());
         for (ParameterStore.Range r : store.ranges()) {
             double wd = r.decay() || !o.exemptFromDecay() ? o.weightDecay() : 0;
             ops.adamw(new AdamWDesc(lr, o.beta1(), o.beta2(), o.eps(), wd, step, scale),
@@ -344,14 +347,6 @@ public final class Data2Vec implements TrainableModel {
                     ParameterStore.slice(adamM, r), ParameterStore.slice(adamV, r));
         }
         return norm;
-    }
-
-    /** θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5). */
-    private void emaUpdate(long step) {
-        double tau = cfg.ema().decay(step);
-        if (tau >= 1) return;
-        ParameterStore.Range r = store.trackedRange();
-        ops.ema(ParameterStore.slice(teacherStore.values(), r), ParameterStore.slice(store.values(), r), tau);
     }
 
     // ---- features for evaluation ------------------------------------------------------------

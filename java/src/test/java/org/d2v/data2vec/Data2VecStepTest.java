@@ -129,6 +129,11 @@ class Data2VecStepTest {
                     () -> m.trainStep(TinyData.images(2, 32, 1, new Random(1)), 1, LR, new RandomStream(1)));
             assertTrue(e2.getMessage().contains("28×28×1"), e2.getMessage());
         }
+        try (Data2Vec m = new Data2Vec(new ReferenceDevice(DType.F32), Presets.textMicro())) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> m.trainStep(new Batch.Text(1, 4, new int[] {3, 4, 512, 5}), 1, LR, new RandomStream(1)));
+            assertTrue(e.getMessage().contains("token id 512 at position 2"), e.getMessage());
+        }
     }
 
     private static double[] slice(Tensor flat, ParameterStore.Range r) { return ParameterStore.slice(flat, r).toDoubles(); }

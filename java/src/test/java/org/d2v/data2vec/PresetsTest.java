@@ -151,5 +151,18 @@ class PresetsTest {
         assertEquals(5 * (768L * 9 * 768 + 768) + (768L * 1536 + 1536) + (1536L * 768 + 768), c.get("decoder"));
     }
 
+    @Test
+    void smallPresetsBuildWithTheDryRunCounts() {
+        for (String name : new String[] {"image-tiny", "audio-tiny", "text-tiny", "image-micro", "audio-micro", "text-micro"}) {
+            Data2VecConfig cfg = Presets.named(name);
+            Map<String, Long> dry = Data2Vec.countParameters(cfg);
+            try (Data2Vec m = new Data2Vec(new org.d2v.backend.reference.ReferenceDevice(), cfg)) {
+                assertEquals(dry, m.parameterCounts(), name);
+                assertEquals(total(dry), m.parameters().count(), name);
+                System.out.println(name + " parameters: " + dry + " total " + total(dry) + ", tokens " + cfg.modality().tokens());
+            }
+        }
+    }
+
     private static long total(Map<String, Long> c) { return c.values().stream().mapToLong(Long::longValue).sum(); }
 }

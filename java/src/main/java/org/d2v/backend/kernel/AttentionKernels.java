@@ -62,10 +62,10 @@ public final class AttentionKernels {
     }
 
     private static long[] rowGrid(AttentionDesc d) {
-        return new long[] {roundUp(d.tokens(), TILE), (long) d.batch() * d.heads()};
+        return new long[] {roundUp(d.tokens(), TILE) * d.batch() * d.heads()};
     }
 
-    private static long[] rowGroup() { return new long[] {TILE, 1}; }
+    private static long[] rowGroup() { return new long[] {TILE}; }
 
     /** qkv and the optional inputs; those the descriptor switches off travel as null pointers (never read). */
     private static Object[] inputs(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,

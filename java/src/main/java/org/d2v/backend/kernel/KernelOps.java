@@ -20,7 +20,12 @@ import org.d2v.tensor.Tensor;
  * <p>Whole-tensor reductions (sums, losses) run in two deterministic stages through a small
  * partial-sum buffer that this object owns (allocated once, freed by {@link #close()}), so the
  * device's bytesInUse stays constant from step to step. Construct it once the runtime's
- * {@code device()} can allocate.
+ * {@code device()} can allocate. Like the device's queue, one instance serves one thread at a time.
+ *
+ * <p>Deterministic throughout: no atomics; every sum runs in a fixed order, so the same inputs give
+ * bit-identical outputs on the same device. scatterRows needs distinct indices within a sample (as
+ * the masks produce); gather/scatter indices are not bounds-checked on the device, embedding ids
+ * and cross-entropy labels are (on the host, before the launch).
  */
 public final class KernelOps implements Ops, AutoCloseable {
     /** Work-group size of 1-D launches and of every block reduction (the kernels' LOCAL arrays match). */
@@ -519,15 +524,15 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
-        launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) d.beta2(),
-                (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize, (float) d.gradScale());
+        launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
+                (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize, (float) d.gradScale());
     }
 
     @Override
     public void ema(Tensor teacher, Tensor student, double tau) {
         f32("ema", teacher, student);
         requireSize(student, teacher.numel(), "ema");
-        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau);
+        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau));
     }
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)

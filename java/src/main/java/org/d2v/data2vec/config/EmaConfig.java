@@ -1,5 +1,7 @@
 package org.d2v.data2vec.config;
 
+import org.d2v.optim.EmaSchedule;
+
 /** Teacher EMA decay (spec §5): linear from {@code start} to {@code end} over {@code annealSteps}. */
 public record EmaConfig(double start, double end, long annealSteps) {
     public EmaConfig {
@@ -7,9 +9,8 @@ public record EmaConfig(double start, double end, long annealSteps) {
         if (annealSteps < 1) throw new IllegalArgumentException("EMA annealSteps must be ≥ 1");
     }
 
+    public EmaSchedule schedule() { return new EmaSchedule(start, end, annealSteps); }
+
     /** τ used after update n (1-based), fairseq's get_annealed_rate. */
-    public double decay(long n) {
-        if (n >= annealSteps) return end;
-        return end - (end - start) * (1.0 - (double) n / annealSteps);
-    }
+    public double decay(long n) { return schedule().tau(n); }
 }

@@ -54,6 +54,9 @@ class ConvKernelTest extends KernelTestBase {
 
     /** Forward, input gradient (assigned, then accumulated), then weight and bias gradients. */
     private void compare(ConvDesc d, boolean withBias) {
+        String c = String.format("conv B%d %dx%d k%dx%d s%d,%d p%d,%d C%d->%d g%d%s", d.batch(), d.inH(), d.inW(),
+                d.kH(), d.kW(), d.strideH(), d.strideW(), d.padH(), d.padW(), d.inC(), d.outC(), d.groups(),
+                withBias ? " bias" : "");
         int[] xDims = {d.batch(), d.inH(), d.inW(), d.inC()};
         int[] wDims = {d.outC(), d.kH(), d.kW(), d.inPerGroup()};
         int[] yDims = {d.batch(), d.outH(), d.outW(), d.outC()};
@@ -62,23 +65,23 @@ class ConvKernelTest extends KernelTestBase {
         Pair y = output(yDims);
         dev.ops().conv(d, x.k(), w.k(), bias == null ? null : bias.k(), y.k());
         ref.ops().conv(d, x.r(), w.r(), bias == null ? null : bias.r(), y.r());
-        assertClose("conv y", y);
+        assertClose(c + ": y", y);
 
         Pair dy = randnInput(yDims);
         Pair dx = output(xDims);
         dev.ops().convBackwardInput(d, dy.k(), w.k(), dx.k(), false);
         ref.ops().convBackwardInput(d, dy.r(), w.r(), dx.r(), false);
-        assertClose("conv dx", dx);
+        assertClose(c + ": dx", dx);
         Pair dxAcc = randnInput(xDims);
         dev.ops().convBackwardInput(d, dy.k(), w.k(), dxAcc.k(), true);
         ref.ops().convBackwardInput(d, dy.r(), w.r(), dxAcc.r(), true);
-        assertClose("conv dx accumulated", dxAcc);
+        assertClose(c + ": dx accumulated", dxAcc);
 
         Pair dw = randnInput(wDims);
         Pair dbias = withBias ? randnInput(d.outC()) : null;
         dev.ops().convBackwardWeight(d, x.k(), dy.k(), dw.k(), dbias == null ? null : dbias.k());
         ref.ops().convBackwardWeight(d, x.r(), dy.r(), dw.r(), dbias == null ? null : dbias.r());
-        assertClose("conv dw", dw);
-        if (withBias) assertClose("conv dbias", dbias);
+        assertClose(c + ": dw", dw);
+        if (withBias) assertClose(c + ": dbias", dbias);
     }
 }

@@ -83,6 +83,7 @@ public abstract class KernelOpsSuite extends KernelTestBase {
                 checkMatmul(MatmulDesc.of(1, 1, 1).withTransA(ta).withTransB(tb), false, false, false);
                 checkMatmul(MatmulDesc.of(157, 96, 65).withTransA(ta).withTransB(tb), false, false, false);
                 checkMatmul(MatmulDesc.of(7, 130, 33).withTransA(ta).withTransB(tb).withBatch(3, false), true, false, false);
+                checkMatmul(MatmulDesc.of(65, 17, 70).withTransA(ta).withTransB(tb).withBatch(5, true), false, true, false);
             }
         }
     }
@@ -342,16 +343,18 @@ public abstract class KernelOpsSuite extends KernelTestBase {
 
     @Test
     void uniformIsPhiloxBitForBit() {
-        for (int n : new int[] {1, 7, 1001}) {
-            long offset = (1L << 32) + 5; // the counter's high word matters too
-            Pair u = output(n);
-            k().uniform(u.k(), SEED, offset);
-            r().uniform(u.r(), SEED, offset);
-            double[] kv = u.k().toDoubles();
-            double[] expect = new double[n];
-            for (int i = 0; i < n; i++) expect[i] = Philox.uniform(SEED, offset, i);
-            assertBitsEqual("uniform", kv, expect);
-            assertBitsEqual("uniform vs reference", kv, u.r().toDoubles());
+        for (long seed : new long[] {SEED, -3L}) { // both key words, including a negative seed
+            for (int n : new int[] {1, 7, 1001}) {
+                long offset = (1L << 32) + 5; // the counter's high word matters too
+                Pair u = output(n);
+                k().uniform(u.k(), seed, offset);
+                r().uniform(u.r(), seed, offset);
+                double[] kv = u.k().toDoubles();
+                double[] expect = new double[n];
+                for (int i = 0; i < n; i++) expect[i] = Philox.uniform(seed, offset, i);
+                assertBitsEqual("uniform", kv, expect);
+                assertBitsEqual("uniform vs reference", kv, u.r().toDoubles());
+            }
         }
     }
 
@@ -412,10 +415,39 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         assertClose("adamw param", p);
         assertClose("adamw m", m);
         assertClose("adamw v", v);
-        Pair t = randnInput(n), s = randnInput(n);
-        k().ema(t.k(), s.k(), 0.999);
-        r().ema(t.r(), s.r(), 0.999);
-        assertClose("ema", t);
+        for (double tau : new double[] {0.999, 0.9999, 0.5}) {
+            Pair t = randnInput(n), s = randnInput(n);
+            k().ema(t.k(), s.k(), tau);
+            r().ema(t.r(), s.r(), tau);
+            assertClose("ema", t);
+        }
+    }
+
+    /** No atomics anywhere: running a reduction twice gives the same bits. */
+    @Test
+    void reductionsAreDeterministic() {
+        int rows = 999, dim = 96;
+        Pair x = randnInput(rows, dim), dy = randnInput(rows, dim);
+        double[][] runs = new double[2][];
+        for (int run = 0; run < 2; run++) {
+            Pair s = output(1), col = output(dim), mean = output(rows), rstd = output(rows), y = output(rows, dim);
+            Pair dg = input(new double[dim], dim), db = input(new double[dim], dim);
+            Pair ids = ints(new int[rows], rows), dtable = input(new double[3 * dim], 3, dim); // every row on id 0
+            k().sumSquares(x.k(), s.k(), false);
+            k().reduceMiddle(1, rows, dim, 1.0, x.k(), col.k(), false);
+            NormDesc d = new NormDesc(rows, dim, 1e-5);
+            k().layerNorm(d, x.k(), null, null, y.k(), mean.k(), rstd.k());
+            k().layerNormBackward(d, x.k(), null, mean.k(), rstd.k(), dy.k(), null, dg.k(), db.k(), false);
+            k().embeddingBackward(ids.k(), dy.k(), dtable.k());
+            double[] all = new double[1 + 4 * dim];
+            System.arraycopy(s.k().toDoubles(), 0, all, 0, 1);
+            System.arraycopy(col.k().toDoubles(), 0, all, 1, dim);
+            System.arraycopy(dg.k().toDoubles(), 0, all, 1 + dim, dim);
+            System.arraycopy(db.k().toDoubles(), 0, all, 1 + 2 * dim, dim);
+            System.arraycopy(dtable.k().toDoubles(), 0, all, 1 + 3 * dim, dim);
+            runs[run] = all;
+        }
+        assertBitsEqual("second run", runs[1], runs[0]);
     }
 
     // ---- device contract -------------------------------------------------------------------------
@@ -516,4 +548,75 @@ public abstract class KernelOpsSuite extends KernelTestBase {
     }
 
     private double lossK, lossR;
+
+    /** The model of {@link #moduleTrainingStepsMatchReference}: MLP (GELU fused) → LayerNorm → Linear. */
+    private static final class Regressor {
+        final org.d2v.nn.MLP mlp;
+        final org.d2v.nn.LayerNorm norm;
+        final org.d2v.nn.Linear head;
+
+        Regressor(org.d2v.nn.ParameterStore.Builder b, int in, int hidden, int out) {
+            mlp = new org.d2v.nn.MLP(b.child("mlp"), in, hidden, hidden, 0.0);
+            norm = new org.d2v.nn.LayerNorm(b.child("norm"), hidden, 1e-5, true);
+            head = new org.d2v.nn.Linear(b.child("head"), hidden, out, true);
+        }
+
+        org.d2v.tensor.Tensor forward(org.d2v.tensor.Tensor x) { return head.forward(norm.forward(mlp.forward(x))); }
+    }
+
+    /**
+     * The same model through nn modules, the tape, the flat parameter store and the optimiser
+     * (global-norm clipping, AdamW) on both devices from the same weights: three steps give the
+     * same losses, gradients and weights (≤ 1e-4).
+     */
+    @Test
+    void moduleTrainingStepsMatchReference() {
+        int batch = 3, tokens = 29, in = 40, hidden = 96, out = 24;
+        double[] xv = randn(batch * tokens * in), tv = randn(batch * tokens * out);
+        int[] maskV = new int[batch * tokens];
+        int masked = 0;
+        for (int i = 0; i < maskV.length; i++) if (rnd.nextDouble() < 0.6) { maskV[i] = 1; masked++; }
+        LossDesc ld = new LossDesc(batch, tokens, out, 1, 1.0 / Math.sqrt(out), masked * (double) out);
+        double[][] losses = new double[2][3];
+        double[][] grads = new double[2][], values = new double[2][];
+        java.util.Map<String, double[]> init = null;
+        for (int side = 0; side < 2; side++) {
+            org.d2v.backend.Device d = side == 0 ? dev : ref;
+            DType dt = side == 0 ? DType.F32 : DType.F64;
+            org.d2v.nn.ParameterStore.Builder b = org.d2v.nn.ParameterStore.builder();
+            Regressor model = new Regressor(b, in, hidden, out);
+            try (org.d2v.nn.ParameterStore store = b.build(d, dt, 5);
+                 org.d2v.optim.Optimizer opt = new org.d2v.optim.Optimizer(store, new org.d2v.optim.AdamW.Config(0.9, 0.98, 1e-6, 0.01),
+                         new org.d2v.optim.CosineSchedule(1e-2, 1, 10, 0), 0.5)) {
+                if (init == null) init = store.stateDict(); else store.loadStateDict(init, "kernel-side weights");
+                org.d2v.tensor.Tensor x = org.d2v.tensor.Tensor.of(d, dt, org.d2v.tensor.Shape.of(batch * tokens, in), xv);
+                org.d2v.tensor.Tensor target = org.d2v.tensor.Tensor.of(d, dt, org.d2v.tensor.Shape.of(batch, tokens, out), tv);
+                org.d2v.tensor.Tensor mask = org.d2v.tensor.Tensor.ofInts(d, org.d2v.tensor.Shape.of(batch, tokens), maskV);
+                for (int step = 0; step < 3; step++) {
+                    try (org.d2v.tensor.Scope sc = org.d2v.tensor.Scope.open(); org.d2v.autograd.Tape tape = org.d2v.autograd.Tape.record()) {
+                        store.zeroGrads();
+                        org.d2v.tensor.Tensor pred = org.d2v.autograd.F.reshape(model.forward(x), batch, tokens, out); // stays on the tape
+                        org.d2v.tensor.Tensor loss = org.d2v.autograd.F.maskedRegression(ld, pred, target, mask);
+                        tape.backward(loss);
+                        losses[side][step] = loss.item();
+                        if (step == 2) grads[side] = store.grads().toDoubles();
+                        opt.step();
+                    }
+                }
+                values[side] = store.values().toDoubles();
+            }
+        }
+        for (int step = 0; step < 3; step++) {
+            double e = Math.abs(losses[0][step] - losses[1][step]) / Math.abs(losses[1][step]);
+            noteError("module step loss", e);
+            assertTrue(e <= 1e-4, "step " + step + " loss " + losses[0][step] + " vs reference " + losses[1][step]);
+        }
+        assertTrue(java.util.Arrays.stream(grads[1]).anyMatch(g -> g != 0), "the backward pass reached the parameters");
+        double eg = relError(grads[0], grads[1]), ev = relError(values[0], values[1]);
+        noteError("module step grads", eg);
+        noteError("module step weights", ev);
+        assertTrue(eg <= 1e-4, "gradients after two updates: relative error " + eg);
+        assertTrue(ev <= 1e-4, "weights after three updates: relative error " + ev);
+        assertTrue(losses[1][2] < losses[1][0], "the reference loss falls: " + java.util.Arrays.toString(losses[1]));
+    }
 }

@@ -91,4 +91,14 @@ class OpenClRuntimeTest {
         b.close(); // closing twice is harmless
         assertEquals(before, dev.bytesInUse());
     }
+
+    @Test
+    void deviceChoiceByDescription() {
+        java.util.List<OpenClRuntime.Found> found = OpenClRuntime.discover();
+        assertEquals(found.get(0), OpenClBackend.choose(found, null));
+        OpenClRuntime.Found last = found.get(found.size() - 1);
+        assertEquals(last.description(), OpenClBackend.choose(found, last.description().toUpperCase()).description());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> OpenClBackend.choose(found, "no-such-device-xyz"));
+        assertTrue(e.getMessage().contains("D2V_OPENCL_DEVICE") && e.getMessage().contains(last.description()), e.getMessage());
+    }
 }
