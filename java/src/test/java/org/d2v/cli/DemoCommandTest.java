@@ -1,0 +1,52 @@
+package org.d2v.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.d2v.demo.Args;
+import org.d2v.demo.DemoRun;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoCommandTest {
+    @TempDir Path tmp;
+
+    @Test
+    void helpExplainsEveryOption() throws Exception {
+        for (String option : new String[] {"--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones", "--lr",
+                "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps",
+                "--no-flip", "--seed", "--help"}) {
+            assertTrue(DemoCommand.HELP.contains("  " + option + " "), option + " is not explained");
+        }
+        assertEquals(0, new DemoCommand().run(new String[] {"--help"}));
+    }
+
+    @Test
+    void badCommandLinesAreUsageErrors() throws Exception {
+        DemoCommand c = new DemoCommand();
+        assertEquals(2, c.run(new String[] {"--bogus", "1"}));
+        assertEquals(2, c.run(new String[] {"--minutes"}));
+        assertEquals(2, c.run(new String[] {"--minutes", "-1"}));
+        assertEquals(2, c.run(new String[] {"--backend", "quantum"}));
+        assertEquals(2, c.run(new String[] {"--preset", "text-tiny"}));
+        assertEquals(2, c.run(new String[] {"--data", tmp.resolve("nothing").toString()})); // not installed
+    }
+
+    @Test
+    void optionsReachTheRun() {
+        DemoRun.Options o = DemoCommand.options(Args.parse(new String[] {"--minutes", "1.5", "--batch", "8", "--clones", "2", "--lr", "0.01",
+                "--backend", "reference", "--run", tmp.toString(), "--probe-points", "3", "--no-flip"},
+                java.util.Set.of("--minutes", "--batch", "--clones", "--lr", "--backend", "--run", "--probe-points"), java.util.Set.of("--no-flip")));
+        assertEquals(90, o.budgetSeconds(), 1e-9);
+        assertEquals(8, o.config().batchSize());
+        assertEquals(2, o.config().clones());
+        assertEquals(0.01, o.config().optim().lr(), 1e-12);
+        assertEquals(List.of("reference"), o.backends());
+        assertEquals(3, o.probePoints());
+        assertEquals(false, o.flip());
+        assertThrows(IllegalArgumentException.class, () -> DemoCommand.backends("quantum"));
+    }
+}
