@@ -50,16 +50,16 @@ public final class DemoCommand implements Command {
                                    available backend and trains on the fastest          [auto]
               --preset NAME        image-demo (patch 7, D 96, 4 blocks) or image-tiny, image-micro
                                                                              [image-demo]
-              --batch N            images per update                        [preset's: 64]
+              --batch N            images per update                        [preset's: 32]
               --clones M           masked copies per image                  [preset's: 4]
               --lr X               peak learning rate (cosine to 0, warm-up min(preset's, steps/10))
                                                                              [preset's: 0.002]
               --probe-points K     quick probes during pretraining           [4]
               --probe-train N      training images of the final probes (the first N)     [10000]
               --probe-test N       test images of the final probes (the first N of the 10k)  [10000]
-              --quick-train N      training images of the quick probes       [2000]
-              --quick-test N       test images of the quick probes           [1000]
-              --calibration-steps N  steps timed per backend (the first is not counted)   [3]
+              --quick-train N      training images of the quick probes       [1000]
+              --quick-test N       test images of the quick probes           [500]
+              --calibration-steps N  steps timed per backend, at least 2 (the first is not counted) [3]
               --no-flip            no random horizontal flips in pretraining
               --seed S             initialisation, masks, data order         [1]
               --help               print this text
@@ -128,9 +128,9 @@ public final class DemoCommand implements Command {
                 op.warmup(), op.maxUpdate(), op.clipNorm(), op.exemptFromDecay()));
         String run = a.string("--run", "runs/demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 8) * 60,
-                a.positiveInt("--calibration-steps", 3) < 2 ? 2 : a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
-                a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 2000),
-                a.positiveInt("--quick-test", 1000), seed, !a.flag("--no-flip"), 6);
+                a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
+                a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 1000),
+                a.positiveInt("--quick-test", 500), seed, !a.flag("--no-flip"), 6);
     }
 
     /** "auto": every available backend, to be timed; otherwise the one named. */

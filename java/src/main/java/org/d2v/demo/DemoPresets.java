@@ -14,7 +14,9 @@ import org.d2v.data2vec.config.Presets;
  * The demo's model: smaller than {@code image-tiny} because the demo has minutes of a shared CPU,
  * not hours. Patch 7 gives a 4×4 grid (16 tokens, 3× fewer than patch 4), which cuts every matmul
  * and attention by that factor; every mechanism of data2vec 2.0 stays (CLS token, inverse block
- * masks, M clones, conv decoder, EMA teacher, top-K layer-averaged targets).
+ * masks, M clones, conv decoder, EMA teacher, top-K layer-averaged targets). A step's cost grows
+ * with the batch (compute-bound, measured), so batch 32 gives twice the updates of 64 per minute;
+ * a run of minutes needs updates more than large batches.
  */
 public final class DemoPresets {
     public static final String IMAGE_DEMO = "image-demo";
@@ -26,7 +28,7 @@ public final class DemoPresets {
         return IMAGE_DEMO.equals(name) ? imageDemo() : Presets.named(name);
     }
 
-    /** 28×28 grey, patch 7 → 4×4, D 96, 1 prenet + 3 main blocks, M = 4, batch 64. */
+    /** 28×28 grey, patch 7 → 4×4, D 96, 1 prenet + 3 main blocks, M = 4, batch 32. */
     public static Data2VecConfig imageDemo() {
         return new Data2VecConfig(IMAGE_DEMO,
                 new ModalityConfig.Image(28, 1, 7, 1),
@@ -37,7 +39,7 @@ public final class DemoPresets {
                 new EmaConfig(0.99, 0.999, 1000),
                 new LossConfig(3, true, true, Double.NaN, 0.01, 0, 0, 5000),
                 new OptimConfig(2e-3, 0.9, 0.95, 1e-8, 0.05, 20, 1000, 4, false),
-                4, 64, 1);
+                4, 32, 1);
     }
 
     /** {@code c} with its EMA rise from τ0 to τe spread over {@code steps} updates (a budgeted run's length). */
