@@ -72,12 +72,11 @@ KERNEL void attention_forward(
     for (int j0 = 0; j0 < T; j0 += ATT_TILE) {
         const int n = min(ATT_TILE, T - j0);
         BARRIER();
-        for (int r = 0; r < n; r++) {
-            const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh;
-            for (int d = lid; d < Dh; d += ATT_TILE) {
-                kt[r * ATT_DMAX + d] = qkv[base + H * Dh + d];
-                vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh + d];
-            }
+        for (int at = lid; at < n * Dh; at += ATT_TILE) { /* the whole group reads rows in order */
+            const int r = at / Dh, d = at % Dh;
+            const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh + d;
+            kt[r * ATT_DMAX + d] = qkv[base + H * Dh];
+            vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh];
         }
         if (lid < n) {
             kpos[lid] = alibi ? pos[posOff + b * T + j0 + lid] : 0;
@@ -182,13 +181,10 @@ KERNEL void attention_backward_kv(
     for (int i0 = 0; i0 < T; i0 += ATT_TILE) {
         const int n = min(ATT_TILE, T - i0);
         BARRIER();
-        for (int r = 0; r < n; r++) {
-            const int qBase = qkvOff + (b * T + i0 + r) * rowStride + h * Dh;
-            const int gBase = doutOff + ((b * T + i0 + r) * H + h) * Dh;
-            for (int d = lid; d < Dh; d += ATT_TILE) {
-                qt[r * ATT_DMAX + d] = qkv[qBase + d];
-                gt[r * ATT_DMAX + d] = dout[gBase + d];
-            }
+        for (int at = lid; at < n * Dh; at += ATT_TILE) {
+            const int r = at / Dh, d = at % Dh;
+            qt[r * ATT_DMAX + d] = qkv[qkvOff + (b * T + i0 + r) * rowStride + h * Dh + d];
+            gt[r * ATT_DMAX + d] = dout[doutOff + ((b * T + i0 + r) * H + h) * Dh + d];
         }
         if (lid < n) {
             tlse[lid] = lse[lseOff + bh * T + i0 + lid];
@@ -281,12 +277,11 @@ KERNEL void attention_backward_q(
     for (int j0 = 0; j0 < T; j0 += ATT_TILE) {
         const int n = min(ATT_TILE, T - j0);
         BARRIER();
-        for (int r = 0; r < n; r++) {
-            const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh;
-            for (int d = lid; d < Dh; d += ATT_TILE) {
-                kt[r * ATT_DMAX + d] = qkv[base + H * Dh + d];
-                vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh + d];
-            }
+        for (int at = lid; at < n * Dh; at += ATT_TILE) { /* the whole group reads rows in order */
+            const int r = at / Dh, d = at % Dh;
+            const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh + d;
+            kt[r * ATT_DMAX + d] = qkv[base + H * Dh];
+            vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh];
         }
         if (lid < n) {
             kpos[lid] = alibi ? pos[posOff + b * T + j0 + lid] : 0;

@@ -4,8 +4,8 @@
  *
  * Forward and input-grad give each output element to one work-item (direct loops: the channel
  * index is the fastest, so neighbouring work-items read neighbouring memory). Weight-grad and
- * bias-grad are reductions over every output pixel: one work-group per weight (or bias)
- * element, CONV_RED work-items striding over the pixels and a tree in local memory, so the sums
+ * bias-grad are reductions over every output pixel: a work-group per tile of weights (or per
+ * bias element), work-items striding over the pixels and a tree in local memory, so the sums
  * are deterministic and need no atomics.
  *
  * Every kernel takes the geometry as ints in this order (ConvKernels.withGeometry):
@@ -13,6 +13,7 @@
  */
 
 #define CONV_RED 64
+#define CONV_WG 256
 
 /* global (roundup(B·Ho·Wo·Cout, 64)), local (64). */
 KERNEL void conv_forward(
@@ -73,30 +74,42 @@ KERNEL void conv_backward_input(
     else dx[dxOff + n] = sum;
 }
 
-/* dw[co,kh,kw,c] += Σ_pixels dy·x. global (Cout·kH·kW·cpg · CONV_RED), local (CONV_RED). */
+/*
+ * dw[co,kh,kw,c] += Σ_pixels dy[pixel,co]·x[tap pixel, c]. A work-group of CONV_WG work-items owns
+ * wc consecutive channels c of one (co, kh, kw) (wc a power of two, at most 16): work-item
+ * (tc, tp) = (lid mod wc, lid / wc) sums channel tc over every (CONV_WG/wc)-th pixel from tp, so
+ * neighbouring work-items read neighbouring x and share one dy; then a tree over tp.
+ * global (Cout·kH·kW·ceil(cpg/wc) · CONV_WG), local (CONV_WG).
+ */
 KERNEL void conv_backward_weight(
         GLOBAL const float *x, int xOff, GLOBAL const float *dy, int dyOff,
         GLOBAL float *dw, int dwOff,
         int B, int Cin, int Cout, int H, int W, int kH, int kW, int sH, int sW, int pH, int pW,
-        int G, int Ho, int Wo) {
-    LOCAL_ARRAY(float, red, CONV_RED);
+        int G, int Ho, int Wo, int wc) {
+    LOCAL_ARRAY(float, red, CONV_WG);
     const int lid = LID(0);
-    const int widx = GROUP_ID(0);
+    const int tc = lid % wc, tp = lid / wc, lanes = CONV_WG / wc;
     const int cpg = Cin / G, opg = Cout / G;
-    const int cl = widx % cpg;
-    const int kw = (widx / cpg) % kW;
-    const int kh = (widx / (cpg * kW)) % kH;
-    const int co = widx / (cpg * kW * kH);
+    const int tilesC = (cpg + wc - 1) / wc;
+    const int tileC = GROUP_ID(0) % tilesC, tap = GROUP_ID(0) / tilesC;
+    const int kw = tap % kW, kh = (tap / kW) % kH, co = tap / (kW * kH);
+    const int cl = tileC * wc + tc;
+    const bool valid = cl < cpg;
     const int ci = (co / opg) * cpg + cl;
     float sum = 0.0f;
-    for (int pix = lid; pix < B * Ho * Wo; pix += CONV_RED) {
+    for (int pix = tp; valid && pix < B * Ho * Wo; pix += lanes) {
         const int ow = pix % Wo, oh = (pix / Wo) % Ho, b = pix / (Wo * Ho);
         const int ih = oh * sH - pH + kh, iw = ow * sW - pW + kw;
         if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
         sum += dy[dyOff + pix * Cout + co] * x[xOff + ((b * H + ih) * W + iw) * Cin + ci];
     }
-    const float total = d2v_block_sum(red, sum);
-    if (lid == 0) dw[dwOff + widx] += total;
+    red[lid] = sum;
+    BARRIER();
+    for (int step = lanes / 2; step > 0; step /= 2) {
+        if (tp < step) red[lid] += red[lid + step * wc];
+        BARRIER();
+    }
+    if (tp == 0 && valid) dw[dwOff + tap * cpg + cl] += red[tc];
 }
 
 /* dbias[co] += Σ_pixels dy[pixel, co]. global (Cout · CONV_RED), local (CONV_RED). */

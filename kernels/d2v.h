@@ -5,6 +5,13 @@
  *
  * Kernel parameters: a tensor is a GLOBAL pointer plus an int element offset (OpenCL cannot offset
  * a buffer on the host side), see org.d2v.backend.kernel.KernelRuntime.
+ *
+ * Rules that keep one text valid for both compilers:
+ *  - kernels are `KERNEL void name(...)`; helpers are `DEVICE_FN`; no templates, overloads or C++;
+ *  - local memory only through LOCAL_ARRAY at kernel scope; pass it to helpers as `LOCAL float *`;
+ *  - every work item of a group reaches every BARRIER (no early return before one);
+ *  - use the float math macros below (EXP, LOG, ...), never expf/exp directly, and float literals;
+ *  - index products that can pass 2^31 go through I64.
  */
 #ifndef D2V_H
 #define D2V_H

@@ -79,7 +79,10 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(buffer, offset + elementOffset, shape, false);
     }
 
-    /** Same elements, another shape (a view). */
+    /**
+     * Same elements, another shape (a view). The view is NOT connected to the tape: inside a model
+     * use {@code F.reshape}, which carries gradients back to this tensor.
+     */
     public Tensor reshape(int... dims) {
         Shape s = Shape.of(dims);
         if (s.numel() != shape.numel()) throw new IllegalArgumentException("cannot reshape " + shape + " to " + s);

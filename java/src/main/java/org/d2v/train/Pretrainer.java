@@ -157,6 +157,8 @@ public final class Pretrainer {
 
         double elapsedBefore = history.isEmpty() ? 0 : history.get(history.size() - 1).elapsedSec();
         long began = System.nanoTime(), lastPrint = Long.MIN_VALUE;
+        long settledBytes = -1; // device memory after the second step of this session: later growth is a leak
+        boolean leakReported = false;
         try (MetricsLog log = MetricsLog.open(runDir, history)) {
             for (long n = start + 1; n <= steps; n++) {
                 double lr = schedule.lr(n - 1);
@@ -170,6 +172,13 @@ public final class Pretrainer {
                 if (!Double.isFinite(stats.loss())) {
                     if (plot) plot(log.rows());
                     throw new TrainingDivergedException(n, stats.loss(), lastCheckpoint == null ? null : lastCheckpoint.toString());
+                }
+                long bytes = model.device().bytesInUse();
+                if (n == start + 2) settledBytes = bytes;
+                else if (settledBytes >= 0 && bytes > settledBytes && !leakReported) {
+                    out.printf(Locale.ROOT, "warning: device memory grew from %d to %d bytes by step %d (a step leaks buffers?)%n",
+                            settledBytes, bytes, n);
+                    leakReported = true;
                 }
                 boolean last = n == steps;
                 if (last || n == start + 1 || t1 - lastPrint >= progressEvery.toNanos()) {

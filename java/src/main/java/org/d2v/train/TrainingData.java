@@ -9,6 +9,7 @@ import org.d2v.data.DataDir;
 import org.d2v.data.audio.SpeechClip;
 import org.d2v.data.audio.SpeechSets;
 import org.d2v.data.audio.Wav;
+import org.d2v.data.audio.Waveforms;
 import org.d2v.data.image.ImageAugmenter;
 import org.d2v.data.image.ImageSets;
 import org.d2v.data.image.Images;
@@ -16,6 +17,7 @@ import org.d2v.data.image.Split;
 import org.d2v.data.text.BpeTokenizer;
 import org.d2v.data.text.Document;
 import org.d2v.data.text.TextSets;
+import org.d2v.data.text.TokenBlocks;
 import org.d2v.data2vec.Batch;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
@@ -74,7 +76,8 @@ public final class TrainingData {
 
     /**
      * Audio for pretraining: each clip long enough is cropped to the preset's sample count at a
-     * random offset and normalised to zero mean and unit variance (fairseq's normalize: true).
+     * random offset and normalised to zero mean and unit variance (fairseq's normalize: true), with
+     * the data helper's {@link Waveforms}.
      * Shorter clips are skipped, as the reference skips clips under its minimum length.
      */
     public static BatchSource audio(List<SpeechClip> clips, ModalityConfig.Audio m, int batch, long seed) throws IOException {
@@ -91,12 +94,8 @@ public final class TrainingData {
         return new LoaderSource(waves.size(), batch, seed, (idx, rng) -> {
             float[] out = new float[idx.length * n];
             for (int i = 0; i < idx.length; i++) {
-                float[] w = waves.get(idx[i]);
-                int start = rng.nextInt(w.length - n + 1);
-                double sum = 0, sum2 = 0;
-                for (int t = 0; t < n; t++) { sum += w[start + t]; sum2 += (double) w[start + t] * w[start + t]; }
-                double mean = sum / n, std = Math.sqrt(Math.max(0, sum2 / n - mean * mean)) + 1e-5;
-                for (int t = 0; t < n; t++) out[i * n + t] = (float) ((w[start + t] - mean) / std);
+                float[] crop = Waveforms.normalize(Waveforms.randomCrop(waves.get(idx[i]), n, rng));
+                System.arraycopy(crop, 0, out, i * n, n);
             }
             return new Batch.Audio(idx.length, n, out);
         }, "speech clips, " + waves.size() + " of at least " + n + " samples");
@@ -104,36 +103,21 @@ public final class TrainingData {
 
     /**
      * Text for pretraining: every document encoded with the BPE tokenizer and joined with
-     * {@code </s>}, then cut into blocks of length − 1 tokens, each starting with {@code <s>}.
+     * {@code </s>}, then cut into blocks of length − 1 tokens, each starting with {@code <s>}
+     * ({@link TokenBlocks}, spec §3.3).
      */
     public static BatchSource text(List<Document> docs, BpeTokenizer bpe, ModalityConfig.Text m, int batch, long seed) {
         if (bpe.vocabSize() > m.vocab()) {
             throw new IllegalArgumentException("the tokenizer has " + bpe.vocabSize() + " ids but the preset's vocabulary is " + m.vocab());
         }
-        List<int[]> encoded = new ArrayList<>();
-        long total = 0;
-        for (Document d : docs) {
-            int[] ids = bpe.encode(d.text());
-            encoded.add(ids);
-            total += ids.length + 1;
-        }
-        int block = m.length() - 1;
-        int[] stream = new int[(int) total];
-        int at = 0;
-        for (int[] ids : encoded) {
-            System.arraycopy(ids, 0, stream, at, ids.length);
-            at += ids.length;
-            stream[at++] = BpeTokenizer.EOS;
-        }
-        int examples = stream.length / block;
-        if (examples < batch) throw new IllegalArgumentException("the text corpus gives " + examples + " blocks, fewer than a batch of " + batch);
-        return new LoaderSource(examples, batch, seed, (idx, rng) -> {
+        List<String> texts = new ArrayList<>();
+        for (Document d : docs) texts.add(d.text());
+        List<int[]> blocks = TokenBlocks.of(bpe, texts, m.length());
+        if (blocks.size() < batch) throw new IllegalArgumentException("the text corpus gives " + blocks.size() + " blocks, fewer than a batch of " + batch);
+        return new LoaderSource(blocks.size(), batch, seed, (idx, rng) -> {
             int[] out = new int[idx.length * m.length()];
-            for (int i = 0; i < idx.length; i++) {
-                out[i * m.length()] = BpeTokenizer.BOS;
-                System.arraycopy(stream, idx[i] * block, out, i * m.length() + 1, block);
-            }
+            for (int i = 0; i < idx.length; i++) System.arraycopy(blocks.get(idx[i]), 0, out, i * m.length(), m.length());
             return new Batch.Text(idx.length, m.length(), out);
-        }, "text corpus, " + examples + " blocks of " + m.length() + " tokens");
+        }, "text corpus, " + blocks.size() + " blocks of " + m.length() + " tokens");
     }
 }

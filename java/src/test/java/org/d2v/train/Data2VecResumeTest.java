@@ -28,13 +28,15 @@ class Data2VecResumeTest {
     @AfterEach
     void close() { device.close(); }
 
+    private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
     private Pretrainer.Result train(Data2VecConfig cfg, Path dir, long steps, boolean resume, Map<String, double[]> finalState)
             throws IOException {
         try (TrainableModel model = ModelFactory.build(resume ? cfg.withSeed(cfg.seed() + 99) : cfg, device);
              BatchSource data = TrainingData.open(TrainingData.GENERATED, cfg, 11)) {
             Pretrainer.Result r = Pretrainer.builder().model(model).source(data).runDir(dir).steps(steps)
                     .schedule(new CosineSchedule(cfg.optim().lr(), 2, 4, 0)).seed(3).checkpointEvery(2).resume(resume)
-                    .describe(cfg.name(), "x").plot(false).progress(new PrintStream(new ByteArrayOutputStream())).build().run();
+                    .describe(cfg.name(), "x").plot(false).progress(new PrintStream(printed, true)).build().run();
             for (Map.Entry<String, Tensor> e : model.state().entrySet()) finalState.put(e.getKey(), e.getValue().toDoubles());
             return r;
         }
@@ -54,6 +56,7 @@ class Data2VecResumeTest {
                     preset + " step " + (i + 1) + ": " + straight.get(i).loss() + " vs " + resumed.get(i).loss());
             assertTrue(Double.isFinite(straight.get(i).loss()));
         }
+        assertFalse(printed.toString().contains("warning"), printed.toString());
         assertEquals(straightState.keySet(), resumedState.keySet());
         for (String k : straightState.keySet()) assertArrayEquals(straightState.get(k), resumedState.get(k), 0.0, k);
     }

@@ -159,6 +159,19 @@ class PretrainerTest {
     }
 
     @Test
+    void aStepThatLeaksDeviceMemoryIsReportedOnce() throws IOException {
+        try (ToyModel m = new ToyModel(device, 1)) {
+            run(m, tmp.resolve("ok"), 5).build().run();
+            assertFalse(printed.toString(StandardCharsets.UTF_8).contains("warning: device memory"), printed.toString());
+            m.leak = true;
+            run(m, tmp.resolve("leak"), 5).build().run();
+        }
+        String out = printed.toString(StandardCharsets.UTF_8);
+        assertEquals(1, out.lines().filter(l -> l.startsWith("warning: device memory grew")).count(), out);
+        assertTrue(out.contains("by step 3"), out);
+    }
+
+    @Test
     void progressIsRateLimited() throws IOException {
         try (ToyModel m = new ToyModel(device, 1)) {
             run(m, tmp.resolve("p"), 6).progressEvery(Duration.ofHours(1)).build().run();

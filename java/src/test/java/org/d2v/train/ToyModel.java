@@ -24,6 +24,9 @@ public final class ToyModel implements TrainableModel {
     private final Device device;
     private final Tensor w, grad, m, v, teacher, count;
     public long crashAt = -1, nanAt = -1;
+    /** When set, every step from step 3 on forgets one small device buffer (a leak for the loop to notice). */
+    boolean leak;
+    private final java.util.List<Tensor> leaked = new java.util.ArrayList<>();
 
     public ToyModel(Device device, long initSeed) {
         this.device = device;
@@ -71,6 +74,7 @@ public final class ToyModel implements TrainableModel {
         device.ops().ema(teacher, w, 0.9);
         device.uploadInts(count.buffer(), count.offset(), new int[] {(int) t});
         if (step == nanAt) loss = Double.NaN;
+        if (leak && step >= 3) leaked.add(Tensor.zeros(device, DType.F32, 16));
         return new StepStats(loss, loss, 0, std(sumT, sumT2, b), std(sumP, sumP2, b), Math.sqrt(norm), b, (long) b * K);
     }
 
@@ -94,5 +98,6 @@ public final class ToyModel implements TrainableModel {
     public void close() {
         for (Tensor t : state().values()) t.close();
         grad.close();
+        leaked.forEach(Tensor::close);
     }
 }

@@ -15,8 +15,11 @@ import org.d2v.tensor.Tensor;
 public final class ConvKernels {
     private static final String PROGRAM = "conv";
     private static final int GROUP = 64;
-    /** Work-items reducing one weight or bias element: CONV_RED in conv.cl. */
+    /** Work-items reducing one bias element: CONV_RED in conv.cl. */
     private static final int REDUCTION = 64;
+    /** Work-items of a weight-grad group (CONV_WG in conv.cl) and the most channels one group owns. */
+    private static final int WEIGHT_GROUP = 256;
+    private static final int MAX_WEIGHT_CHANNELS = 16;
 
     private final KernelRuntime rt;
 
@@ -43,8 +46,10 @@ public final class ConvKernels {
     public void backwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         check(d, x, dw, dy, "convBackwardWeight");
         if (dbias != null) require(dbias, DType.F32, d.outC(), "convBackwardWeight dbias [outC]");
-        rt.launch(PROGRAM, "conv_backward_weight", new long[] {dw.numel() * REDUCTION}, new long[] {REDUCTION},
-                withGeometry(d, new Object[] {x, dy, dw}));
+        int wc = Math.min(MAX_WEIGHT_CHANNELS, Integer.highestOneBit(2 * d.inPerGroup() - 1)); // next power of two
+        long groups = (long) d.outC() * d.kH() * d.kW() * ((d.inPerGroup() + wc - 1) / wc);
+        rt.launch(PROGRAM, "conv_backward_weight", new long[] {groups * WEIGHT_GROUP}, new long[] {WEIGHT_GROUP},
+                withGeometry(d, new Object[] {x, dy, dw}, wc));
         if (dbias != null) {
             int pixels = d.batch() * d.outH() * d.outW();
             rt.launch(PROGRAM, "conv_backward_bias", new long[] {(long) d.outC() * REDUCTION}, new long[] {REDUCTION},
@@ -73,7 +78,7 @@ public final class ConvKernels {
         require(y, DType.F32, (long) d.batch() * d.outH() * d.outW() * d.outC(), op + " y [B,outH,outW,outC]");
         fitsInt(x, op + " x");
         fitsInt(y, op + " y");
-        if (w.numel() * REDUCTION > Integer.MAX_VALUE) {
+        if (w.numel() * WEIGHT_GROUP > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(op + ": " + w.numel() + " weights are too many for one weight-grad launch");
         }
     }

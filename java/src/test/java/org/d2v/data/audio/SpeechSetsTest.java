@@ -21,23 +21,28 @@ class SpeechSetsTest {
     @Test
     void heldOutVoicesNeverShareAVoiceWithTraining() throws IOException {
         List<String> rows = new ArrayList<>();
-        String[] voices = {"espeak/en-us+m1", "espeak/en-gb-scotland+m1", "espeak/en-gb-scotland+f2", "flite/slt", "flite/awb"};
+        String[] voices = {"espeak/en-us+m1", "espeak/en-gb-scotland+m1", "espeak/en-us+klatt", "espeak/en-029+klatt", "flite/slt", "flite/awb"};
         for (String v : voices) {
             for (int d = 0; d < 10; d++) rows.add(v.replace('+', '_') + "/" + d + ".wav\t" + d + "\t" + v.split("/")[0] + "\t" + v + "\ts130-p35");
         }
         Path index = tmp.resolve("index.tsv");
         Files.write(index, rows);
         List<SpokenDigit> all = SpeechSets.readDigitIndex(index);
-        assertEquals(50, all.size());
-        assertEquals(tmp.resolve("flite/slt/3.wav"), all.get(33).file());
-        assertEquals(3, all.get(33).digit());
+        assertEquals(60, all.size());
+        assertEquals(tmp.resolve("flite/slt/3.wav"), all.get(43).file());
+        assertEquals(3, all.get(43).digit());
         Split<SpokenDigit> s = SpeechSets.heldOutVoices(all);
         Set<String> train = new HashSet<>(), test = new HashSet<>();
         s.train().forEach(c -> train.add(c.voice()));
         s.test().forEach(c -> test.add(c.voice()));
-        assertEquals(Set.of("espeak/en-gb-scotland+m1", "espeak/en-gb-scotland+f2", "flite/slt"), test);
-        assertEquals(Set.of("espeak/en-us+m1", "flite/awb"), train);
+        assertEquals(Set.of("espeak/en-us+klatt", "espeak/en-029+klatt", "flite/slt"), test);
+        assertEquals(Set.of("espeak/en-us+m1", "espeak/en-gb-scotland+m1", "flite/awb"), train);
         assertEquals(30, s.test().size());
+        Split<SpokenDigit> accent = SpeechSets.heldOutVoices(all, java.util.List.of("espeak/en-gb-scotland+"));
+        assertEquals(10, accent.test().size());
+        assertTrue(SpeechSets.inGroup("espeak/en-us+f4", "+f4"));
+        assertFalse(SpeechSets.inGroup("espeak/en-us+f4", "+f"));
+        assertFalse(SpeechSets.inGroup("flite/awb", "flite/slt"));
     }
 
     @Test
