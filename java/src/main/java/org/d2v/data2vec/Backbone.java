@@ -86,10 +86,9 @@ final class Backbone extends Module {
     Tensor prependCls(Tensor x) {
         if (cls == null) return x;
         int rows = x.dim(0), n = x.dim(1), d = x.dim(2);
+        // CLS broadcast to every slot, then the tokens written over slots 1..n: only slot 0 keeps it.
         Tensor base = F.addBroadcast(Tensor.zeros(x.device(), x.dtype(), rows, n + 1, d), cls.tensor());
-        int[] idx = new int[rows * n];
-        for (int r = 0; r < rows; r++) for (int t = 0; t < n; t++) idx[r * n + t] = t + 1;
-        return F.scatterRows(x, Tensor.ofInts(x.device(), Shape.of(rows, n), idx), base);
+        return F.scatterRows(x, Indices.iota(x.device(), rows, n, 1), base);
     }
 
     int extraTokens() { return cls == null ? 0 : 1; }
@@ -128,12 +127,4 @@ final class Backbone extends Module {
         }
         return new Encoded(h, ffn);
     }
-
-    /** Positions 0..n−1 for each of {@code rows} rows (I32), e.g. the teacher's unmasked ALiBi positions. */
-    static Tensor iota(org.d2v.backend.Device device, int rows, int n, int start) {
-        int[] v = new int[rows * n];
-        for (int r = 0; r < rows; r++) for (int t = 0; t < n; t++) v[r * n + t] = start + t;
-        return Tensor.ofInts(device, Shape.of(rows, n), v);
-    }
-
 }

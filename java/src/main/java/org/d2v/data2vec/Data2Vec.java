@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.d2v.autograd.F;
 import org.d2v.autograd.Tape;
 import org.d2v.backend.AdamWDesc;
@@ -76,6 +77,7 @@ public final class Data2Vec implements TrainableModel {
         this.cfg = cfg;
         int dim = cfg.encoder().dim();
         ModalityConfig m = cfg.modality();
+        this.masker = Maskers.of(cfg.mask(), m);
 
         // Declaration order: untracked local encoder, tracked backbone, untracked decoder.
         ParameterStore.Builder b = ParameterStore.builder();
@@ -111,7 +113,6 @@ public final class Data2Vec implements TrainableModel {
             owned.forEach(DeviceBuffer::close);
             throw e;
         }
-        this.masker = Maskers.of(cfg.mask(), m);
     }
 
     /** A zero-filled flat buffer owned by the model (Adam moments). */
@@ -208,9 +209,9 @@ public final class Data2Vec implements TrainableModel {
                 f = forward(batch, masks, rng);
                 tape.backward(f.loss());
             }
-            double targetStd = maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx());
-            double predStd = maskedStd(f.pred(), f.maskedIdx());
-            checkCollapse(step, targetStd, predStd);
+            double targetStd = CollapseGuard.maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx());
+            double predStd = CollapseGuard.maskedStd(f.pred(), f.maskedIdx());
+            CollapseGuard.check(cfg.loss(), step, targetStd, predStd);
             double gradNorm = optimizerStep(step, lr);
             ema.update(step); // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5)
             return new StepStats(f.loss().item(), f.regression().item(), f.cls() == null ? 0 : f.cls().item(),
@@ -238,16 +239,17 @@ public final class Data2Vec implements TrainableModel {
         if (batch instanceof Batch.Images b) {
             Tensor images = upload(b.pixels(), b.size(), b.height(), b.width(), b.channels());
             local = student.patchEmbed(images, positions2d);
-            target = teacherTargets(teacher.prependCls(teacher.patchEmbed(images, positions2d)), AttentionBias.NONE);
+            target = teacherTargets(() -> teacher.prependCls(teacher.patchEmbed(images, positions2d)), () -> AttentionBias.NONE);
         } else if (batch instanceof Batch.Audio b) {
             local = audio.forward(upload(b.waves(), b.size(), b.samples()));
             Tensor u = detach(local);
-            u = F.add(u, teacher.convPositions(u));
-            target = teacherTargets(u, teacher.alibi(alibiSlopes, Backbone.iota(device, samples, tokens, 0)));
+            target = teacherTargets(() -> F.add(u, teacher.convPositions(u)),
+                    () -> teacher.alibi(alibiSlopes, Indices.iota(device, samples, tokens, 0)));
         } else {
             Batch.Text b = (Batch.Text) batch;
             local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
-            target = teacherTargets(detach(local), AttentionBias.NONE);
+            Tensor u = detach(local);
+            target = teacherTargets(() -> u, () -> AttentionBias.NONE);
         }
 
         // Student: M clones, masked tokens dropped, positions, extra tokens, encoder.
@@ -284,8 +286,14 @@ public final class Data2Vec implements TrainableModel {
         return forward(batch, masks, rng);
     }
 
-    private Tensor teacherTargets(Tensor input, AttentionBias bias) {
-        return Targets.build(teacher.encode(input, bias).ffn(), teacher.extraTokens(), cfg.loss());
+    /**
+     * The teacher's targets for an unmasked input. Its activations live in a scope of their own
+     * that closes as soon as the targets exist, so they never add to the student's peak memory.
+     */
+    private Tensor teacherTargets(Supplier<Tensor> input, Supplier<AttentionBias> bias) {
+        try (Scope teacherScope = Scope.open()) {
+            return teacherScope.keep(Targets.build(teacher.encode(input.get(), bias.get()).ffn(), teacher.extraTokens(), cfg.loss()));
+        }
     }
 
     /** The same values without the autograd link: the teacher never sends gradients back. */
@@ -295,38 +303,6 @@ public final class Data2Vec implements TrainableModel {
         double[] v = new double[values.length];
         for (int i = 0; i < v.length; i++) v[i] = values[i];
         return Tensor.of(device, dtype, Shape.of(dims), v);
-    }
-
-    /**
-     * fairseq's compute_var on the masked positions: the mean over channels of the per-channel
-     * (unbiased) standard deviation across tokens, sqrt(var + 1e-6).
-     */
-    private double maskedStd(Tensor x, Tensor maskedIdx) {
-        Tensor sel = F.gatherRows(x, maskedIdx);
-        int d = sel.dim(2);
-        int n = (int) (sel.numel() / d);
-        Tensor mean = F.reduceMiddle(sel, 1, n, d, 1.0 / n);
-        Tensor meanSq = F.reduceMiddle(F.mul(sel, sel), 1, n, d, 1.0 / n);
-        double[] mu = mean.toDoubles(), sq = meanSq.toDoubles();
-        double sum = 0;
-        for (int c = 0; c < d; c++) {
-            double var = Math.max(0, sq[c] - mu[c] * mu[c]) * n / Math.max(1, n - 1);
-            sum += Math.sqrt(var + 1e-6);
-        }
-        return sum / d;
-    }
-
-    private void checkCollapse(long step, double targetStd, double predStd) {
-        LossConfig lc = cfg.loss();
-        if (step <= lc.guardAfterStep()) return;
-        if (lc.minTargetStd() > 0 && targetStd < lc.minTargetStd()) {
-            throw new IllegalStateException("representation collapse at step " + step + ": target std " + targetStd
-                    + " < min_target_var " + lc.minTargetStd() + " (pred std " + predStd + ")");
-        }
-        if (lc.minPredStd() > 0 && predStd < lc.minPredStd()) {
-            throw new IllegalStateException("representation collapse at step " + step + ": prediction std " + predStd
-                    + " < min_pred_var " + lc.minPredStd() + " (target std " + targetStd + ")");
-        }
     }
 
     /**
@@ -367,7 +343,7 @@ public final class Data2Vec implements TrainableModel {
             } else if (batch instanceof Batch.Audio b) {
                 local = audio.forward(upload(b.waves(), b.size(), b.samples()));
                 local = F.add(local, student.convPositions(local));
-                bias = student.alibi(alibiSlopes, Backbone.iota(device, b.size(), tokens, 0));
+                bias = student.alibi(alibiSlopes, Indices.iota(device, b.size(), tokens, 0));
             } else {
                 Batch.Text b = (Batch.Text) batch;
                 local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));

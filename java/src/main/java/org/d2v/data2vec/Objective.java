@@ -43,7 +43,7 @@ final class Objective {
      */
     static Tensor cls(Tensor encoded, Tensor target, int clones, double weightTimesScale) {
         int rows = encoded.dim(0), dim = encoded.dim(2);
-        Tensor clsPred = F.gatherRows(encoded, Backbone.iota(encoded.device(), rows, 1, 0));
+        Tensor clsPred = F.gatherRows(encoded, Indices.iota(encoded.device(), rows, 1, 0));
         Tensor clsTarget = F.meanOverTime(target);
         int[] ones = new int[rows];
         Arrays.fill(ones, 1);

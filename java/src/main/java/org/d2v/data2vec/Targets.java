@@ -40,6 +40,6 @@ final class Targets {
     /** x [B, extra + T, D] → [B, T, D]. */
     static Tensor dropLeading(Tensor x, int extra) {
         int b = x.dim(0), t = x.dim(1) - extra;
-        return F.gatherRows(x, Backbone.iota(x.device(), b, t, extra));
+        return F.gatherRows(x, Indices.iota(x.device(), b, t, extra));
     }
 }

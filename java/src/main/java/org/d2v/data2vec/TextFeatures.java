@@ -36,7 +36,7 @@ final class TextFeatures extends Module {
         if (firstPosition() + length > cfg.maxPositions()) {
             throw new IllegalArgumentException("text of " + length + " tokens exceeds the " + cfg.maxPositions() + " learned positions");
         }
-        Tensor posIds = Backbone.iota(ids.device(), 1, length, firstPosition()).reshape(length);
+        Tensor posIds = Indices.iota(ids.device(), 1, length, firstPosition()).reshape(length);
         Tensor x = F.addBroadcast(tokens.forward(ids), positions.forward(posIds));
         return dropout(norm.forward(x), cfg.dropout());
     }
