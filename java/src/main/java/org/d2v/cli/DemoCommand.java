@@ -22,6 +22,7 @@ import org.d2v.demo.DemoRun;
 import org.d2v.demo.FashionData;
 import org.d2v.demo.FeatureModel;
 import org.d2v.demo.Report;
+import org.d2v.demo.Study;
 
 /**
  * {@code d2v demo}: the main job. Pretrains data2vec 2.0 on Fashion-MNIST for a wall-clock budget
@@ -61,6 +62,10 @@ public final class DemoCommand implements Command {
               --quick-test N       test images of the quick probes           [500]
               --calibration-steps N  steps timed per backend, at least 2 (the first is not counted) [3]
               --no-flip            no random horizontal flips in pretraining
+              --study              the small study instead of one run: the preset with its M clones and
+                                   with M = 1, each for the full budget, each in its own sub-folder;
+                                   study.md (table) and study.png (probe accuracy vs time) in the run
+                                   folder
               --seed S             initialisation, masks, data order         [1]
               --help               print this text
             """;
@@ -83,12 +88,14 @@ public final class DemoCommand implements Command {
     public int run(String[] argv) throws Exception {
         DemoRun.Options o;
         Path data;
+        boolean study;
         try {
-            Args a = Args.parse(argv, OPTIONS, Set.of("--no-flip"));
+            Args a = Args.parse(argv, OPTIONS, Set.of("--no-flip", "--study"));
             if (a == null) {
                 System.out.print(HELP);
                 return 0;
             }
+            study = a.flag("--study");
             data = Path.of(a.string("--data", DataDir.root().toString()));
             o = options(a);
         } catch (IllegalArgumentException e) {
@@ -104,6 +111,7 @@ public final class DemoCommand implements Command {
         }
         System.out.printf(Locale.ROOT, "d2v demo: %d training and %d test images from %s; run folder %s%n",
                 fashion.train().size(), fashion.test().size(), data, o.runDir());
+        if (study) return study(o, fashion);
         DemoResult r = new DemoRun(o, models, System.out).run(fashion);
         System.out.println();
         System.out.printf(Locale.ROOT, "linear probe, Fashion-MNIST test (%d train / %d test images):%n", r.pretrained().trainSize(), r.pretrained().testSize());
@@ -113,6 +121,25 @@ public final class DemoCommand implements Command {
                 r.pretrainSeconds(), r.backend(), r.steps(), r.samplesPerSecond(), r.lossStart(), r.lossEnd(), Report.FASHION_FLOOR,
                 r.meetsBar(Report.FASHION_FLOOR) ? "met" : "not met");
         System.out.println("report: " + o.runDir().resolve(Report.MARKDOWN));
+        return 0;
+    }
+
+    /** Arms of equal budget: M clones (the preset's) and M = 1, with the same conv decoder and teacher. */
+    private int study(DemoRun.Options o, FashionData fashion) throws Exception {
+        List<Study.Arm> arms = new ArrayList<>();
+        int m = o.config().clones();
+        for (int clones : m == 1 ? new int[] {1} : new int[] {m, 1}) {
+            String name = "data2vec 2.0, M = " + clones;
+            System.out.printf(Locale.ROOT, "%n== study arm: %s%n", name);
+            DemoResult r = new DemoRun(o.with(o.runDir().resolve("m" + clones), o.config().withClones(clones)), models, System.out).run(fashion);
+            arms.add(new Study.Arm(name, r));
+        }
+        Study.write(o.runDir(), arms, List.of("The MAE-style arm (regressing pixels instead of teacher features) is not run: the data2vec "
+                + "model of this build has no pixel-target option, and the demo does not reimplement the objective."));
+        for (Study.Arm a : arms) {
+            System.out.printf(Locale.ROOT, "%-22s %d steps, final probe %.4f%n", a.name(), a.result().steps(), a.result().pretrained().testAccuracy());
+        }
+        System.out.println("study: " + o.runDir().resolve(Study.MARKDOWN));
         return 0;
     }
 

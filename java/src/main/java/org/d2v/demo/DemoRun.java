@@ -45,6 +45,12 @@ public final class DemoRun {
             }
             backends = List.copyOf(backends);
         }
+
+        /** The same options for another run folder and model (the study's arms). */
+        public Options with(Path dir, Data2VecConfig cfg) {
+            return new Options(dir, cfg, backends, budgetSeconds, calibrationSteps, probePoints, probeTrain, probeTest, quickTrain, quickTest,
+                    seed, flip, figureImages);
+        }
     }
 
     private final Options o;
