@@ -36,18 +36,20 @@ public final class Study {
         Charts.lines(dir.resolve(PLOT), "study: quick linear probe vs pretraining time (same budget each)", "pretraining minutes",
                 "test accuracy", series);
         StringBuilder b = new StringBuilder("# d2v demo --study\n\n");
-        b.append(String.format(Locale.ROOT, "Each arm pretrains for the same budget (%.0f s) on %s, then the linear probe (%d train / %d test).\n\n",
+        b.append(String.format(Locale.ROOT, "Each arm pretrains for the same budget (%.0f s, turned into steps from a timing at its start; on a shared machine the "
+                + "actual time differs, see the column) on %s, then the linear probe (%d train / %d test).\n\n",
                 first.budgetSeconds(), first.backend(), first.pretrained().trainSize(), first.pretrained().testSize()));
-        b.append("| arm | steps | samples/s | loss start -> end | final probe | random init |");
-        for (DemoResult.CurvePoint c : first.curve()) b.append(String.format(Locale.ROOT, " quick @%d |", c.step()));
-        b.append("\n|---|---|---|---|---|---|");
+        b.append("| arm | steps | pretrained s | samples/s | loss start -> end | final probe | random init |");
+        int points = first.curve().size() - 1;
+        for (int k = 0; k <= points; k++) b.append(String.format(Locale.ROOT, " quick %d/%d |", k, points));
+        b.append("\n|---|---|---|---|---|---|---|");
         for (int i = 0; i < first.curve().size(); i++) b.append("---|");
         b.append('\n');
         for (Arm a : arms) {
             DemoResult r = a.result();
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.3f -> %.3f | %.4f | %.4f |", a.name(), r.steps(), r.samplesPerSecond(),
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %.1f | %.3f -> %.3f | %.4f | %.4f |", a.name(), r.steps(), r.pretrainSeconds(), r.samplesPerSecond(),
                     r.lossStart(), r.lossEnd(), r.pretrained().testAccuracy(), r.randomInit().testAccuracy()));
-            for (DemoResult.CurvePoint c : r.curve()) b.append(String.format(Locale.ROOT, " %.4f (%.0f s) |", c.probe().testAccuracy(), c.seconds()));
+            for (DemoResult.CurvePoint c : r.curve()) b.append(String.format(Locale.ROOT, " %.4f (step %d, %.0f s) |", c.probe().testAccuracy(), c.step(), c.seconds()));
             b.append('\n');
         }
         b.append(String.format(Locale.ROOT, "\nRaw pixels, same probe: %.4f.\n", first.rawPixels().testAccuracy()));
