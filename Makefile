@@ -38,7 +38,8 @@ test: deps kernels
 	$(MVN) test
 
 demo: deps build
-	java $(JAVA_OPTS) -jar $(JAR) demo
+	java $(JAVA_OPTS) -jar $(JAR) data install --sets fashion-mnist --dir $(BUILD)/data
+	java $(JAVA_OPTS) -jar $(JAR) demo --data $(BUILD)/data $(DEMO_ARGS)
 
 info: build
 	java -jar $(JAR) info

@@ -1,233 +1,173 @@
 package org.d2v.cli;
 
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
-import org.d2v.autograd.Tape;
+import java.util.Set;
+import java.util.function.BiFunction;
+import org.d2v.backend.Backend;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
-import org.d2v.backend.RandomStream;
-import org.d2v.nn.ParameterStore;
-import org.d2v.nn.TransformerRegressor;
-import org.d2v.optim.AdamW;
-import org.d2v.optim.CosineSchedule;
-import org.d2v.optim.Optimizer;
-import org.d2v.tensor.DType;
-import org.d2v.tensor.Scope;
-import org.d2v.tensor.Shape;
-import org.d2v.tensor.Tensor;
+import org.d2v.data.DataDir;
+import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.OptimConfig;
+import org.d2v.demo.Args;
+import org.d2v.demo.Data2VecFeatures;
+import org.d2v.demo.DemoPresets;
+import org.d2v.demo.DemoResult;
+import org.d2v.demo.DemoRun;
+import org.d2v.demo.FashionData;
+import org.d2v.demo.FeatureModel;
+import org.d2v.demo.Report;
+import org.d2v.demo.Study;
 
 /**
- * {@code d2v demo}: trains a small Transformer regressor on generated sequences, end to end
- * through the real stack (modules, tape, flat parameter store, clipping, cosine schedule, AdamW),
- * printing loss and throughput. The task needs attention: each target mixes a token's own
- * features (through a fixed nonlinearity) with the mean of the whole sequence.
+ * {@code d2v demo}: the main job. Pretrains data2vec 2.0 on Fashion-MNIST for a wall-clock budget
+ * on the fastest backend, then compares linear probes of the pretrained model, the same model at
+ * random initialisation and raw pixels, and writes a report with plots.
  */
 public final class DemoCommand implements Command {
-    @Override public String name() { return "demo"; }
-
-    @Override public String summary() { return "train a small Transformer on generated data (about a minute)"; }
-
-    private static final String HELP = """
+    static final String HELP = """
             usage: d2v demo [options]
 
-            Trains a Transformer regressor (post-LN blocks, fused attention, GELU MLP) on freshly
-            generated batches: target = tanh(x·A) + mean over the sequence of x·B, for fixed random
-            A and B. Prints step, training loss, held-out loss, learning rate, gradient norm and
-            samples/s. The held-out loss falls well below the variance of the targets only if the
-            model learned the task.
+            Pretrains a small data2vec 2.0 image model on the Fashion-MNIST training set for a fixed
+            wall-clock budget, then measures a linear probe (frozen encoder, patch tokens mean-pooled
+            without CLS, no masking; L-BFGS logistic regression on standardised features) on the official
+            test set for three feature sets: the pretrained model, the same model at its random
+            initialisation, and raw pixels. A quick probe on a subset is taken before training and after
+            each of --probe-points equal parts of the run. Writes report.md, results.json, loss.png,
+            probe_accuracy.png, masks.png, metrics.csv/jsonl and a checkpoint into the run folder.
+            Needs Fashion-MNIST: make data (or d2v data install --sets fashion-mnist).
 
             options (defaults in brackets):
-              --backend NAME     reference | opencl | cuda | auto   [reference]
-              --steps N          optimiser updates                  [300]
-              --max-seconds S    stop early after S seconds         [90]
-              --batch N          sequences per step                 [16]
-              --tokens N         sequence length                    [16]
-              --dim N            model width                        [32]
-              --heads N          attention heads                    [4]
-              --depth N          Transformer blocks                 [2]
-              --lr X             peak learning rate                 [0.002]
-              --warmup N         warm-up updates                    [30]
-              --clip X           global gradient-norm clip, 0 = off [1.0]
-              --dropout P        attention/residual dropout         [0.0]
-              --seed N           initialisation, data and dropout   [1]
-              --log-every N      print every N steps                [10]
+              --data DIR           data folder of 'd2v data install'       [build/data, or $D2V_DATA]
+              --run DIR            run folder (must not hold a run yet)     [runs/demo-<date>-<time>]
+              --minutes M          pretraining budget in minutes (turned into a step count from the
+                                   measured seconds per step)                [8]
+              --backend NAME       auto | reference | opencl | cuda. auto times a few steps on every
+                                   available backend and trains on the fastest          [auto]
+              --preset NAME        image-demo (patch 7, D 96, 4 blocks) or image-tiny, image-micro
+                                                                             [image-demo]
+              --batch N            images per update                        [preset's: 32]
+              --clones M           masked copies per image                  [preset's: 4]
+              --lr X               peak learning rate (cosine to 0, warm-up min(preset's, steps/10))
+                                                                             [preset's: 0.002]
+              --probe-points K     quick probes during pretraining           [4]
+              --probe-train N      training images of the final probes (the first N)     [10000]
+              --probe-test N       test images of the final probes (the first N of the 10k)  [10000]
+              --quick-train N      training images of the quick probes       [1000]
+              --quick-test N       test images of the quick probes           [500]
+              --calibration-steps N  steps timed per backend, at least 2 (the first is not counted) [3]
+              --no-flip            no random horizontal flips in pretraining
+              --study              the small study instead of one run: the preset with its M clones and
+                                   with M = 1, each for the full budget, each in its own sub-folder;
+                                   study.md (table) and study.png (probe accuracy vs time) in the run
+                                   folder
+              --seed S             initialisation, masks, data order         [1]
+              --help               print this text
             """;
 
-    private static final int IN = 8, OUT = 4;
+    private static final Set<String> OPTIONS = Set.of("--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones",
+            "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed");
+
+    private final BiFunction<Data2VecConfig, Device, FeatureModel> models;
+
+    public DemoCommand() { this(Data2VecFeatures::create); }
+
+    /** With another model factory (tests). */
+    DemoCommand(BiFunction<Data2VecConfig, Device, FeatureModel> models) { this.models = models; }
+
+    @Override public String name() { return "demo"; }
+
+    @Override public String summary() { return "the main job: pretrain on Fashion-MNIST for a time budget, probe, write a report"; }
 
     @Override
-    public int run(String[] args) {
-        Options o;
+    public int run(String[] argv) throws Exception {
+        DemoRun.Options o;
+        Path data;
+        boolean study;
         try {
-            o = Options.parse(args);
+            Args a = Args.parse(argv, OPTIONS, Set.of("--no-flip", "--study"));
+            if (a == null) {
+                System.out.print(HELP);
+                return 0;
+            }
+            study = a.flag("--study");
+            data = Path.of(a.string("--data", DataDir.root().toString()));
+            o = options(a);
         } catch (IllegalArgumentException e) {
             System.err.println("d2v demo: " + e.getMessage() + "\n(d2v demo --help lists the options)");
             return 2;
         }
-        if (o == null) {
-            System.out.print(HELP);
-            return 0;
+        FashionData fashion;
+        try {
+            fashion = FashionData.load(data);
+        } catch (java.io.IOException e) {
+            System.err.println("d2v demo: " + e.getMessage());
+            return 2;
         }
-        try (Device dev = Backends.open(o.backend)) {
-            train(dev, o);
-        }
+        System.out.printf(Locale.ROOT, "d2v demo: %d training and %d test images from %s; run folder %s%n",
+                fashion.train().size(), fashion.test().size(), data, o.runDir());
+        if (study) return study(o, fashion);
+        DemoResult r = new DemoRun(o, models, System.out).run(fashion);
+        System.out.println();
+        System.out.printf(Locale.ROOT, "linear probe, Fashion-MNIST test (%d train / %d test images):%n", r.pretrained().trainSize(), r.pretrained().testSize());
+        System.out.printf(Locale.ROOT, "  pretrained   %.4f%n  random init  %.4f%n  raw pixels   %.4f%n", r.pretrained().testAccuracy(),
+                r.randomInit().testAccuracy(), r.rawPixels().testAccuracy());
+        System.out.printf(Locale.ROOT, "pretrained %.1f s on %s: %d steps, %.1f samples/s, loss %.4f -> %.4f; bar (> %.3f, >= +5 points) %s%n",
+                r.pretrainSeconds(), r.backend(), r.steps(), r.samplesPerSecond(), r.lossStart(), r.lossEnd(), Report.FASHION_FLOOR,
+                r.meetsBar(Report.FASHION_FLOOR) ? "met" : "not met");
+        System.out.println("report: " + o.runDir().resolve(Report.MARKDOWN));
         return 0;
     }
 
-    private static void train(Device dev, Options o) {
-        DType dtype = dev.defaultFloat();
-        Task task = new Task(o.seed, o.tokens);
-        ParameterStore.Builder b = ParameterStore.builder();
-        TransformerRegressor model = new TransformerRegressor(b,
-                new TransformerRegressor.Config(IN, o.dim, o.heads, o.depth, o.tokens, OUT, o.dropout, false));
-        try (Scope run = Scope.open();
-             ParameterStore store = b.build(dev, dtype, o.seed);
-             Optimizer opt = new Optimizer(store, new AdamW.Config(0.9, 0.98, 1e-6, 0.01),
-                     new CosineSchedule(o.lr, o.warmup, o.steps, 0), o.clip)) {
-            System.out.printf(Locale.ROOT, "d2v demo on %s, %s: %d parameters, %d blocks of width %d, batch %d × %d tokens%n",
-                    dev.name(), dtype, store.count(), o.depth, o.dim, o.batch, o.tokens);
-            Tensor[] heldOut = task.batch(dev, dtype, 64);
-            System.out.printf(Locale.ROOT, "held-out loss before training %.5f (target variance %.5f)%n",
-                    evaluate(model, heldOut), task.variance(heldOut[1]));
-            RandomStream dropout = new RandomStream(o.seed ^ 0x5EED);
-            long start = System.nanoTime(), windowStart = start;
-            long samples = 0;
-            double lossSum = 0;
-            int lossCount = 0;
-            for (int stepNo = 1; stepNo <= o.steps; stepNo++) {
-                model.train(dropout);
-                try (Scope step = Scope.open(); Tape tape = Tape.record()) {
-                    Tensor[] xy = task.batch(dev, dtype, o.batch);
-                    store.zeroGrads();
-                    Tensor loss = model.loss(xy[0], xy[1]);
-                    tape.backward(loss);
-                    opt.step();
-                    lossSum += loss.item();
-                    lossCount++;
-                }
-                samples += o.batch;
-                double elapsed = (System.nanoTime() - start) / 1e9;
-                boolean last = stepNo == o.steps || elapsed > o.maxSeconds;
-                if (stepNo % o.logEvery == 0 || last) {
-                    double window = (System.nanoTime() - windowStart) / 1e9;
-                    System.out.printf(Locale.ROOT, "step %4d  loss %.5f  held-out %.5f  lr %.2e  |g| %.3f  %.1f samples/s%n",
-                            stepNo, lossSum / lossCount, evaluate(model, heldOut), opt.lastLr(), opt.lastGradNorm(), samples / window);
-                    lossSum = 0;
-                    lossCount = 0;
-                    samples = 0;
-                    windowStart = System.nanoTime();
-                }
-                if (last) {
-                    if (stepNo < o.steps) System.out.printf(Locale.ROOT, "stopped after %.0f s (--max-seconds)%n", elapsed);
-                    break;
-                }
-            }
-            System.out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - start) / 1e9);
+    /** Arms of equal budget: M clones (the preset's) and M = 1, with the same conv decoder and teacher. */
+    private int study(DemoRun.Options o, FashionData fashion) throws Exception {
+        List<Study.Arm> arms = new ArrayList<>();
+        int m = o.config().clones();
+        for (int clones : m == 1 ? new int[] {1} : new int[] {m, 1}) {
+            String name = "data2vec 2.0, M = " + clones;
+            System.out.printf(Locale.ROOT, "%n== study arm: %s%n", name);
+            DemoResult r = new DemoRun(o.with(o.runDir().resolve("m" + clones), o.config().withClones(clones)), models, System.out).run(fashion);
+            arms.add(new Study.Arm(name, r));
         }
+        Study.write(o.runDir(), arms, List.of("The MAE-style arm (regressing pixels instead of teacher features) is not run: the data2vec "
+                + "model of this build has no pixel-target option, and the demo does not reimplement the objective."));
+        for (Study.Arm a : arms) {
+            System.out.printf(Locale.ROOT, "%-22s %d steps, final probe %.4f%n", a.name(), a.result().steps(), a.result().pretrained().testAccuracy());
+        }
+        System.out.println("study: " + o.runDir().resolve(Study.MARKDOWN));
+        return 0;
     }
 
-    private static double evaluate(TransformerRegressor model, Tensor[] xy) {
-        model.eval();
-        try (Scope s = Scope.open()) {
-            return model.loss(xy[0], xy[1]).item();
+    static DemoRun.Options options(Args a) {
+        Data2VecConfig cfg = DemoPresets.named(a.string("--preset", DemoPresets.IMAGE_DEMO));
+        if (!(cfg.modality() instanceof org.d2v.data2vec.config.ModalityConfig.Image)) {
+            throw new IllegalArgumentException("--preset must be an image preset, got " + cfg.name());
         }
+        long seed = a.longValue("--seed", 1);
+        cfg = cfg.withSeed(seed).withBatchSize(a.positiveInt("--batch", cfg.batchSize())).withClones(a.positiveInt("--clones", cfg.clones()));
+        OptimConfig op = cfg.optim();
+        cfg = cfg.withOptim(new OptimConfig(a.positiveDouble("--lr", op.lr()), op.beta1(), op.beta2(), op.eps(), op.weightDecay(),
+                op.warmup(), op.maxUpdate(), op.clipNorm(), op.exemptFromDecay()));
+        String run = a.string("--run", "runs/demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 8) * 60,
+                a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
+                a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 1000),
+                a.positiveInt("--quick-test", 500), seed, !a.flag("--no-flip"), 6);
     }
 
-    /** The generated task: fixed random maps A [IN, OUT] and B [IN, OUT]. */
-    private static final class Task {
-        private final SplittableRandom random;
-        private final double[] a = new double[IN * OUT], bm = new double[IN * OUT];
-        private final int tokens;
-
-        Task(long seed, int tokens) {
-            this.random = new SplittableRandom(seed);
-            this.tokens = tokens;
-            for (int i = 0; i < a.length; i++) {
-                a[i] = random.nextDouble(-1, 1) / Math.sqrt(IN) * 2;
-                bm[i] = random.nextDouble(-1, 1) / Math.sqrt(IN) * 2;
-            }
+    /** "auto": every available backend, to be timed; otherwise the one named. */
+    static List<String> backends(String name) {
+        if (!"auto".equals(name)) {
+            Backends.find(name); // unknown names fail here, with the list of known ones
+            return List.of(name);
         }
-
-        /** {x [n, tokens, IN], y [n, tokens, OUT]} allocated in the current scope. */
-        Tensor[] batch(Device dev, DType dtype, int n) {
-            double[] x = new double[n * tokens * IN], y = new double[n * tokens * OUT];
-            for (int i = 0; i < x.length; i++) x[i] = random.nextDouble(-1, 1);
-            for (int s = 0; s < n; s++) {
-                double[] mean = new double[OUT];
-                for (int t = 0; t < tokens; t++) {
-                    for (int k = 0; k < OUT; k++) {
-                        double dot = 0;
-                        for (int i = 0; i < IN; i++) dot += x[(s * tokens + t) * IN + i] * bm[i * OUT + k];
-                        mean[k] += dot / tokens;
-                    }
-                }
-                for (int t = 0; t < tokens; t++) {
-                    for (int k = 0; k < OUT; k++) {
-                        double dot = 0;
-                        for (int i = 0; i < IN; i++) dot += x[(s * tokens + t) * IN + i] * a[i * OUT + k];
-                        y[(s * tokens + t) * OUT + k] = Math.tanh(dot) + mean[k];
-                    }
-                }
-            }
-            return new Tensor[] {Tensor.of(dev, dtype, Shape.of(n, tokens, IN), x), Tensor.of(dev, dtype, Shape.of(n, tokens, OUT), y)};
-        }
-
-        /** Mean squared deviation of y from its mean: the loss of always predicting the mean. */
-        double variance(Tensor y) {
-            double[] v = y.toDoubles();
-            double m = 0, s = 0;
-            for (double d : v) m += d / v.length;
-            for (double d : v) s += (d - m) * (d - m) / v.length;
-            return s;
-        }
-    }
-
-    /** Parsed command line. */
-    private static final class Options {
-        String backend = "reference";
-        int steps = 300, batch = 16, tokens = 16, dim = 32, heads = 4, depth = 2, warmup = 30, logEvery = 10;
-        double maxSeconds = 90, lr = 2e-3, clip = 1.0, dropout = 0;
-        long seed = 1;
-
-        /** Null for --help. */
-        static Options parse(String[] args) {
-            Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("--help") || a.equals("-h")) return null;
-                if (i + 1 >= args.length) throw new IllegalArgumentException("option " + a + " needs a value");
-                String v = args[++i];
-                try {
-                    switch (a) {
-                        case "--backend" -> o.backend = v;
-                        case "--steps" -> o.steps = positive(a, Integer.parseInt(v));
-                        case "--max-seconds" -> o.maxSeconds = Double.parseDouble(v);
-                        case "--batch" -> o.batch = positive(a, Integer.parseInt(v));
-                        case "--tokens" -> o.tokens = positive(a, Integer.parseInt(v));
-                        case "--dim" -> o.dim = positive(a, Integer.parseInt(v));
-                        case "--heads" -> o.heads = positive(a, Integer.parseInt(v));
-                        case "--depth" -> o.depth = positive(a, Integer.parseInt(v));
-                        case "--lr" -> o.lr = Double.parseDouble(v);
-                        case "--warmup" -> o.warmup = Integer.parseInt(v);
-                        case "--clip" -> o.clip = Double.parseDouble(v);
-                        case "--dropout" -> o.dropout = Double.parseDouble(v);
-                        case "--seed" -> o.seed = Long.parseLong(v);
-                        case "--log-every" -> o.logEvery = positive(a, Integer.parseInt(v));
-                        default -> throw new IllegalArgumentException("unknown option " + a);
-                    }
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("option " + a + ": '" + v + "' is not a number");
-                }
-            }
-            if (o.dim % o.heads != 0) throw new IllegalArgumentException("--dim " + o.dim + " is not divisible by --heads " + o.heads);
-            if (o.warmup >= o.steps) throw new IllegalArgumentException("--warmup must be below --steps");
-            if (o.dropout < 0 || o.dropout >= 1) throw new IllegalArgumentException("--dropout must be in [0, 1)");
-            return o;
-        }
-
-        private static int positive(String option, int v) {
-            if (v < 1) throw new IllegalArgumentException(option + " must be ≥ 1, got " + v);
-            return v;
-        }
+        List<String> out = new ArrayList<>();
+        for (Backend b : Backends.all()) if (b.probe().available()) out.add(b.name());
+        return out;
     }
 }

@@ -1,44 +1,52 @@
 package org.d2v.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.d2v.demo.Args;
+import org.d2v.demo.DemoRun;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** d2v demo: a short real run learns, --help explains, bad options are refused. */
 class DemoCommandTest {
-    private static String capture(String[] args, int expectedExit) throws Exception {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream p = new PrintStream(buf, true, StandardCharsets.UTF_8);
-        System.setOut(p);
-        System.setErr(p);
-        try {
-            assertEquals(expectedExit, new DemoCommand().run(args));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
+    @TempDir Path tmp;
+
+    @Test
+    void helpExplainsEveryOption() throws Exception {
+        for (String option : new String[] {"--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones", "--lr",
+                "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps",
+                "--no-flip", "--study", "--seed", "--help"}) {
+            assertTrue(DemoCommand.HELP.contains("  " + option + " "), option + " is not explained");
         }
-        return buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, new DemoCommand().run(new String[] {"--help"}));
     }
 
     @Test
-    void shortRunLowersTheHeldOutLoss() throws Exception {
-        String log = capture(new String[] {"--steps", "40", "--warmup", "5", "--dim", "16", "--batch", "8", "--tokens", "8",
-                "--lr", "0.005", "--log-every", "40"}, 0);
-        double before = Double.parseDouble(log.replaceAll("(?s).*held-out loss before training ([0-9.]+).*", "$1"));
-        double after = Double.parseDouble(log.replaceAll("(?s).*step   40 .*held-out ([0-9.]+).*", "$1"));
-        assertTrue(after < before / 2, "held-out loss " + before + " -> " + after + "\n" + log);
-        assertTrue(log.contains("samples/s"));
+    void badCommandLinesAreUsageErrors() throws Exception {
+        DemoCommand c = new DemoCommand();
+        assertEquals(2, c.run(new String[] {"--bogus", "1"}));
+        assertEquals(2, c.run(new String[] {"--minutes"}));
+        assertEquals(2, c.run(new String[] {"--minutes", "-1"}));
+        assertEquals(2, c.run(new String[] {"--backend", "quantum"}));
+        assertEquals(2, c.run(new String[] {"--preset", "text-tiny"}));
+        assertEquals(2, c.run(new String[] {"--data", tmp.resolve("nothing").toString()})); // not installed
     }
 
     @Test
-    void helpAndErrors() throws Exception {
-        assertTrue(capture(new String[] {"--help"}, 0).contains("--max-seconds"));
-        assertTrue(capture(new String[] {"--bogus", "1"}, 2).contains("unknown option --bogus"));
-        assertTrue(capture(new String[] {"--steps", "x"}, 2).contains("not a number"));
+    void optionsReachTheRun() {
+        DemoRun.Options o = DemoCommand.options(Args.parse(new String[] {"--minutes", "1.5", "--batch", "8", "--clones", "2", "--lr", "0.01",
+                "--backend", "reference", "--run", tmp.toString(), "--probe-points", "3", "--no-flip"},
+                java.util.Set.of("--minutes", "--batch", "--clones", "--lr", "--backend", "--run", "--probe-points"), java.util.Set.of("--no-flip")));
+        assertEquals(90, o.budgetSeconds(), 1e-9);
+        assertEquals(8, o.config().batchSize());
+        assertEquals(2, o.config().clones());
+        assertEquals(0.01, o.config().optim().lr(), 1e-12);
+        assertEquals(List.of("reference"), o.backends());
+        assertEquals(3, o.probePoints());
+        assertEquals(false, o.flip());
+        assertThrows(IllegalArgumentException.class, () -> DemoCommand.backends("quantum"));
     }
 }

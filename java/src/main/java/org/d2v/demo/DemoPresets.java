@@ -1,0 +1,50 @@
+package org.d2v.demo;
+
+import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.DecoderConfig;
+import org.d2v.data2vec.config.EmaConfig;
+import org.d2v.data2vec.config.EncoderConfig;
+import org.d2v.data2vec.config.LossConfig;
+import org.d2v.data2vec.config.MaskConfig;
+import org.d2v.data2vec.config.ModalityConfig;
+import org.d2v.data2vec.config.OptimConfig;
+import org.d2v.data2vec.config.Presets;
+
+/**
+ * The demo's model: smaller than {@code image-tiny} because the demo has minutes of a shared CPU,
+ * not hours. Patch 7 gives a 4×4 grid (16 tokens, 3× fewer than patch 4), which cuts every matmul
+ * and attention by that factor; every mechanism of data2vec 2.0 stays (CLS token, inverse block
+ * masks, M clones, conv decoder, EMA teacher, top-K layer-averaged targets). A step's cost grows
+ * with the batch (compute-bound, measured), so batch 32 gives twice the updates of 64 per minute;
+ * a run of minutes needs updates more than large batches.
+ */
+public final class DemoPresets {
+    public static final String IMAGE_DEMO = "image-demo";
+
+    private DemoPresets() {}
+
+    /** {@code image-demo}, or one of {@link Presets#names()}. */
+    public static Data2VecConfig named(String name) {
+        return IMAGE_DEMO.equals(name) ? imageDemo() : Presets.named(name);
+    }
+
+    /** 28×28 grey, patch 7 → 4×4, D 96, 1 prenet + 3 main blocks, M = 4, batch 32. */
+    public static Data2VecConfig imageDemo() {
+        return new Data2VecConfig(IMAGE_DEMO,
+                new ModalityConfig.Image(28, 1, 7, 1),
+                new EncoderConfig(96, 4, 3, 1, 4, 1e-6, 0, 0, 0, 0, 0, 0),
+                new MaskConfig(0.75, 0.1, 2, true),
+                new DecoderConfig(64, 3, 2, 4, true, 0, 1, 2.0),
+                // A short run: the teacher must follow the student quickly; DemoRun anneals over the run.
+                new EmaConfig(0.99, 0.999, 1000),
+                new LossConfig(3, true, true, Double.NaN, 0.01, 0, 0, 5000),
+                new OptimConfig(2e-3, 0.9, 0.95, 1e-8, 0.05, 20, 1000, 4, false),
+                4, 32, 1);
+    }
+
+    /** {@code c} with its EMA rise from τ0 to τe spread over {@code steps} updates (a budgeted run's length). */
+    public static Data2VecConfig annealOver(Data2VecConfig c, long steps) {
+        return new Data2VecConfig(c.name(), c.modality(), c.encoder(), c.mask(), c.decoder(),
+                new EmaConfig(c.ema().start(), c.ema().end(), Math.max(1, steps)), c.loss(), c.optim(), c.clones(), c.batchSize(), c.seed());
+    }
+}

@@ -1,0 +1,173 @@
+package org.d2v.demo;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiFunction;
+import org.d2v.backend.Backends;
+import org.d2v.backend.Device;
+import org.d2v.backend.RandomStream;
+import org.d2v.data.image.LabeledImages;
+import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.optim.CosineSchedule;
+import org.d2v.train.MetricsRow;
+import org.d2v.train.Pretrainer;
+
+/**
+ * The main job: pretrain an image model for a fixed wall-clock budget on the fastest backend,
+ * probe it now and then on a subset, then probe the pretrained model, the same model at its random
+ * initialisation and raw pixels on the full probe sets, and write the report.
+ *
+ * <p>The budget is turned into a step count up front (the cosine schedule needs its length), from
+ * the seconds per step measured while choosing the backend.
+ */
+public final class DemoRun {
+    /** The run's options; see {@code d2v demo --help} for their meaning. */
+    public record Options(Path runDir, Data2VecConfig config, List<String> backends, double budgetSeconds,
+                          int calibrationSteps, int probePoints, int probeTrain, int probeTest,
+                          int quickTrain, int quickTest, long seed, boolean flip, int figureImages) {
+        public Options {
+            Objects.requireNonNull(runDir, "runDir");
+            Objects.requireNonNull(config, "config");
+            if (backends.isEmpty()) throw new IllegalArgumentException("no backend to run on");
+            if (!(budgetSeconds > 0)) throw new IllegalArgumentException("the pretraining budget must be > 0 s, got " + budgetSeconds);
+            if (calibrationSteps < 2) throw new IllegalArgumentException("calibration needs at least 2 steps");
+            if (probePoints < 1) throw new IllegalArgumentException("probe points must be >= 1");
+            if (probeTrain < 10 || probeTest < 10 || quickTrain < 10 || quickTest < 10) {
+                throw new IllegalArgumentException("probe sets need at least 10 images each");
+            }
+            backends = List.copyOf(backends);
+        }
+
+        /** The same options for another run folder and model (the study's arms). */
+        public Options with(Path dir, Data2VecConfig cfg) {
+            return new Options(dir, cfg, backends, budgetSeconds, calibrationSteps, probePoints, probeTrain, probeTest, quickTrain, quickTest,
+                    seed, flip, figureImages);
+        }
+    }
+
+    private final Options o;
+    private final BiFunction<Data2VecConfig, Device, FeatureModel> models;
+    private final PrintStream out;
+
+    public DemoRun(Options options, BiFunction<Data2VecConfig, Device, FeatureModel> models, PrintStream out) {
+        this.o = options;
+        this.models = models;
+        this.out = out;
+    }
+
+    public DemoResult run(FashionData data) throws IOException {
+        long began = System.nanoTime();
+        List<String> notes = new ArrayList<>();
+        LabeledImages probeTrain = head(data.train(), o.probeTrain()), probeTest = head(data.test(), o.probeTest());
+        LabeledImages quickTrain = head(data.train(), o.quickTrain()), quickTest = head(data.test(), o.quickTest());
+        if (probeTest.size() < data.test().size()) notes.add("the final probe used the first " + probeTest.size() + " of the " + data.test().size() + " test images");
+
+        Map<String, Double> perStep = calibrate(data);
+        String backend = perStep.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        double secondsPerStep = perStep.get(backend);
+        long steps = Math.max(o.probePoints(), Math.round(o.budgetSeconds() / secondsPerStep));
+        steps = (steps + o.probePoints() - 1) / o.probePoints() * o.probePoints();
+        out.printf(Locale.ROOT, "backend: %s (%s); budget %.0f s -> %d steps%n", backend, describe(perStep), o.budgetSeconds(), steps);
+
+        Data2VecConfig cfg = DemoPresets.annealOver(o.config(), steps);
+        long warmup = Math.min(cfg.optim().warmup(), steps / 10);
+        CosineSchedule schedule = new CosineSchedule(cfg.optim().lr(), warmup, steps, 0);
+        try (Device device = Backends.open(backend); FeatureModel model = models.apply(cfg, device)) {
+            out.printf(Locale.ROOT, "model %s on %s: batch %d x %d clones, lr %.3g, warm-up %d%n",
+                    cfg.name(), device.name(), cfg.batchSize(), cfg.clones(), cfg.optim().lr(), warmup);
+            MaskFigure.write(o.runDir().resolve("masks.png"), data.test(), model.masker(), cfg, o.figureImages(), o.seed());
+
+            out.println("probing the model at its random initialisation ...");
+            Probe.Outcome randomInit = report(Probe.encoder("random init", model, probeTrain, probeTest));
+            List<DemoResult.CurvePoint> curve = new ArrayList<>();
+            curve.add(new DemoResult.CurvePoint(0, 0, report(Probe.encoder("quick probe, step 0", model, quickTrain, quickTest))));
+
+            List<MetricsRow> rows = List.of();
+            try (ImageBatches source = new ImageBatches(data.train().images(), cfg.batchSize(), o.seed(), o.flip())) {
+                for (int k = 1; k <= o.probePoints(); k++) {
+                    long upTo = steps * k / o.probePoints();
+                    rows = Pretrainer.builder().model(model).source(source).runDir(o.runDir()).steps(upTo).schedule(schedule)
+                            .seed(o.seed()).checkpointEvery(0).resume(k > 1).progressEvery(Duration.ofSeconds(30)).progress(out)
+                            .describe(cfg.name(), "image").config("--backend", backend).config("--batch", Integer.toString(cfg.batchSize()))
+                            .build().run().metrics();
+                    double t = rows.get(rows.size() - 1).elapsedSec();
+                    curve.add(new DemoResult.CurvePoint(upTo, t, report(Probe.encoder("quick probe, step " + upTo, model, quickTrain, quickTest))));
+                }
+            }
+            out.println("probing the pretrained model ...");
+            Probe.Outcome pretrained = report(Probe.encoder("pretrained", model, probeTrain, probeTest));
+            Probe.Outcome raw = report(Probe.rawPixels(probeTrain, probeTest));
+
+            double seconds = rows.get(rows.size() - 1).elapsedSec();
+            long samples = steps * cfg.batchSize();
+            DemoResult r = new DemoResult(cfg.name(), summary(cfg), backend, device.name(), perStep, steps, cfg.batchSize(), cfg.clones(),
+                    o.budgetSeconds(), seconds, samples / seconds, meanLoss(rows, true), meanLoss(rows, false), curve,
+                    pretrained, randomInit, raw, (System.nanoTime() - began) / 1e9, notes);
+            Report.write(o.runDir(), r);
+            return r;
+        }
+    }
+
+    /** Seconds per step on each candidate backend: a few steps on a throwaway model, the first (compiling) one not counted. */
+    private Map<String, Double> calibrate(FashionData data) {
+        Map<String, Double> perStep = new LinkedHashMap<>();
+        for (String name : o.backends()) {
+            try (Device device = Backends.open(name); FeatureModel model = models.apply(o.config(), device);
+                 ImageBatches source = new ImageBatches(data.train().images(), o.config().batchSize(), o.seed() + 1, o.flip())) {
+                RandomStream rng = new RandomStream(o.seed() + 1);
+                long start = 0;
+                for (int n = 1; n <= o.calibrationSteps(); n++) {
+                    if (n == 2) start = System.nanoTime();
+                    model.trainStep(source.next(), n, o.config().optim().lr() * 1e-3, rng);
+                }
+                double s = (System.nanoTime() - start) / 1e9 / (o.calibrationSteps() - 1);
+                perStep.put(name, s);
+                out.printf(Locale.ROOT, "calibration: %s %.3f s/step%n", name, s);
+            } catch (RuntimeException | LinkageError e) {
+                out.printf(Locale.ROOT, "calibration: %s unavailable (%s)%n", name, e.getMessage());
+            }
+        }
+        if (perStep.isEmpty()) throw new IllegalStateException("none of the backends " + o.backends() + " could run the model");
+        return perStep;
+    }
+
+    private Probe.Outcome report(Probe.Outcome p) {
+        out.printf(Locale.ROOT, "  %-22s linear probe %5d/%5d: test %.4f (train %.4f), %.0f s%n", p.what(), p.trainSize(), p.testSize(),
+                p.testAccuracy(), p.trainAccuracy(), p.seconds());
+        return p;
+    }
+
+    private static LabeledImages head(LabeledImages set, int n) { return n >= set.size() ? set : set.head(n); }
+
+    /** Mean loss over the first (or last) tenth of the run, at least one and at most 20 steps. */
+    static double meanLoss(List<MetricsRow> rows, boolean first) {
+        int k = Math.max(1, Math.min(20, rows.size() / 10));
+        double s = 0;
+        for (int i = 0; i < k; i++) s += rows.get(first ? i : rows.size() - 1 - i).loss();
+        return s / k;
+    }
+
+    static String summary(Data2VecConfig c) {
+        var m = (org.d2v.data2vec.config.ModalityConfig.Image) c.modality();
+        var e = c.encoder();
+        return String.format(Locale.ROOT, "%dx%d images, patch %d (%d tokens), D %d, %d heads, %d prenet + %d main blocks, "
+                        + "decoder %d ch x %d layers (k %d), top-%d targets, mask R %.2f (B %d), EMA %.4f->%.5f over %d, lr %.2g, wd %.2g",
+                m.size(), m.size(), m.patch(), m.tokens(), e.dim(), e.heads(), e.prenetDepth(), e.depth(), c.decoder().dim(), c.decoder().layers(),
+                c.decoder().kernel(), c.loss().topK(), c.mask().prob(), c.mask().length(), c.ema().start(), c.ema().end(), c.ema().annealSteps(),
+                c.optim().lr(), c.optim().weightDecay());
+    }
+
+    private static String describe(Map<String, Double> perStep) {
+        StringBuilder b = new StringBuilder();
+        perStep.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f s/step", k, v)));
+        return b.toString();
+    }
+}

@@ -1,0 +1,107 @@
+package org.d2v.demo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Writes report.md, results.json and probe_accuracy.png of a demo run into its run folder. */
+public final class Report {
+    public static final String MARKDOWN = "report.md", JSON = "results.json", PROBE_PLOT = "probe_accuracy.png";
+    /** Raw-pixel linear probe on Fashion-MNIST, 10k train / 2k test (DATA.md). */
+    public static final double FASHION_FLOOR = 0.818;
+
+    private Report() {}
+
+    public static void write(Path runDir, DemoResult r) throws IOException {
+        Files.createDirectories(runDir);
+        plotCurve(runDir.resolve(PROBE_PLOT), r);
+        Files.writeString(runDir.resolve(MARKDOWN), markdown(r));
+        Files.writeString(runDir.resolve(JSON), json(r));
+    }
+
+    static void plotCurve(Path out, DemoResult r) throws IOException {
+        int n = r.curve().size();
+        double[] x = new double[n], y = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = r.curve().get(i).seconds() / 60;
+            y[i] = r.curve().get(i).probe().testAccuracy();
+        }
+        double end = Math.max(x[n - 1], 1e-3);
+        DemoResult.CurvePoint q = r.curve().get(0);
+        List<Charts.Series> s = new ArrayList<>();
+        s.add(new Charts.Series(String.format(Locale.ROOT, "quick probe %d/%d", q.probe().trainSize(), q.probe().testSize()), x, y, true));
+        s.add(new Charts.Series(String.format(Locale.ROOT, "final probe %d/%d", r.pretrained().trainSize(), r.pretrained().testSize()),
+                new double[] {end}, new double[] {r.pretrained().testAccuracy()}, true));
+        s.add(Charts.Series.level("random init", r.randomInit().testAccuracy(), 0, end));
+        s.add(Charts.Series.level("raw pixels", r.rawPixels().testAccuracy(), 0, end));
+        Charts.lines(out, "linear probe accuracy (Fashion-MNIST test) vs pretraining time", "pretraining minutes", "test accuracy", s);
+    }
+
+    static String markdown(DemoResult r) {
+        StringBuilder b = new StringBuilder();
+        b.append("# d2v demo: data2vec 2.0 on Fashion-MNIST\n\n");
+        b.append(String.format(Locale.ROOT, "Linear probe (frozen encoder, mean-pooled patch tokens without CLS, no masking), trained on %d "
+                + "Fashion-MNIST training images and tested on %d test images:\n\n", r.pretrained().trainSize(), r.pretrained().testSize()));
+        b.append("| features | test accuracy | train accuracy | probe time |\n|---|---|---|---|\n");
+        for (Probe.Outcome p : List.of(r.pretrained(), r.randomInit(), r.rawPixels())) {
+            b.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.0f s |\n", p.what(), p.testAccuracy(), p.trainAccuracy(), p.seconds()));
+        }
+        b.append(String.format(Locale.ROOT, "\nPretrained minus random init: %+.1f points. Raw-pixel floor of DATA.md (10k/2k): %.3f. "
+                        + "The bar (pretrained > %.3f and >= 5 points above random init) is %s.\n\n",
+                r.gainOverRandomPoints(), FASHION_FLOOR, FASHION_FLOOR, r.meetsBar(FASHION_FLOOR) ? "**met**" : "**not met**"));
+        b.append("## Pretraining\n\n");
+        b.append(String.format(Locale.ROOT, "- model: %s (%s)\n", r.preset(), r.modelSummary()));
+        b.append(String.format(Locale.ROOT, "- backend: %s (%s); calibration, seconds per step: %s\n", r.backend(), r.deviceName(), perStep(r.backendSecondsPerStep())));
+        b.append(String.format(Locale.ROOT, "- budget %.0f s; pretrained for %.1f s: %d steps of %d images x %d clones, %.1f samples/s\n",
+                r.budgetSeconds(), r.pretrainSeconds(), r.steps(), r.batchSize(), r.clones(), r.samplesPerSecond()));
+        b.append(String.format(Locale.ROOT, "- loss: %.4f at the start, %.4f at the end (means over the first and last tenth of the steps, at most 20)\n",
+                r.lossStart(), r.lossEnd()));
+        b.append(String.format(Locale.ROOT, "- whole run (calibration, probes, report): %.1f s\n\n", r.totalSeconds()));
+        b.append("## Probe accuracy during pretraining\n\n| step | pretraining time | quick probe test accuracy |\n|---|---|---|\n");
+        for (DemoResult.CurvePoint c : r.curve()) {
+            b.append(String.format(Locale.ROOT, "| %d | %.1f s | %.4f (%d/%d) |\n", c.step(), c.seconds(), c.probe().testAccuracy(),
+                    c.probe().trainSize(), c.probe().testSize()));
+        }
+        b.append("\n## Figures\n\n");
+        b.append("- `loss.png`: pretraining loss per step (metrics in `metrics.csv`, `metrics.jsonl`)\n");
+        b.append("- `" + PROBE_PLOT + "`: probe accuracy against pretraining time, with the random-init and raw-pixel levels\n");
+        b.append("- `masks.png`: test images, an inverse block mask of the masker the model trains with, and what the student sees\n");
+        if (!r.notes().isEmpty()) {
+            b.append("\n## Notes\n\n");
+            for (String n : r.notes()) b.append("- ").append(n).append('\n');
+        }
+        return b.toString();
+    }
+
+    static String json(DemoResult r) {
+        StringBuilder b = new StringBuilder("{\n");
+        b.append(String.format(Locale.ROOT, "  \"preset\": \"%s\",\n  \"backend\": \"%s\",\n  \"steps\": %d,\n  \"batch\": %d,\n  \"clones\": %d,\n",
+                esc(r.preset()), esc(r.backend()), r.steps(), r.batchSize(), r.clones()));
+        b.append(String.format(Locale.ROOT, "  \"pretrain_seconds\": %.3f,\n  \"samples_per_second\": %.3f,\n  \"loss_start\": %.6g,\n  \"loss_end\": %.6g,\n",
+                r.pretrainSeconds(), r.samplesPerSecond(), r.lossStart(), r.lossEnd()));
+        b.append(String.format(Locale.ROOT, "  \"probe_pretrained\": %.6f,\n  \"probe_random_init\": %.6f,\n  \"probe_raw_pixels\": %.6f,\n",
+                r.pretrained().testAccuracy(), r.randomInit().testAccuracy(), r.rawPixels().testAccuracy()));
+        b.append(String.format(Locale.ROOT, "  \"probe_train_size\": %d,\n  \"probe_test_size\": %d,\n", r.pretrained().trainSize(), r.pretrained().testSize()));
+        b.append("  \"curve\": [");
+        for (int i = 0; i < r.curve().size(); i++) {
+            DemoResult.CurvePoint c = r.curve().get(i);
+            b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "{\"step\": %d, \"seconds\": %.3f, \"accuracy\": %.6f}",
+                    c.step(), c.seconds(), c.probe().testAccuracy()));
+        }
+        b.append("],\n");
+        b.append(String.format(Locale.ROOT, "  \"total_seconds\": %.3f\n}\n", r.totalSeconds()));
+        return b.toString();
+    }
+
+    private static String perStep(Map<String, Double> m) {
+        StringBuilder b = new StringBuilder();
+        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f", k, v)));
+        return b.toString();
+    }
+
+    private static String esc(String s) { return s.replace("\\", "\\\\").replace("\"", "\\\""); }
+}

@@ -1,0 +1,26 @@
+package org.d2v.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FinetuneCommandTest {
+    @TempDir Path tmp;
+
+    @Test
+    void helpExplainsEveryOptionAndBadLinesAreUsageErrors() throws Exception {
+        for (String option : new String[] {"--run", "--checkpoint", "--data", "--backend", "--epochs", "--batch", "--lr", "--weight-decay",
+                "--warmup", "--clip", "--train", "--test", "--seed", "--from-scratch", "--help"}) {
+            assertTrue(FinetuneCommand.HELP.contains("  " + option + " "), option + " is not explained");
+        }
+        FinetuneCommand c = new FinetuneCommand();
+        assertEquals(0, c.run(new String[] {"--help"}));
+        assertEquals(2, c.run(new String[] {}));
+        assertEquals(2, c.run(new String[] {"--epochs", "0", "--run", tmp.toString()}));
+        assertEquals(2, c.run(new String[] {"--run", tmp.resolve("none").toString()}));
+        assertEquals(2, c.run(new String[] {"--frobnicate"}));
+    }
+}

@@ -1,0 +1,92 @@
+package org.d2v.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportTest {
+    @TempDir Path tmp;
+
+    static DemoResult fakeRun(double pretrained, double random) {
+        Map<String, Double> perStep = new LinkedHashMap<>();
+        perStep.put("opencl", 0.5);
+        perStep.put("reference", 1.25);
+        List<DemoResult.CurvePoint> curve = List.of(
+                new DemoResult.CurvePoint(0, 0, new Probe.Outcome("quick probe, step 0", 2000, 1000, 0.8, 0.61, 3)),
+                new DemoResult.CurvePoint(50, 60, new Probe.Outcome("quick probe, step 50", 2000, 1000, 0.9, 0.74, 3)),
+                new DemoResult.CurvePoint(100, 121, new Probe.Outcome("quick probe, step 100", 2000, 1000, 0.95, 0.79, 3)));
+        return new DemoResult("image-demo", "patch 7, D 96", "opencl", "opencl: pocl", perStep, 100, 64, 4, 120, 121.5, 52.7,
+                3.25, 1.5, curve, new Probe.Outcome("pretrained", 10000, 10000, 0.9, pretrained, 40),
+                new Probe.Outcome("random init", 10000, 10000, 0.8, random, 41), new Probe.Outcome("raw pixels", 10000, 10000, 0.9, 0.8123, 12),
+                300, List.of("a note"));
+    }
+
+    @Test
+    void reportHoldsTheThreeNumbersAndTheRunFacts() throws Exception {
+        Report.write(tmp, fakeRun(0.8437, 0.7311));
+        String md = Files.readString(tmp.resolve(Report.MARKDOWN));
+        assertTrue(md.contains("| pretrained | 0.8437 |"), md);
+        assertTrue(md.contains("| random init | 0.7311 |"), md);
+        assertTrue(md.contains("| raw pixels | 0.8123 |"), md);
+        assertTrue(md.contains("+11.3 points"), md);
+        assertTrue(md.contains("**met**"), md);
+        assertTrue(md.contains("100 steps of 64 images x 4 clones, 52.7 samples/s"), md);
+        assertTrue(md.contains("opencl 0.500, reference 1.250"), md);
+        assertTrue(md.contains("3.2500 at the start, 1.5000 at the end"), md);
+        assertTrue(md.contains("| 50 | 60.0 s | 0.7400 (2000/1000) |"), md);
+        assertTrue(md.contains("- a note"), md);
+
+        String json = Files.readString(tmp.resolve(Report.JSON));
+        assertTrue(json.contains("\"probe_pretrained\": 0.843700"), json);
+        assertTrue(json.contains("\"probe_random_init\": 0.731100"), json);
+        assertTrue(json.contains("\"probe_raw_pixels\": 0.812300"), json);
+        assertTrue(json.contains("{\"step\": 100, \"seconds\": 121.000, \"accuracy\": 0.790000}"), json);
+    }
+
+    @Test
+    void barIsNotMetBelowTheFloorOrWithoutTheGain() throws Exception {
+        assertFalse(fakeRun(0.80, 0.70).meetsBar(Report.FASHION_FLOOR)); // under the floor
+        assertFalse(fakeRun(0.84, 0.80).meetsBar(Report.FASHION_FLOOR)); // only 4 points over random
+        assertTrue(fakeRun(0.84, 0.79).meetsBar(Report.FASHION_FLOOR));
+        Report.write(tmp, fakeRun(0.80, 0.70));
+        assertTrue(Files.readString(tmp.resolve(Report.MARKDOWN)).contains("**not met**"));
+    }
+
+    @Test
+    void probePlotIsAPngWithTheCurveDrawn() throws Exception {
+        Report.write(tmp, fakeRun(0.8437, 0.7311));
+        BufferedImage img = ImageIO.read(tmp.resolve(Report.PROBE_PLOT).toFile());
+        assertNotNull(img);
+        assertEquals(720, img.getWidth());
+        assertEquals(440, img.getHeight());
+        // The first series' colour (the quick-probe curve) must appear inside the plot area.
+        int blue = 0x1f77b4, found = 0;
+        for (int y = 40; y < 390; y++) for (int x = 70; x < 550; x++) if ((img.getRGB(x, y) & 0xffffff) == blue) found++;
+        assertTrue(found > 50, "curve pixels: " + found);
+    }
+
+    @Test
+    void tilesScaleEachImageToItsOwnRange() throws Exception {
+        float[] ramp = new float[4 * 4];
+        for (int i = 0; i < ramp.length; i++) ramp[i] = i - 3;
+        Path out = tmp.resolve("t.png");
+        Charts.tiles(out, "t", List.of("a"), List.of(List.of(new Charts.Tile(ramp, 4, 4))), 2);
+        BufferedImage img = ImageIO.read(out.toFile());
+        // tile at (10, 50), 8x8 pixels: the first value is black, the last white
+        assertEquals(0x000000, img.getRGB(10, 50) & 0xffffff);
+        assertEquals(0xffffff, img.getRGB(17, 57) & 0xffffff);
+        assertNotEquals(img.getRGB(10, 50), img.getRGB(12, 50));
+    }
+}
