@@ -119,7 +119,7 @@ public final class KernelTimes {
     private List<Timing> runGroups() {
         List<Timing> out = new ArrayList<>();
         System.out.printf("%-28s %-34s %10s %9s %9s%n", "case", "shape", "ms", "GB/s", "TFLOP/s");
-        for (Group g : new Group[] {this::peaks, this::student, this::teacher, this::decoder, this::loss}) {
+        for (Group g : new Group[] {this::peaks, this::student, this::teacher, this::decoder, this::loss, this::suite}) {
             try (Scope scope = Scope.open()) {
                 for (Case c : g.cases()) {
                     Timing t = time(c);
@@ -129,6 +129,21 @@ public final class KernelTimes {
             }
         }
         return out;
+    }
+
+    /**
+     * The op families of the JMH suite ({@link OpCases}, what {@code make bench} measures on the CPU)
+     * at the base preset (tiny at small scale), so the GPU table and the CPU table share one
+     * definition of each benchmark. Named "suite/op".
+     */
+    private List<Case> suite() {
+        Preset p = s.dim() == 768 ? Preset.BASE : Preset.TINY;
+        List<Case> cases = new ArrayList<>();
+        for (String name : OpCases.names()) {
+            OpCase.Prepared prep = OpCases.get(name).prepare(dev, p);
+            cases.add(new Case("suite/" + name, p.name(), prep.bytes(), prep.flops(), prep.launch()));
+        }
+        return cases;
     }
 
     /** Builds the tensors of a family of cases (inside the caller's scope) and returns the cases. */
