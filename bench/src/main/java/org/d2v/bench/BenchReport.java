@@ -27,7 +27,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * reports each op's time, GB/s, GFLOP/s and its share of the roofline (copy bandwidth and GEMM
  * rate measured in the same run on the same device) as Markdown and JSON in bench/results/.
  *
- * <pre>usage: BenchReport [--full] [--backends a,b] [--presets tiny,base] [--ops x,y] [--out dir]</pre>
+ * <pre>usage: BenchReport [--full] [--backends a,b] [--presets tiny,base] [--ops x,y] [--out dir] [--from saved.json]</pre>
  * Quick mode (default) runs 1 fork × (1 warm-up + 3 measured) 1-second iterations; --full runs
  * 2 forks × (3 + 5). The pure-Java reference backend runs the tiny preset only.
  */
@@ -50,6 +50,8 @@ public final class BenchReport {
         Path out = Path.of(opt.getOrDefault("out", "bench/results"));
 
         List<Row> rows = new ArrayList<>();
+        if (opt.containsKey("from")) backends = List.of(); // re-render a saved run, measure nothing
+        if (opt.containsKey("from")) rows.addAll(readJson(Path.of(opt.get("from"))));
         for (String backend : backends) {
             for (String preset : presets) {
                 if (backend.equals("reference") && preset.equals("base")) continue; // hours in pure Java
@@ -104,8 +106,9 @@ public final class BenchReport {
         sb.append("Command: `make bench").append(mode.equals("full") ? " BENCH_MODE=full" : "").append("`")
                 .append(args.isBlank() ? "" : " (BenchReport " + args + ")").append(". ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" CPU threads.\n\n");
-        sb.append("Roofline share = max(bytes / copy bandwidth, flops / GEMM rate) / measured time, with both limits\n")
-                .append("measured in this run on the same backend and preset (`copy`, `gemm-peak`).\n\n");
+        sb.append("Roofline share = max(bytes / bandwidth, flops / GEMM rate) / measured time. Both limits are measured\n")
+                .append("in this run on the same backend and preset: the `copy` and `gemm-peak` probes, or the best GB/s or\n")
+                .append("GFLOP/s any op reached there if higher (cache-resident working sets stream faster than the copy).\n\n");
         sb.append("| backend | preset | op | ms | ± | GB/s | GFLOP/s | roofline share |\n|---|---|---|---:|---:|---:|---:|---:|\n");
         List<Row> scored = new ArrayList<>();
         for (Row r : rows) {
@@ -127,8 +130,17 @@ public final class BenchReport {
     static Double share(List<Row> rows, Row r) {
         Row copy = find(rows, r, "copy"), gemm = find(rows, r, "gemm-peak");
         if (copy == null || gemm == null) return null;
-        double bw = copy.gbs() * 1e9, peak = gemm.gflops() * 1e9;
-        double ideal = Math.max(r.bytes() / bw, r.flops() / peak);
+        // The empirical roofline: the probes, or any op of the same backend and preset that beat them
+        // (a working set that fits in cache streams faster than the large copy; some GEMM shapes
+        // run faster than the square probe). So a share is never above 100%.
+        double bw = copy.gbs(), peak = gemm.gflops();
+        for (Row o : rows) {
+            if (o.backend().equals(r.backend()) && o.preset().equals(r.preset())) {
+                bw = Math.max(bw, o.gbs());
+                peak = Math.max(peak, o.gflops());
+            }
+        }
+        double ideal = Math.max(r.bytes() / (bw * 1e9), r.flops() / (peak * 1e9));
         return ideal / (r.ms() * 1e-3);
     }
 
@@ -148,6 +160,21 @@ public final class BenchReport {
                     s == null ? "null" : String.format(Locale.ROOT, "%.4f", s), i + 1 < rows.size() ? "," : ""));
         }
         return sb.append("]\n").toString();
+    }
+
+    /** Rows of a JSON file this class wrote (one object per line). */
+    static List<Row> readJson(Path file) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        java.util.regex.Pattern field = java.util.regex.Pattern.compile("\"(\\w+)\": (\"[^\"]*\"|[-0-9.eE]+|null)");
+        for (String line : Files.readAllLines(file)) {
+            if (!line.contains("\"op\"")) continue;
+            Map<String, String> f = new LinkedHashMap<>();
+            java.util.regex.Matcher m = field.matcher(line);
+            while (m.find()) f.put(m.group(1), m.group(2).replace("\"", ""));
+            rows.add(new Row(f.get("backend"), f.get("preset"), f.get("op"), Double.parseDouble(f.get("ms")),
+                    Double.parseDouble(f.get("ms_error")), Double.parseDouble(f.get("bytes")), Double.parseDouble(f.get("flops"))));
+        }
+        return rows;
     }
 
     private static Map<String, String> parse(String[] args) throws IOException {

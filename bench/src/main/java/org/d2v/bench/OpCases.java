@@ -81,7 +81,9 @@ public final class OpCases {
         add("masked-loss", (dev, p) -> {
             int rows = p.studentRows(), t = p.grid() * p.grid(), dim = p.dim(), clones = 16;
             Tensor pred = rand(dev, rows, t, dim), target = rand(dev, rows / clones, t, dim), dpred = rand(dev, rows, t, dim);
-            Tensor mask = Tensor.zeros(dev, DType.I32, rows, t), loss = rand(dev, 1);
+            int[] m = new int[rows * t];
+            for (int i = 0; i < m.length; i++) m[i] = i % 5 == 0 ? 0 : 1; // 80% masked, as the image preset
+            Tensor mask = Tensor.ofInts(dev, org.d2v.tensor.Shape.of(rows, t), m), loss = rand(dev, 1);
             LossDesc d = new LossDesc(rows, t, dim, clones, 1 / Math.sqrt(dim), rows * t);
             return new OpCase.Prepared(() -> dev.ops().maskedRegression(d, pred, target, mask, loss, dpred, 1.0),
                     4.0 * (2.0 * rows * t * dim + (double) rows / clones * t * dim), 4.0 * rows * t * dim);
