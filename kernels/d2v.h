@@ -46,7 +46,6 @@ DEVICE_FN int d2v_dim3d(dim3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (i
 #define RSQRT(x) rsqrtf(x)
 #define ERF(x) erff(x)
 #define ERFC(x) erfcf(x)
-#define EXP_NEG(x) expf(x) /* x <= 0 */
 #define FMA(a, b, c) fmaf(a, b, c)
 #define FABS(x) fabsf(x)
 #define FMAX(a, b) fmaxf(a, b)
@@ -97,27 +96,6 @@ typedef ulong U64;
 #define D2V_INF INFINITY
 #define D2V_NAN NAN
 
-/* exp(y) for y <= 0 without a library call (PoCL's exp() does not vectorise either): y = k·ln2 + r
-   with |r| <= ln2/2 (ln2 split in two so k·ln2 is exact), e^r by its Taylor series to r^7 (error
-   < 1e-8), 2^k built in the exponent bits. y is clamped at -87 so 2^k stays a normal float; NaN
-   passes through r. */
-static inline float d2v_exp_neg(float y) {
-    y = fmax(y, -87.0f);
-    float k = floor(fma(y, 1.44269504f, 0.5f));
-    float r = fma(k, -6.93145751953125e-1f, y);
-    r = fma(k, -1.42860676533018e-6f, r);
-    float e = 1.98412698e-4f;
-    e = fma(e, r, 1.38888889e-3f);
-    e = fma(e, r, 8.33333333e-3f);
-    e = fma(e, r, 4.16666667e-2f);
-    e = fma(e, r, 1.66666667e-1f);
-    e = fma(e, r, 0.5f);
-    e = fma(e, r, 1.0f);
-    e = fma(e, r, 1.0f);
-    return e * as_float(((int) k + 127) << 23);
-}
-#define EXP_NEG(x) d2v_exp_neg(x)
-
 /* erf without a library call: PoCL compiles erf() to one scalar call per element (~40 ns), which
    made GELU 100x slower than it need be; this form vectorises. |x| < 0.5: the Taylor series of
    erf to x^13 (relative error < 1e-9 before rounding); otherwise 1 - erfc with
@@ -144,7 +122,7 @@ static inline float d2v_erf(float x) {
     p = fma(p, t, 3.8663918e-1f);
     p = fma(p, t, 9.9863297e-1f);
     p = fma(p, t, -1.2654480f);
-    float big = 1.0f - t * d2v_exp_neg(p - z2);
+    float big = 1.0f - t * exp(p - z2);
     float e = z < 0.5f ? small : big;
     return x < 0.0f ? -e : e;
 }
@@ -185,7 +163,7 @@ DEVICE_FN float d2v_gelu(float x) { return 0.5f * x * (1.0f + ERF(x * 0.70710678
 
 DEVICE_FN float d2v_gelu_grad(float x) {
     float cdf = 0.5f * (1.0f + ERF(x * 0.70710678118654752f));
-    float pdf = 0.39894228040143268f * EXP_NEG(-0.5f * x * x);
+    float pdf = 0.39894228040143268f * EXP(-0.5f * x * x);
     return cdf + x * pdf;
 }
 
