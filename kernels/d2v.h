@@ -101,7 +101,7 @@ typedef ulong U64;
    erf to x^13 (relative error < 1e-9 before rounding); otherwise 1 - erfc with
    erfc(z) = t·exp(-z² + P(t)), t = 1/(1 + z/2), P a degree-9 least-squares fit of ours over
    z in [0, 10] (the form of Numerical Recipes' erfcc). Worst error about 2 float ulps of erf,
-   checked against double erf by OpenClErfTest. */
+   checked against double erf by KernelOpsSuite.geluDenseSweep. */
 static inline float d2v_erf(float x) {
     float z = fabs(x), z2 = z * z;
     float small = 1.2055332e-4f;
