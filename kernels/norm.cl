@@ -118,3 +118,53 @@ KERNEL void instance_norm_backward(int batch, int time, int channels, GLOBAL con
         dx[dxo + at] = accumulate ? dx[dxo + at] + v : v;
     }
 }
+
+/* Barrier-free LayerNorm for CPU OpenCL (PoCL): one work item owns a row and walks it contiguously.
+   PoCL spills every value that lives across a barrier per work item, which made the group-per-row
+   kernels above slower than plain Java there; KernelOps picks these for the "opencl" API. */
+KERNEL void layer_norm_forward_rows(int rows, int dim, float eps, GLOBAL const float *x, int xo,
+                                    GLOBAL const float *gamma, int go, GLOBAL const float *beta, int bo,
+                                    GLOBAL float *y, int yo, GLOBAL float *mean, int mo, GLOBAL float *rstd, int ro,
+                                    int hasGamma, int hasBeta) {
+    int row = GID(0);
+    if (row >= rows) return;
+    GLOBAL const float *xr = x + xo + (I64) row * dim;
+    float s = 0.0f;
+    for (int j = 0; j < dim; j++) s += xr[j];
+    float mu = s / dim;
+    float q = 0.0f;
+    for (int j = 0; j < dim; j++) { float d = xr[j] - mu; q += d * d; }
+    float rs = RSQRT(q / dim + eps);
+    GLOBAL float *yr = y + yo + (I64) row * dim;
+    for (int j = 0; j < dim; j++) {
+        float v = (xr[j] - mu) * rs;
+        if (hasGamma) v *= gamma[go + j];
+        if (hasBeta) v += beta[bo + j];
+        yr[j] = v;
+    }
+    mean[mo + row] = mu;
+    rstd[ro + row] = rs;
+}
+
+KERNEL void layer_norm_backward_input_rows(int rows, int dim, GLOBAL const float *x, int xo, GLOBAL const float *gamma, int go,
+                                           GLOBAL const float *mean, int mo, GLOBAL const float *rstd, int ro,
+                                           GLOBAL const float *dy, int dyo, GLOBAL float *dx, int dxo,
+                                           int hasGamma, int accumulate) {
+    int row = GID(0);
+    if (row >= rows) return;
+    I64 base = (I64) row * dim;
+    float mu = mean[mo + row], rs = rstd[ro + row];
+    float sg = 0.0f, sgx = 0.0f;
+    for (int j = 0; j < dim; j++) {
+        float g = dy[dyo + base + j] * (hasGamma ? gamma[go + j] : 1.0f);
+        sg += g;
+        sgx += g * (x[xo + base + j] - mu) * rs;
+    }
+    float meanG = sg / dim, meanGX = sgx / dim;
+    for (int j = 0; j < dim; j++) {
+        float g = dy[dyo + base + j] * (hasGamma ? gamma[go + j] : 1.0f);
+        float v = rs * (g - meanG - (x[xo + base + j] - mu) * rs * meanGX);
+        I64 at = dxo + base + j;
+        dx[at] = accumulate ? dx[at] + v : v;
+    }
+}

@@ -274,6 +274,14 @@ public final class KernelOps implements Ops, AutoCloseable {
         return !d.transA() && d.transB() ? "gemm_dot" : "gemm_outer";
     }
 
+    /**
+     * Whether row-wise kernels (LayerNorm) run one work item per row instead of one work-group per
+     * row: on PoCL (the "opencl" API of this project) a group-wide reduction spills every value live
+     * across its barriers per work item, so the barrier-free kernels are much faster there; CUDA
+     * keeps the group reductions.
+     */
+    boolean rowPerItem() { return !rt.api().equals("cuda"); }
+
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
 
     // ---- activations -----------------------------------------------------------------------------
@@ -306,7 +314,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (gamma != null) requireSize(gamma, d.dim(), "layerNorm gamma");
         if (beta != null) requireSize(beta, d.dim(), "layerNorm beta");
         count(n, "layerNorm");
-        launchGroups("norm", "layer_norm_forward", d.rows(), d.rows(), d.dim(), (float) d.eps(), x, gamma, beta, y,
+        if (rowPerItem()) launch1("norm", "layer_norm_forward_rows", d.rows(), d.rows(),
+                d.dim(), (float) d.eps(), x, gamma, beta, y, mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
+        else launchGroups("norm", "layer_norm_forward", d.rows(), d.rows(), d.dim(), (float) d.eps(), x, gamma, beta, y,
                 mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
     }
 
@@ -325,7 +335,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         count(n, "layerNormBackward");
         if (dx != null) {
             requireSize(dx, n, "layerNormBackward dx");
-            launchGroups("norm", "layer_norm_backward_input", d.rows(), d.rows(), d.dim(), x, gamma, mean, rstd, dy, dx,
+            if (rowPerItem()) launch1("norm", "layer_norm_backward_input_rows", d.rows(), d.rows(), d.dim(), x, gamma,
+                    mean, rstd, dy, dx, gamma != null ? 1 : 0, acc(accumulate));
+            else launchGroups("norm", "layer_norm_backward_input", d.rows(), d.rows(), d.dim(), x, gamma, mean, rstd, dy, dx,
                     gamma != null ? 1 : 0, acc(accumulate));
         }
         if (dgamma != null || dbeta != null) {

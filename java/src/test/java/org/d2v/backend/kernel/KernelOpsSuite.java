@@ -176,6 +176,43 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         assertClose("geluBackward", dx);
     }
 
+    /**
+     * GELU and its derivative on a dense sweep of [-10, 10] (the OpenCL dialect's own erf
+     * approximation covers every branch here): each element within a few float32 roundings of the
+     * float64 reference, measured against the function's scale max(1, |x|).
+     */
+    @Test
+    void geluDenseSweep() {
+        int n = 200_001;
+        double[] xv = new double[n];
+        for (int i = 0; i < n; i++) xv[i] = (float) (-10.0 + 20.0 * i / (n - 1));
+        Pair x = input(xv, n), y = output(n), dy = input(ones(n), n), dx = output(n);
+        k().gelu(x.k(), y.k());
+        r().gelu(x.r(), y.r());
+        k().geluBackward(x.k(), dy.k(), dx.k(), false);
+        r().geluBackward(x.r(), dy.r(), dx.r(), false);
+        assertElementwise("gelu sweep", xv, y, 4e-7);
+        assertElementwise("geluBackward sweep", xv, dx, 4e-7);
+    }
+
+    private static double[] ones(int n) {
+        double[] v = new double[n];
+        java.util.Arrays.fill(v, 1.0);
+        return v;
+    }
+
+    private void assertElementwise(String family, double[] xv, Pair p, double tol) {
+        double[] k = p.k().toDoubles(), r = p.r().toDoubles();
+        double worstSeen = 0;
+        for (int i = 0; i < k.length; i++) {
+            double e = Math.abs(k[i] - r[i]) / Math.max(1, Math.abs(xv[i]));
+            if (!(e <= tol)) org.junit.jupiter.api.Assertions.fail(String.format("%s on %s: x = %s kernel %s reference %s (error %.3e > %.1e)",
+                    family, backendName(), xv[i], k[i], r[i], e, tol));
+            worstSeen = Math.max(worstSeen, e);
+        }
+        noteError(family, worstSeen);
+    }
+
     // ---- normalisation ---------------------------------------------------------------------------
 
     @Test
