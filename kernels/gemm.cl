@@ -87,16 +87,13 @@ KERNEL void gemm(int M, int N, int K, int transA, int transB, int strideA, int s
 #define DOT_TN 4
 #define DOT_LANES 8
 
-/* The epilogue of one output: bias, GELU (keeping the pre-activation), store or accumulate. */
-DEVICE_FN void gemm_store(float v, int row, int col, I64 p, int N, int strideC, GLOBAL const float *bias, int biaso,
-                          GLOBAL float *C, int co, GLOBAL float *preact, int po,
-                          int hasBias, int gelu, int hasPreact, int accumulate) {
+/* The epilogue of the barrier-free variants below: bias, then store or accumulate. They never
+   apply GELU (the launcher runs the elementwise GELU kernel after them): inlining the erf of d2v.h
+   here made PoCL compile their main loops ~14× slower even when GELU was off. */
+DEVICE_FN void gemm_store_linear(float v, int row, int col, I64 p, int N, int strideC, GLOBAL const float *bias,
+                                 int biaso, GLOBAL float *C, int co, int hasBias, int accumulate) {
     if (hasBias) v += bias[biaso + col];
     I64 at = p * strideC + (I64) row * N + col;
-    if (gelu) {
-        if (hasPreact) preact[po + at] = v;
-        v = d2v_gelu(v);
-    }
     C[co + at] = accumulate ? C[co + at] + v : v;
 }
 
@@ -147,8 +144,7 @@ KERNEL void gemm_outer(int M, int N, int K, int transA, int transB, int strideA,
     for (int i = 0; i < OUTER_TM; i++)
         for (int j = 0; j < OUTER_TN; j++)
             if (i0 + i < M && j0 + j < N)
-                gemm_store(acc[i][j], i0 + i, j0 + j, p, N, strideC, bias, biaso, C, co, preact, po,
-                           hasBias, gelu, hasPreact, accumulate);
+                gemm_store_linear(acc[i][j], i0 + i, j0 + j, p, N, strideC, bias, biaso, C, co, hasBias, accumulate);
 }
 
 /* Dot products, for op(A) = A and op(B) = Bᵀ (both contiguous along k, the x·Wᵀ of a linear layer):
@@ -203,7 +199,6 @@ KERNEL void gemm_dot(int M, int N, int K, int transA, int transB, int strideA, i
             if (i0 + i >= M || j0 + j >= N) continue;
             float s = ((acc[i][j][0] + acc[i][j][4]) + (acc[i][j][1] + acc[i][j][5]))
                     + ((acc[i][j][2] + acc[i][j][6]) + (acc[i][j][3] + acc[i][j][7]));
-            gemm_store(s, i0 + i, j0 + j, p, N, strideC, bias, biaso, C, co, preact, po,
-                       hasBias, gelu, hasPreact, accumulate);
+            gemm_store_linear(s, i0 + i, j0 + j, p, N, strideC, bias, biaso, C, co, hasBias, accumulate);
         }
 }

@@ -252,11 +252,16 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (d.batch() > 65535 || roundUp(tilesY, groupY) / groupY > 65535) {
             throw new IllegalArgumentException("matmul: batch " + d.batch() + " or m " + m + " exceeds the launch grid (CUDA allows 65535 blocks in y and z)");
         }
+        // The barrier-free variants never fuse GELU (see gemm_store_linear): they write the
+        // pre-activation (into preact when it is wanted), then the elementwise GELU kernel runs.
+        boolean fused = kernel.equals("gemm");
+        Tensor out = gelu && !fused && preact != null ? preact : c;
         rt.launch("gemm", kernel, new long[] {roundUp(tilesX, groupX), roundUp(tilesY, groupY), d.batch()},
                 new long[] {groupX, groupY, 1},
                 m, n, k, d.transA() ? 1 : 0, d.transB() ? 1 : 0, m * k, d.broadcastB() ? 0 : k * n, m * n,
-                a, b, bias, c, gelu && preact != null ? preact : null,
-                bias != null ? 1 : 0, gelu ? 1 : 0, gelu && preact != null ? 1 : 0, acc(accumulate));
+                a, b, bias, out, fused && gelu && preact != null ? preact : null,
+                bias != null ? 1 : 0, fused && gelu ? 1 : 0, fused && gelu && preact != null ? 1 : 0, acc(accumulate));
+        if (gelu && !fused) gelu(out, c);
     }
 
     /** Rows × columns of C one work-item computes in gemm_outer and gemm_dot (OUTER_TM/TN, DOT_TM/TN in gemm.cl). */
