@@ -55,11 +55,16 @@ public final class DemoCommand implements Command {
               --clones M           masked copies per image                  [preset's: 4]
               --lr X               peak learning rate (cosine to 0, warm-up min(preset's, steps/10))
                                                                              [preset's: 0.002]
+              --mask R             mask ratio R of the masker                [preset's: 0.75]
               --probe-points K     quick probes during pretraining           [4]
               --probe-train N      training images of the final probes (the first N)     [10000]
               --probe-test N       test images of the final probes (the first N of the 10k)  [10000]
               --quick-train N      training images of the quick probes       [1000]
               --quick-test N       test images of the quick probes           [500]
+              --features F         probe features: layers (final output mean-pooled over patch tokens,
+                                   the CLS token, and each main block's mean-pooled FFN output,
+                                   concatenated) or final (the final output mean-pooled only); the
+                                   same for the pretrained and the random-init model    [layers]
               --calibration-steps N  steps timed per backend, at least 2 (the first is not counted) [3]
               --no-flip            no random horizontal flips in pretraining
               --study              the small study instead of one run: the preset with its M clones and
@@ -71,11 +76,12 @@ public final class DemoCommand implements Command {
             """;
 
     private static final Set<String> OPTIONS = Set.of("--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones",
-            "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed");
+            "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed", "--features", "--mask");
 
-    private final BiFunction<Data2VecConfig, Device, FeatureModel> models;
+    /** The model factory; null: data2vec 2.0 with the features --features names. */
+    private BiFunction<Data2VecConfig, Device, FeatureModel> models;
 
-    public DemoCommand() { this(Data2VecFeatures::create); }
+    public DemoCommand() { this(null); }
 
     /** With another model factory (tests). */
     DemoCommand(BiFunction<Data2VecConfig, Device, FeatureModel> models) { this.models = models; }
@@ -98,6 +104,7 @@ public final class DemoCommand implements Command {
             study = a.flag("--study");
             data = Path.of(a.string("--data", DataDir.root().toString()));
             o = options(a);
+            if (models == null) models = Data2VecFeatures.factory(layerFeatures(a));
         } catch (IllegalArgumentException e) {
             System.err.println("d2v demo: " + e.getMessage() + "\n(d2v demo --help lists the options)");
             return 2;
@@ -150,6 +157,13 @@ public final class DemoCommand implements Command {
         }
         long seed = a.longValue("--seed", 1);
         cfg = cfg.withSeed(seed).withBatchSize(a.positiveInt("--batch", cfg.batchSize())).withClones(a.positiveInt("--clones", cfg.clones()));
+        var mk = cfg.mask();
+        if (a.has("--mask")) {
+            double r = a.positiveDouble("--mask", mk.prob());
+            if (r >= 1) throw new IllegalArgumentException("--mask must be below 1, got " + r);
+            cfg = new Data2VecConfig(cfg.name(), cfg.modality(), cfg.encoder(), new org.d2v.data2vec.config.MaskConfig(r, mk.adjust(), mk.length(), mk.inverse()),
+                    cfg.decoder(), cfg.ema(), cfg.loss(), cfg.optim(), cfg.clones(), cfg.batchSize(), cfg.seed());
+        }
         OptimConfig op = cfg.optim();
         cfg = cfg.withOptim(new OptimConfig(a.positiveDouble("--lr", op.lr()), op.beta1(), op.beta2(), op.eps(), op.weightDecay(),
                 op.warmup(), op.maxUpdate(), op.clipNorm(), op.exemptFromDecay()));
@@ -158,6 +172,16 @@ public final class DemoCommand implements Command {
                 a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
                 a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 1000),
                 a.positiveInt("--quick-test", 500), seed, !a.flag("--no-flip"), 6);
+    }
+
+    /** --features: "layers" (final mean pool, CLS and every main block's pooled FFN output) or "final" (final mean pool only). */
+    static boolean layerFeatures(Args a) {
+        String f = a.string("--features", "layers");
+        return switch (f) {
+            case "layers" -> true;
+            case "final" -> false;
+            default -> throw new IllegalArgumentException("--features must be 'layers' or 'final', got '" + f + "'");
+        };
     }
 
     /** "auto": every available backend, to be timed; otherwise the one named. */
