@@ -34,8 +34,9 @@ public final class DemoCommand implements Command {
             usage: d2v demo [options]
 
             Pretrains a small data2vec 2.0 image model on the Fashion-MNIST training set for a fixed
-            wall-clock budget, then measures a linear probe (frozen encoder, patch tokens mean-pooled
-            without CLS, no masking; L-BFGS logistic regression on standardised features) on the official
+            wall-clock budget, then measures a linear probe (frozen encoder, no masking, features as
+            --features says; L-BFGS logistic regression on standardised features, its L2 chosen on a
+            held-out fifth of the probe's training images) on the official
             test set for three feature sets: the pretrained model, the same model at its random
             initialisation, and raw pixels. A quick probe on a subset is taken before training and after
             each of --probe-points equal parts of the run. Writes report.md, results.json, loss.png,
