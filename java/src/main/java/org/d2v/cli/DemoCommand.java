@@ -47,7 +47,7 @@ public final class DemoCommand implements Command {
               --data DIR           data folder of 'd2v data install'       [build/data, or $D2V_DATA]
               --run DIR            run folder (must not hold a run yet)     [runs/demo-<date>-<time>]
               --minutes M          pretraining budget in minutes (turned into a step count from the
-                                   measured seconds per step)                [8]
+                                   measured seconds per step)                [12]
               --backend NAME       auto | reference | opencl | cuda. auto times a few steps on every
                                    available backend and trains on the fastest          [auto]
               --preset NAME        image-demo (patch 7, D 96, 4 blocks) or image-tiny, image-micro
@@ -169,7 +169,7 @@ public final class DemoCommand implements Command {
         cfg = cfg.withOptim(new OptimConfig(a.positiveDouble("--lr", op.lr()), op.beta1(), op.beta2(), op.eps(), op.weightDecay(),
                 op.warmup(), op.maxUpdate(), op.clipNorm(), op.exemptFromDecay()));
         String run = a.string("--run", "runs/demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 8) * 60,
+        return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 12) * 60,
                 a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
                 a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 1000),
                 a.positiveInt("--quick-test", 500), seed, !a.flag("--no-flip"), 6);
