@@ -34,8 +34,9 @@ public final class DemoCommand implements Command {
             usage: d2v demo [options]
 
             Pretrains a small data2vec 2.0 image model on the Fashion-MNIST training set for a fixed
-            wall-clock budget, then measures a linear probe (frozen encoder, patch tokens mean-pooled
-            without CLS, no masking; L-BFGS logistic regression on standardised features) on the official
+            wall-clock budget, then measures a linear probe (frozen encoder, no masking, features as
+            --features says; L-BFGS logistic regression on standardised features, its L2 chosen on a
+            held-out fifth of the probe's training images) on the official
             test set for three feature sets: the pretrained model, the same model at its random
             initialisation, and raw pixels. A quick probe on a subset is taken before training and after
             each of --probe-points equal parts of the run. Writes report.md, results.json, loss.png,
@@ -46,7 +47,7 @@ public final class DemoCommand implements Command {
               --data DIR           data folder of 'd2v data install'       [build/data, or $D2V_DATA]
               --run DIR            run folder (must not hold a run yet)     [runs/demo-<date>-<time>]
               --minutes M          pretraining budget in minutes (turned into a step count from the
-                                   measured seconds per step)                [8]
+                                   measured seconds per step)                [12]
               --backend NAME       auto | reference | opencl | cuda. auto times a few steps on every
                                    available backend and trains on the fastest          [auto]
               --preset NAME        image-demo (patch 7, D 96, 4 blocks) or image-tiny, image-micro
@@ -55,11 +56,16 @@ public final class DemoCommand implements Command {
               --clones M           masked copies per image                  [preset's: 4]
               --lr X               peak learning rate (cosine to 0, warm-up min(preset's, steps/10))
                                                                              [preset's: 0.002]
+              --mask R             mask ratio R of the masker                [preset's: 0.75]
               --probe-points K     quick probes during pretraining           [4]
               --probe-train N      training images of the final probes (the first N)     [10000]
               --probe-test N       test images of the final probes (the first N of the 10k)  [10000]
               --quick-train N      training images of the quick probes       [1000]
               --quick-test N       test images of the quick probes           [500]
+              --features F         probe features: layers (final output mean-pooled over patch tokens,
+                                   the CLS token, and each main block's mean-pooled FFN output,
+                                   concatenated) or final (the final output mean-pooled only); the
+                                   same for the pretrained and the random-init model    [layers]
               --calibration-steps N  steps timed per backend, at least 2 (the first is not counted) [3]
               --no-flip            no random horizontal flips in pretraining
               --study              the small study instead of one run: the preset with its M clones and
@@ -71,11 +77,12 @@ public final class DemoCommand implements Command {
             """;
 
     private static final Set<String> OPTIONS = Set.of("--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones",
-            "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed");
+            "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed", "--features", "--mask");
 
-    private final BiFunction<Data2VecConfig, Device, FeatureModel> models;
+    /** The model factory; null: data2vec 2.0 with the features --features names. */
+    private BiFunction<Data2VecConfig, Device, FeatureModel> models;
 
-    public DemoCommand() { this(Data2VecFeatures::create); }
+    public DemoCommand() { this(null); }
 
     /** With another model factory (tests). */
     DemoCommand(BiFunction<Data2VecConfig, Device, FeatureModel> models) { this.models = models; }
@@ -98,6 +105,7 @@ public final class DemoCommand implements Command {
             study = a.flag("--study");
             data = Path.of(a.string("--data", DataDir.root().toString()));
             o = options(a);
+            if (models == null) models = Data2VecFeatures.factory(layerFeatures(a));
         } catch (IllegalArgumentException e) {
             System.err.println("d2v demo: " + e.getMessage() + "\n(d2v demo --help lists the options)");
             return 2;
@@ -150,14 +158,31 @@ public final class DemoCommand implements Command {
         }
         long seed = a.longValue("--seed", 1);
         cfg = cfg.withSeed(seed).withBatchSize(a.positiveInt("--batch", cfg.batchSize())).withClones(a.positiveInt("--clones", cfg.clones()));
+        var mk = cfg.mask();
+        if (a.has("--mask")) {
+            double r = a.positiveDouble("--mask", mk.prob());
+            if (r >= 1) throw new IllegalArgumentException("--mask must be below 1, got " + r);
+            cfg = new Data2VecConfig(cfg.name(), cfg.modality(), cfg.encoder(), new org.d2v.data2vec.config.MaskConfig(r, mk.adjust(), mk.length(), mk.inverse()),
+                    cfg.decoder(), cfg.ema(), cfg.loss(), cfg.optim(), cfg.clones(), cfg.batchSize(), cfg.seed());
+        }
         OptimConfig op = cfg.optim();
         cfg = cfg.withOptim(new OptimConfig(a.positiveDouble("--lr", op.lr()), op.beta1(), op.beta2(), op.eps(), op.weightDecay(),
                 op.warmup(), op.maxUpdate(), op.clipNorm(), op.exemptFromDecay()));
         String run = a.string("--run", "runs/demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 8) * 60,
+        return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 12) * 60,
                 a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
                 a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 1000),
                 a.positiveInt("--quick-test", 500), seed, !a.flag("--no-flip"), 6);
+    }
+
+    /** --features: "layers" (final mean pool, CLS and every main block's pooled FFN output) or "final" (final mean pool only). */
+    static boolean layerFeatures(Args a) {
+        String f = a.string("--features", "layers");
+        return switch (f) {
+            case "layers" -> true;
+            case "final" -> false;
+            default -> throw new IllegalArgumentException("--features must be 'layers' or 'final', got '" + f + "'");
+        };
     }
 
     /** "auto": every available backend, to be timed; otherwise the one named. */

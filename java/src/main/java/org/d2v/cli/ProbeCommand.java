@@ -26,8 +26,7 @@ public final class ProbeCommand implements Command {
             usage: d2v probe --run <dir> [options]
 
             Loads the latest checkpoint of an image run (of 'd2v demo' or 'd2v pretrain --modality image'),
-            extracts frozen encoder features (student encoder, no masking, patch tokens mean-pooled without
-            CLS) of Fashion-MNIST images in batches, fits the linear probe (L-BFGS logistic regression on
+            extracts frozen encoder features (student encoder, no masking; see --features) of Fashion-MNIST images in batches, fits the linear probe (L-BFGS logistic regression on
             standardised features) on training images and reports its accuracy on the official test set,
             next to the same probe on raw pixels.
             Audio and text runs are not probed yet (the command says so).
@@ -39,10 +38,13 @@ public final class ProbeCommand implements Command {
               --backend NAME       reference | opencl | cuda | auto (auto: highest priority available) [auto]
               --probe-train N      training images for the probe (the first N of 60k)          [10000]
               --probe-test N       test images (the first N of the official 10k)               [10000]
+              --features F         layers (final output mean-pooled, CLS token and each main block's
+                                   mean-pooled FFN output, concatenated) or final (final output only)  [layers]
               --help               print this text
             """;
 
-    private static final Set<String> OPTIONS = Set.of("--run", "--checkpoint", "--data", "--backend", "--probe-train", "--probe-test");
+    private static final Set<String> OPTIONS = Set.of("--run", "--checkpoint", "--data", "--backend", "--probe-train", "--probe-test",
+            "--features");
 
     @Override public String name() { return "probe"; }
 
@@ -69,7 +71,7 @@ public final class ProbeCommand implements Command {
             FashionData data = FashionData.load(Path.of(a.string("--data", DataDir.root().toString())));
             LabeledImages train = head(data.train(), a.positiveInt("--probe-train", 10_000));
             LabeledImages test = head(data.test(), a.positiveInt("--probe-test", 10_000));
-            try (Device device = Backends.open(a.string("--backend", "auto")); FeatureModel model = Data2VecFeatures.create(cfg, device)) {
+            try (Device device = Backends.open(a.string("--backend", "auto")); FeatureModel model = Data2VecFeatures.factory(DemoCommand.layerFeatures(a)).apply(cfg, device)) {
                 c.restore(model.state());
                 System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s: %d train / %d test images%n", ckpt, m.step(), m.preset(),
                         device.name(), train.size(), test.size());

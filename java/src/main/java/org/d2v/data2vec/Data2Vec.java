@@ -355,6 +355,42 @@ public final class Data2Vec implements TrainableModel {
         }
     }
 
+    /**
+     * Probe features of images richer than {@link #pooledFeatures}: per image, the final output
+     * mean-pooled over the patch tokens, the final CLS token, then the FFN output of each main
+     * block (the teacher's target layers) mean-pooled over the patch tokens; [batch.size() ×
+     * (2 + depth)·D] row-major. Eval mode, no masking. Intermediate layers often probe better than
+     * the last one in data2vec-style models, whose top layers specialise in regressing targets.
+     */
+    public double[] layerFeatures(Batch.Images b) {
+        ensureOpen();
+        for (Module mod : studentModules) mod.eval();
+        try (Scope scope = Scope.open()) {
+            Tensor local = student.prependCls(student.patchEmbed(upload(b.pixels(), b.size(), b.height(), b.width(), b.channels()), positions2d));
+            Backbone.Encoded enc = student.encode(local, AttentionBias.NONE);
+            int n = b.size(), t = enc.x().dim(1), d = enc.x().dim(2), extra = student.extraTokens(), parts = 2 + enc.ffn().size();
+            double[] out = new double[n * parts * d];
+            double[] x = enc.x().toDoubles();
+            poolInto(x, n, t, d, extra, out, parts, 0);
+            for (int i = 0; i < n; i++) {
+                for (int c = 0; c < d; c++) out[(i * parts + 1) * d + c] = extra > 0 ? x[i * t * d + c] : 0;
+            }
+            for (int k = 0; k < enc.ffn().size(); k++) poolInto(enc.ffn().get(k).toDoubles(), n, t, d, extra, out, parts, 2 + k);
+            return out;
+        }
+    }
+
+    /** Mean over tokens extra..t-1 of a [n, t, d] array into part {@code part} of each row of {@code out}. */
+    private static void poolInto(double[] a, int n, int t, int d, int extra, double[] out, int parts, int part) {
+        for (int i = 0; i < n; i++) {
+            int o = (i * parts + part) * d;
+            for (int j = extra; j < t; j++) {
+                for (int c = 0; c < d; c++) out[o + c] += a[(i * t + j) * d + c];
+            }
+            for (int c = 0; c < d; c++) out[o + c] /= (t - extra);
+        }
+    }
+
     // ---- state ------------------------------------------------------------------------------
 
     /** student.NAME, teacher.NAME, adam.m.NAME, adam.v.NAME: views of the live buffers. */

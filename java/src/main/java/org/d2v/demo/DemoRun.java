@@ -140,8 +140,8 @@ public final class DemoRun {
     }
 
     private Probe.Outcome report(Probe.Outcome p) {
-        out.printf(Locale.ROOT, "  %-22s linear probe %5d/%5d: test %.4f (train %.4f), %.0f s%n", p.what(), p.trainSize(), p.testSize(),
-                p.testAccuracy(), p.trainAccuracy(), p.seconds());
+        out.printf(Locale.ROOT, "  %-22s linear probe %5d/%5d: test %.4f (train %.4f), L2 %.0e, %.0f s%n", p.what(), p.trainSize(), p.testSize(),
+                p.testAccuracy(), p.trainAccuracy(), p.l2(), p.seconds());
         return p;
     }
 

@@ -10,8 +10,9 @@ import org.d2v.train.TrainableModel;
  */
 public interface FeatureModel extends TrainableModel {
     /**
-     * The encoder on unmasked input, in eval mode, mean-pooled over the patch tokens (no CLS; spec
-     * §10): [batch.size() × featureDim()] row-major.
+     * Frozen features of the encoder on unmasked input, in eval mode (for data2vec: the final output
+     * mean-pooled over the patch tokens, spec §10, optionally with more layers, see
+     * {@link Data2VecFeatures}): [batch.size() × featureDim()] row-major.
      */
     double[] pooledFeatures(Batch batch);
 

@@ -10,7 +10,8 @@
  *       from its own checkpoint after each quick probe), then probes the pretrained model and raw
  *       pixels on the same images.</li>
  *   <li>{@link org.d2v.demo.Probe} / {@link org.d2v.demo.Features}: the linear probe (data's
- *       L-BFGS logistic regression) on frozen, mean-pooled encoder features extracted in batches.</li>
+ *       L-BFGS logistic regression, L2 chosen on held-out training images) on frozen encoder
+ *       features extracted in batches (final mean pool, CLS and each block's pooled FFN output).</li>
  *   <li>{@link org.d2v.demo.Report}, {@link org.d2v.demo.Charts}, {@link org.d2v.demo.MaskFigure}:
  *       report.md, results.json and headless java.awt PNGs.</li>
  *   <li>{@link org.d2v.demo.ImageClassifier} / {@link org.d2v.demo.Finetune}: spec §10's

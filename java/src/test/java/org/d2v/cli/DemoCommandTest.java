@@ -18,7 +18,7 @@ class DemoCommandTest {
     void helpExplainsEveryOption() throws Exception {
         for (String option : new String[] {"--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones", "--lr",
                 "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps",
-                "--no-flip", "--study", "--seed", "--help"}) {
+                "--no-flip", "--study", "--seed", "--features", "--mask", "--help"}) {
             assertTrue(DemoCommand.HELP.contains("  " + option + " "), option + " is not explained");
         }
         assertEquals(0, new DemoCommand().run(new String[] {"--help"}));

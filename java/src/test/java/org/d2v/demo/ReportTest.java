@@ -24,12 +24,12 @@ class ReportTest {
         perStep.put("opencl", 0.5);
         perStep.put("reference", 1.25);
         List<DemoResult.CurvePoint> curve = List.of(
-                new DemoResult.CurvePoint(0, 0, new Probe.Outcome("quick probe, step 0", 2000, 1000, 0.8, 0.61, 3)),
-                new DemoResult.CurvePoint(50, 60, new Probe.Outcome("quick probe, step 50", 2000, 1000, 0.9, 0.74, 3)),
-                new DemoResult.CurvePoint(100, 121, new Probe.Outcome("quick probe, step 100", 2000, 1000, 0.95, 0.79, 3)));
+                new DemoResult.CurvePoint(0, 0, new Probe.Outcome("quick probe, step 0", 2000, 1000, 0.8, 0.61, 3, 1e-4)),
+                new DemoResult.CurvePoint(50, 60, new Probe.Outcome("quick probe, step 50", 2000, 1000, 0.9, 0.74, 3, 1e-4)),
+                new DemoResult.CurvePoint(100, 121, new Probe.Outcome("quick probe, step 100", 2000, 1000, 0.95, 0.79, 3, 1e-4)));
         return new DemoResult("image-demo", "patch 7, D 96", "opencl", "opencl: pocl", perStep, 100, 64, 4, 120, 121.5, 52.7,
-                3.25, 1.5, curve, new Probe.Outcome("pretrained", 10000, 10000, 0.9, pretrained, 40),
-                new Probe.Outcome("random init", 10000, 10000, 0.8, random, 41), new Probe.Outcome("raw pixels", 10000, 10000, 0.9, 0.8123, 12),
+                3.25, 1.5, curve, new Probe.Outcome("pretrained", 10000, 10000, 0.9, pretrained, 40, 1e-4),
+                new Probe.Outcome("random init", 10000, 10000, 0.8, random, 41, 1e-4), new Probe.Outcome("raw pixels", 10000, 10000, 0.9, 0.8123, 12, 1e-4),
                 300, List.of("a note"));
     }
 
