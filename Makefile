@@ -7,6 +7,11 @@ NVCC       ?= $(shell command -v nvcc 2>/dev/null)
 BUILD      := build
 JAR        := java/target/d2v-0.1.0-SNAPSHOT.jar
 JAVA_OPTS  ?= -Xmx8g
+# PoCL loads LLVM, which installs its own SIGSEGV handler over the JVM's; the JVM relies on SIGSEGV
+# internally (implicit null checks, safepoint polls), so without signal chaining a healthy JVM dies
+# at random with a bare "Segmentation fault". libjsig (shipped with every JDK) chains the handlers.
+JSIG       := $(shell java -XshowSettings:properties -version 2>&1 | awk '/java.home =/ {print $$3}')/lib/libjsig.so
+JAVA       := $(if $(wildcard $(JSIG)),LD_PRELOAD=$(JSIG) )java
 , := ,
 export POCL_CACHE_DIR := $(CURDIR)/$(BUILD)/pocl-cache
 
@@ -38,20 +43,20 @@ test: deps kernels
 	$(MVN) test
 
 demo: deps build
-	java $(JAVA_OPTS) -jar $(JAR) data install --sets fashion-mnist --dir $(BUILD)/data
-	java $(JAVA_OPTS) -jar $(JAR) demo --data $(BUILD)/data $(DEMO_ARGS)
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) data install --sets fashion-mnist --dir $(BUILD)/data
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) demo --data $(BUILD)/data $(DEMO_ARGS)
 
 info: build
-	java -jar $(JAR) info
+	$(JAVA) -jar $(JAR) info
 
 # Op benchmarks (JMH) on every available backend + the libtorch peer side by side, written to
 # bench/results/. Quick by default (under 10 minutes here); BENCH_MODE=full for real measurements.
 BENCH_MODE ?= quick
 bench: deps kernels
 	$(MVN) -Ppeer package -DskipTests
-	java $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.BenchReport $(if $(filter full,$(BENCH_MODE)),--full,)
-	java $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.StepBench $(if $(filter full,$(BENCH_MODE)),--steps 10,)
-	java $(JAVA_OPTS) -Dai.djl.offline=true -cp "bench/peer/target/classes:bench/peer/target/lib/*" \
+	$(JAVA) $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.BenchReport $(if $(filter full,$(BENCH_MODE)),--full,)
+	$(JAVA) $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.StepBench $(if $(filter full,$(BENCH_MODE)),--steps 10,)
+	$(JAVA) $(JAVA_OPTS) -Dai.djl.offline=true -cp "bench/peer/target/classes:bench/peer/target/lib/*" \
 	  org.d2v.bench.peer.SideBySide $(if $(filter full,$(BENCH_MODE)),--presets tiny$(,)base,)
 
 clean:
@@ -63,7 +68,7 @@ clean:
 DATA_SETS ?= all
 .PHONY: data
 data: build
-	java $(JAVA_OPTS) -jar $(JAR) data install --sets $(DATA_SETS) --dir $(BUILD)/data
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) data install --sets $(DATA_SETS) --dir $(BUILD)/data
 
 # The GPU check's payload (build/device-bundle: jlinked JDK 17, jars, fatbins, JUnit console);
 # run bench/device/check.sh on the GPU machine from the repository root. See docs/cuda.md.
