@@ -9,9 +9,7 @@ import org.d2v.backend.Device;
 import org.d2v.data.DataDir;
 import org.d2v.data.image.LabeledImages;
 import org.d2v.data2vec.config.Data2VecConfig;
-import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.demo.Args;
-import org.d2v.demo.DemoPresets;
 import org.d2v.demo.FashionData;
 import org.d2v.demo.Finetune;
 import org.d2v.demo.ImageClassifier;
@@ -66,16 +64,12 @@ public final class FinetuneCommand implements Command {
                 System.out.print(HELP);
                 return 0;
             }
-            if (!a.has("--run")) throw new IllegalArgumentException("--run <dir> is required");
-            Path run = Path.of(a.string("--run", null));
-            Path ckpt = a.has("--checkpoint") ? run.resolve(a.string("--checkpoint", null)) : Checkpoint.latest(run);
-            Checkpoint c = Checkpoint.load(ckpt);
-            CheckpointManifest m = c.manifest();
-            Data2VecConfig cfg = DemoPresets.named(m.preset());
-            if (!(cfg.modality() instanceof ModalityConfig.Image)) {
-                System.err.println("d2v finetune: " + ckpt + " is a " + m.modality() + " run; only image runs can be fine-tuned so far");
-                return 1;
-            }
+            ImageRun run = ImageRun.open(a, "finetune", "fine-tuned");
+            if (run == null) return 1;
+            Path ckpt = run.path();
+            Checkpoint c = run.checkpoint();
+            CheckpointManifest m = run.manifest();
+            Data2VecConfig cfg = run.config();
             double clip = a.has("--clip") ? Double.parseDouble(a.string("--clip", "4")) : 4;
             Finetune.Options o = new Finetune.Options(a.positiveInt("--epochs", 2), a.positiveInt("--batch", 64), a.positiveDouble("--lr", 1e-3),
                     a.has("--weight-decay") ? Double.parseDouble(a.string("--weight-decay", "0.05")) : 0.05,

@@ -9,10 +9,8 @@ import org.d2v.backend.Device;
 import org.d2v.data.DataDir;
 import org.d2v.data.image.LabeledImages;
 import org.d2v.data2vec.config.Data2VecConfig;
-import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.demo.Args;
 import org.d2v.demo.Data2VecFeatures;
-import org.d2v.demo.DemoPresets;
 import org.d2v.demo.FashionData;
 import org.d2v.demo.FeatureModel;
 import org.d2v.demo.Probe;
@@ -58,16 +56,12 @@ public final class ProbeCommand implements Command {
                 System.out.print(HELP);
                 return 0;
             }
-            if (!a.has("--run")) throw new IllegalArgumentException("--run <dir> is required");
-            Path run = Path.of(a.string("--run", null));
-            Path ckpt = a.has("--checkpoint") ? run.resolve(a.string("--checkpoint", null)) : Checkpoint.latest(run);
-            Checkpoint c = Checkpoint.load(ckpt);
-            CheckpointManifest m = c.manifest();
-            Data2VecConfig cfg = DemoPresets.named(m.preset());
-            if (!(cfg.modality() instanceof ModalityConfig.Image)) {
-                System.err.println("d2v probe: " + ckpt + " is a " + m.modality() + " run; only image runs can be probed so far");
-                return 1;
-            }
+            ImageRun run = ImageRun.open(a, "probe", "probed");
+            if (run == null) return 1;
+            Path ckpt = run.path();
+            Checkpoint c = run.checkpoint();
+            CheckpointManifest m = run.manifest();
+            Data2VecConfig cfg = run.config();
             FashionData data = FashionData.load(Path.of(a.string("--data", DataDir.root().toString())));
             LabeledImages train = head(data.train(), a.positiveInt("--probe-train", 10_000));
             LabeledImages test = head(data.test(), a.positiveInt("--probe-test", 10_000));
