@@ -2,6 +2,7 @@ package org.d2v.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -11,13 +12,15 @@ import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.data2vec.config.Data2VecConfig;
-import org.d2v.data2vec.config.Presets;
+import org.d2v.data.text.TextSets;
+import org.d2v.demo.DemoPresets;
 import org.d2v.optim.CosineSchedule;
 import org.d2v.train.BatchSource;
 import org.d2v.train.Checkpoint;
 import org.d2v.train.CheckpointException;
 import org.d2v.train.CheckpointManifest;
 import org.d2v.train.ModelFactory;
+import org.d2v.train.RunFiles;
 import org.d2v.train.Pretrainer;
 import org.d2v.train.TrainableModel;
 import org.d2v.train.TrainingData;
@@ -36,14 +39,16 @@ public final class PretrainCommand implements Command {
 
             options:
               --modality image|audio|text  what to pretrain on (required for a new run).
-              --preset micro|tiny|base     model size: 'tiny' keeps every mechanism but trains on a CPU in
-                                           minutes (kernel backend); 'base' is the paper's base
-                                           configuration (spec §2-§8); 'micro' is smaller still, for quick
-                                           checks on the pure-Java reference backend. Default: tiny.
+              --preset micro|demo|tiny|base model size: 'tiny' keeps every mechanism but trains on a CPU in
+                                           minutes (kernel backend); 'demo' is d2v demo's, smaller still and
+                                           without dropout; 'base' is the paper's base configuration (spec
+                                           §2-§8); 'micro' is the smallest, for quick checks on the pure-Java
+                                           reference backend. Default: tiny.
               --data <dir>|generated       the data folder written by 'd2v data install' (make data puts it
-                                           in build/data): image = Fashion-MNIST train (tiny preset only,
-                                           28x28 grey), audio = the speech pretraining clips, text = the
-                                           text corpus with its BPE tokenizer; or 'generated' for synthetic
+                                           in build/data): image = Fashion-MNIST train (tiny, demo and micro
+                                           presets: 28x28 grey), audio = the speech pretraining clips, text =
+                                           the text corpus with its BPE tokenizer (copied into the run
+                                           folder as tokenizer-bpe.txt); or 'generated' for synthetic
                                            signals of the right shape (smooth images, tones, repeated token
                                            motifs). Default: generated.
               --backend auto|reference|opencl|cuda
@@ -143,7 +148,7 @@ public final class PretrainCommand implements Command {
         opt.remove("--run");
 
         String modality = choice(opt, "--modality", null, "image", "audio", "text");
-        String size = choice(opt, "--preset", "tiny", "micro", "tiny", "base");
+        String size = choice(opt, "--preset", "tiny", "micro", "demo", "tiny", "base");
         String backend = choice(opt, "--backend", "auto", "auto", "reference", "opencl", "cuda");
         long steps = positiveLong(opt, "--steps", 100);
         long seed = longValue(opt, "--seed", 1);
@@ -152,7 +157,7 @@ public final class PretrainCommand implements Command {
         double progress = doubleValue(opt, "--progress-seconds", 10);
         String data = opt.getOrDefault("--data", TrainingData.GENERATED);
 
-        Data2VecConfig config = Presets.named(modality + "-" + size).withSeed(seed);
+        Data2VecConfig config = DemoPresets.named(modality + "-" + size).withSeed(seed);
         if (opt.containsKey("--batch")) config = config.withBatchSize((int) positiveLong(opt, "--batch", 0));
         double lr = doubleValue(opt, "--lr", config.optim().lr());
         if (!(lr > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
@@ -165,6 +170,11 @@ public final class PretrainCommand implements Command {
             throw new IllegalArgumentException(runDir + " already holds a run; continue it with --resume " + runDir + " or choose a new --run folder");
         }
 
+        if (modality.equals("text") && !data.equals(TrainingData.GENERATED)) {
+            // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
+            Files.createDirectories(runDir);
+            Files.copy(TextSets.tokenizerFile(Path.of(data)), runDir.resolve(RunFiles.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+        }
         try (Device device = Backends.open(backend);
              BatchSource source = TrainingData.open(data, config, seed);
              TrainableModel model = models.apply(config, device)) {

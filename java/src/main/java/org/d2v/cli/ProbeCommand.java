@@ -2,78 +2,89 @@ package org.d2v.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.data.DataDir;
-import org.d2v.data.image.LabeledImages;
 import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.demo.Args;
 import org.d2v.demo.Data2VecFeatures;
-import org.d2v.demo.FashionData;
 import org.d2v.demo.FeatureModel;
 import org.d2v.demo.Probe;
-import org.d2v.train.Checkpoint;
+import org.d2v.demo.ProbeTasks;
+import org.d2v.eval.ProbeTask;
 import org.d2v.train.CheckpointException;
-import org.d2v.train.CheckpointManifest;
 
-/** {@code d2v probe}: the linear probe of a pretrained image run's checkpoint, next to raw pixels. */
+/** {@code d2v probe}: the linear probe of a pretrained run's checkpoint on its modality's task(s), next to the raw-feature floor. */
 public final class ProbeCommand implements Command {
     static final String HELP = """
             usage: d2v probe --run <dir> [options]
 
-            Loads the latest checkpoint of an image run (of 'd2v demo' or 'd2v pretrain --modality image'),
-            extracts frozen encoder features (student encoder, no masking; see --features) of Fashion-MNIST images in batches, fits the linear probe (L-BFGS logistic regression on
-            standardised features) on training images and reports its accuracy on the official test set,
-            next to the same probe on raw pixels.
-            Audio and text runs are not probed yet (the command says so).
+            Loads the latest checkpoint of a pretraining run (of 'd2v demo' or 'd2v pretrain'), extracts
+            frozen encoder features (student encoder, eval mode, no masking; see --features) in batches of
+            equal-shaped inputs, fits the linear probe (L-BFGS logistic regression on standardised
+            features, L2 chosen on a held-out fifth of the training examples) and reports its test
+            accuracy next to the same probe on raw features, for the run's modality:
+              image  Fashion-MNIST, official test set; floor: raw pixels (DATA.md: 0.818)
+              audio  spoken digits, whole voices held out (espeak's klatt variants, flite's slt);
+                     floor: log-spectra
+              text   sentiment, one domain held out (each of imdb, amazon, yelp in turn, see --domain),
+                     tokenized with the run's own tokenizer; floor: bag of words
+            Needs the data sets: make data (or d2v data install).
 
             options (defaults in brackets):
               --run DIR            the run folder (it holds 'latest' and checkpoint-<step>/)    [required]
               --checkpoint NAME    a checkpoint folder of the run instead of the latest, e.g. checkpoint-200
               --data DIR           data folder of 'd2v data install'   [build/data, or $D2V_DATA]
               --backend NAME       reference | opencl | cuda | auto (auto: highest priority available) [auto]
-              --probe-train N      training images for the probe (the first N of 60k)          [10000]
-              --probe-test N       test images (the first N of the official 10k)               [10000]
-              --features F         layers (final output mean-pooled, CLS token and each main block's
-                                   mean-pooled FFN output, concatenated) or final (final output only)  [layers]
+              --probe-train N      images: training images of the probe (the first N of 60k)   [10000]
+              --probe-test N       images: test images (the first N of the official 10k)      [10000]
+              --domain LIST        text: held-out sentiment domains, comma-separated  [imdb,amazon,yelp]
+              --features F         layers (final output mean-pooled, the CLS token for images and each
+                                   main block's mean-pooled FFN output, concatenated) or final (final
+                                   output only)                                               [layers]
+              --random-init        also probe the same model at its random initialisation (the run's seed)
               --help               print this text
             """;
 
     private static final Set<String> OPTIONS = Set.of("--run", "--checkpoint", "--data", "--backend", "--probe-train", "--probe-test",
-            "--features");
+            "--features", "--domain");
 
     @Override public String name() { return "probe"; }
 
-    @Override public String summary() { return "linear probe of a pretrained image run on Fashion-MNIST (vs raw pixels)"; }
+    @Override public String summary() { return "linear probe of a pretrained run on its modality's task (vs the raw-feature floor)"; }
 
     @Override
     public int run(String[] argv) throws Exception {
         try {
-            Args a = Args.parse(argv, OPTIONS, Set.of());
+            Args a = Args.parse(argv, OPTIONS, Set.of("--random-init"));
             if (a == null) {
                 System.out.print(HELP);
                 return 0;
             }
-            ImageRun run = ImageRun.open(a, "probe", "probed");
-            if (run == null) return 1;
-            Path ckpt = run.path();
-            Checkpoint c = run.checkpoint();
-            CheckpointManifest m = run.manifest();
+            Path dataRoot = Path.of(a.string("--data", DataDir.root().toString()));
+            boolean layers = DemoCommand.layerFeatures(a);
+            PretrainedRun run = PretrainedRun.open(a, dataRoot);
             Data2VecConfig cfg = run.config();
-            FashionData data = FashionData.load(Path.of(a.string("--data", DataDir.root().toString())));
-            LabeledImages train = head(data.train(), a.positiveInt("--probe-train", 10_000));
-            LabeledImages test = head(data.test(), a.positiveInt("--probe-test", 10_000));
-            try (Device device = Backends.open(a.string("--backend", "auto")); FeatureModel model = Data2VecFeatures.factory(DemoCommand.layerFeatures(a)).apply(cfg, device)) {
-                c.restore(model.state());
-                System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s: %d train / %d test images%n", ckpt, m.step(), m.preset(),
-                        device.name(), train.size(), test.size());
-                Probe.Outcome p = Probe.encoder("pretrained", model, train, test);
-                Probe.Outcome raw = Probe.rawPixels(train, test);
-                for (Probe.Outcome o : new Probe.Outcome[] {p, raw}) {
-                    System.out.printf(Locale.ROOT, "  %-11s test %.4f  train %.4f  (%.0f s)%n", o.what(), o.testAccuracy(), o.trainAccuracy(), o.seconds());
+            List<ProbeTask> tasks = tasks(a, cfg, dataRoot, run);
+            try (Device device = Backends.open(a.string("--backend", "auto"))) {
+                List<Probe.Outcome[]> results = new ArrayList<>();
+                try (FeatureModel model = Data2VecFeatures.factory(layers).apply(cfg, device)) {
+                    run.checkpoint().restore(model.state());
+                    System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s%n", run.path(), run.manifest().step(), run.manifest().preset(), device.name());
+                    for (ProbeTask t : tasks) results.add(new Probe.Outcome[] {Probe.encoder("pretrained", model, t), Probe.raw(t), null});
                 }
+                if (a.flag("--random-init")) {
+                    try (FeatureModel fresh = Data2VecFeatures.factory(layers).apply(cfg.withSeed(run.manifest().seed()), device)) {
+                        for (int i = 0; i < tasks.size(); i++) results.get(i)[2] = Probe.encoder("random init", fresh, tasks.get(i));
+                    }
+                }
+                for (int i = 0; i < tasks.size(); i++) print(tasks.get(i), results.get(i));
             }
             return 0;
         } catch (IllegalArgumentException | CheckpointException e) {
@@ -85,5 +96,23 @@ public final class ProbeCommand implements Command {
         }
     }
 
-    private static LabeledImages head(LabeledImages set, int n) { return n >= set.size() ? set : set.head(n); }
+    static List<ProbeTask> tasks(Args a, Data2VecConfig cfg, Path dataRoot, PretrainedRun run) throws IOException {
+        List<String> domains = a.has("--domain") ? Arrays.asList(a.string("--domain", "").split(",")) : List.of();
+        List<ProbeTask> tasks = ProbeTasks.forModel(cfg, dataRoot, run.tokenizer(), domains);
+        if (cfg.modality() instanceof ModalityConfig.Image) {
+            int tr = a.positiveInt("--probe-train", 10_000), te = a.positiveInt("--probe-test", 10_000);
+            tasks = tasks.stream().map(t -> t.head(tr, te)).toList();
+        }
+        return tasks;
+    }
+
+    private static void print(ProbeTask t, Probe.Outcome[] r) {
+        System.out.printf(Locale.ROOT, "%s (%s / %s):%n", t.name(), t.train().describe(), t.test().describe());
+        for (Probe.Outcome o : r) {
+            if (o != null) System.out.printf(Locale.ROOT, "  %-22s test %.4f  train %.4f  (L2 %.0e, %.0f s)%n", o.what(), o.testAccuracy(), o.trainAccuracy(), o.l2(), o.seconds());
+        }
+        double floor = t.floorGiven(r[1].testAccuracy());
+        System.out.printf(Locale.ROOT, "  pretrained %s the floor %.4f by %+.1f points%n", r[0].testAccuracy() > floor ? "beats" : "does not beat", floor,
+                100 * (r[0].testAccuracy() - floor));
+    }
 }

@@ -93,6 +93,9 @@ final class Backbone extends Module {
 
     int extraTokens() { return cls == null ? 0 : 1; }
 
+    /** A parameter of the built backbone: inputs go to its device in its type. */
+    Tensor anchor() { return blocks.get(0).attention().qkv().weight().tensor(); }
+
     boolean hasConvPositions() { return !convPos.isEmpty(); }
 
     /** Audio: the conv positional encoder over a full-length sequence [rows, T, D]. */

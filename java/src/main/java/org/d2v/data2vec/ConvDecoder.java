@@ -14,7 +14,8 @@ import org.d2v.tensor.Tensor;
 /**
  * The conv decoder of spec §6 on the full-length sequence [rows, T, D]: each layer is conv
  * (same padding, grouped) → non-affine LN → GELU, plus the previous output when residuals are on
- * and the channel counts match; then the projection back to D. 2-D (image: a gridH×gridW
+ * and the channel counts match; then the projection back to D (or to a patch's pixels, for the
+ * MAE-style ablation). 2-D (image: a gridH×gridW
  * layout, 3×3 kernels) or 1-D (audio, text). No positions: the conv gives the layout.
  */
 final class ConvDecoder extends Module {
@@ -27,11 +28,12 @@ final class ConvDecoder extends Module {
     private final Linear proj2;
 
     /**
+     * @param outputDim what the projection predicts per position: the model dim (teacher targets) or a patch's pixel count
      * @param grid2d true for the image decoder over gridH×gridW positions
      * @param bertProjection keep BERT's N(0, 0.02) init for the projection (text); otherwise
      *                       PyTorch's default, as image and audio reset it (spec §2)
      */
-    ConvDecoder(ParameterStore.Builder b, DecoderConfig cfg, int inputDim, boolean grid2d, int gridH, int gridW, boolean bertProjection) {
+    ConvDecoder(ParameterStore.Builder b, DecoderConfig cfg, int inputDim, int outputDim, boolean grid2d, int gridH, int gridW, boolean bertProjection) {
         this.cfg = cfg;
         this.gridH = grid2d ? gridH : 1;
         this.gridW = grid2d ? gridW : 0;
@@ -45,23 +47,23 @@ final class ConvDecoder extends Module {
             layers.add(child("layers." + i, conv));
         }
         if (cfg.projectionLayers() == 1) {
-            proj = child("proj", bertProjection ? new Linear(b.child("proj"), cfg.dim(), inputDim, true)
-                    : Linear.pytorchDefault(b.child("proj"), cfg.dim(), inputDim, true));
+            proj = child("proj", bertProjection ? new Linear(b.child("proj"), cfg.dim(), outputDim, true)
+                    : Linear.pytorchDefault(b.child("proj"), cfg.dim(), outputDim, true));
             proj2 = null;
         } else {
             int hidden = (int) Math.round(cfg.dim() * cfg.projectionRatio());
             ParameterStore.Builder pb = b.child("proj");
             proj = child("proj.0", bertProjection ? new Linear(pb.child("0"), cfg.dim(), hidden, true)
                     : Linear.pytorchDefault(pb.child("0"), cfg.dim(), hidden, true));
-            proj2 = child("proj.2", bertProjection ? new Linear(pb.child("2"), hidden, inputDim, true)
-                    : Linear.pytorchDefault(pb.child("2"), hidden, inputDim, true));
+            proj2 = child("proj.2", bertProjection ? new Linear(pb.child("2"), hidden, outputDim, true)
+                    : Linear.pytorchDefault(pb.child("2"), hidden, outputDim, true));
         }
     }
 
     /** Dropout on the encoder output before it is put back in place (spec §6 input_dropout). */
     Tensor inputDropout(Tensor x) { return dropout(x, cfg.inputDropout()); }
 
-    /** x [rows, T, inputDim] (T = gridH·gridW for 2-D) → [rows, T, inputDim]. */
+    /** x [rows, T, inputDim] (T = gridH·gridW for 2-D) → [rows, T, outputDim]. */
     Tensor forward(Tensor x) {
         int rows = x.dim(0), tokens = x.dim(1);
         Tensor residual = x;

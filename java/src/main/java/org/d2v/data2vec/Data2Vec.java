@@ -53,6 +53,7 @@ public final class Data2Vec implements TrainableModel {
     private final Data2VecConfig cfg;
     private final ParameterStore store;
     private final ParameterStore teacherStore;
+    private final Encoder encoder;
     private final Backbone student;
     private final Backbone teacher;
     private final AudioFeatures audio;
@@ -81,13 +82,16 @@ public final class Data2Vec implements TrainableModel {
 
         // Declaration order: untracked local encoder, tracked backbone, untracked decoder.
         ParameterStore.Builder b = ParameterStore.builder();
-        audio = m instanceof ModalityConfig.Audio a ? new AudioFeatures(b, a, dim) : null;
-        text = m instanceof ModalityConfig.Text t ? new TextFeatures(b, t, dim) : null;
-        student = new Backbone(b, cfg);
+        encoder = new Encoder(b, cfg);
+        audio = encoder.audio();
+        text = encoder.text();
+        student = encoder.backbone();
         boolean grid = m instanceof ModalityConfig.Image;
         int g = m instanceof ModalityConfig.Image img ? img.grid() : 0;
-        decoder = new ConvDecoder(b.child("decoder"), cfg.decoder(), dim, grid, g, g, m instanceof ModalityConfig.Text);
-        for (Module mod : new Module[] {audio, text, student, decoder}) if (mod != null) studentModules.add(mod);
+        int predicted = cfg.loss().pixels() ? pixelTargetDim(cfg) : dim;
+        decoder = new ConvDecoder(b.child("decoder"), cfg.decoder(), dim, predicted, grid, g, g, m instanceof ModalityConfig.Text);
+        studentModules.add(encoder);
+        studentModules.add(decoder);
 
         ParameterStore.Builder tb = ParameterStore.builder();
         teacher = new Backbone(tb, cfg);
@@ -213,7 +217,8 @@ public final class Data2Vec implements TrainableModel {
             double predStd = CollapseGuard.maskedStd(f.pred(), f.maskedIdx());
             CollapseGuard.check(cfg.loss(), step, targetStd, predStd);
             double gradNorm = optimizerStep(step, lr);
-            ema.update(step); // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5)
+            // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5); pixel targets need no teacher.
+            if (!cfg.loss().pixels()) ema.update(step);
             return new StepStats(f.loss().item(), f.regression().item(), f.cls() == null ? 0 : f.cls().item(),
                     targetStd, predStd, gradNorm, batch.size(), (long) batch.size() * tokens);
         }
@@ -239,7 +244,8 @@ public final class Data2Vec implements TrainableModel {
         if (batch instanceof Batch.Images b) {
             Tensor images = upload(b.pixels(), b.size(), b.height(), b.width(), b.channels());
             local = student.patchEmbed(images, positions2d);
-            target = teacherTargets(() -> teacher.prependCls(teacher.patchEmbed(images, positions2d)), () -> AttentionBias.NONE);
+            target = cfg.loss().pixels() ? Tensor.of(device, dtype, Shape.of(samples, tokens, pixelTargetDim(cfg)), PixelTargets.of(b, cfg))
+                    : teacherTargets(() -> teacher.prependCls(teacher.patchEmbed(images, positions2d)), () -> AttentionBias.NONE);
         } else if (batch instanceof Batch.Audio b) {
             local = audio.forward(upload(b.waves(), b.size(), b.samples()));
             Tensor u = detach(local);
@@ -278,6 +284,31 @@ public final class Data2Vec implements TrainableModel {
             loss = F.add(regression, cls);
         }
         return new Forward(loss, regression, cls, pred, target, maskedIdx);
+    }
+
+    /** Values per patch: the decoder's output width with pixel targets. */
+    private static int pixelTargetDim(Data2VecConfig cfg) {
+        if (!(cfg.modality() instanceof ModalityConfig.Image img)) throw new IllegalArgumentException(cfg.name() + ": pixel targets are for images");
+        return img.patch() * img.patch() * img.channels();
+    }
+
+    /**
+     * What the model predicts at masked positions next to what it should predict, for figures:
+     * one forward in eval mode (no dropout) with the given masks (rows = samples × clones).
+     *
+     * @param prediction decoder output [rows, T, P] (P = D, or a patch's pixels with pixel targets)
+     * @param target     the targets [samples, T, P], shared by a sample's clones
+     * @param mask       [rows, T], 1 = masked
+     */
+    public record Reconstruction(int rows, int tokens, int width, double[] prediction, double[] target, int[] mask) {}
+
+    public Reconstruction reconstruct(Batch batch, MaskBatch masks, RandomStream rng) {
+        ensureOpen();
+        for (Module mod : studentModules) mod.eval();
+        try (Scope scope = Scope.open()) {
+            Forward f = forward(batch, masks, rng);
+            return new Reconstruction(f.pred().dim(0), f.pred().dim(1), f.pred().dim(2), f.pred().toDoubles(), f.target().toDoubles(), masks.mask());
+        }
     }
 
     /** {@link #forward} in train mode, dropout and layerdrop drawing from {@code rng} (tests fix masks and streams). */
@@ -333,63 +364,44 @@ public final class Data2Vec implements TrainableModel {
      */
     public double[] pooledFeatures(Batch batch) {
         ensureOpen();
+        tokens(batch);
         for (Module mod : studentModules) mod.eval();
-        int tokens = tokens(batch);
         try (Scope scope = Scope.open()) {
-            Tensor local;
-            AttentionBias bias = AttentionBias.NONE;
-            if (batch instanceof Batch.Images b) {
-                local = student.prependCls(student.patchEmbed(upload(b.pixels(), b.size(), b.height(), b.width(), b.channels()), positions2d));
-            } else if (batch instanceof Batch.Audio b) {
-                local = audio.forward(upload(b.waves(), b.size(), b.samples()));
-                local = F.add(local, student.convPositions(local));
-                bias = student.alibi(alibiSlopes, Indices.iota(device, b.size(), tokens, 0));
-            } else {
-                Batch.Text b = (Batch.Text) batch;
-                local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
-            }
-            Tensor x = student.encode(local, bias).x();
-            int extra = student.extraTokens();
-            if (extra > 0) x = Targets.dropLeading(x, extra);
-            return F.meanOverTime(x).toDoubles();
+            return encoder.pooled(batch).toDoubles();
         }
     }
 
     /**
-     * Probe features of images richer than {@link #pooledFeatures}: per image, the final output
-     * mean-pooled over the patch tokens, the final CLS token, then the FFN output of each main
-     * block (the teacher's target layers) mean-pooled over the patch tokens; [batch.size() ×
-     * (2 + depth)·D] row-major. Eval mode, no masking. Intermediate layers often probe better than
-     * the last one in data2vec-style models, whose top layers specialise in regressing targets.
+     * Probe features richer than {@link #pooledFeatures}: per sample, the final output mean-pooled
+     * over the tokens, the final CLS token (images), the encoder's input (local features with
+     * positions) mean-pooled, then the FFN output of each main block (the teacher's target layers)
+     * mean-pooled; [batch.size() × {@link #layerFeatureDim}] row-major. Eval mode, no masking.
+     * Intermediate layers often probe better than the last one in data2vec-style models, whose top
+     * layers specialise in regressing targets; the input layer keeps what is lexical (text).
      */
-    public double[] layerFeatures(Batch.Images b) {
+    public double[] layerFeatures(Batch batch) {
         ensureOpen();
+        tokens(batch);
         for (Module mod : studentModules) mod.eval();
         try (Scope scope = Scope.open()) {
-            Tensor local = student.prependCls(student.patchEmbed(upload(b.pixels(), b.size(), b.height(), b.width(), b.channels()), positions2d));
-            Backbone.Encoded enc = student.encode(local, AttentionBias.NONE);
-            int n = b.size(), t = enc.x().dim(1), d = enc.x().dim(2), extra = student.extraTokens(), parts = 2 + enc.ffn().size();
-            double[] out = new double[n * parts * d];
-            double[] x = enc.x().toDoubles();
-            poolInto(x, n, t, d, extra, out, parts, 0);
-            for (int i = 0; i < n; i++) {
-                for (int c = 0; c < d; c++) out[(i * parts + 1) * d + c] = extra > 0 ? x[i * t * d + c] : 0;
+            Encoder.Output o = encoder.encode(batch);
+            List<Tensor> parts = new ArrayList<>();
+            parts.add(F.meanOverTime(o.tokens()));
+            if (o.cls() != null) parts.add(o.cls());
+            parts.add(F.meanOverTime(o.input()));
+            for (Tensor a : o.ffn()) parts.add(F.meanOverTime(a));
+            int n = batch.size(), d = cfg.encoder().dim(), k = parts.size();
+            double[] out = new double[n * k * d];
+            for (int p = 0; p < k; p++) {
+                double[] v = parts.get(p).toDoubles();
+                for (int i = 0; i < n; i++) System.arraycopy(v, i * d, out, (i * k + p) * d, d);
             }
-            for (int k = 0; k < enc.ffn().size(); k++) poolInto(enc.ffn().get(k).toDoubles(), n, t, d, extra, out, parts, 2 + k);
             return out;
         }
     }
 
-    /** Mean over tokens extra..t-1 of a [n, t, d] array into part {@code part} of each row of {@code out}. */
-    private static void poolInto(double[] a, int n, int t, int d, int extra, double[] out, int parts, int part) {
-        for (int i = 0; i < n; i++) {
-            int o = (i * parts + part) * d;
-            for (int j = extra; j < t; j++) {
-                for (int c = 0; c < d; c++) out[o + c] += a[(i * t + j) * d + c];
-            }
-            for (int c = 0; c < d; c++) out[o + c] /= (t - extra);
-        }
-    }
+    /** Width of a {@link #layerFeatures} row: (2 + extra tokens + main blocks) × D. */
+    public int layerFeatureDim() { return (2 + student.extraTokens() + cfg.encoder().depth()) * cfg.encoder().dim(); }
 
     // ---- state ------------------------------------------------------------------------------
 

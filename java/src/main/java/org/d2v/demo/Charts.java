@@ -102,11 +102,18 @@ public final class Charts {
         write(img, out);
     }
 
-    /** One greyscale tile: h × w values, scaled to black..white by its own min and max. */
-    public record Tile(float[] values, int h, int w) {
+    /**
+     * One greyscale tile: h × w values, scaled to black..white over [lo, hi] (NaN bounds: the
+     * tile's own min and max, so tiles that share bounds share a scale). NaN values are drawn in
+     * light blue: "no value here".
+     */
+    public record Tile(float[] values, int h, int w, float lo, float hi) {
         public Tile {
             if (values.length != h * w) throw new IllegalArgumentException("tile has " + values.length + " values, not " + h + "x" + w);
         }
+
+        /** Scaled by its own min and max. */
+        public Tile(float[] values, int h, int w) { this(values, h, w, Float.NaN, Float.NaN); }
     }
 
     /** A grid of tiles (rows × columns, each shown {@code scale} times enlarged) with column titles. */
@@ -138,16 +145,26 @@ public final class Charts {
     }
 
     private static BufferedImage grey(Tile t) {
-        float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
-        for (float v : t.values()) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
+        float lo = t.lo(), hi = t.hi();
+        if (Float.isNaN(lo) || Float.isNaN(hi)) {
+            lo = Float.POSITIVE_INFINITY;
+            hi = Float.NEGATIVE_INFINITY;
+            for (float v : t.values()) {
+                if (Float.isNaN(v)) continue;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
         }
         float span = hi - lo > 1e-12f ? hi - lo : 1f;
         BufferedImage img = new BufferedImage(t.w(), t.h(), BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < t.h(); y++) {
             for (int x = 0; x < t.w(); x++) {
-                int v = Math.round((t.values()[y * t.w() + x] - lo) / span * 255);
+                float f = t.values()[y * t.w() + x];
+                if (Float.isNaN(f)) {
+                    img.setRGB(x, y, 0xcfe3f5);
+                    continue;
+                }
+                int v = Math.max(0, Math.min(255, Math.round((f - lo) / span * 255)));
                 img.setRGB(x, y, v << 16 | v << 8 | v);
             }
         }

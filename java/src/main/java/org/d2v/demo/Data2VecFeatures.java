@@ -7,15 +7,16 @@ import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.Batch;
 import org.d2v.data2vec.Data2Vec;
 import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.data2vec.mask.Masker;
 import org.d2v.tensor.Tensor;
 import org.d2v.train.StepStats;
 
 /**
  * The data2vec 2.0 model seen as a {@link FeatureModel}: every call goes to the model. Its probe
- * features are either the final output mean-pooled over the patch tokens ({@link Data2Vec#pooledFeatures})
- * or, with {@code layers}, that plus the CLS token and each main block's mean-pooled FFN output
- * ({@link Data2Vec#layerFeatures}); the same extraction applies to a pretrained and a fresh model.
+ * features are either the final output mean-pooled over the tokens ({@link Data2Vec#pooledFeatures})
+ * or, with {@code layers}, that plus the CLS token (images) and each main block's mean-pooled FFN
+ * output ({@link Data2Vec#layerFeatures}); the same extraction applies to a pretrained and a fresh model.
  */
 public final class Data2VecFeatures implements FeatureModel {
     private final Data2Vec model;
@@ -46,18 +47,16 @@ public final class Data2VecFeatures implements FeatureModel {
 
     @Override
     public double[] pooledFeatures(Batch batch) {
-        if (!layers) return model.pooledFeatures(batch);
-        if (!(batch instanceof Batch.Images b)) throw new IllegalArgumentException("layer features are for images, got " + batch.getClass().getSimpleName());
-        return model.layerFeatures(b);
+        return layers ? model.layerFeatures(batch) : model.pooledFeatures(batch);
     }
 
     @Override
-    public int featureDim() {
-        int d = model.config().encoder().dim();
-        return layers ? (2 + model.config().encoder().depth()) * d : d;
-    }
+    public int featureDim() { return layers ? model.layerFeatureDim() : model.config().encoder().dim(); }
 
     @Override public Masker masker() { return model.masker(); }
+
+    @Override
+    public Data2Vec.Reconstruction reconstruct(Batch batch, MaskBatch masks, RandomStream rng) { return model.reconstruct(batch, masks, rng); }
 
     @Override public void close() { model.close(); }
 }

@@ -2,7 +2,9 @@ package org.d2v.demo;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,25 +16,33 @@ import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.backend.RandomStream;
-import org.d2v.data.image.LabeledImages;
+import org.d2v.data.image.Images;
 import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.ModalityConfig;
+import org.d2v.eval.ProbeTask;
 import org.d2v.optim.CosineSchedule;
+import org.d2v.train.BatchSource;
 import org.d2v.train.MetricsRow;
 import org.d2v.train.Pretrainer;
+import org.d2v.train.RunFiles;
 
 /**
- * The main job: pretrain an image model for a fixed wall-clock budget on the fastest backend,
- * probe it now and then on a subset, then probe the pretrained model, the same model at its random
- * initialisation and raw pixels on the full probe sets, and write the report.
+ * The main job: pretrain a model for a fixed wall-clock budget on the fastest backend, probe it
+ * now and then on a subset of its first task, then probe the pretrained model, the same model at
+ * its random initialisation and the raw features on every task of its {@link DemoData}, draw the
+ * figures (images: masks, reconstruction) and write the report.
  *
  * <p>The budget is turned into a step count up front (the cosine schedule needs its length), from
  * the seconds per step measured while choosing the backend.
  */
 public final class DemoRun {
+    /** Test images on which the reconstruction fit is measured (the figure shows the first few). */
+    static final int FIT_IMAGES = 200;
+
     /** The run's options; see {@code d2v demo --help} for their meaning. */
     public record Options(Path runDir, Data2VecConfig config, List<String> backends, double budgetSeconds,
                           int calibrationSteps, int probePoints, int probeTrain, int probeTest,
-                          int quickTrain, int quickTest, long seed, boolean flip, int figureImages) {
+                          int quickTrain, int quickTest, long seed, int figureImages) {
         public Options {
             Objects.requireNonNull(runDir, "runDir");
             Objects.requireNonNull(config, "config");
@@ -41,7 +51,7 @@ public final class DemoRun {
             if (calibrationSteps < 2) throw new IllegalArgumentException("calibration needs at least 2 steps");
             if (probePoints < 1) throw new IllegalArgumentException("probe points must be >= 1");
             if (probeTrain < 10 || probeTest < 10 || quickTrain < 10 || quickTest < 10) {
-                throw new IllegalArgumentException("probe sets need at least 10 images each");
+                throw new IllegalArgumentException("probe sets need at least 10 examples each");
             }
             backends = List.copyOf(backends);
         }
@@ -49,7 +59,7 @@ public final class DemoRun {
         /** The same options for another run folder and model (the study's arms). */
         public Options with(Path dir, Data2VecConfig cfg) {
             return new Options(dir, cfg, backends, budgetSeconds, calibrationSteps, probePoints, probeTrain, probeTest, quickTrain, quickTest,
-                    seed, flip, figureImages);
+                    seed, figureImages);
         }
     }
 
@@ -63,12 +73,15 @@ public final class DemoRun {
         this.out = out;
     }
 
-    public DemoResult run(FashionData data) throws IOException {
+    public DemoResult run(DemoData data) throws IOException {
         long began = System.nanoTime();
         List<String> notes = new ArrayList<>();
-        LabeledImages probeTrain = head(data.train(), o.probeTrain()), probeTest = head(data.test(), o.probeTest());
-        LabeledImages quickTrain = head(data.train(), o.quickTrain()), quickTest = head(data.test(), o.quickTest());
-        if (probeTest.size() < data.test().size()) notes.add("the final probe used the first " + probeTest.size() + " of the " + data.test().size() + " test images");
+        List<ProbeTask> tasks = data.tasks().stream().map(t -> t.head(o.probeTrain(), o.probeTest())).toList();
+        ProbeTask quick = data.tasks().get(0).quick(o.quickTrain(), o.quickTest());
+        for (int i = 0; i < tasks.size(); i++) {
+            int used = tasks.get(i).test().size(), all = data.tasks().get(i).test().size();
+            if (used < all) notes.add(tasks.get(i).name() + ": the final probe used the first " + used + " of the " + all + " test examples");
+        }
 
         Map<String, Double> perStep = calibrate(data);
         String backend = perStep.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
@@ -80,48 +93,78 @@ public final class DemoRun {
         Data2VecConfig cfg = DemoPresets.annealOver(o.config(), steps);
         long warmup = Math.min(cfg.optim().warmup(), steps / 10);
         CosineSchedule schedule = new CosineSchedule(cfg.optim().lr(), warmup, steps, 0);
+        Files.createDirectories(o.runDir());
+        for (Map.Entry<String, Path> f : data.runFiles().entrySet()) {
+            Files.copy(f.getValue(), o.runDir().resolve(f.getKey()), StandardCopyOption.REPLACE_EXISTING);
+        }
+        List<String> figures = new ArrayList<>();
         try (Device device = Backends.open(backend); FeatureModel model = models.apply(cfg, device)) {
             out.printf(Locale.ROOT, "model %s on %s: batch %d x %d clones, lr %.3g, warm-up %d%n",
                     cfg.name(), device.name(), cfg.batchSize(), cfg.clones(), cfg.optim().lr(), warmup);
-            MaskFigure.write(o.runDir().resolve("masks.png"), data.test(), model.masker(), cfg, o.figureImages(), o.seed());
+            Images figureImages = data.figureImages() == null ? null : data.figureImages().images();
+            ReconstructionFigure.Fit fitAtInit = null;
+            if (figureImages != null) {
+                MaskFigure.write(o.runDir().resolve(MaskFigure.FILE), data.figureImages(), model.masker(), cfg, o.figureImages(), o.seed());
+                figures.add("`" + MaskFigure.FILE + "`: test images, an inverse block mask of the masker the model trains with, and what the student sees");
+                fitAtInit = ReconstructionFigure.measure(model, cfg, figureImages, FIT_IMAGES, o.seed());
+            }
 
             out.println("probing the model at its random initialisation ...");
-            Probe.Outcome randomInit = report(Probe.encoder("random init", model, probeTrain, probeTest));
+            List<Probe.Outcome> randomInit = new ArrayList<>();
+            for (ProbeTask t : tasks) randomInit.add(report(t, Probe.encoder("random init", model, t)));
             List<DemoResult.CurvePoint> curve = new ArrayList<>();
-            curve.add(new DemoResult.CurvePoint(0, 0, report(Probe.encoder("quick probe, step 0", model, quickTrain, quickTest))));
+            curve.add(new DemoResult.CurvePoint(0, 0, report(quick, Probe.encoder("quick probe, step 0", model, quick))));
 
             List<MetricsRow> rows = List.of();
-            try (ImageBatches source = new ImageBatches(data.train().images(), cfg.batchSize(), o.seed(), o.flip())) {
+            try (BatchSource source = data.pretraining().open(cfg, o.seed())) {
                 for (int k = 1; k <= o.probePoints(); k++) {
                     long upTo = steps * k / o.probePoints();
                     rows = Pretrainer.builder().model(model).source(source).runDir(o.runDir()).steps(upTo).schedule(schedule)
                             .seed(o.seed()).checkpointEvery(0).resume(k > 1).progressEvery(Duration.ofSeconds(30)).progress(out)
-                            .describe(cfg.name(), "image").config("--backend", backend).config("--batch", Integer.toString(cfg.batchSize()))
+                            .describe(cfg.name(), cfg.modality().kind()).config("--backend", backend).config("--batch", Integer.toString(cfg.batchSize()))
+                            .config(RunFiles.TARGETS, cfg.loss().pixels() ? "pixels" : "teacher")
                             .build().run().metrics();
                     double t = rows.get(rows.size() - 1).elapsedSec();
-                    curve.add(new DemoResult.CurvePoint(upTo, t, report(Probe.encoder("quick probe, step " + upTo, model, quickTrain, quickTest))));
+                    curve.add(new DemoResult.CurvePoint(upTo, t, report(quick, Probe.encoder("quick probe, step " + upTo, model, quick))));
                 }
             }
             out.println("probing the pretrained model ...");
-            Probe.Outcome pretrained = report(Probe.encoder("pretrained", model, probeTrain, probeTest));
-            Probe.Outcome raw = report(Probe.rawPixels(probeTrain, probeTest));
+            List<DemoResult.TaskResult> results = new ArrayList<>();
+            for (int i = 0; i < tasks.size(); i++) {
+                ProbeTask t = tasks.get(i);
+                Probe.Outcome pretrained = report(t, Probe.encoder("pretrained", model, t));
+                Probe.Outcome raw = report(t, Probe.raw(t));
+                results.add(DemoResult.TaskResult.of(t, pretrained, randomInit.get(i), raw));
+            }
+            if (figureImages != null) {
+                ReconstructionFigure.Fit shown = ReconstructionFigure.write(o.runDir().resolve(ReconstructionFigure.FILE), model, cfg, figureImages,
+                        o.figureImages(), o.seed());
+                ReconstructionFigure.Fit fit = ReconstructionFigure.measure(model, cfg, figureImages, FIT_IMAGES, o.seed());
+                if (shown != null) {
+                    String line = "`" + ReconstructionFigure.FILE + "`: the targets' first principal component on the patch grid and the decoder's "
+                            + "prediction of it at masked patches; on " + FIT_IMAGES + " test images the prediction fits its targets with " + fit
+                            + " (at random initialisation: " + fitAtInit + ")";
+                    figures.add(line);
+                    out.println("reconstruction: " + fit + " (random init: " + fitAtInit + ")");
+                }
+            }
 
             double seconds = rows.get(rows.size() - 1).elapsedSec();
             long samples = steps * cfg.batchSize();
-            DemoResult r = new DemoResult(cfg.name(), summary(cfg), backend, device.name(), perStep, steps, cfg.batchSize(), cfg.clones(),
-                    o.budgetSeconds(), seconds, samples / seconds, meanLoss(rows, true), meanLoss(rows, false), curve,
-                    pretrained, randomInit, raw, (System.nanoTime() - began) / 1e9, notes);
+            DemoResult r = new DemoResult(data.description(), cfg.name(), summary(cfg), backend, device.name(), perStep, steps, cfg.batchSize(),
+                    cfg.clones(), o.budgetSeconds(), seconds, samples / seconds, meanLoss(rows, true), meanLoss(rows, false), curve, results,
+                    figures, (System.nanoTime() - began) / 1e9, notes);
             Report.write(o.runDir(), r);
             return r;
         }
     }
 
     /** Seconds per step on each candidate backend: a few steps on a throwaway model, the first (compiling) one not counted. */
-    private Map<String, Double> calibrate(FashionData data) {
+    private Map<String, Double> calibrate(DemoData data) {
         Map<String, Double> perStep = new LinkedHashMap<>();
         for (String name : o.backends()) {
             try (Device device = Backends.open(name); FeatureModel model = models.apply(o.config(), device);
-                 ImageBatches source = new ImageBatches(data.train().images(), o.config().batchSize(), o.seed() + 1, o.flip())) {
+                 BatchSource source = data.pretraining().open(o.config(), o.seed() + 1)) {
                 RandomStream rng = new RandomStream(o.seed() + 1);
                 long start = 0;
                 for (int n = 1; n <= o.calibrationSteps(); n++) {
@@ -139,13 +182,11 @@ public final class DemoRun {
         return perStep;
     }
 
-    private Probe.Outcome report(Probe.Outcome p) {
-        out.printf(Locale.ROOT, "  %-22s linear probe %5d/%5d: test %.4f (train %.4f), L2 %.0e, %.0f s%n", p.what(), p.trainSize(), p.testSize(),
-                p.testAccuracy(), p.trainAccuracy(), p.l2(), p.seconds());
+    private Probe.Outcome report(ProbeTask t, Probe.Outcome p) {
+        out.printf(Locale.ROOT, "  %-22s linear probe %5d/%5d: test %.4f (train %.4f), L2 %.0e, %.0f s  [%s]%n", p.what(), p.trainSize(), p.testSize(),
+                p.testAccuracy(), p.trainAccuracy(), p.l2(), p.seconds(), t.name());
         return p;
     }
-
-    private static LabeledImages head(LabeledImages set, int n) { return n >= set.size() ? set : set.head(n); }
 
     /** Mean loss over the first (or last) tenth of the run, at least one and at most 20 steps. */
     static double meanLoss(List<MetricsRow> rows, boolean first) {
@@ -156,13 +197,22 @@ public final class DemoRun {
     }
 
     static String summary(Data2VecConfig c) {
-        var m = (org.d2v.data2vec.config.ModalityConfig.Image) c.modality();
         var e = c.encoder();
-        return String.format(Locale.ROOT, "%dx%d images, patch %d (%d tokens), D %d, %d heads, %d prenet + %d main blocks, "
-                        + "decoder %d ch x %d layers (k %d), top-%d targets, mask R %.2f (B %d), EMA %.4f->%.5f over %d, lr %.2g, wd %.2g",
-                m.size(), m.size(), m.patch(), m.tokens(), e.dim(), e.heads(), e.prenetDepth(), e.depth(), c.decoder().dim(), c.decoder().layers(),
-                c.decoder().kernel(), c.loss().topK(), c.mask().prob(), c.mask().length(), c.ema().start(), c.ema().end(), c.ema().annealSteps(),
-                c.optim().lr(), c.optim().weightDecay());
+        String input;
+        if (c.modality() instanceof ModalityConfig.Image m) {
+            input = String.format(Locale.ROOT, "%dx%d images, patch %d (%d tokens)", m.size(), m.size(), m.patch(), m.tokens());
+        } else if (c.modality() instanceof ModalityConfig.Audio m) {
+            input = String.format(Locale.ROOT, "%.2f s crops at 16 kHz, %d-layer conv stem (%d frames)", m.samples() / 16000.0, m.stem().size(), m.tokens());
+        } else {
+            ModalityConfig.Text m = (ModalityConfig.Text) c.modality();
+            input = String.format(Locale.ROOT, "blocks of %d tokens, vocabulary %d", m.length(), m.vocab());
+        }
+        String targets = c.loss().pixels() ? "per-patch normalised pixel targets (MAE-style, no teacher)"
+                : String.format(Locale.ROOT, "top-%d teacher targets, EMA %.4f->%.5f over %d", c.loss().topK(), c.ema().start(), c.ema().end(),
+                c.ema().annealSteps());
+        return String.format(Locale.ROOT, "%s, D %d, %d heads, %d prenet + %d main blocks, decoder %d ch x %d layers (k %d), %s, "
+                        + "mask R %.2f (B %d), lr %.2g, wd %.2g", input, e.dim(), e.heads(), e.prenetDepth(), e.depth(), c.decoder().dim(),
+                c.decoder().layers(), c.decoder().kernel(), targets, c.mask().prob(), c.mask().length(), c.optim().lr(), c.optim().weightDecay());
     }
 
     private static String describe(Map<String, Double> perStep) {

@@ -1,6 +1,9 @@
 package org.d2v.demo;
 
+import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.Batch;
+import org.d2v.data2vec.Data2Vec;
+import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.data2vec.mask.Masker;
 import org.d2v.train.TrainableModel;
 
@@ -11,7 +14,7 @@ import org.d2v.train.TrainableModel;
 public interface FeatureModel extends TrainableModel {
     /**
      * Frozen features of the encoder on unmasked input, in eval mode (for data2vec: the final output
-     * mean-pooled over the patch tokens, spec §10, optionally with more layers, see
+     * mean-pooled over the tokens, spec §10, optionally with more layers, see
      * {@link Data2VecFeatures}): [batch.size() × featureDim()] row-major.
      */
     double[] pooledFeatures(Batch batch);
@@ -21,4 +24,7 @@ public interface FeatureModel extends TrainableModel {
 
     /** The masks the model trains with. */
     Masker masker();
+
+    /** Decoder predictions next to their targets for masked inputs (the reconstruction figure); null for a model without a decoder. */
+    default Data2Vec.Reconstruction reconstruct(Batch batch, MaskBatch masks, RandomStream rng) { return null; }
 }

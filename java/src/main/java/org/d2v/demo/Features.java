@@ -1,28 +1,27 @@
 package org.d2v.demo;
 
-import org.d2v.data.image.Images;
-import org.d2v.data2vec.Batch;
+import org.d2v.eval.LabeledSet;
 
-/** Frozen features for the probe, extracted in batches (one forward per batch, not per image). */
+/** Frozen features for the probe, extracted in batches (one forward per group of equal-shaped inputs, not per example). */
 public final class Features {
-    /** Images per forward: large enough to amortise launches, small enough for any device. */
+    /** Inputs per forward: large enough to amortise launches, small enough for any device. */
     public static final int BATCH = 500;
 
     private Features() {}
 
-    /** Pooled encoder features of every image: [count × model.featureDim()] row-major. */
-    public static float[] pooled(FeatureModel model, Images images) {
-        int dim = model.featureDim(), size = images.imageSize();
-        float[] out = new float[images.count() * dim];
-        for (int first = 0; first < images.count(); first += BATCH) {
-            int n = Math.min(BATCH, images.count() - first);
-            float[] px = new float[n * size];
-            System.arraycopy(images.pixels(), first * size, px, 0, n * size);
-            double[] f = model.pooledFeatures(new Batch.Images(n, images.height(), images.width(), images.channels(), px));
-            if (f.length != n * dim) {
-                throw new IllegalStateException("model returned " + f.length + " feature values for " + n + " images of width " + dim);
+    /** Features of every example of {@code set}, in the set's order: [size × model.featureDim()] row-major. */
+    public static float[] pooled(FeatureModel model, LabeledSet set) {
+        int dim = model.featureDim();
+        float[] out = new float[set.size() * dim];
+        for (LabeledSet.Group g : set.groups(set.all(), BATCH)) {
+            double[] f = model.pooledFeatures(g.batch());
+            if (f.length != g.examples().length * dim) {
+                throw new IllegalStateException("model returned " + f.length + " feature values for " + g.examples().length + " inputs of width " + dim);
             }
-            for (int i = 0; i < f.length; i++) out[first * dim + i] = (float) f[i];
+            for (int i = 0; i < g.examples().length; i++) {
+                int at = g.examples()[i] * dim;
+                for (int c = 0; c < dim; c++) out[at + c] = (float) f[i * dim + c];
+            }
         }
         return out;
     }

@@ -7,8 +7,7 @@ import org.d2v.autograd.Tape;
 import org.d2v.backend.Device;
 import org.d2v.backend.RandomStream;
 import org.d2v.data.batch.BatchLoader;
-import org.d2v.data.image.Images;
-import org.d2v.data.image.LabeledImages;
+import org.d2v.eval.LabeledSet;
 import org.d2v.nn.ParameterStore;
 import org.d2v.optim.AdamW;
 import org.d2v.optim.CosineSchedule;
@@ -18,7 +17,7 @@ import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
- * Full fine-tuning of an {@link ImageClassifier} (every parameter trains): cross-entropy, AdamW
+ * Full fine-tuning of a {@link Classifier} (every parameter trains): cross-entropy, AdamW
  * (β 0.9/0.95, spec §10), cosine schedule with linear warm-up, a seeded shuffle per epoch, test
  * accuracy after each epoch.
  */
@@ -38,10 +37,10 @@ public final class Finetune {
 
     private Finetune() {}
 
-    public static Result run(ImageClassifier model, ParameterStore store, LabeledImages train, LabeledImages test, Options o, PrintStream out) {
+    public static Result run(Classifier model, ParameterStore store, LabeledSet train, LabeledSet test, Options o, PrintStream out) {
         Device device = store.device();
         int perEpoch = train.size() / o.batchSize();
-        if (perEpoch < 1) throw new IllegalArgumentException("batch " + o.batchSize() + " exceeds the " + train.size() + " training images");
+        if (perEpoch < 1) throw new IllegalArgumentException("batch " + o.batchSize() + " exceeds the " + train.size() + " training examples");
         long total = (long) perEpoch * o.epochs();
         CosineSchedule schedule = new CosineSchedule(o.lr(), Math.round(total * o.warmupFraction()), total, 0);
         double[] acc = new double[o.epochs()];
@@ -56,19 +55,26 @@ public final class Finetune {
                     int[] idx = new int[o.batchSize()];
                     System.arraycopy(perm, k * o.batchSize(), idx, 0, idx.length);
                     model.train(dropout);
-                    try (Scope s = Scope.open(); Tape tape = Tape.record()) {
+                    try (Scope update = Scope.open()) {
                         store.zeroGrads();
-                        Tensor loss = F.crossEntropy(model.logits(images(store, train.images(), idx)),
-                                Tensor.ofInts(device, Shape.of(idx.length), labels(train.labels(), idx)));
-                        tape.backward(loss);
+                        // Inputs of different shapes (clip or sentence lengths) go through in groups; each group's
+                        // mean loss, weighted by its share of the batch, adds its gradient: the batch mean in all.
+                        for (LabeledSet.Group g : train.groups(idx, o.batchSize())) {
+                            try (Scope s = Scope.open(); Tape tape = Tape.record()) {
+                                Tensor loss = F.scale(F.crossEntropy(model.logits(g.batch()), Tensor.ofInts(device, Shape.of(g.examples().length),
+                                        labels(train.labels(), g.examples()))), (double) g.examples().length / idx.length);
+                                tape.backward(loss);
+                                sum += loss.item();
+                            }
+                        }
                         opt.step();
-                        sum += loss.item();
                     }
                 }
                 double mean = sum / perEpoch;
+                if (!Double.isFinite(mean)) throw new IllegalStateException("fine-tuning diverged in epoch " + (epoch + 1) + ": mean loss " + mean);
                 if (epoch == 0) first = mean;
                 last = mean;
-                acc[epoch] = accuracy(model, store, test);
+                acc[epoch] = accuracy(model, test);
                 out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  test accuracy %.4f  (%.0f s)%n", epoch + 1, o.epochs(), mean, acc[epoch],
                         (System.nanoTime() - t0) / 1e9);
             }
@@ -76,32 +82,22 @@ public final class Finetune {
         return new Result(acc, first, last, total, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** Test accuracy in eval mode, in batches of {@link Features#BATCH}. */
-    public static double accuracy(ImageClassifier model, ParameterStore store, LabeledImages set) {
+    /** Test accuracy in eval mode, in groups of at most {@link Features#BATCH} equal-shaped inputs. */
+    public static double accuracy(Classifier model, LabeledSet set) {
         model.eval();
         int correct = 0;
-        for (int first = 0; first < set.size(); first += Features.BATCH) {
-            int n = Math.min(Features.BATCH, set.size() - first);
-            int[] idx = new int[n];
-            for (int i = 0; i < n; i++) idx[i] = first + i;
+        for (LabeledSet.Group g : set.groups(set.all(), Features.BATCH)) {
             try (Scope s = Scope.open()) {
-                double[] z = model.logits(images(store, set.images(), idx)).toDoubles();
-                int classes = z.length / n;
+                double[] z = model.logits(g.batch()).toDoubles();
+                int n = g.examples().length, classes = z.length / n;
                 for (int i = 0; i < n; i++) {
                     int best = 0;
                     for (int c = 1; c < classes; c++) if (z[i * classes + c] > z[i * classes + best]) best = c;
-                    if (best == set.labels()[first + i]) correct++;
+                    if (best == set.labels()[g.examples()[i]]) correct++;
                 }
             }
         }
         return (double) correct / set.size();
-    }
-
-    private static Tensor images(ParameterStore store, Images images, int[] idx) {
-        int size = images.imageSize();
-        float[] px = new float[idx.length * size];
-        for (int i = 0; i < idx.length; i++) System.arraycopy(images.pixels(), idx[i] * size, px, i * size, size);
-        return ImageClassifier.upload(store.device(), store.dtype(), px, idx.length, images.height(), images.width(), images.channels());
     }
 
     private static int[] labels(int[] labels, int[] idx) {

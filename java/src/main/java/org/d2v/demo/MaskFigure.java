@@ -17,6 +17,7 @@ import org.d2v.data2vec.mask.Masker;
  * (white = visible to the student, black = masked and predicted), and what the student sees.
  */
 public final class MaskFigure {
+    public static final String FILE = "masks.png";
     private MaskFigure() {}
 
     public static void write(Path out, LabeledImages set, Masker masker, Data2VecConfig cfg, int count, long seed) throws IOException {

@@ -1,12 +1,14 @@
 package org.d2v.demo;
 
-import org.d2v.data.image.LabeledImages;
+import org.d2v.eval.LabeledSet;
 import org.d2v.eval.LinearProbe;
+import org.d2v.eval.ProbeTask;
+import org.d2v.eval.RawFeatures;
 import org.d2v.eval.ProbeResult;
 
 /**
  * The linear probe of the demo (data's L-BFGS logistic regression on standardised features):
- * on a model's frozen pooled features, or on raw pixels as the floor. The L2 strength is chosen
+ * on a model's frozen pooled features, or on the task's raw features (pixels, log-spectra, bag of words) as the floor. The L2 strength is chosen
  * from {@link #L2_GRID} on a held-out fifth of the TRAINING features (never the test set), then the
  * probe is refitted on all training features with it; every feature set gets the same procedure.
  */
@@ -21,17 +23,22 @@ public final class Probe {
     /** What one probe measured, the L2 it chose, and how long feature extraction and fitting took. */
     public record Outcome(String what, int trainSize, int testSize, double trainAccuracy, double testAccuracy, double seconds, double l2) {}
 
-    public static Outcome encoder(String what, FeatureModel model, LabeledImages train, LabeledImages test) {
+    /** The probe on frozen features of {@code model} for the task's training and test examples. */
+    public static Outcome encoder(String what, FeatureModel model, ProbeTask task) {
         long t0 = System.nanoTime();
-        float[] tr = Features.pooled(model, train.images()), te = Features.pooled(model, test.images());
-        return fit(what, tr, te, model.featureDim(), train, test, t0);
+        float[] tr = Features.pooled(model, task.train()), te = Features.pooled(model, task.test());
+        return fit(what, tr, te, model.featureDim(), task, t0);
     }
 
-    public static Outcome rawPixels(LabeledImages train, LabeledImages test) {
-        return fit("raw pixels", train.images().pixels(), test.images().pixels(), train.images().imageSize(), train, test, System.nanoTime());
+    /** The same probe on the task's raw features: its floor. */
+    public static Outcome raw(ProbeTask task) {
+        long t0 = System.nanoTime();
+        RawFeatures.Matrices m = task.raw().of(task.train(), task.test());
+        return fit(task.raw().name(), m.train(), m.test(), m.dim(), task, t0);
     }
 
-    private static Outcome fit(String what, float[] tr, float[] te, int dim, LabeledImages train, LabeledImages test, long t0) {
+    private static Outcome fit(String what, float[] tr, float[] te, int dim, ProbeTask task, long t0) {
+        LabeledSet train = task.train(), test = task.test();
         double l2 = chooseL2(tr, train.labels(), dim, train.classes());
         ProbeResult r = LinearProbe.builder().l2(l2).build().evaluate(tr, train.labels(), te, test.labels(), dim, train.classes());
         return new Outcome(what, train.size(), test.size(), r.trainAccuracy(), r.testAccuracy(), (System.nanoTime() - t0) / 1e9, l2);

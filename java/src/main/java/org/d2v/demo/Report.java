@@ -11,8 +11,6 @@ import java.util.Map;
 /** Writes report.md, results.json and probe_accuracy.png of a demo run into its run folder. */
 public final class Report {
     public static final String MARKDOWN = "report.md", JSON = "results.json", PROBE_PLOT = "probe_accuracy.png";
-    /** Raw-pixel linear probe on Fashion-MNIST, 10k train / 2k test (DATA.md). */
-    public static final double FASHION_FLOOR = 0.818;
 
     private Report() {}
 
@@ -32,44 +30,49 @@ public final class Report {
         }
         double end = Math.max(x[n - 1], 1e-3);
         DemoResult.CurvePoint q = r.curve().get(0);
+        DemoResult.TaskResult main = r.first();
         List<Charts.Series> s = new ArrayList<>();
         s.add(new Charts.Series(String.format(Locale.ROOT, "quick probe %d/%d", q.probe().trainSize(), q.probe().testSize()), x, y, true));
-        s.add(new Charts.Series(String.format(Locale.ROOT, "final probe %d/%d", r.pretrained().trainSize(), r.pretrained().testSize()),
-                new double[] {end}, new double[] {r.pretrained().testAccuracy()}, true));
-        s.add(Charts.Series.level("random init", r.randomInit().testAccuracy(), 0, end));
-        s.add(Charts.Series.level("raw pixels", r.rawPixels().testAccuracy(), 0, end));
-        Charts.lines(out, "linear probe accuracy (Fashion-MNIST test) vs pretraining time", "pretraining minutes", "test accuracy", s);
+        s.add(new Charts.Series(String.format(Locale.ROOT, "final probe %d/%d", main.pretrained().trainSize(), main.pretrained().testSize()),
+                new double[] {end}, new double[] {main.pretrained().testAccuracy()}, true));
+        s.add(Charts.Series.level("random init", main.randomInit().testAccuracy(), 0, end));
+        s.add(Charts.Series.level(main.raw().what(), main.raw().testAccuracy(), 0, end));
+        Charts.lines(out, "linear probe accuracy (" + main.task() + ") vs pretraining time", "pretraining minutes", "test accuracy", s);
     }
 
     static String markdown(DemoResult r) {
         StringBuilder b = new StringBuilder();
-        b.append("# d2v demo: data2vec 2.0 on Fashion-MNIST\n\n");
-        b.append(String.format(Locale.ROOT, "Linear probe (frozen encoder, no masking; features as `d2v demo --help` describes), trained on %d "
-                + "Fashion-MNIST training images and tested on %d test images:\n\n", r.pretrained().trainSize(), r.pretrained().testSize()));
-        b.append("| features | test accuracy | train accuracy | L2 (chosen on held-out train) | probe time |\n|---|---|---|---|---|\n");
-        for (Probe.Outcome p : List.of(r.pretrained(), r.randomInit(), r.rawPixels())) {
-            b.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.0e | %.0f s |\n", p.what(), p.testAccuracy(), p.trainAccuracy(), p.l2(), p.seconds()));
+        b.append("# d2v demo: data2vec 2.0 on ").append(r.data()).append("\n\n");
+        b.append("Linear probe on frozen features (encoder in eval mode, no masking; features as `d2v demo --help` describes), the same "
+                + "procedure for the pretrained model, the same model at its random initialisation and the raw features.\n\n");
+        for (DemoResult.TaskResult t : r.tasks()) {
+            b.append("## ").append(t.task()).append("\n\n");
+            b.append(String.format(Locale.ROOT, "Trained on %d examples, tested on %d.\n\n", t.pretrained().trainSize(), t.pretrained().testSize()));
+            b.append("| features | test accuracy | train accuracy | L2 (chosen on held-out train) | probe time |\n|---|---|---|---|---|\n");
+            for (Probe.Outcome p : List.of(t.pretrained(), t.randomInit(), t.raw())) {
+                b.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.0e | %.0f s |\n", p.what(), p.testAccuracy(), p.trainAccuracy(), p.l2(), p.seconds()));
+            }
+            b.append(String.format(Locale.ROOT, "\nPretrained minus random init: %+.1f points; minus the floor (%.4f): %+.1f points. "
+                    + "The bar (%s) is %s.\n\n", t.gainOverRandomPoints(), t.floor(), 100 * (t.pretrained().testAccuracy() - t.floor()), t.bar(),
+                    t.met() ? "**met**" : "**not met**"));
         }
-        b.append(String.format(Locale.ROOT, "\nPretrained minus random init: %+.1f points. Raw-pixel floor of DATA.md (10k/2k): %.3f. "
-                        + "The bar (pretrained > %.3f and >= 5 points above random init) is %s.\n\n",
-                r.gainOverRandomPoints(), FASHION_FLOOR, FASHION_FLOOR, r.meetsBar(FASHION_FLOOR) ? "**met**" : "**not met**"));
         b.append("## Pretraining\n\n");
         b.append(String.format(Locale.ROOT, "- model: %s (%s)\n", r.preset(), r.modelSummary()));
         b.append(String.format(Locale.ROOT, "- backend: %s (%s); calibration, seconds per step: %s\n", r.backend(), r.deviceName(), perStep(r.backendSecondsPerStep())));
-        b.append(String.format(Locale.ROOT, "- budget %.0f s; pretrained for %.1f s: %d steps of %d images x %d clones, %.1f samples/s\n",
+        b.append(String.format(Locale.ROOT, "- budget %.0f s; pretrained for %.1f s: %d steps of %d samples x %d clones, %.1f samples/s\n",
                 r.budgetSeconds(), r.pretrainSeconds(), r.steps(), r.batchSize(), r.clones(), r.samplesPerSecond()));
         b.append(String.format(Locale.ROOT, "- loss: %.4f at the start, %.4f at the end (means over the first and last tenth of the steps, at most 20)\n",
                 r.lossStart(), r.lossEnd()));
         b.append(String.format(Locale.ROOT, "- whole run (calibration, probes, report): %.1f s\n\n", r.totalSeconds()));
-        b.append("## Probe accuracy during pretraining\n\n| step | pretraining time | quick probe test accuracy |\n|---|---|---|\n");
+        b.append("## Probe accuracy during pretraining (").append(r.first().task()).append(")\n\n| step | pretraining time | quick probe test accuracy |\n|---|---|---|\n");
         for (DemoResult.CurvePoint c : r.curve()) {
             b.append(String.format(Locale.ROOT, "| %d | %.1f s | %.4f (%d/%d) |\n", c.step(), c.seconds(), c.probe().testAccuracy(),
                     c.probe().trainSize(), c.probe().testSize()));
         }
         b.append("\n## Figures\n\n");
         b.append("- `loss.png`: pretraining loss per step (metrics in `metrics.csv`, `metrics.jsonl`)\n");
-        b.append("- `" + PROBE_PLOT + "`: probe accuracy against pretraining time, with the random-init and raw-pixel levels\n");
-        b.append("- `masks.png`: test images, an inverse block mask of the masker the model trains with, and what the student sees\n");
+        b.append("- `" + PROBE_PLOT + "`: probe accuracy against pretraining time, with the random-init and raw-feature levels\n");
+        for (String f : r.figures()) b.append("- ").append(f).append('\n');
         if (!r.notes().isEmpty()) {
             b.append("\n## Notes\n\n");
             for (String n : r.notes()) b.append("- ").append(n).append('\n');
@@ -79,14 +82,19 @@ public final class Report {
 
     static String json(DemoResult r) {
         StringBuilder b = new StringBuilder("{\n");
-        b.append(String.format(Locale.ROOT, "  \"preset\": \"%s\",\n  \"backend\": \"%s\",\n  \"steps\": %d,\n  \"batch\": %d,\n  \"clones\": %d,\n",
-                esc(r.preset()), esc(r.backend()), r.steps(), r.batchSize(), r.clones()));
+        b.append(String.format(Locale.ROOT, "  \"data\": \"%s\",\n  \"preset\": \"%s\",\n  \"backend\": \"%s\",\n  \"steps\": %d,\n  \"batch\": %d,\n  \"clones\": %d,\n",
+                esc(r.data()), esc(r.preset()), esc(r.backend()), r.steps(), r.batchSize(), r.clones()));
         b.append(String.format(Locale.ROOT, "  \"pretrain_seconds\": %.3f,\n  \"samples_per_second\": %.3f,\n  \"loss_start\": %.6g,\n  \"loss_end\": %.6g,\n",
                 r.pretrainSeconds(), r.samplesPerSecond(), r.lossStart(), r.lossEnd()));
-        b.append(String.format(Locale.ROOT, "  \"probe_pretrained\": %.6f,\n  \"probe_random_init\": %.6f,\n  \"probe_raw_pixels\": %.6f,\n",
-                r.pretrained().testAccuracy(), r.randomInit().testAccuracy(), r.rawPixels().testAccuracy()));
-        b.append(String.format(Locale.ROOT, "  \"probe_train_size\": %d,\n  \"probe_test_size\": %d,\n", r.pretrained().trainSize(), r.pretrained().testSize()));
-        b.append("  \"curve\": [");
+        b.append("  \"tasks\": [");
+        for (int i = 0; i < r.tasks().size(); i++) {
+            DemoResult.TaskResult t = r.tasks().get(i);
+            b.append(i == 0 ? "\n" : ",\n").append(String.format(Locale.ROOT, "    {\"task\": \"%s\", \"pretrained\": %.6f, \"random_init\": %.6f, "
+                            + "\"raw\": %.6f, \"raw_features\": \"%s\", \"floor\": %.6f, \"train_size\": %d, \"test_size\": %d, \"bar_met\": %b}",
+                    esc(t.task()), t.pretrained().testAccuracy(), t.randomInit().testAccuracy(), t.raw().testAccuracy(), esc(t.raw().what()), t.floor(),
+                    t.pretrained().trainSize(), t.pretrained().testSize(), t.met()));
+        }
+        b.append("\n  ],\n  \"curve\": [");
         for (int i = 0; i < r.curve().size(); i++) {
             DemoResult.CurvePoint c = r.curve().get(i);
             b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "{\"step\": %d, \"seconds\": %.3f, \"accuracy\": %.6f}",

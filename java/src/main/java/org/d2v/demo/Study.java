@@ -38,7 +38,7 @@ public final class Study {
         StringBuilder b = new StringBuilder("# d2v demo --study\n\n");
         b.append(String.format(Locale.ROOT, "Each arm pretrains for the same budget (%.0f s, turned into steps from a timing at its start; on a shared machine the "
                 + "actual time differs, see the column) on %s, then the linear probe (%d train / %d test).\n\n",
-                first.budgetSeconds(), first.backend(), first.pretrained().trainSize(), first.pretrained().testSize()));
+                first.budgetSeconds(), first.backend(), first.first().pretrained().trainSize(), first.first().pretrained().testSize()));
         b.append("| arm | steps | pretrained s | samples/s | loss start -> end | final probe | random init |");
         int points = first.curve().size() - 1;
         for (int k = 0; k <= points; k++) b.append(String.format(Locale.ROOT, " quick %d/%d |", k, points));
@@ -48,15 +48,17 @@ public final class Study {
         for (Arm a : arms) {
             DemoResult r = a.result();
             b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %.1f | %.3f -> %.3f | %.4f | %.4f |", a.name(), r.steps(), r.pretrainSeconds(), r.samplesPerSecond(),
-                    r.lossStart(), r.lossEnd(), r.pretrained().testAccuracy(), r.randomInit().testAccuracy()));
+                    r.lossStart(), r.lossEnd(), r.first().pretrained().testAccuracy(), r.first().randomInit().testAccuracy()));
             for (DemoResult.CurvePoint c : r.curve()) b.append(String.format(Locale.ROOT, " %.4f (step %d, %.0f s) |", c.probe().testAccuracy(), c.step(), c.seconds()));
             b.append('\n');
         }
-        b.append(String.format(Locale.ROOT, "\nRaw pixels, same probe: %.4f.\n", first.rawPixels().testAccuracy()));
+        b.append(String.format(Locale.ROOT, "\n%s, same probe: %.4f.\n", capitalised(first.first().raw().what()), first.first().raw().testAccuracy()));
         if (!notes.isEmpty()) {
             b.append("\n## Notes\n\n");
             for (String n : notes) b.append("- ").append(n).append('\n');
         }
         Files.writeString(dir.resolve(MARKDOWN), b.toString());
     }
+
+    private static String capitalised(String s) { return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1); }
 }

@@ -19,7 +19,7 @@ import java.util.List;
  * representation will face (DATA.md). A representation is only worth something above these.
  */
 public final class Floors {
-    static final int SPEECH_BANDS = 64, SPEECH_SEGMENTS = 3;
+    public static final int SPEECH_BANDS = 64, SPEECH_SEGMENTS = 3;
 
     private final Path root;
     private final PrintStream out;

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.d2v.data.DataDir;
 import org.d2v.data.audio.SpeechClip;
 import org.d2v.data.audio.SpeechSets;
 import org.d2v.data.audio.Wav;
@@ -46,8 +45,7 @@ public final class TrainingData {
         if (!Files.isDirectory(root)) throw new IllegalArgumentException("--data " + data + ": no such folder (or use --data generated)");
         if (m instanceof ModalityConfig.Image img) return images(ImageSets.fashionMnist(root, Split.TRAIN).images(), img, b, seed);
         if (m instanceof ModalityConfig.Audio audio) return audio(SpeechSets.pretrainClips(root), audio, b, seed);
-        Path tokenizer = DataDir.of(root, TextSets.SET).resolve("bpe-4096.txt");
-        return text(TextSets.pretrainCorpus(root), BpeTokenizer.load(tokenizer), (ModalityConfig.Text) m, b, seed);
+        return text(TextSets.pretrainCorpus(root), TextSets.tokenizer(root), (ModalityConfig.Text) m, b, seed);
     }
 
     /**
@@ -81,11 +79,20 @@ public final class TrainingData {
      * Shorter clips are skipped, as the reference skips clips under its minimum length.
      */
     public static BatchSource audio(List<SpeechClip> clips, ModalityConfig.Audio m, int batch, long seed) throws IOException {
+        return waves(readClips(clips), m, batch, seed);
+    }
+
+    /** Every clip's samples (16 kHz mono 16-bit WAV, else an error naming the file). */
+    public static List<float[]> readClips(List<SpeechClip> clips) throws IOException {
+        List<float[]> out = new ArrayList<>();
+        for (SpeechClip c : clips) out.add(Wav.read(c.file()));
+        return out;
+    }
+
+    /** {@link #audio} over clips already read. */
+    public static BatchSource waves(List<float[]> clips, ModalityConfig.Audio m, int batch, long seed) {
         List<float[]> waves = new ArrayList<>();
-        for (SpeechClip c : clips) {
-            float[] w = Wav.read(c.file());
-            if (w.length >= m.samples()) waves.add(w);
-        }
+        for (float[] w : clips) if (w.length >= m.samples()) waves.add(w);
         if (waves.size() < batch) {
             throw new IllegalArgumentException("only " + waves.size() + " of " + clips.size() + " speech clips have at least "
                     + m.samples() + " samples; need " + batch + " for one batch");
@@ -112,7 +119,11 @@ public final class TrainingData {
         }
         List<String> texts = new ArrayList<>();
         for (Document d : docs) texts.add(d.text());
-        List<int[]> blocks = TokenBlocks.of(bpe, texts, m.length());
+        return blocks(TokenBlocks.of(bpe, texts, m.length()), m, batch, seed);
+    }
+
+    /** {@link #text} over blocks already cut (each {@code m.length()} ids). */
+    public static BatchSource blocks(List<int[]> blocks, ModalityConfig.Text m, int batch, long seed) {
         if (blocks.size() < batch) throw new IllegalArgumentException("the text corpus gives " + blocks.size() + " blocks, fewer than a batch of " + batch);
         return new LoaderSource(blocks.size(), batch, seed, (idx, rng) -> {
             int[] out = new int[idx.length * m.length()];

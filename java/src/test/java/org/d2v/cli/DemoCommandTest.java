@@ -18,7 +18,7 @@ class DemoCommandTest {
     void helpExplainsEveryOption() throws Exception {
         for (String option : new String[] {"--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones", "--lr",
                 "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps",
-                "--no-flip", "--study", "--seed", "--features", "--mask", "--help"}) {
+                "--no-flip", "--study", "--seed", "--features", "--mask", "--modality", "--help"}) {
             assertTrue(DemoCommand.HELP.contains("  " + option + " "), option + " is not explained");
         }
         assertEquals(0, new DemoCommand().run(new String[] {"--help"}));
@@ -31,22 +31,24 @@ class DemoCommandTest {
         assertEquals(2, c.run(new String[] {"--minutes"}));
         assertEquals(2, c.run(new String[] {"--minutes", "-1"}));
         assertEquals(2, c.run(new String[] {"--backend", "quantum"}));
-        assertEquals(2, c.run(new String[] {"--preset", "text-tiny"}));
+        assertEquals(2, c.run(new String[] {"--preset", "text-tiny"})); // not an image preset
+        assertEquals(2, c.run(new String[] {"--modality", "smell"}));
+        assertEquals(2, c.run(new String[] {"--modality", "audio", "--study"}));
         assertEquals(2, c.run(new String[] {"--data", tmp.resolve("nothing").toString()})); // not installed
     }
 
     @Test
     void optionsReachTheRun() {
         DemoRun.Options o = DemoCommand.options(Args.parse(new String[] {"--minutes", "1.5", "--batch", "8", "--clones", "2", "--lr", "0.01",
-                "--backend", "reference", "--run", tmp.toString(), "--probe-points", "3", "--no-flip"},
-                java.util.Set.of("--minutes", "--batch", "--clones", "--lr", "--backend", "--run", "--probe-points"), java.util.Set.of("--no-flip")));
+                "--backend", "reference", "--run", tmp.toString(), "--probe-points", "3", "--modality", "text"},
+                java.util.Set.of("--minutes", "--batch", "--clones", "--lr", "--backend", "--run", "--probe-points", "--modality"), java.util.Set.of()));
         assertEquals(90, o.budgetSeconds(), 1e-9);
         assertEquals(8, o.config().batchSize());
         assertEquals(2, o.config().clones());
         assertEquals(0.01, o.config().optim().lr(), 1e-12);
         assertEquals(List.of("reference"), o.backends());
         assertEquals(3, o.probePoints());
-        assertEquals(false, o.flip());
+        assertEquals("text-demo", o.config().name());
         assertThrows(IllegalArgumentException.class, () -> DemoCommand.backends("quantum"));
     }
 }

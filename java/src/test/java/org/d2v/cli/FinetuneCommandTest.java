@@ -13,7 +13,7 @@ class FinetuneCommandTest {
     @Test
     void helpExplainsEveryOptionAndBadLinesAreUsageErrors() throws Exception {
         for (String option : new String[] {"--run", "--checkpoint", "--data", "--backend", "--epochs", "--batch", "--lr", "--weight-decay",
-                "--warmup", "--clip", "--train", "--test", "--seed", "--from-scratch", "--help"}) {
+                "--warmup", "--clip", "--train", "--test", "--seed", "--domain", "--from-scratch", "--help"}) {
             assertTrue(FinetuneCommand.HELP.contains("  " + option + " "), option + " is not explained");
         }
         FinetuneCommand c = new FinetuneCommand();

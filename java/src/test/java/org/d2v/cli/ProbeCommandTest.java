@@ -20,7 +20,7 @@ class ProbeCommandTest {
 
     @Test
     void helpExplainsEveryOption() throws Exception {
-        for (String option : new String[] {"--run", "--checkpoint", "--data", "--backend", "--probe-train", "--probe-test", "--features", "--help"}) {
+        for (String option : new String[] {"--run", "--checkpoint", "--data", "--backend", "--probe-train", "--probe-test", "--features", "--domain", "--random-init", "--help"}) {
             assertTrue(ProbeCommand.HELP.contains("  " + option + " "), option + " is not explained");
         }
         assertEquals(0, new ProbeCommand().run(new String[] {"--help"}));

@@ -30,31 +30,35 @@ class DemoRunTest {
         LabeledImages test = slice(all, 150, 200);
         FashionData data = FashionData.of(train, test);
         Path run = tmp.resolve("run");
-        DemoRun.Options o = new DemoRun.Options(run, Presets.imageMicro(), List.of("reference"), 2.0, 2, 2, 150, 50, 60, 30, 1, true, 3);
+        DemoRun.Options o = new DemoRun.Options(run, Presets.imageMicro(), List.of("reference"), 2.0, 2, 2, 150, 50, 60, 30, 1, 3);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        DemoResult r = new DemoRun(o, Data2VecFeatures::create, new PrintStream(log, true)).run(data);
+        DemoResult r = new DemoRun(o, Data2VecFeatures::create, new PrintStream(log, true)).run(DemoData.fashion(data, true));
 
         assertEquals("reference", r.backend());
         assertTrue(r.steps() >= 2 && r.steps() % 2 == 0, "steps " + r.steps());
         assertEquals(3, r.curve().size());
         assertEquals(r.steps(), r.curve().get(2).step());
-        assertEquals(150, r.pretrained().trainSize());
-        assertEquals(50, r.pretrained().testSize());
-        for (Probe.Outcome p : List.of(r.pretrained(), r.randomInit(), r.rawPixels())) {
+        DemoResult.TaskResult t = r.first();
+        assertEquals(150, t.pretrained().trainSize());
+        assertEquals(50, t.pretrained().testSize());
+        for (Probe.Outcome p : List.of(t.pretrained(), t.randomInit(), t.raw())) {
             assertTrue(p.testAccuracy() >= 0 && p.testAccuracy() <= 1, p.toString());
         }
         // Raw pixels separate Fashion-MNIST classes far above chance (0.1) even from 150 images.
-        assertTrue(r.rawPixels().testAccuracy() > 0.4, "raw pixels " + r.rawPixels().testAccuracy());
+        assertEquals("raw pixels", t.raw().what());
+        assertTrue(t.raw().testAccuracy() > 0.4, "raw pixels " + t.raw().testAccuracy());
         assertTrue(Double.isFinite(r.lossStart()) && Double.isFinite(r.lossEnd()));
 
         String md = Files.readString(run.resolve(Report.MARKDOWN));
-        for (Probe.Outcome p : List.of(r.pretrained(), r.randomInit(), r.rawPixels())) {
+        for (Probe.Outcome p : List.of(t.pretrained(), t.randomInit(), t.raw())) {
             String row = String.format(Locale.ROOT, "| %s | %.4f |", p.what(), p.testAccuracy());
             assertTrue(md.contains(row), "report lacks " + row + "\n" + md);
         }
-        for (String png : new String[] {"loss.png", Report.PROBE_PLOT, "masks.png"}) {
+        for (String png : new String[] {"loss.png", Report.PROBE_PLOT, MaskFigure.FILE, ReconstructionFigure.FILE}) {
             assertNotNull(ImageIO.read(run.resolve(png).toFile()), png);
         }
+        assertTrue(md.contains("`" + ReconstructionFigure.FILE + "`: the targets' first principal component"), md);
+        assertTrue(md.contains("R² "), md);
         assertTrue(Files.exists(run.resolve("metrics.csv")));
         assertEquals("checkpoint-" + r.steps(), Checkpoint.latest(run).getFileName().toString());
         assertTrue(log.toString().contains("calibration: reference"), log.toString());

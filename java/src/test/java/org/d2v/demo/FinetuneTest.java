@@ -21,7 +21,7 @@ import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.Presets;
 import org.d2v.nn.ParameterStore;
 import org.d2v.tensor.Scope;
-import org.d2v.tensor.Tensor;
+import org.d2v.eval.ImageSet;
 import org.junit.jupiter.api.Test;
 
 class FinetuneTest {
@@ -45,15 +45,14 @@ class FinetuneTest {
             Map<String, double[]> ckpt = new HashMap<>();
             d2v.state().forEach((k, v) -> ckpt.put(k, v.toDoubles()));
             ParameterStore.Builder b = ParameterStore.builder();
-            ImageClassifier clf = new ImageClassifier(b, cfg, 10);
+            Classifier clf = new Classifier(b, cfg, 10);
             try (Scope s = Scope.open(); ParameterStore store = b.build(dev, dev.defaultFloat(), 7)) {
-                ImageClassifier.loadEncoder(store, ckpt, "test");
+                Classifier.loadEncoder(store, ckpt, "test");
                 clf.eval();
-                Tensor x = ImageClassifier.upload(dev, store.dtype(), imgs.images().pixels(), 6, 28, 28, 1);
-                assertArrayEquals(expected, clf.pooled(x).toDoubles(), 1e-9);
+                assertArrayEquals(expected, clf.pooled(batch).toDoubles(), 1e-9);
                 ckpt.remove("student.blocks.1.mlp.fc2.weight");
                 ckpt.keySet().removeIf(k -> k.startsWith("student.blocks.1."));
-                assertThrows(IllegalArgumentException.class, () -> ImageClassifier.loadEncoder(store, ckpt, "test"));
+                assertThrows(IllegalArgumentException.class, () -> Classifier.loadEncoder(store, ckpt, "test"));
             }
         }
     }
@@ -64,11 +63,12 @@ class FinetuneTest {
         LabeledImages train = testImages().head(64);
         Data2VecConfig cfg = Presets.imageMicro();
         ParameterStore.Builder b = ParameterStore.builder();
-        ImageClassifier clf = new ImageClassifier(b, cfg, 10);
+        Classifier clf = new Classifier(b, cfg, 10);
         try (Device dev = Backends.open("reference"); Scope s = Scope.open(); ParameterStore store = b.build(dev, dev.defaultFloat(), 1)) {
             double[] before = store.get("blocks.0.mlp.fc1.weight").toDoubles();
             ByteArrayOutputStream log = new ByteArrayOutputStream();
-            Finetune.Result r = Finetune.run(clf, store, train, train, new Finetune.Options(10, 16, 5e-3, 0.0, 0.1, 4, 1),
+            ImageSet set = new ImageSet(train);
+            Finetune.Result r = Finetune.run(clf, store, set, set, new Finetune.Options(10, 16, 5e-3, 0.0, 0.1, 4, 1),
                     new PrintStream(log, true));
             assertEquals(10 * 4, r.updates());
             assertTrue(r.lastEpochLoss() < 0.7 * r.firstEpochLoss(), "loss " + r.firstEpochLoss() + " -> " + r.lastEpochLoss());

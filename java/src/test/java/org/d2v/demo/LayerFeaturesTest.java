@@ -27,7 +27,7 @@ class LayerFeaturesTest {
             // One update so the blocks differ from their initialisation.
             model.trainStep(batch, 1, cfg.optim().lr(), new RandomStream(3));
             FeatureModel layers = new Data2VecFeatures(model, true), last = new Data2VecFeatures(model, false);
-            int d = cfg.encoder().dim(), parts = 2 + cfg.encoder().depth();
+            int d = cfg.encoder().dim(), parts = 3 + cfg.encoder().depth(); // final, CLS, input, blocks
             assertEquals(parts * d, layers.featureDim());
             double[] all = layers.pooledFeatures(batch), fin = last.pooledFeatures(batch);
             assertEquals(3 * parts * d, all.length);

@@ -13,13 +13,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import org.d2v.eval.ProbeTask;
+import org.d2v.eval.RawFeatures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ReportTest {
     @TempDir Path tmp;
 
+    /** The Fashion-MNIST task's bar with these accuracies (the sets are not read). */
+    static DemoResult.TaskResult fashionResult(double pretrained, double random) {
+        ProbeTask task = new ProbeTask("Fashion-MNIST test", null, null, RawFeatures.pixels(), ProbeTasks.FASHION_FLOOR, ProbeTasks.FASHION_MIN_GAIN);
+        return DemoResult.TaskResult.of(task, new Probe.Outcome("pretrained", 10000, 10000, 0.9, pretrained, 40, 1e-4),
+                new Probe.Outcome("random init", 10000, 10000, 0.8, random, 41, 1e-4), new Probe.Outcome("raw pixels", 10000, 10000, 0.9, 0.8123, 12, 1e-4));
+    }
+
     static DemoResult fakeRun(double pretrained, double random) {
+        return fakeRun(List.of(fashionResult(pretrained, random)));
+    }
+
+    static DemoResult fakeRun(List<DemoResult.TaskResult> tasks) {
         Map<String, Double> perStep = new LinkedHashMap<>();
         perStep.put("opencl", 0.5);
         perStep.put("reference", 1.25);
@@ -27,41 +40,61 @@ class ReportTest {
                 new DemoResult.CurvePoint(0, 0, new Probe.Outcome("quick probe, step 0", 2000, 1000, 0.8, 0.61, 3, 1e-4)),
                 new DemoResult.CurvePoint(50, 60, new Probe.Outcome("quick probe, step 50", 2000, 1000, 0.9, 0.74, 3, 1e-4)),
                 new DemoResult.CurvePoint(100, 121, new Probe.Outcome("quick probe, step 100", 2000, 1000, 0.95, 0.79, 3, 1e-4)));
-        return new DemoResult("image-demo", "patch 7, D 96", "opencl", "opencl: pocl", perStep, 100, 64, 4, 120, 121.5, 52.7,
-                3.25, 1.5, curve, new Probe.Outcome("pretrained", 10000, 10000, 0.9, pretrained, 40, 1e-4),
-                new Probe.Outcome("random init", 10000, 10000, 0.8, random, 41, 1e-4), new Probe.Outcome("raw pixels", 10000, 10000, 0.9, 0.8123, 12, 1e-4),
-                300, List.of("a note"));
+        return new DemoResult("Fashion-MNIST", "image-demo", "patch 7, D 96", "opencl", "opencl: pocl", perStep, 100, 64, 4, 120, 121.5, 52.7,
+                3.25, 1.5, curve, tasks, List.of("`masks.png`: masks"), 300, List.of("a note"));
     }
 
     @Test
     void reportHoldsTheThreeNumbersAndTheRunFacts() throws Exception {
         Report.write(tmp, fakeRun(0.8437, 0.7311));
         String md = Files.readString(tmp.resolve(Report.MARKDOWN));
+        assertTrue(md.startsWith("# d2v demo: data2vec 2.0 on Fashion-MNIST\n"), md);
+        assertTrue(md.contains("## Fashion-MNIST test"), md);
         assertTrue(md.contains("| pretrained | 0.8437 |"), md);
         assertTrue(md.contains("| random init | 0.7311 |"), md);
         assertTrue(md.contains("| raw pixels | 0.8123 |"), md);
         assertTrue(md.contains("+11.3 points"), md);
+        assertTrue(md.contains("minus the floor (0.8180): +2.6 points"), md);
         assertTrue(md.contains("**met**"), md);
-        assertTrue(md.contains("100 steps of 64 images x 4 clones, 52.7 samples/s"), md);
+        assertTrue(md.contains("100 steps of 64 samples x 4 clones, 52.7 samples/s"), md);
         assertTrue(md.contains("opencl 0.500, reference 1.250"), md);
         assertTrue(md.contains("3.2500 at the start, 1.5000 at the end"), md);
         assertTrue(md.contains("| 50 | 60.0 s | 0.7400 (2000/1000) |"), md);
+        assertTrue(md.contains("- `masks.png`: masks"), md);
         assertTrue(md.contains("- a note"), md);
 
         String json = Files.readString(tmp.resolve(Report.JSON));
-        assertTrue(json.contains("\"probe_pretrained\": 0.843700"), json);
-        assertTrue(json.contains("\"probe_random_init\": 0.731100"), json);
-        assertTrue(json.contains("\"probe_raw_pixels\": 0.812300"), json);
+        assertTrue(json.contains("\"pretrained\": 0.843700, \"random_init\": 0.731100, \"raw\": 0.812300, \"raw_features\": \"raw pixels\""), json);
+        assertTrue(json.contains("\"bar_met\": true"), json);
         assertTrue(json.contains("{\"step\": 100, \"seconds\": 121.000, \"accuracy\": 0.790000}"), json);
     }
 
     @Test
     void barIsNotMetBelowTheFloorOrWithoutTheGain() throws Exception {
-        assertFalse(fakeRun(0.80, 0.70).meetsBar(Report.FASHION_FLOOR)); // under the floor
-        assertFalse(fakeRun(0.84, 0.80).meetsBar(Report.FASHION_FLOOR)); // only 4 points over random
-        assertTrue(fakeRun(0.84, 0.79).meetsBar(Report.FASHION_FLOOR));
+        assertFalse(fashionResult(0.80, 0.70).met()); // under the floor
+        assertFalse(fashionResult(0.84, 0.80).met()); // only 4 points over random
+        assertTrue(fashionResult(0.84, 0.79).met());
         Report.write(tmp, fakeRun(0.80, 0.70));
         assertTrue(Files.readString(tmp.resolve(Report.MARKDOWN)).contains("**not met**"));
+    }
+
+    @Test
+    void aTaskWithoutAPublishedFloorIsJudgedAgainstItsRawProbe() throws Exception {
+        ProbeTask digits = new ProbeTask("spoken digits", null, null, RawFeatures.logSpectrum(64, 3), Double.NaN, 0);
+        Probe.Outcome raw = new Probe.Outcome("log-spectrum 256-d", 1150, 260, 1.0, 0.3846, 1, 1e-4);
+        DemoResult.TaskResult beats = DemoResult.TaskResult.of(digits, new Probe.Outcome("pretrained", 1150, 260, 0.9, 0.55, 1, 1e-4),
+                new Probe.Outcome("random init", 1150, 260, 0.9, 0.49, 1, 1e-4), raw);
+        DemoResult.TaskResult below = DemoResult.TaskResult.of(digits, new Probe.Outcome("pretrained", 1150, 260, 0.9, 0.38, 1, 1e-4),
+                new Probe.Outcome("random init", 1150, 260, 0.9, 0.30, 1, 1e-4), raw);
+        assertTrue(beats.met());
+        assertEquals(0.3846, beats.floor(), 0);
+        assertFalse(below.met());
+        DemoResult r = fakeRun(List.of(beats, below));
+        assertFalse(r.meetsBar());
+        Report.write(tmp, r);
+        String md = Files.readString(tmp.resolve(Report.MARKDOWN));
+        assertTrue(md.contains("the log-spectrum 256-d probe of this run"), md);
+        assertTrue(md.contains("| log-spectrum 256-d | 0.3846 |"), md);
     }
 
     @Test

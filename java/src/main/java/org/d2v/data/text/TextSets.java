@@ -60,7 +60,12 @@ public final class TextSets {
 
     /** The byte-level BPE tokenizer (4096 ids) that setup trained on the pretraining corpus. */
     public static BpeTokenizer tokenizer(Path dataRoot) throws IOException {
-        return BpeTokenizer.load(DataDir.of(dataRoot, SET).resolve("bpe-4096.txt"));
+        return BpeTokenizer.load(tokenizerFile(dataRoot));
+    }
+
+    /** Where setup saved that tokenizer. */
+    public static Path tokenizerFile(Path dataRoot) throws IOException {
+        return DataDir.of(dataRoot, SET).resolve("bpe-4096.txt");
     }
 
     /** All sentiment sentences of the three domains. */

@@ -23,6 +23,12 @@ public record Data2VecConfig(String name, ModalityConfig modality, EncoderConfig
 
     public Data2VecConfig withSeed(long s) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, loss, optim, clones, batchSize, s); }
 
+    /** The MAE-style ablation of this image model: per-patch pixels as targets, no teacher (see {@link LossConfig.Target#PIXELS}). */
+    public Data2VecConfig withPixelTargets() {
+        if (!(modality instanceof ModalityConfig.Image img)) throw new IllegalArgumentException("pixel targets are for images, not " + name);
+        return withLoss(loss.pixelTargets(img.patch() * img.patch() * img.channels()));
+    }
+
     public Data2VecConfig withLoss(LossConfig l) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, l, optim, clones, batchSize, seed); }
 
     public Data2VecConfig withOptim(OptimConfig o) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, loss, o, clones, batchSize, seed); }

@@ -7,6 +7,11 @@ public sealed interface ModalityConfig {
     /** The number of tokens T the local encoder makes from one input of this configuration. */
     int tokens();
 
+    /** "image", "audio" or "text" (the word of the CLI and of checkpoint manifests). */
+    default String kind() {
+        return this instanceof Image ? "image" : this instanceof Audio ? "audio" : "text";
+    }
+
     /**
      * Images (§3.1): a patch conv (stride = patch) over [size, size, channels], fixed 2-D sin-cos
      * positions added before masking, {@code extraTokens} learned CLS tokens prepended after it.

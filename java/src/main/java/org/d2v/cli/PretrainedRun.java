@@ -1,0 +1,43 @@
+package org.d2v.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.d2v.data.text.BpeTokenizer;
+import org.d2v.data.text.TextSets;
+import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.ModalityConfig;
+import org.d2v.demo.Args;
+import org.d2v.demo.DemoPresets;
+import org.d2v.train.Checkpoint;
+import org.d2v.train.CheckpointManifest;
+import org.d2v.train.RunFiles;
+
+/**
+ * The checkpoint of a pretraining run named by --run (and --checkpoint), as probe and finetune
+ * read it: the model configuration rebuilt from the manifest and, for text, the tokenizer saved
+ * with the run.
+ */
+record PretrainedRun(Path path, Checkpoint checkpoint, CheckpointManifest manifest, Data2VecConfig config, BpeTokenizer tokenizer) {
+
+    /** Opens it; {@code dataRoot} supplies a tokenizer only for text runs that saved none (generated data). */
+    static PretrainedRun open(Args a, Path dataRoot) throws IOException {
+        if (!a.has("--run")) throw new IllegalArgumentException("--run <dir> is required");
+        Path run = Path.of(a.string("--run", null));
+        Path ckpt = a.has("--checkpoint") ? run.resolve(a.string("--checkpoint", null)) : Checkpoint.latest(run);
+        Checkpoint c = Checkpoint.load(ckpt);
+        CheckpointManifest m = c.manifest();
+        Data2VecConfig cfg = RunFiles.modelConfig(m, DemoPresets::named);
+        BpeTokenizer bpe = null;
+        if (cfg.modality() instanceof ModalityConfig.Text) {
+            Path saved = run.resolve(RunFiles.TOKENIZER);
+            if (Files.exists(saved)) {
+                bpe = BpeTokenizer.load(saved);
+            } else {
+                System.err.println("note: " + run + " holds no " + RunFiles.TOKENIZER + " (a run on generated tokens); using the data folder's tokenizer");
+                bpe = TextSets.tokenizer(dataRoot);
+            }
+        }
+        return new PretrainedRun(ckpt, c, m, cfg, bpe);
+    }
+}

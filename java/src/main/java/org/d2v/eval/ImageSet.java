@@ -1,0 +1,52 @@
+package org.d2v.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.d2v.data.image.Images;
+import org.d2v.data.image.LabeledImages;
+import org.d2v.data2vec.Batch;
+
+/** Labeled images (all of one size) as a {@link LabeledSet}: consecutive indices form a batch. */
+public record ImageSet(LabeledImages data) implements LabeledSet {
+    @Override public int size() { return data.size(); }
+
+    @Override public int[] labels() { return data.labels(); }
+
+    @Override public int classes() { return data.classes(); }
+
+    @Override
+    public String describe() {
+        Images im = data.images();
+        return data.size() + " images " + im.height() + "x" + im.width() + "x" + im.channels();
+    }
+
+    @Override
+    public List<Group> groups(int[] indices, int maxBatch) {
+        List<Group> out = new ArrayList<>();
+        for (int first = 0; first < indices.length; first += maxBatch) {
+            int[] idx = java.util.Arrays.copyOfRange(indices, first, Math.min(indices.length, first + maxBatch));
+            out.add(new Group(idx, batch(idx)));
+        }
+        return out;
+    }
+
+    private Batch.Images batch(int[] idx) {
+        Images im = data.images();
+        int size = im.imageSize();
+        float[] px = new float[idx.length * size];
+        for (int i = 0; i < idx.length; i++) System.arraycopy(im.pixels(), idx[i] * size, px, i * size, size);
+        return new Batch.Images(idx.length, im.height(), im.width(), im.channels(), px);
+    }
+
+    @Override
+    public ImageSet subset(int[] indices) {
+        Images im = data.images();
+        int[] labels = new int[indices.length];
+        for (int i = 0; i < indices.length; i++) labels[i] = data.labels()[indices[i]];
+        return new ImageSet(new LabeledImages(new Images(indices.length, im.height(), im.width(), im.channels(), batch(indices).pixels()),
+                labels, data.classes()));
+    }
+
+    /** The pixels of every image, row-major [size × pixels]: the raw-feature floor. */
+    public float[] pixels() { return data.images().pixels(); }
+}
