@@ -46,6 +46,23 @@ demo: deps build
 	$(JAVA) $(JAVA_OPTS) -jar $(JAR) data install --sets fashion-mnist --dir $(BUILD)/data
 	$(JAVA) $(JAVA_OPTS) -jar $(JAR) demo --data $(BUILD)/data $(DEMO_ARGS)
 
+# The same pipeline for speech (KTuberling/KLettres -> spoken digits of held-out voices) and text
+# (Brown, SOTU, Moby Dick -> sentiment of a held-out domain), and the small study on images
+# (d2v2 with M clones vs M = 1 vs MAE-style pixel targets, STUDY_MINUTES of pretraining each).
+.PHONY: demo-audio demo-text study
+demo-audio: deps build
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) data install --sets speech --dir $(BUILD)/data
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) demo --modality audio --data $(BUILD)/data $(DEMO_ARGS)
+
+demo-text: deps build
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) data install --sets text --dir $(BUILD)/data
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) demo --modality text --data $(BUILD)/data $(DEMO_ARGS)
+
+STUDY_MINUTES ?= 4
+study: deps build
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) data install --sets fashion-mnist --dir $(BUILD)/data
+	$(JAVA) $(JAVA_OPTS) -jar $(JAR) demo --study --minutes $(STUDY_MINUTES) --data $(BUILD)/data $(DEMO_ARGS)
+
 info: build
 	$(JAVA) -jar $(JAR) info
 

@@ -15,6 +15,8 @@ import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.data.DataDir;
 import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.EmaConfig;
+import org.d2v.data2vec.config.MaskConfig;
 import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.data2vec.config.OptimConfig;
 import org.d2v.demo.Args;
@@ -69,6 +71,8 @@ public final class DemoCommand implements Command {
               --lr X               peak learning rate (cosine to 0, warm-up min(preset's, steps/10))
                                                                              [preset's]
               --mask R             mask ratio R of the masker                [preset's]
+              --ema T0,TE          the teacher's EMA decay, rising linearly from T0 to TE over the run
+                                                                             [preset's]
               --probe-points K     quick probes during pretraining           [4]
               --probe-train N      training examples of the final probes (the first N)   [10000]
               --probe-test N       test examples of the final probes (the first N)       [10000]
@@ -92,7 +96,7 @@ public final class DemoCommand implements Command {
 
     private static final Set<String> OPTIONS = Set.of("--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones",
             "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed", "--features", "--mask",
-            "--modality");
+            "--modality", "--ema");
 
     /** The model factory; null: data2vec 2.0 with the features --features names. */
     private BiFunction<Data2VecConfig, Device, FeatureModel> models;
@@ -189,12 +193,20 @@ public final class DemoCommand implements Command {
         }
         long seed = a.longValue("--seed", 1);
         cfg = cfg.withSeed(seed).withBatchSize(a.positiveInt("--batch", cfg.batchSize())).withClones(a.positiveInt("--clones", cfg.clones()));
-        var mk = cfg.mask();
+        MaskConfig mk = cfg.mask();
         if (a.has("--mask")) {
             double r = a.positiveDouble("--mask", mk.prob());
             if (r >= 1) throw new IllegalArgumentException("--mask must be below 1, got " + r);
-            cfg = new Data2VecConfig(cfg.name(), cfg.modality(), cfg.encoder(), new org.d2v.data2vec.config.MaskConfig(r, mk.adjust(), mk.length(), mk.inverse()),
-                    cfg.decoder(), cfg.ema(), cfg.loss(), cfg.optim(), cfg.clones(), cfg.batchSize(), cfg.seed());
+            cfg = cfg.withMask(new MaskConfig(r, mk.adjust(), mk.length(), mk.inverse()));
+        }
+        if (a.has("--ema")) {
+            String[] t = a.string("--ema", "").split(",");
+            try {
+                if (t.length != 2) throw new NumberFormatException();
+                cfg = cfg.withEma(new EmaConfig(Double.parseDouble(t[0].trim()), Double.parseDouble(t[1].trim()), cfg.ema().annealSteps()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--ema needs two decays 'start,end', got '" + a.string("--ema", "") + "'");
+            }
         }
         OptimConfig op = cfg.optim();
         cfg = cfg.withOptim(new OptimConfig(a.positiveDouble("--lr", op.lr()), op.beta1(), op.beta2(), op.eps(), op.weightDecay(),

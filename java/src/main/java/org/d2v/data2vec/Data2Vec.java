@@ -387,7 +387,8 @@ public final class Data2Vec implements TrainableModel {
             Encoder.Output o = encoder.encode(batch);
             List<Tensor> parts = new ArrayList<>();
             parts.add(F.meanOverTime(o.tokens()));
-            if (o.cls() != null) parts.add(o.cls());
+            Tensor cls = o.cls();
+            if (cls != null) parts.add(cls);
             parts.add(F.meanOverTime(o.input()));
             for (Tensor a : o.ffn()) parts.add(F.meanOverTime(a));
             int n = batch.size(), d = cfg.encoder().dim(), k = parts.size();

@@ -20,11 +20,37 @@ import org.d2v.tensor.Tensor;
  */
 public final class Encoder extends Module {
     /**
-     * Encoder output on whole inputs, extra tokens dropped everywhere: what entered the backbone
-     * (the local features with positions), the final tokens, the CLS output (null without one),
-     * and each main block's FFN output.
+     * Encoder output on whole inputs. Each accessor drops the extra tokens (the image CLS) when
+     * called, so a caller pays only for the parts it reads (fine-tuning reads {@link #tokens} alone).
      */
-    public record Output(Tensor input, Tensor tokens, Tensor cls, List<Tensor> ffn) {}
+    public static final class Output {
+        private final Tensor input, x;
+        private final List<Tensor> ffn;
+        private final int extra;
+
+        private Output(Tensor input, Backbone.Encoded e, int extra) {
+            this.input = input;
+            this.x = e.x();
+            this.ffn = e.ffn();
+            this.extra = extra;
+        }
+
+        /** The final tokens [B, T, D]. */
+        public Tensor tokens() { return drop(x); }
+
+        /** The CLS output [B, D], or null for a modality without one. */
+        public Tensor cls() {
+            return extra == 0 ? null : F.reshape(F.gatherRows(x, Indices.iota(x.device(), x.dim(0), 1, 0)), x.dim(0), x.dim(2));
+        }
+
+        /** What entered the backbone: the local features with positions [B, T, D]. */
+        public Tensor input() { return drop(input); }
+
+        /** Each main block's FFN output [B, T, D] (null for a block layerdrop skipped). */
+        public List<Tensor> ffn() { return ffn.stream().map(a -> a == null ? null : drop(a)).toList(); }
+
+        private Tensor drop(Tensor t) { return extra == 0 ? t : Targets.dropLeading(t, extra); }
+    }
 
     private final Data2VecConfig cfg;
     private final AudioFeatures audio;
@@ -75,12 +101,7 @@ public final class Encoder extends Module {
         } else {
             throw new IllegalArgumentException(cfg.name() + " cannot encode " + batch.getClass().getSimpleName() + " batches");
         }
-        Backbone.Encoded e = backbone.encode(local, bias);
-        int extra = backbone.extraTokens();
-        if (extra == 0) return new Output(local, e.x(), null, e.ffn());
-        List<Tensor> ffn = e.ffn().stream().map(a -> a == null ? null : Targets.dropLeading(a, extra)).toList();
-        Tensor cls = F.reshape(F.gatherRows(e.x(), Indices.iota(e.x().device(), e.x().dim(0), 1, 0)), e.x().dim(0), e.x().dim(2));
-        return new Output(Targets.dropLeading(local, extra), Targets.dropLeading(e.x(), extra), cls, ffn);
+        return new Output(local, backbone.encode(local, bias), backbone.extraTokens());
     }
 
     /** Mean over the tokens of {@link #encode} (the fine-tuning pooling of spec §10): [B, D]. */

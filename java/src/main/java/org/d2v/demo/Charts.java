@@ -124,11 +124,15 @@ public final class Charts {
             cellH = Math.max(cellH, t.h() * scale);
         }
         int gap = 10, head = 50, colW = Math.max(cellW, 130) + gap;
-        BufferedImage img = new BufferedImage(Math.max(gap + columns.size() * colW, 300), head + rows.size() * (cellH + gap) + gap,
+        Font titleFont = new Font(Font.SANS_SERIF, Font.BOLD, 13);
+        Graphics2D measure = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        int titleW = measure.getFontMetrics(titleFont).stringWidth(title);
+        measure.dispose();
+        BufferedImage img = new BufferedImage(Math.max(gap + Math.max(columns.size() * colW, titleW + gap), 300), head + rows.size() * (cellH + gap) + gap,
                 BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas(img);
         g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+        g.setFont(titleFont);
         g.drawString(title, gap, 18);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         for (int c = 0; c < columns.size(); c++) g.drawString(columns.get(c), gap + c * colW, head - 8);

@@ -43,12 +43,12 @@ public record DemoData(String description, Pretraining pretraining, List<ProbeTa
                 List.of(ProbeTasks.fashionMnist(data)), data.test(), Map.of());
     }
 
-    /** Speech: the KTuberling/KLettres recordings (random crops) for pretraining, spoken digits of held-out voices for the probe. */
+    /** Speech: the KTuberling/KLettres recordings (random crops) for pretraining, spoken digits of held-out voices and engines for the probe. */
     public static DemoData speech(Path dataRoot) throws IOException {
         List<float[]> clips = TrainingData.readClips(SpeechSets.pretrainClips(dataRoot));
         return new DemoData("speech (" + clips.size() + " KTuberling/KLettres recordings)",
                 (cfg, seed) -> TrainingData.waves(clips, (ModalityConfig.Audio) cfg.modality(), cfg.batchSize(), seed),
-                List.of(ProbeTasks.spokenDigits(dataRoot)), null, Map.of());
+                ProbeTasks.speech(dataRoot), null, Map.of());
     }
 
     /**

@@ -45,9 +45,23 @@ public final class ProbeTasks {
     public static ProbeTask spokenDigits(Path dataRoot) throws IOException {
         Split<SpokenDigit> s = SpeechSets.heldOutVoices(SpeechSets.spokenDigits(dataRoot));
         String held = String.join(", ", SpeechSets.DEFAULT_TEST_GROUPS);
-        return new ProbeTask("spoken digits, held-out voices " + held, SpeechSet.digits(s.train(), "spoken digits"),
-                SpeechSet.digits(s.test(), "spoken digits of held-out voices"), RawFeatures.logSpectrum(Floors.SPEECH_BANDS, Floors.SPEECH_SEGMENTS),
-                Double.NaN, 0);
+        return digits("spoken digits, held-out voices " + held, s, "spoken digits of held-out voices");
+    }
+
+    /** Spoken digits across engines: train on espeak-ng's voices, test on flite's (DATA.md: chance with raw features). */
+    public static ProbeTask spokenDigitsAcrossEngines(Path dataRoot) throws IOException {
+        Split<SpokenDigit> s = Split.by(SpeechSets.spokenDigits(dataRoot), c -> c.engine().equals("flite"));
+        return digits("spoken digits, espeak-ng -> flite", s, "flite spoken digits");
+    }
+
+    /** Both speech tasks: held-out voices first (the one the demo's bar and fine-tuning use), then across engines. */
+    public static List<ProbeTask> speech(Path dataRoot) throws IOException {
+        return List.of(spokenDigits(dataRoot), spokenDigitsAcrossEngines(dataRoot));
+    }
+
+    private static ProbeTask digits(String name, Split<SpokenDigit> s, String testWhat) throws IOException {
+        return new ProbeTask(name, SpeechSet.digits(s.train(), "spoken digits"), SpeechSet.digits(s.test(), testWhat),
+                RawFeatures.logSpectrum(Floors.SPEECH_BANDS, Floors.SPEECH_SEGMENTS), Double.NaN, 0);
     }
 
     /** Sentiment with {@code domain} held out: train on the other two domains; the floor is bag of words, measured in the run. */
@@ -64,13 +78,14 @@ public final class ProbeTasks {
 
     /**
      * The tasks a model of {@code cfg}'s modality is probed on: images Fashion-MNIST, audio the
-     * spoken digits, text sentiment with each domain held out in turn ({@code domains}, default all).
+     * spoken digits of held-out voices and across engines, text sentiment with each domain held out
+     * in turn ({@code domains}, default all).
      * Text needs the run's tokenizer.
      */
     public static List<ProbeTask> forModel(Data2VecConfig cfg, Path dataRoot, BpeTokenizer bpe, List<String> domains) throws IOException {
         ModalityConfig m = cfg.modality();
         if (m instanceof ModalityConfig.Image) return List.of(fashionMnist(FashionData.load(dataRoot)));
-        if (m instanceof ModalityConfig.Audio) return List.of(spokenDigits(dataRoot));
+        if (m instanceof ModalityConfig.Audio) return speech(dataRoot);
         ModalityConfig.Text t = (ModalityConfig.Text) m;
         if (bpe == null) throw new IllegalArgumentException("a text model needs its tokenizer");
         if (bpe.vocabSize() > t.vocab()) throw new IllegalArgumentException("the tokenizer has " + bpe.vocabSize() + " ids, the model only " + t.vocab());

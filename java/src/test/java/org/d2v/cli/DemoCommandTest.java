@@ -18,7 +18,7 @@ class DemoCommandTest {
     void helpExplainsEveryOption() throws Exception {
         for (String option : new String[] {"--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones", "--lr",
                 "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps",
-                "--no-flip", "--study", "--seed", "--features", "--mask", "--modality", "--help"}) {
+                "--no-flip", "--study", "--seed", "--features", "--mask", "--modality", "--ema", "--help"}) {
             assertTrue(DemoCommand.HELP.contains("  " + option + " "), option + " is not explained");
         }
         assertEquals(0, new DemoCommand().run(new String[] {"--help"}));
@@ -34,14 +34,15 @@ class DemoCommandTest {
         assertEquals(2, c.run(new String[] {"--preset", "text-tiny"})); // not an image preset
         assertEquals(2, c.run(new String[] {"--modality", "smell"}));
         assertEquals(2, c.run(new String[] {"--modality", "audio", "--study"}));
+        assertEquals(2, c.run(new String[] {"--ema", "0.99"}));
         assertEquals(2, c.run(new String[] {"--data", tmp.resolve("nothing").toString()})); // not installed
     }
 
     @Test
     void optionsReachTheRun() {
         DemoRun.Options o = DemoCommand.options(Args.parse(new String[] {"--minutes", "1.5", "--batch", "8", "--clones", "2", "--lr", "0.01",
-                "--backend", "reference", "--run", tmp.toString(), "--probe-points", "3", "--modality", "text"},
-                java.util.Set.of("--minutes", "--batch", "--clones", "--lr", "--backend", "--run", "--probe-points", "--modality"), java.util.Set.of()));
+                "--backend", "reference", "--run", tmp.toString(), "--probe-points", "3", "--modality", "text", "--ema", "0.995,0.9995"},
+                java.util.Set.of("--minutes", "--batch", "--clones", "--lr", "--backend", "--run", "--probe-points", "--modality", "--ema"), java.util.Set.of()));
         assertEquals(90, o.budgetSeconds(), 1e-9);
         assertEquals(8, o.config().batchSize());
         assertEquals(2, o.config().clones());
@@ -49,6 +50,8 @@ class DemoCommandTest {
         assertEquals(List.of("reference"), o.backends());
         assertEquals(3, o.probePoints());
         assertEquals("text-demo", o.config().name());
+        assertEquals(0.995, o.config().ema().start(), 0);
+        assertEquals(0.9995, o.config().ema().end(), 0);
         assertThrows(IllegalArgumentException.class, () -> DemoCommand.backends("quantum"));
     }
 }

@@ -24,6 +24,7 @@ class ModalityCommandsTest {
                 "--random-init"}));
         assertEquals(0, probe.code(), probe.err());
         assertTrue(probe.out().contains("spoken digits, held-out voices +klatt, flite/slt (18 spoken digits / 12 spoken digits of held-out voices)"), probe.out());
+        assertTrue(probe.out().contains("spoken digits, espeak-ng -> flite (18 spoken digits / 12 flite spoken digits)"), probe.out());
         assertTrue(probe.out().contains("log-spectrum 256-d"), probe.out());
         assertTrue(probe.out().contains("random init"), probe.out());
         Captured ft = Captured.run(() -> new FinetuneCommand().run(new String[] {"--run", run.toString(), "--data", data.toString(), "--backend", "reference",

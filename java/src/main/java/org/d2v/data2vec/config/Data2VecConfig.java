@@ -29,6 +29,10 @@ public record Data2VecConfig(String name, ModalityConfig modality, EncoderConfig
         return withLoss(loss.pixelTargets(img.patch() * img.patch() * img.channels()));
     }
 
+    public Data2VecConfig withMask(MaskConfig m) { return new Data2VecConfig(name, modality, encoder, m, decoder, ema, loss, optim, clones, batchSize, seed); }
+
+    public Data2VecConfig withEma(EmaConfig e) { return new Data2VecConfig(name, modality, encoder, mask, decoder, e, loss, optim, clones, batchSize, seed); }
+
     public Data2VecConfig withLoss(LossConfig l) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, l, optim, clones, batchSize, seed); }
 
     public Data2VecConfig withOptim(OptimConfig o) { return new Data2VecConfig(name, modality, encoder, mask, decoder, ema, loss, o, clones, batchSize, seed); }
