@@ -112,7 +112,7 @@ public final class ProbeCommand implements Command {
             if (o != null) System.out.printf(Locale.ROOT, "  %-22s test %.4f  train %.4f  (L2 %.0e, %.0f s)%n", o.what(), o.testAccuracy(), o.trainAccuracy(), o.l2(), o.seconds());
         }
         double floor = t.floorGiven(r[1].testAccuracy());
-        System.out.printf(Locale.ROOT, "  pretrained %s the floor %.4f by %+.1f points%n", r[0].testAccuracy() > floor ? "beats" : "does not beat", floor,
-                100 * (r[0].testAccuracy() - floor));
+        double points = 100 * (r[0].testAccuracy() - floor);
+        System.out.printf(Locale.ROOT, "  pretrained is %.1f points %s the floor %.4f%n", Math.abs(points), points > 0 ? "above" : "below", floor);
     }
 }

@@ -59,13 +59,20 @@ public final class Charts {
         double pad = Math.max((y1 - y0) * 0.08, 1e-6);
         y0 -= pad;
         y1 += pad;
-        BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
+        Font legendFont = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
+        int legend = 0;
+        Graphics2D measure = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        for (Series s : series) legend = Math.max(legend, measure.getFontMetrics(legendFont).stringWidth(s.name()));
+        measure.dispose();
+        // The plot keeps its size; a long legend widens the canvas instead of being cut off.
+        int width = W + Math.max(0, 32 + legend + 8 - RIGHT);
+        BufferedImage img = new BufferedImage(width, H, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas(img);
         int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         g.drawString(title, LEFT, 24);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        g.setFont(legendFont);
         g.drawRect(LEFT, TOP, pw, ph);
         for (int k = 0; k <= 5; k++) {
             double xv = x0 + (x1 - x0) * k / 5, yv = y0 + (y1 - y0) * k / 5;

@@ -102,12 +102,26 @@ class ReportTest {
         Report.write(tmp, fakeRun(0.8437, 0.7311));
         BufferedImage img = ImageIO.read(tmp.resolve(Report.PROBE_PLOT).toFile());
         assertNotNull(img);
-        assertEquals(720, img.getWidth());
+        assertTrue(img.getWidth() >= 720 && img.getWidth() < 760, "width " + img.getWidth());
         assertEquals(440, img.getHeight());
         // The first series' colour (the quick-probe curve) must appear inside the plot area.
         int blue = 0x1f77b4, found = 0;
         for (int y = 40; y < 390; y++) for (int x = 70; x < 550; x++) if ((img.getRGB(x, y) & 0xffffff) == blue) found++;
         assertTrue(found > 50, "curve pixels: " + found);
+    }
+
+    @Test
+    void aLongLegendWidensTheCanvasAndLeavesThePlotAlone() throws Exception {
+        Path shortOut = tmp.resolve("short.png"), longOut = tmp.resolve("long.png");
+        double[] x = {0, 1}, y = {0.5, 0.7};
+        Charts.lines(shortOut, "t", "x", "y", List.of(new Charts.Series("a", x, y, true)));
+        Charts.lines(longOut, "t", "x", "y", List.of(new Charts.Series("a", x, y, true),
+                new Charts.Series("MAE-style pixel targets, M = 1, a name far longer than the legend column", x, y, true)));
+        BufferedImage a = ImageIO.read(shortOut.toFile()), b = ImageIO.read(longOut.toFile());
+        assertEquals(720, a.getWidth());
+        assertTrue(b.getWidth() > a.getWidth() + 200, "long legend: width " + b.getWidth());
+        // The plot frame stays where it was: same pixel at its top-left corner.
+        assertEquals(a.getRGB(70, 40), b.getRGB(70, 40));
     }
 
     @Test
