@@ -79,9 +79,10 @@ public final class DemoCommand implements Command {
               --quick-train N      training examples of the quick probes (spread over the set) [1000]
               --quick-test N       test examples of the quick probes (spread over the set)     [500]
               --features F         probe features: layers (final output mean-pooled over the tokens,
-                                   the CLS token for images, and each main block's mean-pooled FFN
-                                   output, concatenated) or final (the final output mean-pooled only);
-                                   the same for the pretrained and the random-init model    [layers]
+                                   the CLS token for images, the encoder's input and each main block's
+                                   FFN output, both mean-pooled, concatenated) or final (the final
+                                   output mean-pooled only); the same for the pretrained and the
+                                   random-init model                                        [layers]
               --calibration-steps N  steps timed per backend, at least 2 (the first is not counted) [3]
               --no-flip            images: no random horizontal flips in pretraining
               --study              images: the small study instead of one run, three arms of the full

@@ -31,8 +31,8 @@ public final class ProbeCommand implements Command {
             features, L2 chosen on a held-out fifth of the training examples) and reports its test
             accuracy next to the same probe on raw features, for the run's modality:
               image  Fashion-MNIST, official test set; floor: raw pixels (DATA.md: 0.818)
-              audio  spoken digits, whole voices held out (espeak's klatt variants, flite's slt);
-                     floor: log-spectra
+              audio  spoken digits, whole voices held out (espeak's klatt variants, flite's slt), and
+                     across engines (train espeak-ng, test flite); floor: log-spectra
               text   sentiment, one domain held out (each of imdb, amazon, yelp in turn, see --domain),
                      tokenized with the run's own tokenizer; floor: bag of words
             Needs the data sets: make data (or d2v data install).
@@ -45,9 +45,9 @@ public final class ProbeCommand implements Command {
               --probe-train N      images: training images of the probe (the first N of 60k)   [10000]
               --probe-test N       images: test images (the first N of the official 10k)      [10000]
               --domain LIST        text: held-out sentiment domains, comma-separated  [imdb,amazon,yelp]
-              --features F         layers (final output mean-pooled, the CLS token for images and each
-                                   main block's mean-pooled FFN output, concatenated) or final (final
-                                   output only)                                               [layers]
+              --features F         layers (final output mean-pooled, the CLS token for images, the
+                                   encoder's input and each main block's FFN output, both mean-pooled,
+                                   concatenated) or final (final output only)                 [layers]
               --random-init        also probe the same model at its random initialisation (the run's seed)
               --help               print this text
             """;

@@ -26,6 +26,16 @@ class BadInputTest {
         assertFalse(c.out().contains("step 1/"), "no training started:\n" + c.out());
     }
 
+    private Captured demo(String modality, Path data, String run) throws Exception {
+        return Captured.run(() -> new DemoCommand().run(new String[] {"--modality", modality, "--preset", modality + "-micro", "--data", data.toString(),
+                "--backend", "reference", "--run", tmp.resolve(run).toString()}));
+    }
+
+    private Captured pretrain(String modality, Path data, String run) throws Exception {
+        return Captured.run(() -> new PretrainCommand().run(new String[] {"--modality", modality, "--preset", "micro", "--data", data.toString(),
+                "--backend", "reference", "--run", tmp.resolve(run).toString()}));
+    }
+
     private static String[] demo(Path data, String... more) {
         String[] base = {"--data", data.toString(), "--backend", "reference", "--minutes", "0.01", "--preset", "image-micro"};
         String[] all = Arrays.copyOf(base, base.length + more.length);
@@ -49,10 +59,8 @@ class BadInputTest {
         DataFolders.speech(data);
         Path clip = data.resolve("speech/pretrain/ktuberling/en/w3.wav");
         Files.writeString(clip, "this is not audio\n");
-        assertClean(Captured.run(() -> new DemoCommand().run(new String[] {"--modality", "audio", "--preset", "audio-micro", "--data", data.toString(),
-                "--backend", "reference", "--run", tmp.resolve("run").toString()})), clip, "not a WAV file");
-        assertClean(Captured.run(() -> new PretrainCommand().run(new String[] {"--modality", "audio", "--preset", "micro", "--data", data.toString(),
-                "--backend", "reference", "--run", tmp.resolve("run2").toString()})), clip, "not a WAV file");
+        assertClean(demo("audio", data, "run"), clip, "not a WAV file");
+        assertClean(pretrain("audio", data, "run2"), clip, "not a WAV file");
     }
 
     @Test
@@ -61,8 +69,7 @@ class BadInputTest {
         DataFolders.speech(data);
         Path digit = data.resolve("speech/digits/flite/awb/1_0.wav");
         Files.copy(TestData.file("espeak-two-22k.wav"), digit, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        assertClean(Captured.run(() -> new DemoCommand().run(new String[] {"--modality", "audio", "--preset", "audio-micro", "--data", data.toString(),
-                "--backend", "reference", "--run", tmp.resolve("run").toString()})), digit, "sample rate 22050 Hz; expected 16000 Hz");
+        assertClean(demo("audio", data, "run"), digit, "sample rate 22050 Hz; expected 16000 Hz");
     }
 
     @Test
@@ -71,12 +78,9 @@ class BadInputTest {
         DataFolders.text(data);
         Path doc = data.resolve("text/corpus/sotu/sotu.txt");
         Files.write(doc, new byte[0]);
-        assertClean(Captured.run(() -> new DemoCommand().run(new String[] {"--modality", "text", "--preset", "text-micro", "--data", data.toString(),
-                "--backend", "reference", "--run", tmp.resolve("run").toString()})), doc, "empty file");
+        assertClean(demo("text", data, "run"), doc, "empty file");
         Files.write(doc, new byte[] {'P', 'K', 3, 4, 0, 0, 1, 2});
-        assertClean(Captured.run(() -> new DemoCommand().run(new String[] {"--modality", "text", "--preset", "text-micro", "--data", data.toString(),
-                "--backend", "reference", "--run", tmp.resolve("run2").toString()})), doc, "binary file");
-        assertClean(Captured.run(() -> new PretrainCommand().run(new String[] {"--modality", "text", "--preset", "micro", "--data", data.toString(),
-                "--backend", "reference", "--run", tmp.resolve("run3").toString()})), doc, "binary file");
+        assertClean(demo("text", data, "run2"), doc, "binary file");
+        assertClean(pretrain("text", data, "run3"), doc, "binary file");
     }
 }

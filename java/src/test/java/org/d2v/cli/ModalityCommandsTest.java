@@ -13,12 +13,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ModalityCommandsTest {
     @TempDir Path tmp;
 
+    private static Captured pretrain(String modality, Path data, Path run) throws Exception {
+        return Captured.run(() -> new PretrainCommand().run(new String[] {"--modality", modality, "--preset", "micro", "--data", data.toString(),
+                "--backend", "reference", "--steps", "2", "--run", run.toString(), "--progress-seconds", "100"}));
+    }
+
     @Test
     void speechRunIsProbedOnHeldOutVoicesAndFineTuned() throws Exception {
         Path data = tmp.resolve("data"), run = tmp.resolve("run");
         DataFolders.speech(data);
-        Captured pre = Captured.run(() -> new PretrainCommand().run(new String[] {"--modality", "audio", "--preset", "micro", "--data", data.toString(),
-                "--backend", "reference", "--steps", "2", "--run", run.toString(), "--progress-seconds", "100"}));
+        Captured pre = pretrain("audio", data, run);
         assertEquals(0, pre.code(), pre.err());
         Captured probe = Captured.run(() -> new ProbeCommand().run(new String[] {"--run", run.toString(), "--data", data.toString(), "--backend", "reference",
                 "--random-init"}));
@@ -37,8 +41,7 @@ class ModalityCommandsTest {
     void textRunKeepsItsTokenizerAndIsProbedOnEachHeldOutDomain() throws Exception {
         Path data = tmp.resolve("data"), run = tmp.resolve("run");
         DataFolders.text(data);
-        Captured pre = Captured.run(() -> new PretrainCommand().run(new String[] {"--modality", "text", "--preset", "micro", "--data", data.toString(),
-                "--backend", "reference", "--steps", "2", "--run", run.toString(), "--progress-seconds", "100"}));
+        Captured pre = pretrain("text", data, run);
         assertEquals(0, pre.code(), pre.err());
         assertEquals(Files.readString(data.resolve("text/bpe-4096.txt")), Files.readString(run.resolve(RunFiles.TOKENIZER)));
         Captured probe = Captured.run(() -> new ProbeCommand().run(new String[] {"--run", run.toString(), "--data", data.toString(), "--backend", "reference"}));
