@@ -137,10 +137,9 @@ public final class DemoRun {
                 results.add(DemoResult.TaskResult.of(t, pretrained, randomInit.get(i), raw));
             }
             if (figureImages != null) {
-                ReconstructionFigure.Fit shown = ReconstructionFigure.write(o.runDir().resolve(ReconstructionFigure.FILE), model, cfg, figureImages,
-                        o.figureImages(), o.seed());
-                ReconstructionFigure.Fit fit = ReconstructionFigure.measure(model, cfg, figureImages, FIT_IMAGES, o.seed());
-                if (shown != null) {
+                ReconstructionFigure.Fit fit = ReconstructionFigure.write(o.runDir().resolve(ReconstructionFigure.FILE), model, cfg, figureImages,
+                        o.figureImages(), FIT_IMAGES, o.seed());
+                if (fit != null) {
                     String line = "`" + ReconstructionFigure.FILE + "`: the targets' first principal component on the patch grid and the decoder's "
                             + "prediction of it at masked patches; on " + FIT_IMAGES + " test images the prediction fits its targets with " + fit
                             + " (at random initialisation: " + fitAtInit + ")";

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
 import org.d2v.data.Split;
 import org.d2v.data.audio.SpeechSets;
 import org.d2v.data.audio.SpokenDigit;
@@ -38,29 +40,26 @@ public final class ProbeTasks {
     }
 
     /**
-     * Spoken digits, the voices of {@link SpeechSets#DEFAULT_TEST_GROUPS} held out for testing
-     * (espeak's klatt variants and flite's slt: about 0.4 with raw features, DATA.md); the floor is
-     * the same probe on log-spectra, measured in the run.
+     * The speech tasks, each clip read once for both: spoken digits with the voices of
+     * {@link SpeechSets#DEFAULT_TEST_GROUPS} held out (espeak's klatt variants and flite's slt:
+     * about 0.4 with raw features, DATA.md) — the task the demo's bar and fine-tuning use — then
+     * across engines, trained on espeak-ng and tested on flite (DATA.md: chance with raw features).
+     * The floor is the same probe on log-spectra, measured in the run.
      */
-    public static ProbeTask spokenDigits(Path dataRoot) throws IOException {
-        Split<SpokenDigit> s = SpeechSets.heldOutVoices(SpeechSets.spokenDigits(dataRoot));
-        String held = String.join(", ", SpeechSets.DEFAULT_TEST_GROUPS);
-        return digits("spoken digits, held-out voices " + held, s, "spoken digits of held-out voices");
-    }
-
-    /** Spoken digits across engines: train on espeak-ng's voices, test on flite's (DATA.md: chance with raw features). */
-    public static ProbeTask spokenDigitsAcrossEngines(Path dataRoot) throws IOException {
-        Split<SpokenDigit> s = Split.by(SpeechSets.spokenDigits(dataRoot), c -> c.engine().equals("flite"));
-        return digits("spoken digits, espeak-ng -> flite", s, "flite spoken digits");
-    }
-
-    /** Both speech tasks: held-out voices first (the one the demo's bar and fine-tuning use), then across engines. */
     public static List<ProbeTask> speech(Path dataRoot) throws IOException {
-        return List.of(spokenDigits(dataRoot), spokenDigitsAcrossEngines(dataRoot));
+        List<SpokenDigit> clips = SpeechSets.spokenDigits(dataRoot);
+        SpeechSet all = SpeechSet.digits(clips, "spoken digits");
+        String held = String.join(", ", SpeechSets.DEFAULT_TEST_GROUPS);
+        return List.of(digits("spoken digits, held-out voices " + held, clips, all, SpeechSets.inGroups(SpeechSets.DEFAULT_TEST_GROUPS),
+                        "spoken digits of held-out voices"),
+                digits("spoken digits, espeak-ng -> flite", clips, all, c -> c.engine().equals("flite"), "flite spoken digits"));
     }
 
-    private static ProbeTask digits(String name, Split<SpokenDigit> s, String testWhat) throws IOException {
-        return new ProbeTask(name, SpeechSet.digits(s.train(), "spoken digits"), SpeechSet.digits(s.test(), testWhat),
+    private static ProbeTask digits(String name, List<SpokenDigit> clips, SpeechSet all, Predicate<SpokenDigit> isTest, String testWhat) {
+        Split<Integer> s = Split.by(IntStream.range(0, clips.size()).boxed().toList(), i -> isTest.test(clips.get(i)));
+        SpeechSet test = all.subset(s.test().stream().mapToInt(Integer::intValue).toArray());
+        return new ProbeTask(name, all.subset(s.train().stream().mapToInt(Integer::intValue).toArray()),
+                new SpeechSet(test.waves(), test.labels(), test.classes(), testWhat),
                 RawFeatures.logSpectrum(Floors.SPEECH_BANDS, Floors.SPEECH_SEGMENTS), Double.NaN, 0);
     }
 

@@ -81,17 +81,21 @@ public final class ReconstructionFigure {
         return new Fit(1 - res / Math.max(tot, 1e-30), cos / Math.max(1, count), count);
     }
 
-    /** Draws the figure for the first {@code count} images; returns the fit on those images, or null without a decoder. */
-    public static Fit write(Path out, FeatureModel model, Data2VecConfig cfg, Images images, int count, long seed) throws IOException {
-        int n = Math.min(count, images.count());
+    /**
+     * One reconstruction of the first {@code measured} images: draws the first {@code drawn} of them
+     * (the principal component is that of all measured images' targets) and returns the fit on all
+     * measured images, or null without a decoder.
+     */
+    public static Fit write(Path out, FeatureModel model, Data2VecConfig cfg, Images images, int drawn, int measured, long seed) throws IOException {
+        int all = Math.min(Math.max(drawn, measured), images.count()), n = Math.min(drawn, all);
         if (n < 1) return null;
-        Data2Vec.Reconstruction r = reconstruct(model, cfg, images, n, seed);
+        Data2Vec.Reconstruction r = reconstruct(model, cfg, images, all, seed);
         if (r == null) return null;
         ModalityConfig.Image m = (ModalityConfig.Image) cfg.modality();
         int t = r.tokens(), w = r.width(), clones = cfg.clones(), h = images.height(), wd = images.width(), g = m.grid(), p = m.patch();
         double[] mu = new double[w];
-        for (int j = 0; j < n * t; j++) for (int c = 0; c < w; c++) mu[c] += r.target()[j * w + c] / (n * t);
-        double[] pc = firstComponent(r.target(), n * t, w, mu);
+        for (int j = 0; j < all * t; j++) for (int c = 0; c < w; c++) mu[c] += r.target()[j * w + c] / (all * t);
+        double[] pc = firstComponent(r.target(), all * t, w, mu);
         List<List<Charts.Tile>> rows = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             float[] target = new float[t], pred = new float[t];
@@ -116,7 +120,7 @@ public final class ReconstructionFigure {
                     new Charts.Tile(targetPx, h, wd, lo, hi), new Charts.Tile(predPx, h, wd, lo, hi)));
         }
         Fit fit = fit(r, clones);
-        Charts.tiles(out, "targets' 1st principal component and its prediction at masked patches (" + fit + ")",
+        Charts.tiles(out, "targets' 1st principal component and its prediction at masked patches (" + all + " images: " + fit + ")",
                 List.of("image", "mask (black = masked)", "target PC1", "predicted PC1 (masked)"), rows, 4);
         return fit;
     }

@@ -69,11 +69,11 @@ class ReconstructionFigureTest {
         try (Device d = Backends.open("reference"); Data2Vec m = new Data2Vec(d, cfg)) {
             FeatureModel model = new Data2VecFeatures(m);
             Path out = tmp.resolve(ReconstructionFigure.FILE);
-            ReconstructionFigure.Fit f = ReconstructionFigure.write(out, model, cfg, imgs.images(), 3, 1);
+            ReconstructionFigure.Fit f = ReconstructionFigure.write(out, model, cfg, imgs.images(), 2, 3, 1);
             assertNotNull(ImageIO.read(out.toFile()));
             assertTrue(Double.isFinite(f.r2()) && f.positions() == 3 * m.masker().sample(1, 16, new org.d2v.backend.RandomStream(1)).masked(), f.toString());
             ReconstructionFigure.Fit again = ReconstructionFigure.measure(model, cfg, imgs.images(), 3, 1);
-            assertEquals(f.r2(), again.r2(), 1e-12, "same images and masks, same fit");
+            assertEquals(f.r2(), again.r2(), 1e-12, "the fit is over all measured images, not only the drawn ones");
         }
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The speech sets as installed by {@code d2v data install --sets speech}:
@@ -73,9 +74,14 @@ public final class SpeechSets {
         return out;
     }
 
+    /** Whether a clip's voice is in one of {@code groups} (see {@link #inGroup}). */
+    public static Predicate<SpokenDigit> inGroups(List<String> groups) {
+        return c -> groups.stream().anyMatch(g -> inGroup(c.voice(), g));
+    }
+
     /** Test = every clip whose voice is in one of {@code testGroups} (see {@link #inGroup}); train = the rest. */
     public static Split<SpokenDigit> heldOutVoices(List<SpokenDigit> clips, List<String> testGroups) {
-        return Split.by(clips, c -> testGroups.stream().anyMatch(g -> inGroup(c.voice(), g)));
+        return Split.by(clips, inGroups(testGroups));
     }
 
     /** The default held-out-voices split ({@link #DEFAULT_TEST_GROUPS}). */
