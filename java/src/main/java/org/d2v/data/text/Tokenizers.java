@@ -32,8 +32,14 @@ public final class Tokenizers {
 
     /** The tokenizer saved in a run folder, or null when it holds none. */
     public static Tokenizer ofRun(Path runDir) throws IOException {
-        if (Files.isRegularFile(runDir.resolve(D2V_FILE))) return BpeTokenizer.load(runDir.resolve(D2V_FILE));
-        if (Gpt2Bpe.isGpt2Folder(runDir.resolve(GPT2_DIR))) return Gpt2Bpe.load(runDir.resolve(GPT2_DIR));
+        Path p = savedIn(runDir);
+        return p == null ? null : load(p);
+    }
+
+    /** Where a run folder keeps its tokenizer (the d2v BPE file or the GPT-2 folder), or null. */
+    public static Path savedIn(Path runDir) {
+        if (Files.isRegularFile(runDir.resolve(D2V_FILE))) return runDir.resolve(D2V_FILE);
+        if (Gpt2Bpe.isGpt2Folder(runDir.resolve(GPT2_DIR))) return runDir.resolve(GPT2_DIR);
         return null;
     }
 }
