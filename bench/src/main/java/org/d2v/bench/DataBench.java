@@ -52,6 +52,7 @@ public final class DataBench {
         Path files = Files.createTempDirectory("d2v-databench");
         Path images = writeImages(files.resolve("images"), 64), clips = writeClips(files.resolve("clips"), 48), text = writeText(files.resolve("text"), 40);
         List<Row> rows = new ArrayList<>();
+        try {
         for (String preset : presets) {
             Data2VecConfig cfg = Presets.named(preset);
             if (preset.endsWith("-base")) cfg = cfg.withBatchSize(1).withClones(2); // one base update fits this machine's minutes
@@ -59,6 +60,11 @@ public final class DataBench {
             for (String d : new String[] {TrainingData.GENERATED, data.toString()}) {
                 rows.add(measure(backend, cfg, d, steps, d.equals(TrainingData.GENERATED) ? "generated" : data.getFileName() + " files"));
                 System.out.println(rows.get(rows.size() - 1));
+            }
+        }
+        } finally {
+            try (java.util.stream.Stream<Path> s = Files.walk(files)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
             }
         }
         StringBuilder md = new StringBuilder("# Data loading per pretraining step\n\n");
