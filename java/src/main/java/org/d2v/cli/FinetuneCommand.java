@@ -32,11 +32,15 @@ public final class FinetuneCommand implements Command {
             initialisation instead (the baseline). Tasks, as for 'd2v probe': image Fashion-MNIST,
             audio spoken digits of held-out voices, text sentiment of a held-out domain (--domain).
             Clips and sentences of different lengths go through in equal-length groups, none padded.
+            Your own labeled data works as for 'd2v probe': --data (ImageFolder tree, class folders of
+            WAVs or .txt, a label<TAB>text .tsv) and --test-data, else every 5th example held out.
 
             options (defaults in brackets):
               --run DIR            the run folder (its latest checkpoint is used)            [required]
               --checkpoint NAME    a checkpoint folder of the run instead of the latest
-              --data DIR           data folder of 'd2v data install'   [build/data, or $D2V_DATA]
+              --data DIR           data folder of 'd2v data install', or your labeled data
+                                                                   [build/data, or $D2V_DATA]
+              --test-data PATH     your labeled test data, laid out as --data (else the 1-in-5 split)
               --backend NAME       reference | opencl | cuda | auto                         [auto]
               --epochs N           passes over the training examples                        [2]
               --batch N            examples per update                                      [64]
@@ -53,7 +57,7 @@ public final class FinetuneCommand implements Command {
             """;
 
     private static final Set<String> OPTIONS = Set.of("--run", "--checkpoint", "--data", "--backend", "--epochs", "--batch", "--lr",
-            "--weight-decay", "--warmup", "--clip", "--train", "--test", "--seed", "--domain");
+            "--weight-decay", "--warmup", "--clip", "--train", "--test", "--seed", "--domain", "--test-data");
 
     @Override public String name() { return "finetune"; }
 
@@ -74,7 +78,8 @@ public final class FinetuneCommand implements Command {
             Finetune.Options o = new Finetune.Options(a.positiveInt("--epochs", 2), a.positiveInt("--batch", 64), a.positiveDouble("--lr", 1e-3),
                     a.has("--weight-decay") ? Double.parseDouble(a.string("--weight-decay", "0.05")) : 0.05,
                     a.has("--warmup") ? Double.parseDouble(a.string("--warmup", "0.1")) : 0.1, clip, a.longValue("--seed", 1));
-            ProbeTask task = ProbeTasks.forModel(cfg, dataRoot, run.tokenizer(), List.of(a.string("--domain", "imdb"))).get(0);
+            Path test = a.has("--test-data") ? Path.of(a.string("--test-data", null)) : null;
+            ProbeTask task = ProbeTasks.forData(cfg, dataRoot, test, run.tokenizer(), List.of(a.string("--domain", "imdb"))).get(0);
             if (cfg.modality() instanceof ModalityConfig.Image) task = task.head(a.positiveInt("--train", 10_000), a.positiveInt("--test", 10_000));
             boolean scratch = a.flag("--from-scratch");
             ParameterStore.Builder b = ParameterStore.builder();

@@ -2,7 +2,6 @@ package org.d2v.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -12,7 +11,7 @@ import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.data2vec.config.Data2VecConfig;
-import org.d2v.data.text.TextSets;
+import org.d2v.data.text.Tokenizers;
 import org.d2v.demo.DemoPresets;
 import org.d2v.optim.CosineSchedule;
 import org.d2v.train.BatchSource;
@@ -20,7 +19,6 @@ import org.d2v.train.Checkpoint;
 import org.d2v.train.CheckpointException;
 import org.d2v.train.CheckpointManifest;
 import org.d2v.train.ModelFactory;
-import org.d2v.train.RunFiles;
 import org.d2v.train.Pretrainer;
 import org.d2v.train.TrainableModel;
 import org.d2v.train.TrainingData;
@@ -44,13 +42,24 @@ public final class PretrainCommand implements Command {
                                            without dropout; 'base' is the paper's base configuration (spec
                                            §2-§8); 'micro' is the smallest, for quick checks on the pure-Java
                                            reference backend. Default: tiny.
-              --data <dir>|generated       the data folder written by 'd2v data install' (make data puts it
-                                           in build/data): image = Fashion-MNIST train (tiny, demo and micro
-                                           presets: 28x28 grey), audio = the speech pretraining clips, text =
-                                           the text corpus with its BPE tokenizer (copied into the run
-                                           folder as tokenizer-bpe.txt); or 'generated' for synthetic
-                                           signals of the right shape (smooth images, tones, repeated token
-                                           motifs). Default: generated.
+              --data <path>|generated      what to train on, recognised from the path:
+                                           - a data folder of 'd2v data install' (make data: build/data):
+                                             Fashion-MNIST train, the speech clips, the text corpus
+                                           - image: an IDX file (*-images-idx3-ubyte[.gz]), or a folder of
+                                             PNG/JPEG/BMP/GIF at any size, grey or colour (recursive),
+                                             resampled to the preset's size (random resized crop, flip,
+                                             ImageNet normalisation)
+                                           - audio: a fairseq manifest (.tsv: root folder, then
+                                             path<TAB>num_samples), or a folder of 16 kHz mono WAVs;
+                                             batched as fairseq (min/max_sample_size, max_tokens)
+                                           - text: a folder of .txt files, or one file with one document
+                                             per line (UTF-8)
+                                           or 'generated' for synthetic signals of the right shape.
+                                           Default: generated.
+              --tokenizer <path>           text: a GPT-2/RoBERTa folder (vocab.json + merges.txt +
+                                           fairseq's dict.txt) or a d2v BPE file; saved into the run
+                                           folder. Default: the installed set's BPE, else a BPE of the
+                                           preset's vocabulary size trained on the corpus.
               --backend auto|reference|opencl|cuda
                                            where to compute; 'auto' picks the fastest available (cuda, then
                                            opencl, then the pure-Java reference). Default: auto.
@@ -77,7 +86,7 @@ public final class PretrainCommand implements Command {
             """;
 
     private static final Set<String> OPTIONS = Set.of("--modality", "--preset", "--data", "--backend", "--steps", "--batch",
-            "--run", "--resume", "--seed", "--checkpoint-every", "--lr", "--warmup", "--progress-seconds");
+            "--run", "--resume", "--seed", "--checkpoint-every", "--lr", "--warmup", "--progress-seconds", "--tokenizer");
 
     private final BiFunction<Data2VecConfig, Device, TrainableModel> models;
 
@@ -108,7 +117,7 @@ public final class PretrainCommand implements Command {
         } catch (IllegalArgumentException | CheckpointException e) {
             System.err.println("d2v pretrain: " + e.getMessage());
             return 2;
-        } catch (TrainingDivergedException | UnsupportedOperationException | java.io.IOException e) {
+        } catch (TrainingDivergedException | UnsupportedOperationException | java.io.IOException | java.io.UncheckedIOException e) {
             System.err.println("d2v pretrain: " + e.getMessage());
             return 1;
         }
@@ -170,14 +179,15 @@ public final class PretrainCommand implements Command {
             throw new IllegalArgumentException(runDir + " already holds a run; continue it with --resume " + runDir + " or choose a new --run folder");
         }
 
-        if (modality.equals("text") && !data.equals(TrainingData.GENERATED)) {
+        // A resumed text run reads its corpus with the tokenizer saved in the run (one trained on the corpus included).
+        Path tokenizer = resume && Tokenizers.savedIn(runDir) != null ? Tokenizers.savedIn(runDir)
+                : opt.containsKey("--tokenizer") ? Path.of(opt.get("--tokenizer")) : null;
+        try (Device device = Backends.open(backend);
+             BatchSource source = TrainingData.open(data, tokenizer, config, seed);
+             TrainableModel model = models.apply(config, device)) {
             // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
             Files.createDirectories(runDir);
-            Files.copy(TextSets.tokenizerFile(Path.of(data)), runDir.resolve(RunFiles.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
-        }
-        try (Device device = Backends.open(backend);
-             BatchSource source = TrainingData.open(data, config, seed);
-             TrainableModel model = models.apply(config, device)) {
+            source.saveRunFiles(runDir);
             System.out.printf(Locale.ROOT, "pretraining %s on %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
                     config.name(), device.name(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
             Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
@@ -185,7 +195,7 @@ public final class PretrainCommand implements Command {
                     .progressEvery(Duration.ofMillis(Math.round(progress * 1000)))
                     .describe(config.name(), modality);
             for (String key : new String[] {"--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--seed",
-                    "--checkpoint-every", "--lr", "--warmup", "--progress-seconds"}) {
+                    "--checkpoint-every", "--lr", "--warmup", "--progress-seconds", "--tokenizer"}) {
                 if (opt.containsKey(key)) b.config(key, opt.get(key));
             }
             b.config("--modality", modality).config("--preset", size).config("--lr", Double.toString(lr))
@@ -194,6 +204,7 @@ public final class PretrainCommand implements Command {
             if (!r.metrics().isEmpty()) {
                 System.out.printf(Locale.ROOT, "done: step %d, loss %.5g; checkpoint %s; metrics and %s in %s%n", r.step(),
                         r.metrics().get(r.metrics().size() - 1).loss(), r.checkpoint(), Pretrainer.PLOT, runDir);
+                System.out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
             }
         }
         return 0;

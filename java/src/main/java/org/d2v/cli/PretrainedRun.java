@@ -3,7 +3,8 @@ package org.d2v.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.d2v.data.text.BpeTokenizer;
+import org.d2v.data.text.Tokenizer;
+import org.d2v.data.text.Tokenizers;
 import org.d2v.data.text.TextSets;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
@@ -18,7 +19,7 @@ import org.d2v.train.RunFiles;
  * read it: the model configuration rebuilt from the manifest and, for text, the tokenizer saved
  * with the run.
  */
-record PretrainedRun(Path path, Checkpoint checkpoint, CheckpointManifest manifest, Data2VecConfig config, BpeTokenizer tokenizer) {
+record PretrainedRun(Path path, Checkpoint checkpoint, CheckpointManifest manifest, Data2VecConfig config, Tokenizer tokenizer) {
 
     /** Opens it; {@code dataRoot} supplies a tokenizer only for text runs that saved none (generated data). */
     static PretrainedRun open(Args a, Path dataRoot) throws IOException {
@@ -28,12 +29,10 @@ record PretrainedRun(Path path, Checkpoint checkpoint, CheckpointManifest manife
         Checkpoint c = Checkpoint.load(ckpt);
         CheckpointManifest m = c.manifest();
         Data2VecConfig cfg = RunFiles.modelConfig(m, DemoPresets::named);
-        BpeTokenizer bpe = null;
+        Tokenizer bpe = null;
         if (cfg.modality() instanceof ModalityConfig.Text) {
-            Path saved = run.resolve(RunFiles.TOKENIZER);
-            if (Files.exists(saved)) {
-                bpe = BpeTokenizer.load(saved);
-            } else {
+            bpe = Tokenizers.ofRun(run);
+            if (bpe == null) {
                 System.err.println("note: " + run + " holds no " + RunFiles.TOKENIZER + " (a run on generated tokens); using the data folder's tokenizer");
                 bpe = TextSets.tokenizer(dataRoot);
             }

@@ -35,12 +35,17 @@ public final class ProbeCommand implements Command {
                      across engines (train espeak-ng, test flite); floor: log-spectra
               text   sentiment, one domain held out (each of imdb, amazon, yelp in turn, see --domain),
                      tokenized with the run's own tokenizer; floor: bag of words
-            Needs the data sets: make data (or d2v data install).
+            Needs the data sets: make data (or d2v data install). Or probe on your own labeled data with
+            --data: an ImageFolder tree (<dir>/<class>/*.png|jpg...), class sub-folders of 16 kHz WAVs,
+            class sub-folders of .txt files or a .tsv of label<TAB>text lines; held out: --test-data,
+            else every 5th example of each class (in path order); floor: the same raw features.
 
             options (defaults in brackets):
               --run DIR            the run folder (it holds 'latest' and checkpoint-<step>/)    [required]
               --checkpoint NAME    a checkpoint folder of the run instead of the latest, e.g. checkpoint-200
-              --data DIR           data folder of 'd2v data install'   [build/data, or $D2V_DATA]
+              --data DIR           data folder of 'd2v data install', or your labeled data (above)
+                                                                   [build/data, or $D2V_DATA]
+              --test-data PATH     your labeled test data, laid out as --data (else the 1-in-5 split)
               --backend NAME       reference | opencl | cuda | auto (auto: highest priority available) [auto]
               --probe-train N      images: training images of the probe (the first N of 60k)   [10000]
               --probe-test N       images: test images (the first N of the official 10k)      [10000]
@@ -53,7 +58,7 @@ public final class ProbeCommand implements Command {
             """;
 
     private static final Set<String> OPTIONS = Set.of("--run", "--checkpoint", "--data", "--backend", "--probe-train", "--probe-test",
-            "--features", "--domain");
+            "--features", "--domain", "--test-data");
 
     @Override public String name() { return "probe"; }
 
@@ -98,7 +103,8 @@ public final class ProbeCommand implements Command {
 
     static List<ProbeTask> tasks(Args a, Data2VecConfig cfg, Path dataRoot, PretrainedRun run) throws IOException {
         List<String> domains = a.has("--domain") ? Arrays.asList(a.string("--domain", "").split(",")) : List.of();
-        List<ProbeTask> tasks = ProbeTasks.forModel(cfg, dataRoot, run.tokenizer(), domains);
+        Path test = a.has("--test-data") ? Path.of(a.string("--test-data", null)) : null;
+        List<ProbeTask> tasks = ProbeTasks.forData(cfg, dataRoot, test, run.tokenizer(), domains);
         if (cfg.modality() instanceof ModalityConfig.Image) {
             int tr = a.positiveInt("--probe-train", 10_000), te = a.positiveInt("--probe-test", 10_000);
             tasks = tasks.stream().map(t -> t.head(tr, te)).toList();

@@ -9,13 +9,15 @@ import java.util.stream.IntStream;
 import org.d2v.data.Split;
 import org.d2v.data.audio.SpeechSets;
 import org.d2v.data.audio.SpokenDigit;
-import org.d2v.data.text.BpeTokenizer;
+import org.d2v.data.DataInputs;
+import org.d2v.data.text.Tokenizer;
 import org.d2v.data.text.Sentence;
 import org.d2v.data.text.TextSets;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.eval.Floors;
 import org.d2v.eval.ImageSet;
+import org.d2v.eval.LabeledFolders;
 import org.d2v.eval.ProbeTask;
 import org.d2v.eval.RawFeatures;
 import org.d2v.eval.SpeechSet;
@@ -64,15 +66,29 @@ public final class ProbeTasks {
     }
 
     /** Sentiment with {@code domain} held out: train on the other two domains; the floor is bag of words, measured in the run. */
-    public static ProbeTask sentiment(List<Sentence> all, String domain, BpeTokenizer bpe, int maxTokens) {
+    public static ProbeTask sentiment(List<Sentence> all, String domain, Tokenizer bpe, int maxTokens) {
         if (!TextSets.DOMAINS.contains(domain)) throw new IllegalArgumentException("unknown sentiment domain '" + domain + "'; known: " + TextSets.DOMAINS);
         Split<Sentence> s = TextSets.leaveDomainOut(all, domain);
         return new ProbeTask("sentiment, held-out domain " + domain, text(s.train(), bpe, maxTokens, "sentences of the other domains"),
                 text(s.test(), bpe, maxTokens, domain + " sentences"), RawFeatures.bagOfWords(), Double.NaN, 0);
     }
 
-    private static TextSet text(List<Sentence> s, BpeTokenizer bpe, int maxTokens, String what) {
+    private static TextSet text(List<Sentence> s, Tokenizer bpe, int maxTokens, String what) {
         return TextSet.of(s.stream().map(Sentence::text).toList(), s.stream().mapToInt(Sentence::label).toArray(), 2, bpe, maxTokens, what);
+    }
+
+    /**
+     * The tasks of {@code data}: the installed sets' tasks ({@link #forModel}) when {@code data} is
+     * a data folder of {@code d2v data install} holding the modality's set, else the user's labeled
+     * folder (or text .tsv) as one task, held out by {@code testData} when given
+     * ({@link LabeledFolders}: the split rule).
+     */
+    public static List<ProbeTask> forData(Data2VecConfig cfg, Path data, Path testData, Tokenizer tok, List<String> domains) throws IOException {
+        if (testData == null && DataInputs.installed(data, cfg.modality().kind())) return forModel(cfg, data, tok, domains);
+        if (tok != null && cfg.modality() instanceof ModalityConfig.Text t && tok.vocabSize() > t.vocab()) {
+            throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize() + " ids, the model only " + t.vocab());
+        }
+        return List.of(LabeledFolders.task(data, testData, cfg, tok));
     }
 
     /**
@@ -81,7 +97,7 @@ public final class ProbeTasks {
      * in turn ({@code domains}, default all).
      * Text needs the run's tokenizer.
      */
-    public static List<ProbeTask> forModel(Data2VecConfig cfg, Path dataRoot, BpeTokenizer bpe, List<String> domains) throws IOException {
+    public static List<ProbeTask> forModel(Data2VecConfig cfg, Path dataRoot, Tokenizer bpe, List<String> domains) throws IOException {
         ModalityConfig m = cfg.modality();
         if (m instanceof ModalityConfig.Image) return List.of(fashionMnist(FashionData.load(dataRoot)));
         if (m instanceof ModalityConfig.Audio) return speech(dataRoot);

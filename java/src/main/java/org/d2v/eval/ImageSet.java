@@ -47,6 +47,42 @@ public record ImageSet(LabeledImages data) implements LabeledSet {
                 labels, data.classes()));
     }
 
-    /** The pixels of every image, row-major [size × pixels]: the raw-feature floor. */
+    /** The pixels of every image, row-major [size × pixels]. */
     public float[] pixels() { return data.images().pixels(); }
+
+    /** Side of the pixel grid the raw-pixel floor uses at most (a probe on 224×224×3 raw pixels would not fit). */
+    public static final int FLOOR_GRID = 32;
+
+    /**
+     * The raw-pixel floor's features: the pixels themselves for images up to
+     * {@link #FLOOR_GRID}² pixels (28×28 Fashion-MNIST included), else each channel average-pooled
+     * over k × k blocks, k = ceil(side / 32), to at most 32 × 32.
+     */
+    public float[] floorPixels() {
+        Images im = data.images();
+        int k = floorPool(im);
+        if (k == 1) return im.pixels();
+        int h = im.height() / k, w = im.width() / k, c = im.channels(), dim = h * w * c;
+        float[] out = new float[im.count() * dim];
+        for (int n = 0; n < im.count(); n++) {
+            for (int y = 0; y < h * k; y++) {
+                for (int x = 0; x < w * k; x++) {
+                    for (int ch = 0; ch < c; ch++) out[n * dim + ((y / k) * w + x / k) * c + ch] += im.pixel(n, y, x, ch) / (k * k);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Values per image of {@link #floorPixels()}. */
+    public int floorDim() {
+        Images im = data.images();
+        int k = floorPool(im);
+        return (im.height() / k) * (im.width() / k) * im.channels();
+    }
+
+    private static int floorPool(Images im) {
+        int side = Math.max(im.height(), im.width());
+        return side <= FLOOR_GRID ? 1 : (side + FLOOR_GRID - 1) / FLOOR_GRID;
+    }
 }

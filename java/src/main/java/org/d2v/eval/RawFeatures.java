@@ -16,7 +16,7 @@ public interface RawFeatures {
 
     Matrices of(LabeledSet train, LabeledSet test);
 
-    /** The images' pixels. */
+    /** The images' pixels (average-pooled to at most 32 × 32 for larger images, {@link ImageSet#floorPixels}). */
     static RawFeatures pixels() {
         return new RawFeatures() {
             @Override public String name() { return "raw pixels"; }
@@ -24,7 +24,7 @@ public interface RawFeatures {
             @Override
             public Matrices of(LabeledSet train, LabeledSet test) {
                 ImageSet a = (ImageSet) train, b = (ImageSet) test;
-                return new Matrices(a.pixels(), b.pixels(), a.data().images().imageSize());
+                return new Matrices(a.floorPixels(), b.floorPixels(), a.floorDim());
             }
         };
     }

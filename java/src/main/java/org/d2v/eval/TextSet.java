@@ -2,7 +2,7 @@ package org.d2v.eval;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.d2v.data.text.BpeTokenizer;
+import org.d2v.data.text.Tokenizer;
 import org.d2v.data2vec.Batch;
 
 /**
@@ -20,14 +20,14 @@ public record TextSet(List<String> texts, List<int[]> tokens, int[] labels, int 
     }
 
     /** Tokenizes {@code texts}, each cut to at most {@code maxTokens} ids including the leading {@code <s>}. */
-    public static TextSet of(List<String> texts, int[] labels, int classes, BpeTokenizer bpe, int maxTokens, String what) {
+    public static TextSet of(List<String> texts, int[] labels, int classes, Tokenizer bpe, int maxTokens, String what) {
         if (maxTokens < 2) throw new IllegalArgumentException("texts need room for <s> and one token, got " + maxTokens);
         List<int[]> ids = new ArrayList<>();
         for (String t : texts) {
             int[] enc = bpe.encode(t);
             int n = Math.min(maxTokens, enc.length + 1);
             int[] row = new int[n];
-            row[0] = BpeTokenizer.BOS;
+            row[0] = Tokenizer.BOS;
             System.arraycopy(enc, 0, row, 1, n - 1);
             ids.add(row);
         }

@@ -20,5 +20,17 @@ public interface BatchSource extends AutoCloseable {
     /** One line for logs: what data this is. */
     default String describe() { return getClass().getSimpleName(); }
 
+    /**
+     * Seconds {@link #next()} has spent waiting for data so far (decoding that the prefetch thread
+     * could not hide behind the previous step); 0 for sources that compute batches in the caller.
+     */
+    default double waitSeconds() { return 0; }
+
+    /**
+     * Writes what a run needs besides its checkpoints to read its data the same way again (a text
+     * source's tokenizer) into {@code runDir}; nothing by default.
+     */
+    default void saveRunFiles(java.nio.file.Path runDir) throws java.io.IOException {}
+
     @Override default void close() {}
 }

@@ -44,32 +44,40 @@ class TrainingDataTest {
     }
 
     @Test
-    void imagesOfAnotherSizeAreRefusedClearly() throws Exception {
+    void idxImagesOfAnotherSizeAreResampledToThePreset() throws Exception {
         ModalityConfig.Image base = (ModalityConfig.Image) Presets.imageBase().modality();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingData.images(fashion(), base, 4, 1));
-        assertTrue(e.getMessage().contains("28x28x1") && e.getMessage().contains("224x224x3"), e.getMessage());
+        try (BatchSource s = TrainingData.images(fashion(), base, 2, 1)) {
+            Batch.Images a = (Batch.Images) s.next();
+            assertEquals(224, a.height());
+            assertEquals(224, a.width());
+            assertEquals(3, a.channels());
+            for (int i = 0; i < a.pixels().length; i += 3) {
+                assertEquals(a.pixels()[i] * 0.229f + 0.485f, a.pixels()[i + 1] * 0.224f + 0.456f, 1e-5, "grey replicated to RGB before normalising");
+            }
+            s.seek(0);
+            assertArrayEquals(a.pixels(), ((Batch.Images) s.next()).pixels());
+        }
     }
 
     @Test
-    void audioCropsAreNormalisedAndReplay() throws Exception {
+    void audioBatchesFollowFairseqAndReplay() throws Exception {
         ModalityConfig.Audio tiny = (ModalityConfig.Audio) Presets.audioTiny().modality();
-        ModalityConfig.Audio m = new ModalityConfig.Audio(4000, tiny.stem(), tiny.convPosDepth(), tiny.convPosWidth(), tiny.convPosGroups(), 1.0);
+        ModalityConfig.Audio m = new ModalityConfig.Audio(12_000, tiny.stem(), tiny.convPosDepth(), tiny.convPosWidth(), tiny.convPosGroups(), 1.0, 1000);
         List<SpeechClip> clips = List.of(new SpeechClip(TestData.file("espeak-seven-16k.wav"), "t", "en"),
                 new SpeechClip(TestData.file("flite-three-16k.wav"), "t", "en"));
         try (BatchSource s = TrainingData.audio(clips, m, 2, 9)) {
             Batch.Audio a = (Batch.Audio) s.next(), b = (Batch.Audio) s.next();
             assertEquals(2, a.size());
-            assertEquals(4000, a.samples());
-            double sum = 0, sum2 = 0;
-            for (int t = 0; t < 4000; t++) { sum += a.waves()[t]; sum2 += a.waves()[t] * a.waves()[t]; }
-            assertEquals(0, sum / 4000, 1e-3);
-            assertEquals(1, Math.sqrt(sum2 / 4000), 1e-2);
+            assertEquals(11_831, a.samples(), "cropped to the batch's shortest clip (11831 < max_sample_size 12000)");
+            double sum2 = 0;
+            for (float v : a.waves()) sum2 += v * v;
+            assertEquals(1, Math.sqrt(sum2 / a.waves().length), 0.1, "normalised per recording");
             s.seek(1);
             assertArrayEquals(b.waves(), ((Batch.Audio) s.next()).waves());
         }
-        ModalityConfig.Audio tooLong = new ModalityConfig.Audio(400_000, tiny.stem(), tiny.convPosDepth(), tiny.convPosWidth(), tiny.convPosGroups(), 1.0);
+        ModalityConfig.Audio tooLong = new ModalityConfig.Audio(400_000, tiny.stem(), tiny.convPosDepth(), tiny.convPosWidth(), tiny.convPosGroups(), 1.0, 100_000);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingData.audio(clips, tooLong, 2, 9));
-        assertTrue(e.getMessage().contains("400000"), e.getMessage());
+        assertTrue(e.getMessage().contains("min_sample_size 100000"), e.getMessage());
     }
 
     @Test
@@ -94,7 +102,7 @@ class TrainingDataTest {
 
     @Test
     void missingDataFolderIsNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        org.d2v.data.DataFormatException e = assertThrows(org.d2v.data.DataFormatException.class,
                 () -> TrainingData.open(Path.of("no-such-data").toString(), Presets.imageTiny(), 1));
         assertTrue(e.getMessage().contains("no-such-data"), e.getMessage());
     }

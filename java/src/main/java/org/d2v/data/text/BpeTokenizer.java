@@ -26,8 +26,7 @@ import java.util.regex.Pattern;
  * <p>Text is first cut into chunks (a word with its leading space, a number, a run of
  * punctuation, or white space), and merges never cross chunk borders.
  */
-public final class BpeTokenizer {
-    public static final int BOS = 0, PAD = 1, EOS = 2, UNK = 3;
+public final class BpeTokenizer implements Tokenizer {
     public static final List<String> SPECIALS = List.of("<s>", "<pad>", "</s>", "<unk>");
     public static final int FIRST_BYTE = SPECIALS.size();
     public static final int FIRST_MERGE = FIRST_BYTE + 256;
@@ -54,7 +53,11 @@ public final class BpeTokenizer {
         }
     }
 
-    public int vocabSize() { return tokenBytes.length; }
+    @Override public int vocabSize() { return tokenBytes.length; }
+
+    @Override public String describe() { return "d2v byte-level BPE, " + vocabSize() + " ids"; }
+
+    @Override public void saveTo(Path runDir) throws IOException { save(runDir.resolve(Tokenizers.D2V_FILE)); }
 
     /** The bytes of a token, as text (may be a partial UTF-8 sequence); specials by name. */
     public String tokenText(int id) {
@@ -155,6 +158,7 @@ public final class BpeTokenizer {
     // ---------------------------------------------------------------- encode / decode
 
     /** The ids of {@code text}, without specials. */
+    @Override
     public int[] encode(String text) {
         List<int[]> parts = new ArrayList<>();
         int total = 0;
@@ -197,6 +201,7 @@ public final class BpeTokenizer {
     }
 
     /** The text of {@code ids}; specials are skipped. */
+    @Override
     public String decode(int[] ids) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int id : ids) {

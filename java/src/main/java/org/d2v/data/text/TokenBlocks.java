@@ -12,20 +12,20 @@ import java.util.List;
 public final class TokenBlocks {
     private TokenBlocks() {}
 
-    public static List<int[]> of(BpeTokenizer tok, List<String> documents, int blockSize) {
+    public static List<int[]> of(Tokenizer tok, List<String> documents, int blockSize) {
         if (blockSize < 2) throw new IllegalArgumentException("block size must be >= 2");
         List<int[]> blocks = new ArrayList<>();
         int[] cur = new int[blockSize];
-        cur[0] = BpeTokenizer.BOS;
+        cur[0] = Tokenizer.BOS;
         int fill = 1;
         for (String doc : documents) {
             int[] ids = tok.encode(doc);
             for (int i = 0; i <= ids.length; i++) {
-                cur[fill++] = i < ids.length ? ids[i] : BpeTokenizer.EOS;
+                cur[fill++] = i < ids.length ? ids[i] : Tokenizer.EOS;
                 if (fill == blockSize) {
                     blocks.add(cur);
                     cur = new int[blockSize];
-                    cur[0] = BpeTokenizer.BOS;
+                    cur[0] = Tokenizer.BOS;
                     fill = 1;
                 }
             }

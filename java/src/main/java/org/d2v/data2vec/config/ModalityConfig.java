@@ -36,9 +36,19 @@ public sealed interface ModalityConfig {
      * conv positional encoder of {@code convPosDepth} layers with kernel
      * max(3, convPosWidth / convPosDepth) and {@code convPosGroups} groups, ALiBi with a learned
      * per-head scale.
+     *
+     * <p>Data keys (fairseq's audio_pretraining task): {@code samples} is {@code max_sample_size}
+     * (longer clips are randomly cropped to it; with {@code batchSize} it sets fairseq's
+     * {@code max_tokens} = batch × max_sample_size, the total samples a batch may hold) and
+     * {@code minSampleSize} is {@code min_sample_size} (shorter clips are skipped).
      */
     record Audio(int samples, List<ConvLayer> stem, int convPosDepth, int convPosWidth, int convPosGroups,
-                 double alibiScaleInit) implements ModalityConfig {
+                 double alibiScaleInit, int minSampleSize) implements ModalityConfig {
+        /** With {@code min_sample_size} = a quarter of {@code max_sample_size}. */
+        public Audio(int samples, List<ConvLayer> stem, int convPosDepth, int convPosWidth, int convPosGroups, double alibiScaleInit) {
+            this(samples, stem, convPosDepth, convPosWidth, convPosGroups, alibiScaleInit, samples / 4);
+        }
+
         public Audio {
             stem = List.copyOf(stem);
             if (stem.isEmpty()) throw new IllegalArgumentException("audio conv stem is empty");
@@ -49,7 +59,16 @@ public sealed interface ModalityConfig {
             int t = samples;
             for (ConvLayer l : stem) t = (t - l.kernel()) / l.stride() + 1;
             if (t < 2) throw new IllegalArgumentException(samples + " samples give " + t + " frames through the conv stem");
+            if (minSampleSize < 1 || minSampleSize > samples) {
+                throw new IllegalArgumentException("min_sample_size " + minSampleSize + " must be in [1, max_sample_size " + samples + "]");
+            }
         }
+
+        /** fairseq's {@code max_sample_size}. */
+        public int maxSampleSize() { return samples; }
+
+        /** fairseq's {@code max_tokens} for a batch of {@code batchSize} clips of {@code max_sample_size}. */
+        public long maxTokens(int batchSize) { return (long) batchSize * samples; }
 
         private static int convPosKernel(int depth, int width) { return Math.max(3, width / depth); }
 

@@ -46,14 +46,18 @@ public final class Presets {
                 16, 16, 1);
     }
 
-    /** wav2vec-style stem (stride 320), 12 blocks, conv positions + ALiBi, M = 8, spans (R 0.5, A 0.05, B 5). */
+    /**
+     * wav2vec-style stem (stride 320), 12 blocks, conv positions + ALiBi, M = 8, spans (R 0.5, A 0.05, B 5).
+     * Data as fairseq's task: max_sample_size 320,000 (20 s), min_sample_size 32,000 (2 s); batch 3
+     * gives max_tokens 960,000 (fairseq's base_audio_only_task: 1,000,000 per GPU).
+     */
     public static Data2VecConfig audioBase() {
         List<ModalityConfig.ConvLayer> stem = new ArrayList<>();
         stem.add(new ModalityConfig.ConvLayer(512, 10, 5));
         for (int i = 0; i < 4; i++) stem.add(new ModalityConfig.ConvLayer(512, 3, 2));
         for (int i = 0; i < 2; i++) stem.add(new ModalityConfig.ConvLayer(512, 2, 2));
         return new Data2VecConfig("audio-base",
-                new ModalityConfig.Audio(320_000, stem, 5, 95, 16, 1.0),
+                new ModalityConfig.Audio(320_000, stem, 5, 95, 16, 1.0, 32_000),
                 new EncoderConfig(768, 12, 12, 0, 4, 1e-5, 0.1, 0.1, 0, 0.1, 0.1, 0.05),
                 new MaskConfig(0.5, 0.05, 5, false),
                 new DecoderConfig(384, 7, 4, 16, true, 0.1, 1, 2.0),
@@ -92,14 +96,14 @@ public final class Presets {
                 4, 4, 1);
     }
 
-    /** 1 s at 16 kHz, 6-layer stem of 32 channels (stride 160 → 99 frames), D 128, 4 blocks, M = 4. */
+    /** 1 s at 16 kHz (min_sample_size 0.25 s), 6-layer stem of 32 channels (stride 160 → 99 frames), D 128, 4 blocks, M = 4. */
     public static Data2VecConfig audioTiny() {
         List<ModalityConfig.ConvLayer> stem = List.of(
                 new ModalityConfig.ConvLayer(32, 10, 5), new ModalityConfig.ConvLayer(32, 3, 2),
                 new ModalityConfig.ConvLayer(32, 3, 2), new ModalityConfig.ConvLayer(32, 3, 2),
                 new ModalityConfig.ConvLayer(32, 2, 2), new ModalityConfig.ConvLayer(32, 2, 2));
         return new Data2VecConfig("audio-tiny",
-                new ModalityConfig.Audio(16_000, stem, 2, 18, 16, 1.0),
+                new ModalityConfig.Audio(16_000, stem, 2, 18, 16, 1.0, 4_000),
                 new EncoderConfig(128, 4, 4, 0, 4, 1e-5, 0.1, 0.1, 0, 0.1, 0.1, 0.05),
                 new MaskConfig(0.5, 0.05, 5, false),
                 new DecoderConfig(64, 7, 2, 16, true, 0.1, 1, 2.0),
@@ -137,14 +141,14 @@ public final class Presets {
                 4, 2, 1);
     }
 
-    /** 0.25 s at 16 kHz, 6-layer stem of 16 channels (24 frames), D 32, 2 blocks, M = 4. */
+    /** 0.25 s at 16 kHz (min_sample_size 0.125 s), 6-layer stem of 16 channels (24 frames), D 32, 2 blocks, M = 4. */
     public static Data2VecConfig audioMicro() {
         List<ModalityConfig.ConvLayer> stem = List.of(
                 new ModalityConfig.ConvLayer(16, 10, 5), new ModalityConfig.ConvLayer(16, 3, 2),
                 new ModalityConfig.ConvLayer(16, 3, 2), new ModalityConfig.ConvLayer(16, 3, 2),
                 new ModalityConfig.ConvLayer(16, 2, 2), new ModalityConfig.ConvLayer(16, 2, 2));
         return new Data2VecConfig("audio-micro",
-                new ModalityConfig.Audio(4000, stem, 2, 10, 4, 1.0),
+                new ModalityConfig.Audio(4000, stem, 2, 10, 4, 1.0, 2_000),
                 new EncoderConfig(32, 2, 2, 0, 4, 1e-5, 0.1, 0.1, 0, 0.1, 0.1, 0.05),
                 new MaskConfig(0.5, 0.05, 5, false),
                 new DecoderConfig(16, 5, 2, 4, true, 0.1, 1, 2.0),

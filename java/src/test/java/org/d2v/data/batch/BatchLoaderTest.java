@@ -70,8 +70,15 @@ class BatchLoaderTest {
             if (idx.length > 0) throw new java.io.IOException("disk says no");
             return idx;
         })) {
+            org.d2v.data.DataLoadException e = assertThrows(org.d2v.data.DataLoadException.class, l::next);
+            assertTrue(e.getMessage().contains("disk says no") && e.getMessage().contains("batch 0"), e.getMessage());
+            assertThrows(org.d2v.data.DataLoadException.class, l::next, "the failure stays, the caller never blocks");
+        }
+        try (BatchLoader<int[]> l = new BatchLoader<>(20, 5, 1, DataPosition.START, 2, (idx, rng) -> {
+            throw new ArithmeticException("a bug");
+        })) {
             IllegalStateException e = assertThrows(IllegalStateException.class, l::next);
-            assertTrue(e.getMessage().contains("disk says no") && e.getMessage().contains("0:0"), e.getMessage());
+            assertTrue(e.getMessage().contains("a bug"), e.getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> loader(1, new DataPosition(0, 5)));
     }
