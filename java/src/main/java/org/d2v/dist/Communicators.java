@@ -33,9 +33,19 @@ public final class Communicators {
         Choice c = choose(launch, Mpi.unavailableReason(), cuda, cuda ? Nccl.unavailableReason() : "not a CUDA device", options.engine());
         return switch (c.kind()) {
             case SINGLE -> new SingleProcess(c.why());
-            case MPI -> MpiCommunicator.init(options);
+            case MPI -> {
+                MpiCommunicator control = MpiCommunicator.init(options);
+                agree(control, false); // other ranks may have chosen NCCL: every rank votes, whatever its device
+                yield control;
+            }
             case NCCL -> {
                 MpiCommunicator control = MpiCommunicator.init(options);
+                if (!agree(control, true)) {
+                    if (options.engine() == DistOptions.Engine.NCCL) {
+                        throw control.abort("rank " + control.rank() + ": engine nccl asked for, but NCCL does not load on every rank");
+                    }
+                    yield control;
+                }
                 try {
                     yield new NcclCommunicator((CudaDevice) device, control);
                 } catch (RuntimeException e) {
@@ -43,6 +53,17 @@ public final class Communicators {
                 }
             }
         };
+    }
+
+    /**
+     * Whether every rank can use NCCL. Ranks decide from what loads on their own node, and one that
+     * went its own way would wait in collectives nobody else calls: they vote over MPI first, and
+     * NCCL is used only if all of them can.
+     */
+    private static boolean agree(MpiCommunicator control, boolean canUseNccl) {
+        long[] votes = {canUseNccl ? 1 : 0};
+        control.allReduceSum(votes);
+        return votes[0] == control.size();
     }
 
     /** The work of one rank, given its communicator. */

@@ -120,6 +120,11 @@ public final class NcclCommunicator implements Communicator {
         closed = true;
         watchdog.interrupt();
         try {
+            watchdog.join(5000); // it must not poll a communicator being destroyed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
             device.synchronize();
             comm.close();
         } finally {

@@ -123,7 +123,7 @@ public final class Nccl {
         }
 
         /** Null while healthy, else NCCL's text for the communicator's asynchronous error. */
-        public String asyncError() {
+        public synchronized String asyncError() {
             long c = comm;
             if (c == 0) return null;
             int e = nativeAsyncError(c);
