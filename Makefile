@@ -15,19 +15,25 @@ JAVA       := $(if $(wildcard $(JSIG)),LD_PRELOAD=$(JSIG) )java
 , := ,
 export POCL_CACHE_DIR := $(CURDIR)/$(BUILD)/pocl-cache
 
-.PHONY: all build deps kernels test demo bench clean info
+.PHONY: all build deps kernels native test demo bench clean info
 
 all: build
 
 # Packages the tests need: PoCL (a CPU OpenCL device) and the unversioned libOpenCL.so for JOCL.
 APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev
+# Installed too when root: gcc for native/, Open MPI (mpicc, headers, mpirun) for libd2v_mpi and the
+# MPI tests. Without root a missing one is a note, not a failure: native/ skips what it cannot build.
+APT_OPTIONAL := gcc openmpi-bin libopenmpi-dev
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
+	optional=""; for p in $(APT_OPTIONAL); do dpkg -s $$p >/dev/null 2>&1 || optional="$$optional $$p"; done; \
+	if [ -n "$$missing$$optional" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    echo "installing:$$missing$$optional"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing$$optional; \
 	  else \
-	    echo "missing packages:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; \
+	    if [ -n "$$optional" ]; then echo "optional packages missing:$$optional (native/ builds without them what it can)"; \
+	      echo "to build everything: sudo apt-get install -y$$optional"; fi; \
+	    if [ -n "$$missing" ]; then echo "missing packages:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; fi; \
 	  fi; \
 	fi
 
@@ -36,10 +42,15 @@ kernels:
 	@mkdir -p $(BUILD)/kernels $(BUILD)/pocl-cache
 	@if [ -x kernels/build.sh ]; then NVCC="$(NVCC)" OUT=$(BUILD)/kernels kernels/build.sh; fi
 
-build: kernels
+# d2v's JNI libraries (native/build.sh: libd2v_gpu, libd2v_mpi), packaged into the jar by Maven.
+# A missing compiler or header skips a library with the reason (never a failed build).
+native:
+	@native/build.sh
+
+build: kernels native
 	$(MVN) package -DskipTests
 
-test: deps kernels
+test: deps kernels native
 	$(MVN) test
 
 demo: deps build
@@ -92,3 +103,14 @@ data: build
 .PHONY: device-bundle
 device-bundle: kernels
 	MVN="$(MVN)" bench/device/bundle.sh
+
+# All-reduce bandwidth over MPI between BENCH_RANKS processes on this machine (sizes 4 KB … 256 MB),
+# written to bench/results/allreduce-latest.md. The launch under mpirun is what docs/distributed.md shows.
+BENCH_RANKS ?= 2
+MPIRUN_ROOT := $(if $(filter 0,$(shell id -u)),--allow-run-as-root,)
+.PHONY: bench-dist
+bench-dist: deps kernels native
+	$(MVN) -q package -DskipTests
+	@command -v mpirun >/dev/null || { echo "mpirun not found: install openmpi-bin libopenmpi-dev"; exit 1; }
+	LD_PRELOAD=$(JSIG) mpirun $(MPIRUN_ROOT) --oversubscribe -np $(BENCH_RANKS) -x LD_PRELOAD \
+	  java -cp bench/target/benchmarks.jar org.d2v.bench.AllReduceBench --out bench/results/allreduce-latest.md $(BENCH_ARGS)
