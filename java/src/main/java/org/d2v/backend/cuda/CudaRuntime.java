@@ -1,5 +1,6 @@
 package org.d2v.backend.cuda;
 
+import static jcuda.driver.CUdevice_attribute.*;
 import static jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK;
 import static jcuda.driver.JCudaDriver.*;
 
@@ -22,6 +23,7 @@ import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.d2v.backend.Device;
+import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
@@ -50,6 +52,7 @@ public final class CudaRuntime implements KernelRuntime {
     private Pointer staging;
     private long stagingBytes;
     private CudaDevice device;
+    private DeviceCapabilities capabilities;
     private boolean closed;
 
     CudaRuntime(CudaDriver driver) {
@@ -75,7 +78,26 @@ public final class CudaRuntime implements KernelRuntime {
 
     @Override public String api() { return "cuda"; }
 
-    @Override public int maxWorkGroupSize() { return driver.maxThreadsPerBlock(); }
+    /**
+     * A GPU: warp size, static shared memory per block (the 48 KiB a kernel's __shared__ arrays may
+     * declare without opting in), threads per block and SM count, from the driver.
+     */
+    @Override
+    public synchronized DeviceCapabilities capabilities() {
+        if (capabilities == null) {
+            enter();
+            capabilities = new DeviceCapabilities(DeviceCapabilities.Kind.GPU, attribute(CU_DEVICE_ATTRIBUTE_WARP_SIZE),
+                    attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK), attribute(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK),
+                    attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
+        }
+        return capabilities;
+    }
+
+    private int attribute(int attribute) {
+        int[] v = new int[1];
+        cuDeviceGetAttribute(v, attribute, cuDevice);
+        return v[0];
+    }
 
     private void enter() {
         if (closed) throw new IllegalStateException("cuda runtime is closed");

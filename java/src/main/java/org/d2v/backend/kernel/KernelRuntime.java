@@ -29,8 +29,11 @@ public interface KernelRuntime extends AutoCloseable {
     /** e.g. "opencl", "cuda". */
     String api();
 
-    /** Longest side of a work-group this device accepts. */
-    int maxWorkGroupSize();
+    /** What the device can do: {@link KernelVariants} chooses every kernel variant from it. */
+    DeviceCapabilities capabilities();
+
+    /** Most work-items in one work-group of this device. */
+    default int maxWorkGroupSize() { return capabilities().maxWorkGroupSize(); }
 
     void launch(String program, String kernel, long[] global, long[] local, Object... args);
 

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.d2v.backend.Device;
+import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
@@ -40,7 +41,7 @@ public final class OpenClRuntime implements KernelRuntime {
     private final cl_context context;
     private final cl_command_queue queue;
     private final String deviceName;
-    private final int maxWorkGroupSize;
+    private DeviceCapabilities capabilities;
     private final Map<String, cl_program> programs = new HashMap<>();
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private OpenClDevice device;
@@ -58,9 +59,6 @@ public final class OpenClRuntime implements KernelRuntime {
         props.addProperty(CL_CONTEXT_PLATFORM, platform);
         this.context = clCreateContext(props, 1, new cl_device_id[] {deviceId}, null, null, null);
         this.queue = clCreateCommandQueue(context, deviceId, 0, null);
-        long[] wg = new long[1];
-        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
-        this.maxWorkGroupSize = (int) Math.min(Integer.MAX_VALUE, wg[0]);
     }
 
     void attach(OpenClDevice device) { this.device = device; }
@@ -122,7 +120,29 @@ public final class OpenClRuntime implements KernelRuntime {
 
     @Override public String api() { return "opencl"; }
 
-    @Override public int maxWorkGroupSize() { return maxWorkGroupSize; }
+    /**
+     * The device's answers to CL_DEVICE_TYPE, CL_DEVICE_LOCAL_MEM_SIZE, CL_DEVICE_MAX_WORK_GROUP_SIZE
+     * and CL_DEVICE_MAX_COMPUTE_UNITS; the sub-group width is OpenCL 1.2's nearest notion,
+     * CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE of a compiled kernel (elementwise/fill, which
+     * every use of the device compiles anyway).
+     */
+    @Override
+    public synchronized DeviceCapabilities capabilities() {
+        if (capabilities != null) return capabilities;
+        long[] type = new long[1], localMem = new long[1], workGroup = new long[1], multiple = new long[1];
+        int[] units = new int[1];
+        clGetDeviceInfo(deviceId, CL_DEVICE_TYPE, Sizeof.cl_long, Pointer.to(type), null);
+        clGetDeviceInfo(deviceId, CL_DEVICE_LOCAL_MEM_SIZE, Sizeof.cl_long, Pointer.to(localMem), null);
+        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(workGroup), null);
+        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_COMPUTE_UNITS, Sizeof.cl_uint, Pointer.to(units), null);
+        clGetKernelWorkGroupInfo(kernel("elementwise", "fill"), deviceId, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                Sizeof.size_t, Pointer.to(multiple), null);
+        DeviceCapabilities.Kind kind = (type[0] & CL_DEVICE_TYPE_GPU) != 0 ? DeviceCapabilities.Kind.GPU
+                : (type[0] & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceCapabilities.Kind.ACCELERATOR : DeviceCapabilities.Kind.CPU;
+        capabilities = new DeviceCapabilities(kind, (int) Math.max(1, Math.min(1024, multiple[0])), localMem[0],
+                (int) Math.min(Integer.MAX_VALUE, workGroup[0]), Math.max(1, units[0]));
+        return capabilities;
+    }
 
     // ---- memory ----------------------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.d2v.backend.Backend;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
+import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelOps;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelTestBase;
+import org.d2v.backend.kernel.KernelVariants;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
@@ -42,6 +44,18 @@ class OpenClRuntimeTest {
         assertTrue(p.detail().contains(dev.name().substring("opencl: ".length())), p.detail() + " / " + dev.name());
         assertEquals("opencl", rt.api());
         assertTrue(rt.maxWorkGroupSize() >= 256);
+    }
+
+    @Test
+    void capabilitiesComeFromTheDeviceAndChooseTheShape() {
+        DeviceCapabilities c = rt.capabilities();
+        assertTrue(c.maxWorkGroupSize() >= 256 && c.localMemoryBytes() >= 32 << 10 && c.subgroupWidth() >= 1
+                && c.computeUnits() >= 1, c.toString());
+        if (dev.name().contains("Portable Computing Language")) assertEquals(DeviceCapabilities.Kind.CPU, c.kind(), dev.name());
+        KernelVariants auto = ((KernelOps) dev.ops()).variants();
+        assertEquals(KernelVariants.Shape.AUTO, auto.requested());
+        assertEquals(c.kind() == DeviceCapabilities.Kind.CPU, auto.noneTiled(), auto.describe());
+        assertEquals(c.kind() != DeviceCapabilities.Kind.CPU, auto.allTiled(), auto.describe());
     }
 
     @Test
