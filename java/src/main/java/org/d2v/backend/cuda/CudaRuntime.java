@@ -25,6 +25,8 @@ import jcuda.driver.JCudaDriver;
 import org.d2v.backend.Device;
 import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelRuntime;
+import org.d2v.backend.kernel.KernelSignatures;
+import org.d2v.backend.kernel.LaunchChecks;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
 
@@ -53,6 +55,7 @@ public final class CudaRuntime implements KernelRuntime {
     private long stagingBytes;
     private CudaDevice device;
     private DeviceCapabilities capabilities;
+    private final LaunchChecks checks = new LaunchChecks("cuda");
     private boolean closed;
 
     CudaRuntime(CudaDriver driver) {
@@ -225,6 +228,7 @@ public final class CudaRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         enter();
+        KernelSignatures.Signature signature = checks.before(program, kernel, args);
         CUfunction f = function(program, kernel);
         int[] block = blockSize(global, local);
         int[] grid = new int[3];
@@ -243,10 +247,13 @@ public final class CudaRuntime implements KernelRuntime {
             cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, stream,
                     Pointer.to(parameters(program, kernel, args)), null);
         } catch (CudaException e) {
-            throw new IllegalStateException("cuda: launching " + program + "/" + kernel + " (grid " + Arrays.toString(grid)
-                    + ", block " + Arrays.toString(block) + "): " + e.getMessage(), e);
+            throw new IllegalStateException("cuda: launching " + LaunchChecks.describe(signature, global, local, args)
+                    + " (grid " + Arrays.toString(grid) + ", block " + Arrays.toString(block) + "): " + e.getMessage(), e);
         }
+        checks.after(signature, global, local, args, this::synchronize);
     }
+
+    @Override public LaunchChecks launchChecks() { return checks; }
 
     /**
      * CUDA's block from OpenCL's local size; global must be a multiple of it (as in OpenCL). A null
@@ -319,7 +326,8 @@ public final class CudaRuntime implements KernelRuntime {
         try {
             cuStreamSynchronize(stream);
         } catch (CudaException e) {
-            throw new IllegalStateException("cuda: a queued kernel failed: " + e.getMessage(), e);
+            throw new IllegalStateException("cuda: a queued kernel failed: " + e.getMessage()
+                    + " (" + LaunchChecks.SYNC_DEBUG_ENV + "=1 waits after every launch and names the kernel)", e);
         }
     }
 

@@ -48,22 +48,31 @@ public final class KernelVariants {
     }
 
     /**
-     * A GPU-shaped kernel family and what one work-group of it declares (the LOCAL_ARRAYs of its
-     * largest kernel and its work-group size; KernelVariantsTest checks the bytes against ptxas).
+     * A kernel family with both shapes: its GPU-shaped kernels with what one work-group of them
+     * declares (the LOCAL_ARRAYs of the largest and the work-group size; KernelVariantsTest checks
+     * the bytes against ptxas), and their CPU-shaped twins. Names are "program/kernel".
      */
     public enum Tiled {
-        GEMM("gemm/gemm", 2 * 16 * 64 * 4, 256),                    // As, Bs: GEMM_K × GEMM_TILE floats each
-        LAYER_NORM("norm/layer_norm_forward, layer_norm_backward_input", 256 * 4, 256), // buf[NORM_LOCAL]
-        ATTENTION("attention/attention_forward, attention_backward_kv, attention_backward_q",
-                2 * 32 * 128 * 4 + 3 * 32 * 4, 32),                 // two ATT_TILE × ATT_DMAX tiles + 3 rows of ATT_TILE
-        CONV_WEIGHT("conv/conv_backward_weight", 256 * 4, 256);     // red[CONV_WG]
+        GEMM(List.of("gemm/gemm"), List.of("gemm/gemm_dot", "gemm/gemm_outer"),
+                2 * 16 * 64 * 4, 256),                                   // As, Bs: GEMM_K × GEMM_TILE floats each
+        LAYER_NORM(List.of("norm/layer_norm_forward", "norm/layer_norm_backward_input"),
+                List.of("norm/layer_norm_forward_rows", "norm/layer_norm_backward_input_rows"),
+                256 * 4, 256),                                           // buf[NORM_LOCAL]
+        ATTENTION(List.of("attention/attention_forward", "attention/attention_backward_kv", "attention/attention_backward_q"),
+                List.of("attention/attention_forward_rows", "attention/attention_backward_kv_rows",
+                        "attention/attention_backward_q_rows"),
+                2 * 32 * 128 * 4 + 3 * 32 * 4, 32),                      // two ATT_TILE × ATT_DMAX tiles, three rows of ATT_TILE
+        CONV_WEIGHT(List.of("conv/conv_backward_weight"), List.of("conv/conv_backward_weight_tiled"),
+                256 * 4, 256);                                           // red[CONV_WG]
 
-        final String kernels;
-        final long localBytes;
-        final int workGroup;
+        public final List<String> gpuKernels;
+        public final List<String> cpuKernels;
+        public final long localBytes;
+        public final int workGroup;
 
-        Tiled(String kernels, long localBytes, int workGroup) {
-            this.kernels = kernels;
+        Tiled(List<String> gpuKernels, List<String> cpuKernels, long localBytes, int workGroup) {
+            this.gpuKernels = gpuKernels;
+            this.cpuKernels = cpuKernels;
             this.localBytes = localBytes;
             this.workGroup = workGroup;
         }
@@ -85,7 +94,7 @@ public final class KernelVariants {
         };
         for (Tiled t : Tiled.values()) {
             if (requested == Shape.GPU && !t.fits(capabilities)) {
-                throw new IllegalStateException(PROPERTY + "=gpu: " + t.kernels + " need " + t.localBytes
+                throw new IllegalStateException(PROPERTY + "=gpu: " + String.join(", ", t.gpuKernels) + " need " + t.localBytes
                         + " bytes of local memory and work-groups of " + t.workGroup + "; the device has " + capabilities);
             }
             tiled[t.ordinal()] = gpuShaped && t.fits(capabilities);

@@ -2,8 +2,6 @@ package org.d2v.backend.opencl;
 
 import static org.jocl.CL.*;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,6 +10,9 @@ import java.util.Map;
 import org.d2v.backend.Device;
 import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelRuntime;
+import org.d2v.backend.kernel.KernelSignatures;
+import org.d2v.backend.kernel.KernelSources;
+import org.d2v.backend.kernel.LaunchChecks;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
 import org.jocl.CL;
@@ -34,14 +35,13 @@ import org.jocl.cl_program;
  * cl_kernel's arguments are shared state.
  */
 public final class OpenClRuntime implements KernelRuntime {
-    private static final String KERNELS = "org/d2v/kernels/";
-
     private final cl_platform_id platform;
     private final cl_device_id deviceId;
     private final cl_context context;
     private final cl_command_queue queue;
     private final String deviceName;
     private DeviceCapabilities capabilities;
+    private final LaunchChecks checks = new LaunchChecks("opencl");
     private final Map<String, cl_program> programs = new HashMap<>();
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private OpenClDevice device;
@@ -182,7 +182,7 @@ public final class OpenClRuntime implements KernelRuntime {
     private cl_program program(String name) {
         cl_program p = programs.get(name);
         if (p != null) return p;
-        String source = resource("d2v.h") + "\n#line 1\n" + resource(name + ".cl");
+        String source = KernelSources.read("d2v.h") + "\n#line 1\n" + KernelSources.read(name + ".cl");
         p = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
         try {
             clBuildProgram(p, 1, new cl_device_id[] {deviceId}, "-cl-std=CL1.2", null, null);
@@ -208,15 +208,6 @@ public final class OpenClRuntime implements KernelRuntime {
         }
     }
 
-    private static String resource(String file) {
-        try (InputStream in = OpenClRuntime.class.getClassLoader().getResourceAsStream(KERNELS + file)) {
-            if (in == null) throw new IllegalStateException("kernel source " + KERNELS + file + " is not on the classpath");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException("reading kernel source " + KERNELS + file + ": " + e.getMessage(), e);
-        }
-    }
-
     private cl_kernel kernel(String program, String name) {
         String key = program + "/" + name;
         cl_kernel k = kernels.get(key);
@@ -235,6 +226,7 @@ public final class OpenClRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         if (closed) throw new IllegalStateException("opencl runtime is closed");
+        KernelSignatures.Signature signature = checks.before(program, kernel, args);
         cl_kernel k = kernel(program, kernel);
         int index = 0;
         try {
@@ -256,20 +248,24 @@ public final class OpenClRuntime implements KernelRuntime {
                             + index + " has unsupported type " + a.getClass().getSimpleName());
                 }
             }
+            index = -1; // every argument set: a failure now is the enqueue's
             clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
         } catch (CLException e) {
-            throw new IllegalStateException("opencl: launching " + program + "/" + kernel + " (parameter " + index
-                    + ", global " + java.util.Arrays.toString(global) + ", local " + java.util.Arrays.toString(local)
-                    + "): " + e.getMessage(), e);
+            throw new IllegalStateException("opencl: launching " + LaunchChecks.describe(signature, global, local, args)
+                    + (index >= 0 ? " (setting OpenCL parameter " + index + ")" : "") + ": " + e.getMessage(), e);
         }
+        checks.after(signature, global, local, args, this::synchronize);
     }
+
+    @Override public LaunchChecks launchChecks() { return checks; }
 
     @Override
     public void synchronize() {
         try {
             clFinish(queue);
         } catch (CLException e) {
-            throw new IllegalStateException("opencl: a queued kernel failed: " + e.getMessage(), e);
+            throw new IllegalStateException("opencl: a queued kernel failed: " + e.getMessage()
+                    + " (" + LaunchChecks.SYNC_DEBUG_ENV + "=1 waits after every launch and names the kernel)", e);
         }
     }
 

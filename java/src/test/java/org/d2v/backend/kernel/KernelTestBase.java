@@ -91,8 +91,23 @@ public abstract class KernelTestBase {
                 + (dev != null && dev.ops() instanceof KernelOps ko ? ko.variants() : kernelShape()) + "):");
         worst.forEach((k, v) -> s.append(String.format("%n  %-24s %.3e", k, v)));
         System.out.println(s);
-        if (dev != null) dev.close();
-        if (ref != null) ref.close();
+        try {
+            if (dev != null && dev.ops() instanceof KernelOps ko) assertShapeKept(ko.runtime().launchChecks().launched());
+        } finally {
+            if (dev != null) dev.close();
+            if (ref != null) ref.close();
+        }
+    }
+
+    /** With a forced shape, not one kernel of the other shape ran: the class tested what its name says. */
+    private void assertShapeKept(java.util.Set<String> launched) {
+        System.out.println("kernels launched (" + launched.size() + "): " + launched);
+        if (kernelShape() == KernelVariants.Shape.AUTO) return;
+        for (KernelVariants.Tiled t : KernelVariants.Tiled.values()) {
+            for (String other : kernelShape() == KernelVariants.Shape.GPU ? t.cpuKernels : t.gpuKernels) {
+                assertTrue(!launched.contains(other), other + " ran although the " + kernelShape() + " shape was forced");
+            }
+        }
     }
 
     @BeforeEach

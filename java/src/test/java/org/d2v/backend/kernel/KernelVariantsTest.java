@@ -97,19 +97,13 @@ class KernelVariantsTest {
         Map<String, Long> smem = new HashMap<>();
         Matcher m = Pattern.compile("(?m)^(\\w+/\\w+)\\s+sm_80:\\s+\\d+ regs\\s+(\\d+) B smem").matcher(report);
         while (m.find()) smem.put(m.group(1), Long.parseLong(m.group(2)));
-        Map<Tiled, String[]> kernels = Map.of(
-                Tiled.GEMM, new String[] {"gemm/gemm"},
-                Tiled.LAYER_NORM, new String[] {"norm/layer_norm_forward", "norm/layer_norm_backward_input"},
-                Tiled.ATTENTION, new String[] {"attention/attention_forward", "attention/attention_backward_kv",
-                    "attention/attention_backward_q"},
-                Tiled.CONV_WEIGHT, new String[] {"conv/conv_backward_weight"});
         for (Tiled t : Tiled.values()) {
             long largest = 0;
-            for (String k : kernels.get(t)) {
+            for (String k : t.gpuKernels) {
                 assertTrue(smem.containsKey(k), k + " is not in the ptxas report");
                 largest = Math.max(largest, smem.get(k));
             }
-            assertEquals(t.localBytes, largest, t + ": local memory of " + String.join(", ", kernels.get(t)));
+            assertEquals(t.localBytes, largest, t + ": local memory of " + t.gpuKernels);
         }
     }
 }
