@@ -41,9 +41,11 @@ public final class KernelSignatures {
         @Override public String toString() { return declaration; }
     }
 
-    /** One kernel: where it is declared and its parameters, pointer + offset folded into one. */
-    public record Signature(String program, String kernel, String file, List<Param> params) {
-        public String qualifiedName() { return program + "/" + kernel; }
+    /** One kernel: where it is declared and its parameters, pointer + offset folded into one; qualifiedName is "program/kernel". */
+    public record Signature(String program, String kernel, String file, List<Param> params, String qualifiedName) {
+        Signature(String program, String kernel, String file, List<Param> params) {
+            this(program, kernel, file, params, program + "/" + kernel);
+        }
 
         /**
          * Throws IllegalArgumentException naming the kernel, the argument position (1-based, of the

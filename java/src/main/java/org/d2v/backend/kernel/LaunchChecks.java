@@ -105,8 +105,11 @@ public final class LaunchChecks {
      * through {@code synchronize}, turning a failure into one that names the kernel and its arguments.
      */
     public void after(KernelSignatures.Signature signature, long[] global, long[] local, Object[] args, Runnable synchronize) {
-        launched.add(signature.qualifiedName());
-        LAUNCHED_IN_THIS_JVM.add(signature.qualifiedName());
+        String name = signature.qualifiedName();
+        if (!launched.contains(name)) { // a read, not a write, on every launch after the first
+            launched.add(name);
+            LAUNCHED_IN_THIS_JVM.add(name);
+        }
         if (!syncDebug) return;
         try {
             synchronize.run();
