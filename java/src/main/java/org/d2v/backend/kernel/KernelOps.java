@@ -311,7 +311,8 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (gamma != null) requireSize(gamma, d.dim(), "layerNorm gamma");
         if (beta != null) requireSize(beta, d.dim(), "layerNorm beta");
         count(n, "layerNorm");
-        if (!variants.tiled(KernelVariants.Tiled.LAYER_NORM)) launch1("norm", "layer_norm_forward_rows", d.rows(), d.rows(),
+        boolean perRow = !variants.tiled(KernelVariants.Tiled.LAYER_NORM);
+        if (perRow) launch1("norm", "layer_norm_forward_rows", d.rows(), d.rows(),
                 d.dim(), (float) d.eps(), x, gamma, beta, y, mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
         else launchGroups("norm", "layer_norm_forward", d.rows(), d.rows(), d.dim(), (float) d.eps(), x, gamma, beta, y,
                 mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
@@ -332,8 +333,8 @@ public final class KernelOps implements Ops, AutoCloseable {
         count(n, "layerNormBackward");
         if (dx != null) {
             requireSize(dx, n, "layerNormBackward dx");
-            if (!variants.tiled(KernelVariants.Tiled.LAYER_NORM)) launch1("norm", "layer_norm_backward_input_rows", d.rows(), d.rows(), d.dim(), x, gamma,
-                    mean, rstd, dy, dx, gamma != null ? 1 : 0, acc(accumulate));
+            if (!variants.tiled(KernelVariants.Tiled.LAYER_NORM)) launch1("norm", "layer_norm_backward_input_rows", d.rows(),
+                    d.rows(), d.dim(), x, gamma, mean, rstd, dy, dx, gamma != null ? 1 : 0, acc(accumulate));
             else launchGroups("norm", "layer_norm_backward_input", d.rows(), d.rows(), d.dim(), x, gamma, mean, rstd, dy, dx,
                     gamma != null ? 1 : 0, acc(accumulate));
         }
