@@ -1,11 +1,13 @@
 package org.d2v.backend.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import org.d2v.backend.Backend;
 import org.d2v.backend.Backends;
@@ -56,16 +58,17 @@ public abstract class KernelTestBase {
      */
     public static Device openOrSkip(String name, KernelVariants.Shape shape) {
         Device d = openOrSkip(name);
-        if (shape != KernelVariants.Shape.AUTO) {
+        if (shape == KernelVariants.Shape.AUTO) return d;
+        try {
             KernelOps ops = (KernelOps) d.ops();
             ops.useShape(shape);
             boolean reached = shape == KernelVariants.Shape.GPU ? ops.variants().allTiled() : ops.variants().noneTiled();
-            if (!reached) {
-                d.close();
-                fail("kernel shape " + shape + " did not reach every kernel family: " + ops.variants());
-            }
+            if (!reached) fail("kernel shape " + shape + " did not reach every kernel family: " + ops.variants());
+            return d;
+        } catch (RuntimeException | Error e) {
+            d.close();
+            throw e;
         }
-        return d;
     }
 
     /** Opens the backend's default device, or skips (fails in CI) with the probe's reason. */
@@ -100,12 +103,12 @@ public abstract class KernelTestBase {
     }
 
     /** With a forced shape, not one kernel of the other shape ran: the class tested what its name says. */
-    private void assertShapeKept(java.util.Set<String> launched) {
+    private void assertShapeKept(Set<String> launched) {
         System.out.println("kernels launched (" + launched.size() + "): " + launched);
         if (kernelShape() == KernelVariants.Shape.AUTO) return;
         for (KernelVariants.Tiled t : KernelVariants.Tiled.values()) {
             for (String other : kernelShape() == KernelVariants.Shape.GPU ? t.cpuKernels : t.gpuKernels) {
-                assertTrue(!launched.contains(other), other + " ran although the " + kernelShape() + " shape was forced");
+                assertFalse(launched.contains(other), other + " ran although the " + kernelShape() + " shape was forced");
             }
         }
     }
