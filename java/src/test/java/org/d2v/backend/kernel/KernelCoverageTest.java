@@ -35,7 +35,8 @@ class KernelCoverageTest {
         System.out.printf("kernels launched by the suite: %d of %d declared in kernels/%n", declared.size() - never.size(),
                 declared.size());
         System.out.println("never launched: " + (never.isEmpty() ? "none" : never));
-        assertTrue(never.isEmpty(), "declared in kernels/ but launched by no test: " + never);
+        assertTrue(never.isEmpty(), "declared in kernels/ but launched by no test: " + never
+                + " (" + LOG + " holds the launches of the last test run; after a partial one, run the whole suite)");
         // a launched name kernels/ does not declare would mean the log and the sources disagree (test-only programs aside)
         unknown.removeIf(k -> k.startsWith("broken_for_test/"));
         assertTrue(unknown.isEmpty(), "launched but not declared in kernels/: " + unknown);
