@@ -1,6 +1,6 @@
 /* Batched GEMM with bias and GELU epilogues (see org.d2v.backend.MatmulDesc):
    C[p] = act(op(A[p])·op(B[p or 0]) + bias). Three variants with one signature; KernelOps.matmul
-   picks one by device API and layout:
+   picks one by the device's capabilities (KernelVariants) and the layout:
     - gemm: the GPU shape. Work-groups of 16×16 threads compute a 64×64 tile of C, each thread 4×4
       outputs spaced 16 apart (so stores of neighbouring threads coalesce); the K dimension walks in
       slices of 16 through two tiles in local memory.

@@ -121,7 +121,7 @@ KERNEL void instance_norm_backward(int batch, int time, int channels, GLOBAL con
 
 /* Barrier-free LayerNorm for CPU OpenCL (PoCL): one work item owns a row and walks it contiguously.
    PoCL spills every value that lives across a barrier per work item, which made the group-per-row
-   kernels above slower than plain Java there; KernelOps picks these for the "opencl" API. */
+   kernels above slower than plain Java there; KernelVariants picks these for CPU devices. */
 KERNEL void layer_norm_forward_rows(int rows, int dim, float eps, GLOBAL const float *x, int xo,
                                     GLOBAL const float *gamma, int go, GLOBAL const float *beta, int bo,
                                     GLOBAL float *y, int yo, GLOBAL float *mean, int mo, GLOBAL float *rstd, int ro,

@@ -8,6 +8,7 @@ import org.d2v.autograd.Tape;
 import org.d2v.backend.Device;
 import org.d2v.backend.RandomStream;
 import org.d2v.backend.kernel.KernelTestBase;
+import org.d2v.backend.kernel.KernelVariants;
 import org.d2v.backend.reference.ReferenceDevice;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.Presets;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.TestInstance;
  * End to end on the OpenCL backend (float32) against the reference in float64: the same
  * initialisation (Philox), the same masks and dropout streams give the same loss, the same
  * gradient of every parameter tensor, and after a full step the same student and teacher; the
- * kernel device holds the same memory after every step.
+ * kernel device holds the same memory after every step. CPU-shaped kernels here;
+ * {@code Data2VecBackendGpuShapedTest} runs the same steps with the GPU-shaped ones.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Data2VecBackendTest {
@@ -33,7 +35,10 @@ class Data2VecBackendTest {
 
     private Device kernel;
 
-    @BeforeAll void open() { kernel = KernelTestBase.openOrSkip("opencl"); }
+    /** The kernel variants the OpenCL device is forced to run. */
+    KernelVariants.Shape kernelShape() { return KernelVariants.Shape.CPU; }
+
+    @BeforeAll void open() { kernel = KernelTestBase.openOrSkip("opencl", kernelShape()); }
 
     @AfterAll void close() { if (kernel != null) kernel.close(); }
 
@@ -63,7 +68,7 @@ class Data2VecBackendTest {
             dev.trainStep(batch, 1, 1e-3, new RandomStream(7));
             double worstParam = Math.max(relErr(ref.parameters().values().toDoubles(), dev.parameters().values().toDoubles()),
                     relErr(ref.teacherParameters().values().toDoubles(), dev.teacherParameters().values().toDoubles()));
-            System.out.printf("%s on %s: loss %.8f vs %.8f (rel %.2e); worst gradient rel error %.2e (%s); parameters after a step %.2e%n",
+            System.out.printf("%s on %s (" + kernelShape() + " shape): loss %.8f vs %.8f (rel %.2e); worst gradient rel error %.2e (%s); parameters after a step %.2e%n",
                     cfg.name(), kernel.name(), lossDev, lossRef, lossErr, worstGrad, worstName, worstParam);
             assertTrue(lossErr < LOSS_TOL, cfg.name() + ": loss " + lossDev + " vs reference " + lossRef);
             assertTrue(worstGrad < GRAD_TOL, cfg.name() + ": gradient of " + worstName + " off by " + worstGrad);

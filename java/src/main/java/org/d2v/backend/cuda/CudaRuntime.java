@@ -1,5 +1,6 @@
 package org.d2v.backend.cuda;
 
+import static jcuda.driver.CUdevice_attribute.*;
 import static jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK;
 import static jcuda.driver.JCudaDriver.*;
 
@@ -22,7 +23,10 @@ import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.d2v.backend.Device;
+import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelRuntime;
+import org.d2v.backend.kernel.KernelSignatures;
+import org.d2v.backend.kernel.LaunchChecks;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
 
@@ -50,6 +54,8 @@ public final class CudaRuntime implements KernelRuntime {
     private Pointer staging;
     private long stagingBytes;
     private CudaDevice device;
+    private DeviceCapabilities capabilities;
+    private final LaunchChecks checks = new LaunchChecks("cuda");
     private boolean closed;
 
     CudaRuntime(CudaDriver driver) {
@@ -75,7 +81,26 @@ public final class CudaRuntime implements KernelRuntime {
 
     @Override public String api() { return "cuda"; }
 
-    @Override public int maxWorkGroupSize() { return driver.maxThreadsPerBlock(); }
+    /**
+     * A GPU: warp size, static shared memory per block (the 48 KiB a kernel's __shared__ arrays may
+     * declare without opting in), threads per block and SM count, from the driver.
+     */
+    @Override
+    public synchronized DeviceCapabilities capabilities() {
+        if (capabilities == null) {
+            enter();
+            capabilities = new DeviceCapabilities(DeviceCapabilities.Kind.GPU, attribute(CU_DEVICE_ATTRIBUTE_WARP_SIZE),
+                    attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK), attribute(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK),
+                    attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
+        }
+        return capabilities;
+    }
+
+    private int attribute(int attribute) {
+        int[] v = new int[1];
+        cuDeviceGetAttribute(v, attribute, cuDevice);
+        return v[0];
+    }
 
     private void enter() {
         if (closed) throw new IllegalStateException("cuda runtime is closed");
@@ -203,6 +228,7 @@ public final class CudaRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         enter();
+        KernelSignatures.Signature signature = checks.before(program, kernel, args);
         CUfunction f = function(program, kernel);
         int[] block = blockSize(global, local);
         int[] grid = new int[3];
@@ -221,10 +247,13 @@ public final class CudaRuntime implements KernelRuntime {
             cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, stream,
                     Pointer.to(parameters(program, kernel, args)), null);
         } catch (CudaException e) {
-            throw new IllegalStateException("cuda: launching " + program + "/" + kernel + " (grid " + Arrays.toString(grid)
-                    + ", block " + Arrays.toString(block) + "): " + e.getMessage(), e);
+            throw new IllegalStateException("cuda: launching " + LaunchChecks.describe(signature, global, local, args)
+                    + " (grid " + Arrays.toString(grid) + ", block " + Arrays.toString(block) + "): " + e.getMessage(), e);
         }
+        checks.after(signature, global, local, args, this::synchronize);
     }
+
+    @Override public LaunchChecks launchChecks() { return checks; }
 
     /**
      * CUDA's block from OpenCL's local size; global must be a multiple of it (as in OpenCL). A null
@@ -297,7 +326,8 @@ public final class CudaRuntime implements KernelRuntime {
         try {
             cuStreamSynchronize(stream);
         } catch (CudaException e) {
-            throw new IllegalStateException("cuda: a queued kernel failed: " + e.getMessage(), e);
+            throw new IllegalStateException("cuda: a queued kernel failed: " + e.getMessage()
+                    + " (" + LaunchChecks.SYNC_DEBUG_ENV + "=1 waits after every launch and names the kernel)", e);
         }
     }
 

@@ -24,8 +24,12 @@ public final class AttentionKernels {
     private static final int REDUCTION = 64;
 
     private final KernelRuntime rt;
+    private final KernelVariants variants;
 
-    public AttentionKernels(KernelRuntime rt) { this.rt = rt; }
+    public AttentionKernels(KernelRuntime rt, KernelVariants variants) {
+        this.rt = rt;
+        this.variants = variants;
+    }
 
     /** See {@link org.d2v.backend.Ops#attention}. */
     public void forward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
@@ -63,13 +67,13 @@ public final class AttentionKernels {
     }
 
     /**
-     * A row kernel in the form that suits the device: on CUDA the tiled one (rows of a work-group
-     * share K/V or Q/dO tiles through local memory); on OpenCL, whose device here is PoCL on the
-     * CPU, its barrier-free "_rows" twin, 2–3× faster there (on PoCL every value live across a
-     * barrier is spilled, and a 32-row group mostly idles at the student's 11 tokens).
+     * A row kernel in the shape {@link KernelVariants} chose: GPU-shaped, the tiled one (rows of a
+     * work-group share K/V or Q/dO tiles through local memory); CPU-shaped, its barrier-free "_rows"
+     * twin, 2–3× faster on PoCL (where every value live across a barrier is spilled, and a 32-row
+     * group mostly idles at the student's 11 tokens).
      */
     private void launchRowKernel(AttentionDesc d, String kernel, Object[] args) {
-        if (rt.api().equals("cuda")) {
+        if (variants.tiled(KernelVariants.Tiled.ATTENTION)) {
             rt.launch(PROGRAM, kernel, rowGrid(d), rowGroup(), args);
         } else {
             long rows = (long) d.batch() * d.heads() * d.tokens();

@@ -11,10 +11,10 @@ import org.d2v.tensor.Tensor;
 /**
  * Launches the grouped channels-last convolution kernels of {@code kernels/conv.cl}: forward
  * (+bias), input gradient, and weight/bias gradients (no atomics). Forward and input gradient use
- * the register-blocked kernels (a work-item per channel tile of a pixel); the weight gradient uses
- * the register-blocked kernel on OpenCL (PoCL on the CPU: one work-item walks every pixel of its
- * tile, 20× faster there) and the local-memory reduction on CUDA, where that serial walk would
- * leave most of a GPU idle.
+ * the register-blocked kernels (a work-item per channel tile of a pixel); the weight gradient uses,
+ * as {@link KernelVariants} chooses, the register-blocked kernel (CPU shape: one work-item walks
+ * every pixel of its tile, 20× faster on PoCL) or the local-memory reduction (GPU shape, where that
+ * serial walk would leave most of the device idle).
  */
 public final class ConvKernels {
     private static final String PROGRAM = "conv";
@@ -29,8 +29,12 @@ public final class ConvKernels {
     private static final int IN_TILE = 8;
 
     private final KernelRuntime rt;
+    private final KernelVariants variants;
 
-    public ConvKernels(KernelRuntime rt) { this.rt = rt; }
+    public ConvKernels(KernelRuntime rt, KernelVariants variants) {
+        this.rt = rt;
+        this.variants = variants;
+    }
 
     /** See {@link org.d2v.backend.Ops#conv}. */
     public void forward(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
@@ -55,7 +59,7 @@ public final class ConvKernels {
     public void backwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         check(d, x, dw, dy, "convBackwardWeight");
         if (dbias != null) require(dbias, DType.F32, d.outC(), "convBackwardWeight dbias [outC]");
-        if (!rt.api().equals("cuda")) {
+        if (!variants.tiled(KernelVariants.Tiled.CONV_WEIGHT)) {
             int oTiles = ceilDiv(d.outC() / d.groups(), OUT_TILE), cTiles = ceilDiv(d.inPerGroup(), IN_TILE);
             long n = (long) d.groups() * oTiles * d.kH() * d.kW() * cTiles;
             rt.launch(PROGRAM, "conv_backward_weight_tiled", grid(n), group(), withGeometry(d, new Object[] {x, dy, dw},

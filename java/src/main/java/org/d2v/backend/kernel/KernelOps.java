@@ -34,6 +34,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     static final int REDUCE_GROUPS = 256;
 
     private final KernelRuntime rt;
+    private KernelVariants variants;
     private final DeviceBuffer partialsBuffer;
     private final Tensor partials;
     private DeviceBuffer scratchBuffer;
@@ -44,11 +45,21 @@ public final class KernelOps implements Ops, AutoCloseable {
                     + " are needed, the device allows " + runtime.maxWorkGroupSize());
         }
         this.rt = runtime;
+        this.variants = KernelVariants.of(runtime.capabilities());
         this.partialsBuffer = runtime.device().allocate(DType.F32, REDUCE_GROUPS);
         this.partials = Tensor.view(partialsBuffer, 0, Shape.of(REDUCE_GROUPS));
     }
 
     public KernelRuntime runtime() { return rt; }
+
+    /** The kernel variants this op set launches (chosen from the device's capabilities). */
+    public KernelVariants variants() { return variants; }
+
+    /**
+     * Forces the kernel shape of this device from now on (tests and benchmarks: the GPU-shaped
+     * kernels on PoCL, or both shapes side by side); AUTO returns to the capability's choice.
+     */
+    public void useShape(KernelVariants.Shape shape) { variants = KernelVariants.of(rt.capabilities(), shape); }
 
     @Override
     public void close() {
@@ -242,7 +253,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (bias != null) requireSize(bias, n, "matmul bias");
         if (preact != null) requireSize(preact, c.numel(), "matmul preact");
         count(Math.max(a.numel(), Math.max(b.numel(), c.numel())), "matmul");
-        String kernel = gemmVariant(d);
+        String kernel = variants.gemm(d);
         long tilesX, tilesY, groupX = 16, groupY = 16;
         switch (kernel) {
             case "gemm_dot" -> { tilesX = ceilDiv(n, GEMM_DOT_TILE[1]); tilesY = ceilDiv(m, GEMM_DOT_TILE[0]); groupX = groupY = 8; }
@@ -267,25 +278,6 @@ public final class KernelOps implements Ops, AutoCloseable {
     /** Rows × columns of C one work-item computes in gemm_outer and gemm_dot (OUTER_TM/TN, DOT_TM/TN in gemm.cl). */
     static final int[] GEMM_OUTER_TILE = {4, 16};
     static final int[] GEMM_DOT_TILE = {4, 4};
-
-    /**
-     * Which kernel of gemm.cl runs d: CUDA keeps the local-memory tiled kernel (the GPU shape); the
-     * OpenCL device of this project is PoCL on the CPU, where the barrier-free register-blocked
-     * kernels are 6–13× faster (tiny preset): dot products when both operands are contiguous
-     * along k (A·Bᵀ, the forward of a linear layer), outer products otherwise.
-     */
-    String gemmVariant(MatmulDesc d) {
-        if (rt.api().equals("cuda")) return "gemm";
-        return !d.transA() && d.transB() ? "gemm_dot" : "gemm_outer";
-    }
-
-    /**
-     * Whether row-wise kernels (LayerNorm) run one work item per row instead of one work-group per
-     * row: on PoCL (the "opencl" API of this project) a group-wide reduction spills every value live
-     * across its barriers per work item, so the barrier-free kernels are much faster there; CUDA
-     * keeps the group reductions.
-     */
-    boolean rowPerItem() { return !rt.api().equals("cuda"); }
 
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
 
@@ -319,7 +311,8 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (gamma != null) requireSize(gamma, d.dim(), "layerNorm gamma");
         if (beta != null) requireSize(beta, d.dim(), "layerNorm beta");
         count(n, "layerNorm");
-        if (rowPerItem()) launch1("norm", "layer_norm_forward_rows", d.rows(), d.rows(),
+        boolean perRow = !variants.tiled(KernelVariants.Tiled.LAYER_NORM);
+        if (perRow) launch1("norm", "layer_norm_forward_rows", d.rows(), d.rows(),
                 d.dim(), (float) d.eps(), x, gamma, beta, y, mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
         else launchGroups("norm", "layer_norm_forward", d.rows(), d.rows(), d.dim(), (float) d.eps(), x, gamma, beta, y,
                 mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
@@ -340,8 +333,8 @@ public final class KernelOps implements Ops, AutoCloseable {
         count(n, "layerNormBackward");
         if (dx != null) {
             requireSize(dx, n, "layerNormBackward dx");
-            if (rowPerItem()) launch1("norm", "layer_norm_backward_input_rows", d.rows(), d.rows(), d.dim(), x, gamma,
-                    mean, rstd, dy, dx, gamma != null ? 1 : 0, acc(accumulate));
+            if (!variants.tiled(KernelVariants.Tiled.LAYER_NORM)) launch1("norm", "layer_norm_backward_input_rows", d.rows(),
+                    d.rows(), d.dim(), x, gamma, mean, rstd, dy, dx, gamma != null ? 1 : 0, acc(accumulate));
             else launchGroups("norm", "layer_norm_backward_input", d.rows(), d.rows(), d.dim(), x, gamma, mean, rstd, dy, dx,
                     gamma != null ? 1 : 0, acc(accumulate));
         }
@@ -577,9 +570,9 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
-    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
-    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { new ConvKernels(rt).forward(d, x, w, bias, y); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { new ConvKernels(rt).backwardInput(d, dy, w, dx, accumulate); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { new ConvKernels(rt).backwardWeight(d, x, dy, dw, dbias); }
+    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
+    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt, variants).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { new ConvKernels(rt, variants).forward(d, x, w, bias, y); }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { new ConvKernels(rt, variants).backwardInput(d, dy, w, dx, accumulate); }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { new ConvKernels(rt, variants).backwardWeight(d, x, dy, dw, dbias); }
 }

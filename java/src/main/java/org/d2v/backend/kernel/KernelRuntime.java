@@ -29,10 +29,20 @@ public interface KernelRuntime extends AutoCloseable {
     /** e.g. "opencl", "cuda". */
     String api();
 
-    /** Longest side of a work-group this device accepts. */
-    int maxWorkGroupSize();
+    /** What the device can do: {@link KernelVariants} chooses every kernel variant from it. */
+    DeviceCapabilities capabilities();
 
+    /** Most work-items in one work-group of this device. */
+    default int maxWorkGroupSize() { return capabilities().maxWorkGroupSize(); }
+
+    /**
+     * Queues {@code program/kernel} over {@code global} work-items in groups of {@code local}. The
+     * arguments are checked against the kernel's declaration first ({@link LaunchChecks}).
+     */
     void launch(String program, String kernel, long[] global, long[] local, Object... args);
+
+    /** The signature check, launch record and sync-debug mode of this runtime. */
+    LaunchChecks launchChecks();
 
     /** Waits for every launch so far. */
     void synchronize();

@@ -2,15 +2,17 @@ package org.d2v.backend.opencl;
 
 import static org.jocl.CL.*;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.d2v.backend.Device;
+import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelRuntime;
+import org.d2v.backend.kernel.KernelSignatures;
+import org.d2v.backend.kernel.KernelSources;
+import org.d2v.backend.kernel.LaunchChecks;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
 import org.jocl.CL;
@@ -33,14 +35,13 @@ import org.jocl.cl_program;
  * cl_kernel's arguments are shared state.
  */
 public final class OpenClRuntime implements KernelRuntime {
-    private static final String KERNELS = "org/d2v/kernels/";
-
     private final cl_platform_id platform;
     private final cl_device_id deviceId;
     private final cl_context context;
     private final cl_command_queue queue;
     private final String deviceName;
-    private final int maxWorkGroupSize;
+    private DeviceCapabilities capabilities;
+    private final LaunchChecks checks = new LaunchChecks("opencl");
     private final Map<String, cl_program> programs = new HashMap<>();
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private OpenClDevice device;
@@ -58,9 +59,6 @@ public final class OpenClRuntime implements KernelRuntime {
         props.addProperty(CL_CONTEXT_PLATFORM, platform);
         this.context = clCreateContext(props, 1, new cl_device_id[] {deviceId}, null, null, null);
         this.queue = clCreateCommandQueue(context, deviceId, 0, null);
-        long[] wg = new long[1];
-        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
-        this.maxWorkGroupSize = (int) Math.min(Integer.MAX_VALUE, wg[0]);
     }
 
     void attach(OpenClDevice device) { this.device = device; }
@@ -122,7 +120,29 @@ public final class OpenClRuntime implements KernelRuntime {
 
     @Override public String api() { return "opencl"; }
 
-    @Override public int maxWorkGroupSize() { return maxWorkGroupSize; }
+    /**
+     * The device's answers to CL_DEVICE_TYPE, CL_DEVICE_LOCAL_MEM_SIZE, CL_DEVICE_MAX_WORK_GROUP_SIZE
+     * and CL_DEVICE_MAX_COMPUTE_UNITS; the sub-group width is OpenCL 1.2's nearest notion,
+     * CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE of a compiled kernel (elementwise/fill, which
+     * every use of the device compiles anyway).
+     */
+    @Override
+    public synchronized DeviceCapabilities capabilities() {
+        if (capabilities != null) return capabilities;
+        long[] type = new long[1], localMem = new long[1], workGroup = new long[1], multiple = new long[1];
+        int[] units = new int[1];
+        clGetDeviceInfo(deviceId, CL_DEVICE_TYPE, Sizeof.cl_long, Pointer.to(type), null);
+        clGetDeviceInfo(deviceId, CL_DEVICE_LOCAL_MEM_SIZE, Sizeof.cl_long, Pointer.to(localMem), null);
+        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(workGroup), null);
+        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_COMPUTE_UNITS, Sizeof.cl_uint, Pointer.to(units), null);
+        clGetKernelWorkGroupInfo(kernel("elementwise", "fill"), deviceId, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                Sizeof.size_t, Pointer.to(multiple), null);
+        DeviceCapabilities.Kind kind = (type[0] & CL_DEVICE_TYPE_GPU) != 0 ? DeviceCapabilities.Kind.GPU
+                : (type[0] & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceCapabilities.Kind.ACCELERATOR : DeviceCapabilities.Kind.CPU;
+        capabilities = new DeviceCapabilities(kind, (int) Math.max(1, Math.min(1024, multiple[0])), localMem[0],
+                (int) Math.min(Integer.MAX_VALUE, workGroup[0]), Math.max(1, units[0]));
+        return capabilities;
+    }
 
     // ---- memory ----------------------------------------------------------------------------------
 
@@ -162,7 +182,7 @@ public final class OpenClRuntime implements KernelRuntime {
     private cl_program program(String name) {
         cl_program p = programs.get(name);
         if (p != null) return p;
-        String source = resource("d2v.h") + "\n#line 1\n" + resource(name + ".cl");
+        String source = KernelSources.read("d2v.h") + "\n#line 1\n" + KernelSources.read(name + ".cl");
         p = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
         try {
             clBuildProgram(p, 1, new cl_device_id[] {deviceId}, "-cl-std=CL1.2", null, null);
@@ -188,15 +208,6 @@ public final class OpenClRuntime implements KernelRuntime {
         }
     }
 
-    private static String resource(String file) {
-        try (InputStream in = OpenClRuntime.class.getClassLoader().getResourceAsStream(KERNELS + file)) {
-            if (in == null) throw new IllegalStateException("kernel source " + KERNELS + file + " is not on the classpath");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException("reading kernel source " + KERNELS + file + ": " + e.getMessage(), e);
-        }
-    }
-
     private cl_kernel kernel(String program, String name) {
         String key = program + "/" + name;
         cl_kernel k = kernels.get(key);
@@ -215,6 +226,7 @@ public final class OpenClRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         if (closed) throw new IllegalStateException("opencl runtime is closed");
+        KernelSignatures.Signature signature = checks.before(program, kernel, args);
         cl_kernel k = kernel(program, kernel);
         int index = 0;
         try {
@@ -236,20 +248,24 @@ public final class OpenClRuntime implements KernelRuntime {
                             + index + " has unsupported type " + a.getClass().getSimpleName());
                 }
             }
+            index = -1; // every argument set: a failure now is the enqueue's
             clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
         } catch (CLException e) {
-            throw new IllegalStateException("opencl: launching " + program + "/" + kernel + " (parameter " + index
-                    + ", global " + java.util.Arrays.toString(global) + ", local " + java.util.Arrays.toString(local)
-                    + "): " + e.getMessage(), e);
+            throw new IllegalStateException("opencl: launching " + LaunchChecks.describe(signature, global, local, args)
+                    + (index >= 0 ? " (setting OpenCL parameter " + index + ")" : "") + ": " + e.getMessage(), e);
         }
+        checks.after(signature, global, local, args, this::synchronize);
     }
+
+    @Override public LaunchChecks launchChecks() { return checks; }
 
     @Override
     public void synchronize() {
         try {
             clFinish(queue);
         } catch (CLException e) {
-            throw new IllegalStateException("opencl: a queued kernel failed: " + e.getMessage(), e);
+            throw new IllegalStateException("opencl: a queued kernel failed: " + e.getMessage()
+                    + " (" + LaunchChecks.SYNC_DEBUG_ENV + "=1 waits after every launch and names the kernel)", e);
         }
     }
 

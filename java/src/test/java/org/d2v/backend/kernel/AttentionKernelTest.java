@@ -12,11 +12,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Fused attention kernels against the float64 reference: forward (out, lse) and backward (dqkv,
  * dAlibiScale) on fresh random inputs, token counts that are not multiples of the tile, outputs
- * poisoned with NaN. Runs on OpenCL; a subclass overriding {@link #backendName()} runs it elsewhere.
+ * poisoned with NaN. Runs on OpenCL, CPU-shaped; subclasses override {@link #kernelShape()} or {@link #backendName()}.
  */
 public class AttentionKernelTest extends KernelTestBase {
     @Override
     protected String backendName() { return "opencl"; }
+
+    /** CPU-shaped kernels here; {@code AttentionKernelGpuShapedTest} runs the GPU-shaped ones on the same cases. */
+    @Override
+    protected KernelVariants.Shape kernelShape() { return KernelVariants.Shape.CPU; }
 
     @Test
     void plainSmallHeads() {

@@ -4,15 +4,20 @@ import org.d2v.backend.AttentionDesc;
 import org.junit.jupiter.api.Test;
 
 /**
- * The attention kernels OpenCL runs (the barrier-free "_rows" kernels: a work-item per query or key
- * row, dots in 8 partial sums) against the float64 reference, forward and backward, at head sizes
+ * The CPU-shaped attention kernels (the barrier-free "_rows" kernels: a work-item per query or key
+ * row, dots in 8 partial sums; AttentionRowsGpuShapedTest runs the tiled ones on the same cases)
+ * against the float64 reference, forward and backward, at head sizes
  * that are not multiples of 8 and key counts past one ATT_TILE chunk, with ALiBi, key padding and
  * dropout. Outputs start as NaN; the backward accumulates onto random dqkv.
- * Runs on OpenCL; a subclass overriding {@link #backendName()} runs it elsewhere.
+ * Runs on OpenCL, CPU-shaped; subclasses override {@link #kernelShape()} or {@link #backendName()}.
  */
 class AttentionRowsTest extends KernelTestBase {
     @Override
     protected String backendName() { return "opencl"; }
+
+    /** CPU-shaped kernels here; {@code AttentionRowsGpuShapedTest} runs the GPU-shaped ones on the same cases. */
+    @Override
+    protected KernelVariants.Shape kernelShape() { return KernelVariants.Shape.CPU; }
 
     @Test
     void headSizesOffTheDotLanes() {

@@ -8,12 +8,16 @@ import org.junit.jupiter.api.Test;
 /**
  * Grouped channels-last convolution kernels against the float64 reference: forward, input
  * gradient (assigned and accumulated) and weight/bias gradients (accumulated onto random
- * contents), shapes from the model at reduced sizes, outputs poisoned with NaN. Runs on OpenCL;
- * a subclass overriding {@link #backendName()} runs it elsewhere.
+ * contents), shapes from the model at reduced sizes, outputs poisoned with NaN. Runs on OpenCL,
+ * CPU-shaped; subclasses override {@link #kernelShape()} or {@link #backendName()}.
  */
 public class ConvKernelTest extends KernelTestBase {
     @Override
     protected String backendName() { return "opencl"; }
+
+    /** CPU-shaped kernels here; {@code ConvKernelGpuShapedTest} runs the GPU-shaped ones on the same cases. */
+    @Override
+    protected KernelVariants.Shape kernelShape() { return KernelVariants.Shape.CPU; }
 
     @Test
     void audioStemFirstLayerKernel10Stride5() {

@@ -7,12 +7,17 @@ import org.junit.jupiter.api.Test;
  * The register-blocked convolution kernels (work-item tiles of 4 output × 8 input channels per
  * group) against the float64 reference, at channels per group that fill the tiles exactly, leave
  * a remainder, or fall short of one tile: forward with bias, input gradient assigned and
- * accumulated, weight and bias gradients accumulated onto random contents. Outputs start as NaN.
- * Runs on OpenCL; a subclass overriding {@link #backendName()} runs it elsewhere.
+ * accumulated, weight and bias gradients accumulated onto random contents (CPU shape: the
+ * register-blocked weight gradient; ConvTileGpuShapedTest: the local-memory tree). Outputs start as NaN.
+ * Runs on OpenCL, CPU-shaped; subclasses override {@link #kernelShape()} or {@link #backendName()}.
  */
 class ConvTileTest extends KernelTestBase {
     @Override
     protected String backendName() { return "opencl"; }
+
+    /** CPU-shaped kernels here; {@code ConvTileGpuShapedTest} runs the GPU-shaped ones on the same cases. */
+    @Override
+    protected KernelVariants.Shape kernelShape() { return KernelVariants.Shape.CPU; }
 
     @Test
     void fullTilesTwoLaneChunks() {

@@ -4,15 +4,19 @@ import org.d2v.backend.MatmulDesc;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every GEMM variant KernelOps.matmul selects (gemm_dot for A·Bᵀ, gemm_outer otherwise on OpenCL)
- * against the float64 reference, at sizes that are exact multiples of the work-item tiles
+ * Every GEMM variant KernelOps.matmul selects (CPU shape: gemm_dot for A·Bᵀ, gemm_outer otherwise;
+ * GPU shape, in GemmVariantGpuShapedTest: the tiled gemm) against the float64 reference, at sizes that are exact multiples of the work-item tiles
  * (4×16 outer, 4×4 dot, 8 dot lanes along k), one off either side, and smaller than one tile, with
  * every epilogue (bias, GELU with pre-activation, accumulate) and batching. Outputs start as NaN.
- * Runs on OpenCL; a subclass overriding {@link #backendName()} runs it elsewhere.
+ * Runs on OpenCL, CPU-shaped; subclasses override {@link #kernelShape()} or {@link #backendName()}.
  */
 class GemmVariantTest extends KernelTestBase {
     @Override
     protected String backendName() { return "opencl"; }
+
+    /** CPU-shaped kernels here; {@code GemmVariantGpuShapedTest} runs the GPU-shaped ones on the same cases. */
+    @Override
+    protected KernelVariants.Shape kernelShape() { return KernelVariants.Shape.CPU; }
 
     private void check(MatmulDesc d, boolean bias, boolean accumulate, boolean preact) {
         int aRows = d.batch() * (d.transA() ? d.k() : d.m()), aCols = d.transA() ? d.m() : d.k();

@@ -1,11 +1,13 @@
 package org.d2v.backend.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import org.d2v.backend.Backend;
 import org.d2v.backend.Backends;
@@ -25,8 +27,10 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Base of every reference-vs-kernel test: one kernel device per class (compiled kernels are
  * reused), the float64 reference beside it, and paired tensors holding the same values on both.
- * A subclass names the backend ("opencl", "cuda"); without that device the tests skip with the
- * probe's reason, except in CI (CI=true) where a missing device fails.
+ * A subclass names the backend ("opencl", "cuda") and the kernel shape ({@link #kernelShape()}:
+ * the device's own choice, or CPU- or GPU-shaped forced, so that PoCL runs both variant sets);
+ * without that device the tests skip with the probe's reason, except in CI (CI=true) where a
+ * missing device fails.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class KernelTestBase {
@@ -44,6 +48,29 @@ public abstract class KernelTestBase {
     /** "opencl", "cuda", ... */
     protected abstract String backendName();
 
+    /** The kernel variants the device runs: AUTO (its capabilities choose), or CPU/GPU forced. */
+    protected KernelVariants.Shape kernelShape() { return KernelVariants.Shape.AUTO; }
+
+    /**
+     * Opens the backend's default device with the given kernel shape forced (AUTO: as chosen by
+     * its capabilities), or skips (fails in CI) with the probe's reason. A forced shape must reach
+     * every kernel family, or the test would pass on the wrong kernels.
+     */
+    public static Device openOrSkip(String name, KernelVariants.Shape shape) {
+        Device d = openOrSkip(name);
+        if (shape == KernelVariants.Shape.AUTO) return d;
+        try {
+            KernelOps ops = (KernelOps) d.ops();
+            ops.useShape(shape);
+            boolean reached = shape == KernelVariants.Shape.GPU ? ops.variants().allTiled() : ops.variants().noneTiled();
+            if (!reached) fail("kernel shape " + shape + " did not reach every kernel family: " + ops.variants());
+            return d;
+        } catch (RuntimeException | Error e) {
+            d.close();
+            throw e;
+        }
+    }
+
     /** Opens the backend's default device, or skips (fails in CI) with the probe's reason. */
     public static Device openOrSkip(String name) {
         Backend b = Backends.find(name);
@@ -57,17 +84,33 @@ public abstract class KernelTestBase {
 
     @BeforeAll
     void openDevices() {
-        dev = openOrSkip(backendName());
+        dev = openOrSkip(backendName(), kernelShape());
         ref = new ReferenceDevice(DType.F64);
     }
 
     @AfterAll
     void closeDevices() {
-        if (dev != null) dev.close();
-        if (ref != null) ref.close();
-        StringBuilder s = new StringBuilder("largest relative errors on " + backendName() + ":");
+        StringBuilder s = new StringBuilder("largest relative errors on " + backendName() + " ("
+                + (dev != null && dev.ops() instanceof KernelOps ko ? ko.variants() : kernelShape()) + "):");
         worst.forEach((k, v) -> s.append(String.format("%n  %-24s %.3e", k, v)));
         System.out.println(s);
+        try {
+            if (dev != null && dev.ops() instanceof KernelOps ko) assertShapeKept(ko.runtime().launchChecks().launched());
+        } finally {
+            if (dev != null) dev.close();
+            if (ref != null) ref.close();
+        }
+    }
+
+    /** With a forced shape, not one kernel of the other shape ran: the class tested what its name says. */
+    private void assertShapeKept(Set<String> launched) {
+        System.out.println("kernels launched (" + launched.size() + "): " + launched);
+        if (kernelShape() == KernelVariants.Shape.AUTO) return;
+        for (KernelVariants.Tiled t : KernelVariants.Tiled.values()) {
+            for (String other : kernelShape() == KernelVariants.Shape.GPU ? t.cpuKernels : t.gpuKernels) {
+                assertFalse(launched.contains(other), other + " ran although the " + kernelShape() + " shape was forced");
+            }
+        }
     }
 
     @BeforeEach
@@ -141,7 +184,7 @@ public abstract class KernelTestBase {
             for (int i = 0; i < k.length; i++) {
                 if (!(Math.abs(k[i] - r[i]) <= tol * Math.max(1, Math.abs(r[i])))) { bad = i; break; }
             }
-            fail(String.format("%s on %s: relative error %.3e > %.1e (seed %d); e.g. [%d] kernel %s reference %s",
+            fail(String.format("%s on %s (" + kernelShape() + " shape): relative error %.3e > %.1e (seed %d); e.g. [%d] kernel %s reference %s",
                     family, backendName(), e, tol, seed, bad, k[bad], r[bad]));
         }
     }

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.d2v.backend.Backend;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
+import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.KernelOps;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelTestBase;
+import org.d2v.backend.kernel.KernelVariants;
+import org.d2v.backend.kernel.LaunchChecks;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
@@ -45,6 +48,18 @@ class OpenClRuntimeTest {
     }
 
     @Test
+    void capabilitiesComeFromTheDeviceAndChooseTheShape() {
+        DeviceCapabilities c = rt.capabilities();
+        assertTrue(c.maxWorkGroupSize() >= 256 && c.localMemoryBytes() >= 32 << 10 && c.subgroupWidth() >= 1
+                && c.computeUnits() >= 1, c.toString());
+        if (dev.name().contains("Portable Computing Language")) assertEquals(DeviceCapabilities.Kind.CPU, c.kind(), dev.name());
+        KernelVariants auto = ((KernelOps) dev.ops()).variants();
+        assertEquals(KernelVariants.Shape.AUTO, auto.requested());
+        assertEquals(c.kind() == DeviceCapabilities.Kind.CPU, auto.noneTiled(), auto.describe());
+        assertEquals(c.kind() != DeviceCapabilities.Kind.CPU, auto.allTiled(), auto.describe());
+    }
+
+    @Test
     void buildFailureShowsProgramAndCompilerLog() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> rt.launch("broken_for_test", "broken",
                 new long[] {1}, new long[] {1}, 1, null));
@@ -54,18 +69,81 @@ class OpenClRuntimeTest {
     }
 
     @Test
-    void unknownKernelAndBadArgumentsAreNamed() {
+    void unknownKernelIsNamed() {
         IllegalStateException missing = assertThrows(IllegalStateException.class,
                 () -> rt.launch("elementwise", "no_such_kernel", new long[] {1}, new long[] {1}));
-        assertTrue(missing.getMessage().contains("no_such_kernel") && missing.getMessage().contains("elementwise"),
+        assertTrue(missing.getMessage().contains("no_such_kernel") && missing.getMessage().contains("elementwise.cl"),
                 missing.getMessage());
-        try (Tensor t = Tensor.empty(dev, DType.F32, 4)) {
-            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-                    () -> rt.launch("elementwise", "fill", new long[] {256}, new long[] {256}, 4, t, 1.0));
-            assertTrue(bad.getMessage().contains("Double"), bad.getMessage());
-            IllegalStateException wrongCount = assertThrows(IllegalStateException.class,
-                    () -> rt.launch("elementwise", "fill", new long[] {256}, new long[] {256}, 4, t));
-            assertTrue(wrongCount.getMessage().contains("CL_INVALID_KERNEL_ARGS"), wrongCount.getMessage());
+    }
+
+    /** A launch that does not fit the kernel's declaration fails before the driver sees it; the message says where and how. */
+    private String wrongLaunch(String program, String kernel, long n, Object... args) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> rt.launch(program, kernel, new long[] {n}, new long[] {n}, args));
+        System.out.println("caught: " + e.getMessage());
+        assertTrue(e.getMessage().contains("kernel " + program + "/" + kernel + " (kernels/" + program + ".cl)"), e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void wrongLaunchesAreCaughtWithKernelPositionParameterAndTypes() {
+        try (Tensor f = Tensor.zeros(dev, DType.F32, 256); Tensor i = Tensor.zeros(dev, DType.I32, 256)) {
+            assertTrue(wrongLaunch("elementwise", "fill", 256, 256, f)
+                    .endsWith("takes 3 arguments [n, x, value], launched with 2"));
+            assertTrue(wrongLaunch("elementwise", "fill", 256, 256, f, 1f, 5)
+                    .endsWith("takes 3 arguments [n, x, value], launched with 4"));
+            assertTrue(wrongLaunch("random", "uniform", 256, 256, f, 7, 0L)
+                    .endsWith("argument 3 of 4 'seed' is declared I64 seed, which takes a Long; got Integer 7"));
+            assertTrue(wrongLaunch("elementwise", "fill_int", 256, 256, i, 7f)
+                    .endsWith("argument 3 of 3 'value' is declared int value, which takes an Integer; got Float 7.0"));
+            assertTrue(wrongLaunch("elementwise", "fill_int", 256, 256, f, 7)
+                    .endsWith("argument 2 of 3 'x' is declared GLOBAL int *x, which takes a Tensor or null of [I32]; got a F32 tensor [256]"));
+            assertTrue(wrongLaunch("elementwise", "fill", 256, 256L, f, 1f)
+                    .endsWith("argument 1 of 3 'n' is declared int n, which takes an Integer; got Long 256"));
+            assertTrue(wrongLaunch("elementwise", "fill", 256, 256, f, 1.0)
+                    .endsWith("argument 3 of 3 'value' is declared float value, which takes a Float; got Double 1.0"));
+            assertTrue(wrongLaunch("gemm", "gemm", 256, 1, 1, 1, 0, 0, 1, 1, 1, f, f, null, f, null, 0, 0, 0, 0.0f)
+                    .endsWith("argument 17 of 17 'accumulate' is declared int accumulate, which takes an Integer; got Float 0.0"));
+            // nothing reached the device: the buffers are untouched, and the runtime launches on
+            rt.launch("elementwise", "fill_int", new long[] {256}, new long[] {256}, 256, i, 3);
+            assertEquals(0.0, f.toDoubles()[0]);
+            assertEquals(3, i.toInts()[255]);
+        }
+    }
+
+    @Test
+    void aFailedEnqueueNamesTheKernelAndItsArguments() {
+        try (Tensor t = Tensor.empty(dev, DType.F32, 100)) {
+            // 100 work-items in groups of 64: OpenCL 1.2 rejects the launch (CL_INVALID_WORK_GROUP_SIZE)
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> rt.launch("elementwise", "fill", new long[] {100}, new long[] {64}, 100, t, 2f));
+            System.out.println("caught: " + e.getMessage());
+            assertTrue(e.getMessage().contains("elementwise/fill(n=100, x=F32[100]@0 of 100, value=2.0) global [100] local [64]")
+                    && e.getMessage().contains("CL_INVALID_WORK_GROUP_SIZE"), e.getMessage());
+        }
+    }
+
+    @Test
+    void syncDebugWaitsAfterEveryLaunch() {
+        java.util.List<String> synced = new java.util.ArrayList<>();
+        LaunchChecks checks = rt.launchChecks();
+        boolean before = checks.syncDebug();
+        checks.afterDebugSync(synced::add);
+        try (Tensor x = Tensor.empty(dev, DType.F32, 1000); Tensor y = Tensor.empty(dev, DType.F32, 1000);
+             Tensor s = Tensor.empty(dev, DType.F32, 1)) {
+            checks.setSyncDebug(false);
+            dev.ops().fill(x, 2.0);
+            assertEquals(java.util.List.of(), synced, "off: no waiting");
+            checks.setSyncDebug(true);
+            dev.ops().fill(x, 0.5);
+            dev.ops().copy(x, y);
+            dev.ops().sum(y, s);
+            assertEquals(java.util.List.of("elementwise/fill", "elementwise/copy", "reduce/partial_sum", "reduce/finish_sum"),
+                    synced, "one wait after each launch, in order");
+            assertEquals(500.0, s.toDoubles()[0], 1e-3);
+        } finally {
+            checks.setSyncDebug(before);
+            checks.afterDebugSync(null);
         }
     }
 
