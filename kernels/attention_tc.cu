@@ -170,10 +170,10 @@ static __device__ __forceinline__ void att_forward(
     const int R0 = blockIdx.x * ATT_ROWS;
     const int BT = B * T;
     if (Dh != D || ((qkvOff & 7) | (outOff & 1)) != 0) { /* wrong dispatch: poison this block's rows */
-        for (int e = tid; e < ATT_ROWS * D; e += 128) {
-            const int r = R0 + e / D;
-            if (r < BT) out[outOff + ((long long) r * H + h) * Dh + e % D] = 0x7fc0;
-            if (r < BT && e % D == 0) lse[lseOff + ((long long) (r / T) * H + h) * T + r % T] = __int_as_float(0x7fc00000);
+        const int r = R0 + tid;
+        if (tid < ATT_ROWS && r < BT) {
+            for (int c = 0; c < Dh; c++) out[outOff + ((long long) r * H + h) * Dh + c] = 0x7fc0;
+            lse[lseOff + ((long long) (r / T) * H + h) * T + r % T] = __int_as_float(0x7fc00000);
         }
         return;
     }
@@ -347,10 +347,9 @@ static __device__ __forceinline__ void att_backward_q(
     const int R0 = blockIdx.x * ATT_ROWS;
     const int BT = B * T;
     if (Dh != D || ((qkvOff | doutOff | dqkvOff) & 7) != 0) {
-        for (int e = tid; e < ATT_ROWS * D; e += 128) {
-            const int r = R0 + e / D;
-            if (r < BT) dqkv[dqkvOff + (long long) r * 3 * H * Dh + h * Dh + e % D] = 0x7fc0;
-        }
+        const int r = R0 + tid;
+        if (tid < ATT_ROWS && r < BT)
+            for (int c = 0; c < Dh; c++) dqkv[dqkvOff + (long long) r * 3 * H * Dh + h * Dh + c] = 0x7fc0;
         return;
     }
     const AttGeom G = att_geom(B, T, H, D, scale, alibi, slopes, slopesOff, ascale, ascaleOff, h);
@@ -518,10 +517,9 @@ static __device__ __forceinline__ void att_backward_kv(
     const int C0 = blockIdx.x * KEYS;
     const int BT = B * T;
     if (Dh != D || ((qkvOff | doutOff | dqkvOff) & 7) != 0) {
-        for (int e = tid; e < KEYS * 2 * D; e += THREADS) {
-            const int r = C0 + e / (2 * D), which = 1 + (e / D) % 2;
-            if (r < BT) dqkv[dqkvOff + (long long) r * 3 * H * Dh + which * H * Dh + h * Dh + e % D] = 0x7fc0;
-        }
+        const int r = C0 + tid;
+        if (tid < KEYS && r < BT)
+            for (int c = 0; c < 2 * Dh; c++) dqkv[dqkvOff + (long long) r * 3 * H * Dh + (1 + c / Dh) * H * Dh + h * Dh + c % Dh] = 0x7fc0;
         return;
     }
     const AttGeom G = att_geom(B, T, H, D, scale, alibi, slopes, slopesOff, ascale, ascaleOff, h);
