@@ -71,6 +71,26 @@ class GemmTcEmulationTest extends EmulationTestBase {
         check(new Case("nt", 1, 129, 9, 24, false, true, false, false, true)); // odd N: the scalar store path
     }
 
+    /**
+     * Split-K for a weight gradient (dW += dYᵀ·X, `tn`) without another kernel: a batch over K-chunks
+     * into a workspace, then conv_tc_reduce_splits adds the chunks into dW in order (docs/cuda.md).
+     */
+    @Test
+    void splitKAsABatchOfChunksThenAFixedOrderReduce() {
+        int m = 72, n = 40, k = 96, splits = 3, kc = k / splits;
+        double[] a = randBf16(k * m), b = randBf16(k * n), dw0 = randF32(m * n);
+        Tensor rc = refTensor(dw0, 1, m, n);
+        refOps.matmul(new MatmulDesc(1, m, n, k, true, false, false, MatmulDesc.Activation.NONE),
+                refTensor(a, 1, k, m), refTensor(b, 1, k, n), null, rc, null, true);
+        Job job = new Job();
+        Buf A = job.bf16(a), B = job.bf16(b), Ws = job.f32NaN(splits * m * n), Dw = job.f32(dw0);
+        job.launch("gemm_tc_tn", grid(ceil(n, 128), ceil(m, 128), splits), grid(256), m, n, kc, kc * m, kc * n, m * n,
+                A, B, null, Ws, null, null, null, 0, 0, 0, 0);
+        job.launch("conv_tc_reduce_splits", grid(2), grid(256), m * n, splits, Ws, Dw);
+        job.run();
+        assertClose("gemm split-K (tn, 3 chunks)", Dw.floats(), rc.toDoubles(), F32_TOL);
+    }
+
     /** K not a multiple of 8 for a layout whose rows run along K: the kernel poisons C instead of misreading. */
     @Test
     void aViolatedPreconditionWritesNaN() {
