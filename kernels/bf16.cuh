@@ -3,7 +3,8 @@
  *
  * A bf16 tensor is stored as 16-bit integers (`unsigned short`): the upper half of the float32 bit
  * pattern. Up: a shift. Down: round to nearest, ties to even, on the integer bits (NaN stays a quiet
- * NaN). This is the rule the portable dialect's bf16 helper follows, so a fast kernel and its
+ * NaN). This is the rule d2v prescribes for bf16 storage on every backend (the portable dialect's
+ * bf16 helper, when it lands, and the reference backend's rounding points), so a fast kernel and its
  * portable twin round every stored value identically. On the device the pair conversion uses
  * `cvt.rn.bf16x2.f32` (one instruction for two values), which rounds the same way for every
  * non-NaN input (NaN payloads may differ; NaN stays NaN). bf16_round_bits is the reference form.
