@@ -5,6 +5,9 @@
 # Also writes $OUT/ptxas-report.txt: ptxas's resource usage per kernel and a one-line summary per
 # kernel that flags spills. This is the build-time check that the portable kernels are valid CUDA:
 # a kernel nvcc rejects fails the build with nvcc's message.
+# For the CUDA-only programs (.cu, which may include kernels/*.cuh) it also keeps the PTX nvcc
+# generates on the way, $OUT/ptx/<program>.compute_80.ptx and .compute_90.ptx (no extra compile:
+# nvcc --keep), which the static tests read (TensorCoreStaticTest, budgets in kernels/budgets.txt).
 #
 # Environment: NVCC (empty: no nvcc, skip; unset: look for nvcc on PATH), OUT (default build/kernels),
 # SRC (default: the folder of this script), JOBS (parallel nvcc processes, default 2).
@@ -21,7 +24,7 @@ if [ -z "$NVCC" ] || ! [ -x "$(command -v "$NVCC" 2>/dev/null || echo "$NVCC")" 
   exit 0
 fi
 
-mkdir -p "$OUT/ptxas"
+mkdir -p "$OUT/ptxas" "$OUT/ptx"
 OUT=$(cd "$OUT" && pwd)
 HEADER="$SRC/d2v.h"
 if ! [ -f "$HEADER" ]; then
@@ -48,6 +51,16 @@ done
 for f in "$OUT"/*.fatbin; do
   [ -n "${seen[$(basename "${f%.fatbin}")]:-}" ] || rm -f "$f" "$OUT/ptxas/$(basename "${f%.fatbin}").log"
 done
+for f in "$OUT"/ptx/*.ptx; do
+  p=$(basename "$f"); p=${p%%.*}
+  [[ "${seen[$p]:-}" == *.cu ]] || rm -f "$f"
+done
+
+# The newest header a .cu program may include (a changed header rebuilds every .cu program).
+NEWEST_CUH=""
+for h in "$SRC"/*.cuh; do
+  if [ -z "$NEWEST_CUH" ] || [ "$h" -nt "$NEWEST_CUH" ]; then NEWEST_CUH=$h; fi
+done
 
 # Compiles one source unless its fatbin is newer than the source, the header and this script.
 compile_one() {
@@ -55,13 +68,26 @@ compile_one() {
   program=$(basename "${src%.*}")
   fatbin="$OUT/$program.fatbin"
   log="$OUT/ptxas/$program.log"
-  if [ -f "$fatbin" ] && [ -f "$log" ] && [ "$fatbin" -nt "$src" ] && [ "$fatbin" -nt "$HEADER" ] && [ "$fatbin" -nt "$0" ]; then
+  local cu=0
+  [[ "$src" == *.cu ]] && cu=1
+  if [ -f "$fatbin" ] && [ -f "$log" ] && [ "$fatbin" -nt "$src" ] && [ "$fatbin" -nt "$HEADER" ] && [ "$fatbin" -nt "$0" ] \
+     && { [ "$cu" = 0 ] || { { [ -z "$NEWEST_CUH" ] || [ "$fatbin" -nt "$NEWEST_CUH" ]; } \
+          && [ -f "$OUT/ptx/$program.compute_80.ptx" ] && [ -f "$OUT/ptx/$program.compute_90.ptx" ]; }; }; then
     return 0
   fi
-  local lang=()
+  local lang=() keep=() tmp=""
   [[ "$src" == *.cl ]] && lang=(-x cu)
-  if "$NVCC" "${lang[@]}" -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v \
+  if [ "$cu" = 1 ]; then
+    tmp=$(mktemp -d "$OUT/ptx/.keep-$program.XXXXXX")
+    keep=(--keep --keep-dir "$tmp")
+  fi
+  if "$NVCC" "${lang[@]}" -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v "${keep[@]}" \
        -o "$fatbin.tmp" "$src" >"$log.tmp" 2>&1; then
+    if [ "$cu" = 1 ]; then
+      mv "$tmp/$program.compute_80.ptx" "$OUT/ptx/$program.compute_80.ptx"
+      mv "$tmp/$program.compute_90.ptx" "$OUT/ptx/$program.compute_90.ptx"
+      rm -rf "$tmp"
+    fi
     mv "$fatbin.tmp" "$fatbin"
     mv "$log.tmp" "$log"
     echo "nvcc: kernels/$(basename "$src") -> $(basename "$fatbin")"
@@ -69,11 +95,12 @@ compile_one() {
     echo "nvcc failed on kernels/$(basename "$src"):" >&2
     grep -v '^ptxas info' "$log.tmp" >&2 || true
     rm -f "$fatbin.tmp" "$log.tmp"
+    [ -n "$tmp" ] && rm -rf "$tmp"
     return 1
   fi
 }
 export -f compile_one
-export NVCC OUT HEADER
+export NVCC OUT HEADER NEWEST_CUH
 export GENCODE_STR="${GENCODE[*]}"
 
 if [ ${#sources[@]} -eq 0 ]; then
