@@ -23,7 +23,9 @@ import org.d2v.train.TrainingData;
  * loss, backward, clipping, AdamW, EMA) on generated inputs, per preset and backend, with the
  * device's peak memory (in use and reserved) and what each step asks of the runtime: kernel
  * launches, driver allocations and frees, host synchronisations, bytes uploaded and downloaded.
- * The step statistics are read every {@code --log-every} steps, as the training loop does. Writes
+ * The step statistics are read every {@code --log-every} steps, as the training loop does. The
+ * warm-up (3 steps by default) lets the caching allocator fill; audio presets drop layers at
+ * random (layerdrop), so their memory pattern settles once a step kept every layer. Writes
  * bench/results/steps-latest.md.
  *
  * <pre>usage: StepBench [--backends a,b] [--presets image-tiny,audio-tiny,text-tiny] [--steps N] [--warmup W]
@@ -40,7 +42,7 @@ public final class StepBench {
     public static void main(String[] args) throws Exception {
         List<String> backends = Backends.all().stream().filter(b -> b.probe().available()).map(Backend::name).toList();
         List<String> presets = List.of("image-tiny", "audio-tiny", "text-tiny");
-        int steps = 3, warmup = 2, logEvery = 10;
+        int steps = 3, warmup = 3, logEvery = 10;
         Path out = Path.of("bench/results");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -92,15 +94,13 @@ public final class StepBench {
              BatchSource source = TrainingData.open(TrainingData.GENERATED, cfg, 7)) {
             RandomStream rng = new RandomStream(11);
             for (int s = 1; s <= warmup; s++) model.trainStep(source.next(), s, 1e-4, rng).loss();
-            List<Batch> batches = new ArrayList<>(); // generated up front: the timed loop is the step alone
-            for (int s = 0; s < steps; s++) batches.add(source.next());
             dev.resetPeak();
             dev.resetCounters();
             long samples = 0, tokens = 0;
             StepStats last = null;
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
-                Batch b = batches.get(s);
+                Batch b = source.next();
                 last = model.trainStep(b, warmup + s + 1, 1e-4, rng);
                 if ((s + 1) % logEvery == 0) last.loss(); // the logging interval's read
                 samples += b.size();
