@@ -170,9 +170,9 @@ class VecKernelsEmulationTest extends EmulationTestBase {
             int n = c[0], off = c[1];
             double[] p = randF32(n + off), g = randF32(n + off), m = randF32(n + off), v = new double[n + off];
             for (int i = 0; i < v.length; i++) v[i] = (float) (0.1 * rnd.nextDouble());
-            AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 7, 0.7);
+            AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 7);
             Tensor rp = refTensor(tail(p, off), n), rm = refTensor(tail(m, off), n), rv = refTensor(tail(v, off), n);
-            refOps.adamw(d, rp, refTensor(tail(g, off), n), rm, rv);
+            refOps.adamw(d, rp, refTensor(tail(g, off), n), rm, rv, refTensor(new double[] {0.7}, 1)); // gradient scale 0.7, a device scalar since rt-mem
             Tensor rt = refTensor(tail(p, off), n);
             refOps.ema(rt, refTensor(tail(g, off), n), 0.999);
             double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
