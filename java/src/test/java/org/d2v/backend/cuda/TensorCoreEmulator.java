@@ -204,6 +204,7 @@ final class TensorCoreEmulator {
         }
 
         void launch(String kernel, int[] grid, int[] block, Object... args) {
+            org.d2v.backend.kernel.LaunchChecks.recordEmulated(programOf(kernel), kernel);
             ByteBuffer b = alloc(4096);
             byte[] name = kernel.getBytes(StandardCharsets.US_ASCII);
             b.putInt(name.length).put(name);
@@ -232,6 +233,14 @@ final class TensorCoreEmulator {
         }
 
         private record Ptr(int index) {}
+
+        /** The .cu program declaring {@code kernel} (kernel names are unique across kernels/). */
+        private static String programOf(String kernel) {
+            for (String program : org.d2v.backend.kernel.DeclaredKernels.programs()) {
+                if (org.d2v.backend.kernel.KernelSignatures.program(program).containsKey(kernel)) return program;
+            }
+            throw new IllegalArgumentException("no program in kernels/ declares " + kernel);
+        }
 
         /** Runs every launch in order; afterwards each Buf reads its final contents. */
         void run() {
