@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.d2v.json.Json;
 
 /**
  * Everything besides the tensors that a resume needs, stored as manifest.json next to them: the

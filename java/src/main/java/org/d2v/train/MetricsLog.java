@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.d2v.json.Json;
 
 /**
  * metrics.jsonl and metrics.csv of a run folder, one row per step, flushed as they come so a

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.d2v.backend.Device;
 import org.d2v.backend.reference.ReferenceDevice;
+import org.d2v.json.Json;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
