@@ -89,6 +89,11 @@ public final class PretrainCommand extends CliCommand {
             description = "write a checkpoint every K updates (0: only at the end); there is always one after the last update. Default: 100.")
     Long checkpointEvery;
 
+    @Option(names = "--keep-last", paramLabel = "N",
+            description = "after each checkpoint, delete all but the N newest complete ones (never the one 'latest' names). Default: 0, "
+                    + "keep every checkpoint.")
+    Integer keepLast;
+
     @Option(names = "--lr", paramLabel = "X",
             description = "peak learning rate. Default: the preset's (tiny 1e-3; base: image 1e-3, audio 7.5e-4, text 2e-4).")
     Double lr;
@@ -103,7 +108,7 @@ public final class PretrainCommand extends CliCommand {
 
     /** Options that describe the run itself, not where it lives: recorded in each manifest, taken back on resume. */
     private static final List<String> RECORDED = List.of("--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--seed",
-            "--checkpoint-every", "--lr", "--warmup", "--progress-seconds");
+            "--checkpoint-every", "--keep-last", "--lr", "--warmup", "--progress-seconds");
 
     private final BiFunction<Data2VecConfig, Device, TrainableModel> models;
 
@@ -150,6 +155,7 @@ public final class PretrainCommand extends CliCommand {
         long steps = Options.atLeast("--steps", o.steps, 100, 1);
         long seed = o.seed == null ? 1 : o.seed;
         long every = Options.atLeast("--checkpoint-every", o.checkpointEvery, 100, 0);
+        int keepLast = Options.atLeast("--keep-last", o.keepLast, 0, 0);
         double progress = Options.positive("--progress-seconds", o.progressSeconds, 10);
         String data = o.data == null ? TrainingData.GENERATED : o.data;
 
@@ -176,7 +182,7 @@ public final class PretrainCommand extends CliCommand {
             System.out.printf(Locale.ROOT, "pretraining %s on %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
                     config.name(), device.name(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
             Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
-                    .schedule(schedule).seed(seed).checkpointEvery(every).resume(resume)
+                    .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume)
                     .progressEvery(Duration.ofMillis(Math.round(progress * 1000)))
                     .describe(config.name(), mod);
             recorded.forEach(b::config);

@@ -13,8 +13,14 @@ import java.util.Map;
 public final class Json {
     private Json() {}
 
-    /** Parses one JSON value; throws IllegalArgumentException saying what is wrong and where. */
-    public static Object parse(String text) { return doubles(org.d2v.json.Json.parse(text)); }
+    /** Parses one JSON value; throws IllegalArgumentException ("JSON error: ...") saying what is wrong and where. */
+    public static Object parse(String text) {
+        try {
+            return doubles(org.d2v.json.Json.parse(text));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replaceFirst("^invalid JSON:? ?", "JSON error: "), e);
+        }
+    }
 
     private static Object doubles(Object v) {
         if (v instanceof Long l) return l.doubleValue();
