@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
         description = "data2vec 2.0 on the JVM: pretrain on images, speech and text, probe, fine-tune, and move weights to and from fairseq.",
         footer = {"", "d2v <command> --help explains every option of a command."},
         subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, DataCommand.class, PretrainCommand.class, ProbeCommand.class,
-                FinetuneCommand.class, DemoCommand.class})
+                FinetuneCommand.class, DemoCommand.class, ExportCommand.class, ImportCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec CommandSpec spec;
 

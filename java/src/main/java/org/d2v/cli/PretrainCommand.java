@@ -15,6 +15,7 @@ import org.d2v.backend.Device;
 import org.d2v.data.text.TextSets;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.demo.DemoPresets;
+import org.d2v.interop.EncoderWeights;
 import org.d2v.optim.CosineSchedule;
 import org.d2v.train.BatchSource;
 import org.d2v.train.Checkpoint;
@@ -81,6 +82,12 @@ public final class PretrainCommand extends CliCommand {
                     + "run's manifest.")
     Path resume;
 
+    @Option(names = "--init", paramLabel = "FILE",
+            description = "a new run starts from this encoder weights file (of 'd2v export' or tools/fairseq_to_safetensors.py; "
+                    + "fairseq or d2v names) instead of a random encoder: student and teacher encoder get its tensors, the decoder is "
+                    + "initialised from --seed.")
+    Path init;
+
     @Option(names = "--seed", paramLabel = "S",
             description = "seed of the initialisation, the masks, dropout and the data order. Default: 1 (a resume keeps the run's seed).")
     Long seed;
@@ -121,6 +128,7 @@ public final class PretrainCommand extends CliCommand {
     public Integer call() throws Exception {
         Map<String, String> given = given(spec.commandLine().getParseResult());
         if (resume == null) return train(this, run, false, given);
+        if (init != null) throw new IllegalArgumentException("--init: only for a new run (a resume continues from its checkpoint)");
         if (run != null && !run.equals(resume)) throw new IllegalArgumentException("--run: names another folder than --resume");
         CheckpointManifest saved = Checkpoint.load(Checkpoint.latest(resume)).manifest();
         // The run's recorded options, then what is given again (which wins).
@@ -179,6 +187,12 @@ public final class PretrainCommand extends CliCommand {
         try (Device device = Backends.open(backendName);
              BatchSource source = TrainingData.open(data, config, seed);
              TrainableModel model = models.apply(config, device)) {
+            if (o.init != null) {
+                EncoderWeights.Imported in = EncoderWeights.read(o.init, mod, EncoderWeights.encoderShapes(model.state()));
+                EncoderWeights.load(model.state(), in.values());
+                System.out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", o.init, in.values().size(),
+                        in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
+            }
             System.out.printf(Locale.ROOT, "pretraining %s on %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
                     config.name(), device.name(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
             Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)

@@ -28,7 +28,7 @@ class MainTest {
     void listsEveryCommandWithItsSummary() {
         Captured none = assertDoesNotThrow(() -> Captured.run(() -> Main.commandLine().execute()));
         assertEquals(0, none.code());
-        for (String c : new String[] {"info", "data", "pretrain", "probe", "finetune", "demo", "help"}) {
+        for (String c : new String[] {"info", "data", "pretrain", "probe", "finetune", "demo", "export", "import", "help"}) {
             assertTrue(none.out().contains("  " + c + " "), c + " missing:\n" + none.out());
         }
         assertTrue(none.out().contains("Pretrain a data2vec 2.0 model"), none.out());
