@@ -32,11 +32,11 @@ public final class Report {
         DemoResult.CurvePoint q = r.curve().get(0);
         DemoResult.TaskResult main = r.first();
         List<Charts.Series> s = new ArrayList<>();
-        s.add(new Charts.Series(String.format(Locale.ROOT, "quick probe %d/%d", q.probe().trainSize(), q.probe().testSize()), x, y, true));
-        s.add(new Charts.Series(String.format(Locale.ROOT, "final probe %d/%d", main.pretrained().trainSize(), main.pretrained().testSize()),
-                new double[] {end}, new double[] {main.pretrained().testAccuracy()}, true));
-        s.add(Charts.Series.level("random init", main.randomInit().testAccuracy(), 0, end));
-        s.add(Charts.Series.level(main.raw().what(), main.raw().testAccuracy(), 0, end));
+        String finalSize = String.format(Locale.ROOT, "%,d train / %,d test", main.pretrained().trainSize(), main.pretrained().testSize());
+        s.add(new Charts.Series(String.format(Locale.ROOT, "quick probe (%,d train / %,d test)", q.probe().trainSize(), q.probe().testSize()), x, y, true));
+        s.add(new Charts.Series("final probe (" + finalSize + ")", new double[] {end}, new double[] {main.pretrained().testAccuracy()}, true));
+        s.add(Charts.Series.level("random init, final probe", main.randomInit().testAccuracy(), 0, end));
+        s.add(Charts.Series.level(main.raw().what() + ", final probe", main.raw().testAccuracy(), 0, end));
         Charts.lines(out, "linear probe accuracy (" + main.task() + ") vs pretraining time", "pretraining minutes", "test accuracy", s);
     }
 

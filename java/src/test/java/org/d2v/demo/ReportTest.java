@@ -1,5 +1,6 @@
 package org.d2v.demo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -112,12 +113,28 @@ class ReportTest {
         Report.write(tmp, fakeRun(0.8437, 0.7311));
         BufferedImage img = ImageIO.read(tmp.resolve(Report.PROBE_PLOT).toFile());
         assertNotNull(img);
-        assertTrue(img.getWidth() >= 720 && img.getWidth() < 760, "width " + img.getWidth());
+        // The legend names each probe's size ("quick probe (2,000 train / 1,000 test)"): the canvas widens for it.
+        assertTrue(img.getWidth() >= 720 && img.getWidth() < 900, "width " + img.getWidth());
         assertEquals(440, img.getHeight());
         // The first series' colour (the quick-probe curve) must appear inside the plot area.
         int blue = 0x1f77b4, found = 0;
         for (int y = 40; y < 390; y++) for (int x = 70; x < 550; x++) if ((img.getRGB(x, y) & 0xffffff) == blue) found++;
         assertTrue(found > 50, "curve pixels: " + found);
+    }
+
+    /** Grid lines at round values: 1, 2, 2.5 or 5 times a power of ten, labelled with the decimals of the step. */
+    @Test
+    void ticksAreRoundValues() {
+        assertEquals(0.05, Charts.niceStep(0.047), 1e-15);
+        assertEquals(0.25, Charts.niceStep(0.21), 1e-15);
+        assertEquals(2000, Charts.niceStep(1234), 1e-9);
+        assertEquals(1, Charts.niceStep(1), 0);
+        assertArrayEquals(new double[] {0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85}, Charts.ticks(0.5412, 0.8755, 0.05), 1e-12);
+        assertArrayEquals(new double[] {0, 2.5, 5, 7.5, 10}, Charts.ticks(0, 12.1, 2.5), 1e-12);
+        assertEquals("0.65", Charts.label(0.65, 0.05));
+        assertEquals("7.5", Charts.label(7.5, 2.5));
+        assertEquals("0.0", Charts.label(1e-17, 0.1));
+        assertEquals("12000", Charts.label(12000, 2000));
     }
 
     @Test
