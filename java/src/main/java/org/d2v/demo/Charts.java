@@ -74,9 +74,9 @@ public final class Charts {
         g.drawString(title, LEFT, 24);
         g.setFont(legendFont);
         g.drawRect(LEFT, TOP, pw, ph);
-        // Grid lines and labels at round values (1, 2, 2.5 or 5 times a power of ten), about five per axis.
+        // Grid lines and labels at round values (1, 2, 2.5 or 5 times a power of ten), five to eight per axis.
         java.awt.FontMetrics fm = g.getFontMetrics();
-        double xStep = niceStep((x1 - x0) / 5), yStep = niceStep((y1 - y0) / 5);
+        double xStep = niceStep((x1 - x0) / 6), yStep = niceStep((y1 - y0) / 6);
         for (double xv : ticks(x0, x1, xStep)) {
             int px = LEFT + (int) Math.round((xv - x0) / (x1 - x0) * pw);
             g.setColor(new Color(0xe8e8e8));
