@@ -183,7 +183,8 @@ public final class KernelSignatures {
                 case "float" -> Set.of(DType.F32);
                 case "int" -> Set.of(DType.I32);
                 case "U32", "uint", "unsigned", "unsigned int" -> Set.of(DType.F32, DType.I32);
-                case "unsigned short", "ushort" -> BF16_STORAGE;
+                // bf16 storage of the CUDA-only kernels (BF16_STORAGE: none until the tensor layer has the dtype)
+                case "unsigned short", "ushort", "U16" -> BF16_STORAGE;
                 default -> throw unsupported(decl, file, kernel);
             };
             return new Param(name, Kind.POINTER, dtypes, decl);

@@ -11,16 +11,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.d2v.backend.kernel.DeclaredKernels;
-import org.d2v.backend.kernel.KernelSignatures;
-import org.d2v.backend.kernel.LaunchChecks;
 
 /**
  * Runs the CUDA-only kernels (kernels/*.cu) on the CPU through the host emulator of
@@ -106,26 +101,6 @@ final class TensorCoreEmulator {
 
     static synchronized String unavailable() { return unavailable; }
 
-    /**
-     * The launch record of the emulator: a kernel that ran here counts as launched by a test for
-     * KernelCoverageTest (the CUDA-only kernels cannot run on PoCL; these runs are checked against the
-     * float64 reference). The emulator itself checked the arguments against the parameter list.
-     */
-    private static final LaunchChecks LAUNCHES = new LaunchChecks("emulator");
-    private static Map<String, String> programOf;
-
-    private static synchronized void recordLaunch(String kernel) {
-        if (programOf == null) {
-            programOf = new HashMap<>();
-            for (String program : DeclaredKernels.programs()) {
-                for (String k : KernelSignatures.program(program).keySet()) programOf.put(k, program);
-            }
-        }
-        String program = programOf.get(kernel);
-        if (program == null) throw new AssertionError("the emulator ran " + kernel + ", which kernels/ does not declare");
-        LAUNCHES.after(KernelSignatures.of(program, kernel), new long[0], new long[0], new Object[0], () -> {});
-    }
-
     static String onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             Path p = Path.of(dir, tool);
@@ -193,7 +168,6 @@ final class TensorCoreEmulator {
         private final List<byte[]> buffers = new ArrayList<>();
         private final ByteArrayOutputStream launches = new ByteArrayOutputStream();
         private int launchCount;
-        private final List<String> kernels = new ArrayList<>();
         private List<byte[]> result;
 
         private Buf add(ByteBuffer b) {
@@ -242,6 +216,7 @@ final class TensorCoreEmulator {
         void launch(org.d2v.backend.kernel.TensorCoreLaunches.Launch l) { launch(l.kernel(), l.grid(), l.block(), l.args()); }
 
         void launch(String kernel, int[] grid, int[] block, Object... args) {
+            org.d2v.backend.kernel.LaunchChecks.recordEmulated(programOf(kernel), kernel);
             ByteBuffer b = alloc(4096);
             byte[] name = kernel.getBytes(StandardCharsets.US_ASCII);
             b.putInt(name.length).put(name);
@@ -267,10 +242,17 @@ final class TensorCoreEmulator {
             }
             launches.write(b.array(), 0, b.position());
             launchCount++;
-            kernels.add(kernel);
         }
 
         private record Ptr(int index) {}
+
+        /** The .cu program declaring {@code kernel} (kernel names are unique across kernels/). */
+        private static String programOf(String kernel) {
+            for (String program : org.d2v.backend.kernel.DeclaredKernels.programs()) {
+                if (org.d2v.backend.kernel.KernelSignatures.program(program).containsKey(kernel)) return program;
+            }
+            throw new IllegalArgumentException("no program in kernels/ declares " + kernel);
+        }
 
         /** Runs every launch in order; afterwards each Buf reads its final contents. */
         void run() {
@@ -306,7 +288,6 @@ final class TensorCoreEmulator {
                     at += buf.length;
                 }
                 if (at != all.length) throw new AssertionError("emulator reply has " + all.length + " bytes, expected " + at);
-                for (String k : kernels) recordLaunch(k);
                 try (Stream<Path> files = Files.list(dir)) {
                     for (Path f : files.toList()) Files.delete(f);
                 }
