@@ -215,6 +215,26 @@ public final class FastVariants implements AutoCloseable {
         return List.of("fast variants on " + device.name() + ": none (not a kernel backend)");
     }
 
+    /**
+     * {@code d2v info}'s section: the fast variants of every available kernel backend's device
+     * (opened for the purpose and closed again), self-checked first when {@code selfCheck}. Never
+     * throws: a device that fails to open or check is a line saying why.
+     */
+    public static List<String> report(boolean selfCheck) {
+        List<String> lines = new ArrayList<>();
+        for (org.d2v.backend.Backend b : org.d2v.backend.Backends.all()) {
+            if (!b.probe().available()) continue;
+            try (Device d = b.open()) {
+                if (!(d.ops() instanceof KernelOps k)) continue;
+                if (selfCheck) k.fast().selfCheckAll();
+                lines.addAll(k.fast().describe());
+            } catch (RuntimeException | LinkageError e) {
+                lines.add("fast variants on " + b.name() + ": not listed, the device failed: " + e);
+            }
+        }
+        return lines;
+    }
+
     @Override
     public void close() {
         for (Entry e : all) e.variant().close();
