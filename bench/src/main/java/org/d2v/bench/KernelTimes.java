@@ -18,6 +18,8 @@ import org.d2v.backend.NormDesc;
 import org.d2v.backend.Ops;
 import org.d2v.backend.cuda.CublasGemm;
 import org.d2v.backend.cuda.CudaDevice;
+import org.d2v.backend.cuda.CudnnConv;
+import org.d2v.backend.cuda.CudnnProbe;
 import org.d2v.backend.cuda.DevicePeaks;
 import org.d2v.backend.kernel.FastVariants;
 import org.d2v.backend.kernel.KernelOps;
@@ -74,6 +76,8 @@ public final class KernelTimes {
     private long philoxOffset;
     private CublasGemm cublas;
     private DevicePeaks peaks;
+    /** Library peers (cuDNN) opened by the cases, closed after the run. */
+    private final List<AutoCloseable> peers = new ArrayList<>();
     private String fastMode = "both";
 
     KernelTimes(Device dev, Sizes s, int iters) {
@@ -136,7 +140,17 @@ public final class KernelTimes {
                 System.out.println(cublas != null ? "cuBLAS " + cublas.version() + " for peak/matmul_cublas"
                         : "no peak/matmul_cublas: " + CublasGemm.status());
             }
-            return runGroups();
+            try {
+                return runGroups();
+            } finally {
+                for (AutoCloseable p : peers) {
+                    try {
+                        p.close();
+                    } catch (Exception e) {
+                        System.out.println("closing " + p + ": " + e);
+                    }
+                }
+            }
         }
     }
 
@@ -309,7 +323,20 @@ public final class KernelTimes {
         Tensor y2 = y.reshape(rows, d);
         double io = (double) rows * d * F, weights = (double) w.numel() * F;
         String shape = batch + "×" + g + "×" + g + "×" + d + " g" + s.groups();
-        return List.of(
+        List<Case> peer = new ArrayList<>();
+        if (dev instanceof CudaDevice c) {
+            // cuDNN as the peer of the decoder conv, where JCudnn loads (cuDNN 8): never required
+            if (CudnnProbe.unavailableReason() == null) {
+                CudnnConv cudnn = new CudnnConv(c, cd);
+                peers.add(cudnn);
+                System.out.println("decoder/conv_fwd_cudnn: cuDNN " + CudnnProbe.version() + ", " + cudnn.algorithm());
+                peer.add(new Case("decoder/conv_fwd_cudnn", shape + " (no bias)", 2 * io + weights, cd.flops(), () -> cudnn.forward(x, w, y)));
+            } else {
+                System.out.println("no decoder/conv_fwd_cudnn: " + CudnnProbe.describe());
+            }
+        }
+        List<Case> cases = new ArrayList<>(peer);
+        cases.addAll(List.of(
                 new Case("decoder/conv_fwd", shape, 2 * io + weights, cd.flops(), () -> ops.conv(cd, x, w, bias, y)),
                 new Case("decoder/conv_bwd_input", shape, 2 * io + weights, cd.flops(), () -> ops.convBackwardInput(cd, dy, w, dx, false)),
                 new Case("decoder/conv_bwd_weight", shape, 2 * io + weights, cd.flops(), () -> {
@@ -320,7 +347,8 @@ public final class KernelTimes {
                 new Case("decoder/layernorm_gelu", rows + "×" + d, 4 * io, 0, () -> {
                     ops.layerNorm(nd, y2, null, null, ln, mean, rstd);
                     ops.gelu(ln, act);
-                }));
+                })));
+        return cases;
     }
 
     /** The masked regression loss, forward and backward fused, with the targets shared by the clones. */
