@@ -94,6 +94,14 @@ public final class CublasLtVariants {
 
         long address(Tensor t) { return t == null ? 0 : access.address(t); }
 
+        /** These are the fp32 GEMMs: a call with other storage dtypes is another variant's. */
+        static String notF32(FastCall.Matmul c) {
+            for (Tensor t : new Tensor[] {c.a(), c.b(), c.c(), c.preact(), c.bias()}) {
+                if (t != null && t.dtype() != org.d2v.tensor.DType.F32) return "a " + t.dtype() + " operand (this is the fp32 GEMM)";
+            }
+            return null;
+        }
+
         void gemm(Gemm g, Tensor a, Tensor b, Tensor out, boolean accumulate, Tensor bias, Tensor aux) {
             access.enter();
             handle.get().matmul(g, access.stream(), address(a), address(b), address(out), 1f, accumulate ? 1f : 0f,
@@ -112,6 +120,7 @@ public final class CublasLtVariants {
         @Override
         public String inapplicable(FastCall.Matmul c) {
             if (c.d().activation() != MatmulDesc.Activation.GELU) return "no GELU to fuse";
+            if (notF32(c) != null) return notF32(c);
             if (c.bias() == null || c.preact() == null) return "the GELU_AUX_BIAS epilogue needs a bias and keeps the pre-activation";
             return CublasLt.unsupported(c.d(), Type.F32, Type.F32, Epilogue.GELU_AUX_BIAS, false);
         }
@@ -130,6 +139,7 @@ public final class CublasLtVariants {
 
         @Override
         public String inapplicable(FastCall.Matmul c) {
+            if (notF32(c) != null) return notF32(c);
             return CublasLt.unsupported(c.d().withActivation(MatmulDesc.Activation.NONE), Type.F32, Type.F32, epilogue(c), false);
         }
 

@@ -36,6 +36,15 @@ final class VecVariants {
         return null;
     }
 
+    /**
+     * Null when every given tensor (null: absent) is F32, else which is not: these are the kernels'
+     * _f32 flavours, and the op set may take other storage dtypes (their flavours are other variants).
+     */
+    static String notF32(Tensor... ts) {
+        for (Tensor t : ts) if (t != null && t.dtype() != DType.F32) return "a " + t.dtype() + " tensor (this is the fp32 flavour)";
+        return null;
+    }
+
     /** Whether a float view starts on a 16-byte boundary (buffers themselves are at least 256-byte aligned). */
     static boolean aligned(Tensor t) { return t == null || t.offset() % 4 == 0; }
 
@@ -77,7 +86,7 @@ final class VecVariants {
 
     static final class Add extends Vec<FastCall.Add> {
         Add(KernelRuntime rt) { super(rt, "elementwise_vec", "add_vec_f32", FastCall.Add.class, "elementwise/add"); }
-        @Override public String inapplicable(FastCall.Add c) { return null; }
+        @Override public String inapplicable(FastCall.Add c) { return notF32(c.a(), c.b(), c.out()); }
         @Override public void run(FastCall.Add c) {
             int n = (int) c.a().numel();
             launch(grid(n / 8 + 1), n, c.a(), c.b(), c.out());
@@ -86,7 +95,7 @@ final class VecVariants {
 
     static final class Axpby extends Vec<FastCall.Axpby> {
         Axpby(KernelRuntime rt) { super(rt, "elementwise_vec", "axpby_vec_f32", FastCall.Axpby.class, "elementwise/axpby"); }
-        @Override public String inapplicable(FastCall.Axpby c) { return null; }
+        @Override public String inapplicable(FastCall.Axpby c) { return notF32(c.x(), c.y()); }
         @Override public void run(FastCall.Axpby c) {
             int n = (int) c.x().numel();
             launch(grid(n / 8 + 1), n, (float) c.alpha(), c.x(), (float) c.beta(), c.y());
@@ -95,7 +104,7 @@ final class VecVariants {
 
     static final class Gelu extends Vec<FastCall.Gelu> {
         Gelu(KernelRuntime rt) { super(rt, "elementwise_vec", "gelu_forward_vec_f32", FastCall.Gelu.class, "elementwise/gelu_forward"); }
-        @Override public String inapplicable(FastCall.Gelu c) { return null; }
+        @Override public String inapplicable(FastCall.Gelu c) { return notF32(c.x(), c.y()); }
         @Override public void run(FastCall.Gelu c) {
             int n = (int) c.x().numel();
             launch(grid(n / 8 + 1), n, c.x(), c.y());
@@ -106,7 +115,7 @@ final class VecVariants {
         GeluBackward(KernelRuntime rt) {
             super(rt, "elementwise_vec", "gelu_backward_vec_f32", FastCall.GeluBackward.class, "elementwise/gelu_backward");
         }
-        @Override public String inapplicable(FastCall.GeluBackward c) { return null; }
+        @Override public String inapplicable(FastCall.GeluBackward c) { return notF32(c.x(), c.dy(), c.dx()); }
         @Override public void run(FastCall.GeluBackward c) {
             int n = (int) c.x().numel();
             launch(grid(n / 8 + 1), n, c.x(), c.dy(), c.dx(), c.accumulate() ? 1 : 0);
@@ -129,7 +138,8 @@ final class VecVariants {
             super(rt, "norm_vec", "layer_norm_forward_vec_f32", FastCall.LayerNorm.class, "norm/layer_norm_forward(_rows)");
         }
         @Override public String inapplicable(FastCall.LayerNorm c) {
-            String why = layerNormShape(c.d().dim());
+            String why = notF32(c.x(), c.y());
+            if (why == null) why = layerNormShape(c.d().dim());
             return why != null ? why : unaligned("x", c.x(), "gamma", c.gamma(), "beta", c.beta(), "y", c.y());
         }
         @Override public void run(FastCall.LayerNorm c) {
@@ -154,7 +164,8 @@ final class VecVariants {
         }
 
         @Override public String inapplicable(FastCall.LayerNormBackward c) {
-            String why = layerNormShape(c.d().dim());
+            String why = notF32(c.x(), c.dy(), c.dx());
+            if (why == null) why = layerNormShape(c.d().dim());
             return why != null ? why : unaligned("x", c.x(), "gamma", c.gamma(), "dy", c.dy(), "dx", c.dx());
         }
 
@@ -212,7 +223,8 @@ final class VecVariants {
             super(rt, "norm_vec", "instance_norm_forward_vec_f32", FastCall.InstanceNorm.class, "norm/instance_norm_forward");
         }
         @Override public String inapplicable(FastCall.InstanceNorm c) {
-            String why = instanceNormShape(c.batch(), c.channels());
+            String why = notF32(c.x(), c.y());
+            if (why == null) why = instanceNormShape(c.batch(), c.channels());
             return why != null ? why : unaligned("x", c.x(), "y", c.y());
         }
         @Override public void run(FastCall.InstanceNorm c) {
@@ -226,7 +238,8 @@ final class VecVariants {
             super(rt, "norm_vec", "instance_norm_backward_vec_f32", FastCall.InstanceNormBackward.class, "norm/instance_norm_backward");
         }
         @Override public String inapplicable(FastCall.InstanceNormBackward c) {
-            String why = instanceNormShape(c.batch(), c.channels());
+            String why = notF32(c.x(), c.dy(), c.dx());
+            if (why == null) why = instanceNormShape(c.batch(), c.channels());
             return why != null ? why : unaligned("x", c.x(), "dy", c.dy(), "dx", c.dx());
         }
         @Override public void run(FastCall.InstanceNormBackward c) {
@@ -244,7 +257,7 @@ final class VecVariants {
             super(rt, "loss_vec", "masked_regression_vec_f32", FastCall.MaskedRegression.class, "loss/masked_regression + reduce/finish_sum");
         }
 
-        @Override public String inapplicable(FastCall.MaskedRegression c) { return null; }
+        @Override public String inapplicable(FastCall.MaskedRegression c) { return notF32(c.pred(), c.target(), c.dpred()); }
 
         @Override public void run(FastCall.MaskedRegression c) {
             var d = c.d();
@@ -271,7 +284,7 @@ final class VecVariants {
 
     static final class Adamw extends Vec<FastCall.Adamw> {
         Adamw(KernelRuntime rt) { super(rt, "optim_vec", "adamw_vec", FastCall.Adamw.class, "optim/adamw"); }
-        @Override public String inapplicable(FastCall.Adamw c) { return null; }
+        @Override public String inapplicable(FastCall.Adamw c) { return notF32(c.param(), c.grad(), c.m(), c.v()); }
         @Override public void run(FastCall.Adamw c) {
             AdamWDesc d = c.d();
             int n = (int) c.param().numel();
@@ -284,7 +297,7 @@ final class VecVariants {
 
     static final class Ema extends Vec<FastCall.Ema> {
         Ema(KernelRuntime rt) { super(rt, "optim_vec", "ema_vec", FastCall.Ema.class, "optim/ema"); }
-        @Override public String inapplicable(FastCall.Ema c) { return null; }
+        @Override public String inapplicable(FastCall.Ema c) { return notF32(c.teacher(), c.student()); }
         @Override public void run(FastCall.Ema c) {
             int n = (int) c.teacher().numel();
             launch(grid(n / 8 + 1), n, c.teacher(), c.student(), null, (float) c.tau(), (float) (1 - c.tau()));

@@ -177,4 +177,14 @@ class FastVariantsTest {
             assertThrows(IllegalArgumentException.class, () -> ops(d).fast().register(TestVariants.add(d, TestVariants.Kind.RIGHT, "test/add4-off")));
         }
     }
+
+    /** The fp32 flavours refuse tensors of any other dtype, which the op set may take: another flavour's call. */
+    @Test
+    void theFp32FlavoursTakeOnlyF32Tensors() {
+        try (Device d = KernelTestBase.openOrSkip("opencl"); Scope s = Scope.open()) {
+            Tensor f = Tensor.empty(d, DType.F32, Shape.of(8)), i = Tensor.empty(d, DType.I32, Shape.of(8));
+            assertEquals(null, VecVariants.notF32(f, null, f));
+            assertEquals("a I32 tensor (this is the fp32 flavour)", VecVariants.notF32(f, i));
+        }
+    }
 }
