@@ -62,6 +62,8 @@ public final class DemoCommand implements Command {
               --run DIR            run folder (must not hold a run yet)     [runs/demo-<date>-<time>]
               --minutes M          pretraining budget in minutes (turned into a step count from the
                                    measured seconds per step)                [12]
+              --steps N            a fixed number of updates instead of --minutes: the same run on a
+                                   loaded or a quiet machine                  [from --minutes]
               --backend NAME       auto | reference | opencl | cuda. auto times a few steps on every
                                    available backend and trains on the fastest          [auto]
               --preset NAME        a preset of the modality: image-demo (patch 7, D 96, 4 blocks),
@@ -97,7 +99,7 @@ public final class DemoCommand implements Command {
 
     private static final Set<String> OPTIONS = Set.of("--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones",
             "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed", "--features", "--mask",
-            "--modality", "--ema");
+            "--modality", "--ema", "--steps");
 
     /** The model factory; null: data2vec 2.0 with the features --features names. */
     private BiFunction<Data2VecConfig, Device, FeatureModel> models;
@@ -216,7 +218,7 @@ public final class DemoCommand implements Command {
         return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 12) * 60,
                 a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
                 a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 1000),
-                a.positiveInt("--quick-test", 500), seed, 6);
+                a.positiveInt("--quick-test", 500), seed, 6).withSteps(a.has("--steps") ? a.positiveInt("--steps", 1) : 0);
     }
 
     /** --features: "layers" (final mean pool, CLS and every main block's pooled FFN output) or "final" (final mean pool only). */
