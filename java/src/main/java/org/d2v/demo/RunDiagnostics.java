@@ -29,8 +29,9 @@ final class RunDiagnostics {
         this.out = out;
     }
 
-    static RunDiagnostics of(FeatureModel model, ProbeTask quick, long seed, PrintStream out) {
-        return new RunDiagnostics(model instanceof Data2VecFeatures d ? d : null, new Diagnostics(quick.test(), seed + 0x5eed), out);
+    /** {@code positionBatch}: a fixed pretraining batch for the targets' position share (null: none). */
+    static RunDiagnostics of(FeatureModel model, ProbeTask quick, long seed, org.d2v.data2vec.Batch positionBatch, PrintStream out) {
+        return new RunDiagnostics(model instanceof Data2VecFeatures d ? d : null, new Diagnostics(quick.test(), seed + 0x5eed, positionBatch), out);
     }
 
     DiagnosticsLog log() { return log; }
@@ -41,8 +42,8 @@ final class RunDiagnostics {
         Snapshot s = diagnostics.measure(model.model(), step).withProbe(probeAccuracy);
         log.add(s);
         out.printf(Locale.ROOT, "  diagnostics, step %d: feature rank %.2f, target rank %.2f, target std %.4f, pred std %.4f, pred R² %.3f, "
-                        + "teacher-student %.4f (%.1f s)%n", step, s.featureRank(), s.targetRank(), s.targetStd(), s.predStd(), s.predR2(),
-                s.teacherDistance(), (System.nanoTime() - t0) / 1e9);
+                        + "teacher-student %.4f, position share %.3f (%.1f s)%n", step, s.featureRank(), s.targetRank(), s.targetStd(), s.predStd(), s.predR2(),
+                s.teacherDistance(), s.positionShare(), (System.nanoTime() - t0) / 1e9);
         for (String w : log.warningsAtLatest()) out.println("  warning: " + w);
     }
 

@@ -26,10 +26,15 @@ public final class Diagnostics {
 
     private final LabeledSet heldOut;
     private final long maskSeed;
+    private final Batch positionBatch;
 
-    public Diagnostics(LabeledSet heldOut, long maskSeed) {
+    public Diagnostics(LabeledSet heldOut, long maskSeed) { this(heldOut, maskSeed, null); }
+
+    /** With {@code positionBatch}: a fixed pretraining batch on which the targets' {@link PositionShare} is measured. */
+    public Diagnostics(LabeledSet heldOut, long maskSeed, Batch positionBatch) {
         this.heldOut = heldOut;
         this.maskSeed = maskSeed;
+        this.positionBatch = positionBatch;
     }
 
     public Snapshot measure(Data2Vec model, long step) {
@@ -85,7 +90,16 @@ public final class Diagnostics {
                     norm.get(i).varianceOverPositions(), norm.get(i).varianceOverChannels()));
         }
         return new Snapshot(step, layers, target.meanChannelStd(), rankOfRows(targetRows), pred.meanChannelStd(),
-                sst > 0 ? 1 - sse / sst : Double.NaN, featureRank(model), teacherDistance(model), Double.NaN);
+                sst > 0 ? 1 - sse / sst : Double.NaN, featureRank(model), teacherDistance(model), positionShare(model), Double.NaN);
+    }
+
+    /** {@link PositionShare} of the targets on the fixed pretraining batch (NaN without one). */
+    double positionShare(Data2Vec model) {
+        if (positionBatch == null || positionBatch.size() < 2) return Double.NaN;
+        int t = model.tokens(positionBatch);
+        MaskBatch m = model.masker().sample(positionBatch.size() * model.config().clones(), t, new RandomStream(maskSeed + 2));
+        Data2Vec.Reconstruction r = model.reconstruct(positionBatch, m, new RandomStream(maskSeed + 3));
+        return PositionShare.of(r.target(), positionBatch.size(), t, r.width());
     }
 
     /** Effective rank of the final output mean-pooled over each example's tokens (eval mode, unmasked). */

@@ -18,6 +18,9 @@ import org.d2v.demo.Charts;
  *   <li>targets collapse: their std below {@link #MIN_TARGET_STD} (fairseq's {@code min_target_var}) or
  *       below {@link #DROP} × its first value, or their effective rank below {@link #DROP} × its first value;</li>
  *   <li>predictions collapse: their std below {@link #MIN_PRED_STD} (fairseq's {@code min_pred_var});</li>
+ *   <li>positional targets: more than {@link #MAX_POSITION_SHARE} of the targets' spread on a pretraining
+ *       batch is explained by position alone ({@link PositionShare}): the student can fit them without
+ *       reading any content;</li>
  *   <li>drift: the quick probe {@link #PROBE_DRIFT} or more below its first value or below its best so far,
  *       or the teacher further than {@link #MAX_TEACHER_DISTANCE} (relative L2) from the student.</li>
  * </ul>
@@ -25,7 +28,7 @@ import org.d2v.demo.Charts;
 public final class DiagnosticsLog {
     public static final String CSV = "diagnostics.csv", CHART = "diagnostics.png", RANKS = "effective_rank.png";
     public static final double MIN_RANK = 2, DROP = 0.5, MIN_TARGET_STD = 0.1, MIN_PRED_STD = 0.01, PROBE_DRIFT = 0.03,
-            MAX_TEACHER_DISTANCE = 0.5;
+            MAX_TEACHER_DISTANCE = 0.5, MAX_POSITION_SHARE = 0.7;
 
     private final List<Snapshot> snapshots = new ArrayList<>();
 
@@ -64,6 +67,10 @@ public final class DiagnosticsLog {
         if (i > 0 && s.targetRank() < DROP * f.targetRank()) {
             w.add(String.format(Locale.ROOT, "target rank collapse: effective rank of the targets %.2f (first %.2f)", s.targetRank(), f.targetRank()));
         }
+        if (s.positionShare() > MAX_POSITION_SHARE) {
+            w.add(String.format(Locale.ROOT, "positional targets: position alone explains %.2f of the targets' spread on a pretraining batch (first %.2f, limit %.2f)",
+                    s.positionShare(), f.positionShare(), MAX_POSITION_SHARE));
+        }
         if (s.predStd() < MIN_PRED_STD) {
             w.add(String.format(Locale.ROOT, "predictions collapse: prediction std at masked positions %.4f (minimum %.2f)", s.predStd(), MIN_PRED_STD));
         }
@@ -89,12 +96,13 @@ public final class DiagnosticsLog {
         if (snapshots.isEmpty()) return b.append("None measured.\n").toString();
         b.append("Measured at each quick-probe point on fixed held-out inputs (docs/evaluation.md, \"Diagnostics\"): target std "
                 + "(fairseq's compute_var over the held-out tokens), effective ranks (exp of the entropy of the normalised singular values), "
-                + "the decoder's prediction at masked positions (eval mode, fixed masks), the teacher-student distance over the tracked parameters.\n\n");
-        b.append("| step | quick probe | pooled-feature rank | target rank | target std | pred std (masked) | pred R² (masked) | teacher-student distance |\n");
-        b.append("|---|---|---|---|---|---|---|---|\n");
+                + "the decoder's prediction at masked positions (eval mode, fixed masks), the teacher-student distance over the tracked parameters, "
+                + "the share of the targets' spread that position alone explains on a fixed pretraining batch (chance: about 1 / batch size).\n\n");
+        b.append("| step | quick probe | pooled-feature rank | target rank | target std | pred std (masked) | pred R² (masked) | teacher-student distance | position share of targets |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|\n");
         for (Snapshot s : snapshots) {
-            b.append(String.format(Locale.ROOT, "| %d | %.4f | %.2f | %.2f | %.4f | %.4f | %.3f | %.4f |\n", s.step(), s.probe(), s.featureRank(),
-                    s.targetRank(), s.targetStd(), s.predStd(), s.predR2(), s.teacherDistance()));
+            b.append(String.format(Locale.ROOT, "| %d | %.4f | %.2f | %.2f | %.4f | %.4f | %.3f | %.4f | %.3f |\n", s.step(), s.probe(), s.featureRank(),
+                    s.targetRank(), s.targetStd(), s.predStd(), s.predR2(), s.teacherDistance(), s.positionShare()));
         }
         b.append("\nThe teacher's target layers (FFN outputs; variance over positions and over channels, before and after the instance norm over positions):\n\n");
         b.append("| step | block | var over positions | var over channels | after IN: var over positions | after IN: var over channels |\n|---|---|---|---|---|---|\n");
@@ -113,7 +121,7 @@ public final class DiagnosticsLog {
     }
 
     public void writeCsv(Path out) throws IOException {
-        StringBuilder b = new StringBuilder("step,probe,feature_rank,target_rank,target_std,pred_std,pred_r2,teacher_distance");
+        StringBuilder b = new StringBuilder("step,probe,feature_rank,target_rank,target_std,pred_std,pred_r2,teacher_distance,position_share");
         int k = snapshots.isEmpty() ? 0 : snapshots.get(0).layers().size();
         for (int i = 0; i < k; i++) {
             int block = snapshots.get(0).layers().get(i).block();
@@ -121,8 +129,8 @@ public final class DiagnosticsLog {
         }
         b.append('\n');
         for (Snapshot s : snapshots) {
-            b.append(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g", s.step(), s.probe(), s.featureRank(), s.targetRank(),
-                    s.targetStd(), s.predStd(), s.predR2(), s.teacherDistance()));
+            b.append(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g", s.step(), s.probe(), s.featureRank(), s.targetRank(),
+                    s.targetStd(), s.predStd(), s.predR2(), s.teacherDistance(), s.positionShare()));
             for (Snapshot.Layer l : s.layers()) {
                 b.append(String.format(Locale.ROOT, ",%.6g,%.6g,%.6g,%.6g", l.rawOverPositions(), l.rawOverChannels(), l.normOverPositions(), l.normOverChannels()));
             }
@@ -140,6 +148,7 @@ public final class DiagnosticsLog {
         rel.add(relative("target rank", Snapshot::targetRank));
         rel.add(relative("target std", Snapshot::targetStd));
         rel.add(relative("pred std (masked)", Snapshot::predStd));
+        if (Double.isFinite(snapshots.get(0).positionShare())) rel.add(relative("position share of targets", Snapshot::positionShare));
         int top = snapshots.get(0).layers().size() - 1;
         if (top >= 0) {
             int block = snapshots.get(0).layers().get(top).block();

@@ -12,10 +12,12 @@ import java.util.List;
  * @param predR2          1 − SSE / SST of the predictions against their targets at masked positions
  * @param featureRank     effective rank of the final output mean-pooled per example (the probe's core feature)
  * @param teacherDistance ‖θ_teacher − θ_student‖ / ‖θ_student‖ over the tracked parameters
+ * @param positionShare   share of the targets' spread that position alone explains on a fixed pretraining batch
+ *                        ({@link PositionShare}; NaN without one)
  * @param probe           the quick probe's test accuracy at this step (NaN when not measured)
  */
 public record Snapshot(long step, List<Layer> layers, double targetStd, double targetRank, double predStd, double predR2,
-                       double featureRank, double teacherDistance, double probe) {
+                       double featureRank, double teacherDistance, double positionShare, double probe) {
     /**
      * Spread of one target layer before ({@code raw*}) and after ({@code norm*}) the instance norm
      * over positions: variance over positions and over channels (see {@link ActivationStats}).
@@ -28,6 +30,6 @@ public record Snapshot(long step, List<Layer> layers, double targetStd, double t
 
     /** The same measurement with the quick probe's accuracy filled in. */
     public Snapshot withProbe(double accuracy) {
-        return new Snapshot(step, layers, targetStd, targetRank, predStd, predR2, featureRank, teacherDistance, accuracy);
+        return new Snapshot(step, layers, targetStd, targetRank, predStd, predR2, featureRank, teacherDistance, positionShare, accuracy);
     }
 }

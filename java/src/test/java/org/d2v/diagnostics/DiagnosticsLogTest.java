@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class DiagnosticsLogTest {
     private static Snapshot snap(long step, double featureRank, double targetStd, double targetRank, double predStd, double dist, double probe) {
-        return new Snapshot(step, List.of(new Snapshot.Layer(2, 0.5, 0.4, 1.0, 0.9)), targetStd, targetRank, predStd, 0.3, featureRank, dist, probe);
+        return new Snapshot(step, List.of(new Snapshot.Layer(2, 0.5, 0.4, 1.0, 0.9)), targetStd, targetRank, predStd, 0.3, featureRank, dist,
+                dist > 0.6 ? 0.9 : 0.2, probe);
     }
 
     @Test
@@ -34,11 +35,11 @@ class DiagnosticsLogTest {
         List<String> w = log.warnings();
         assertTrue(w.get(0).startsWith("step 100: features collapse"), w.toString());
         assertTrue(w.get(1).startsWith("step 100: targets collapse"), w.toString());
-        for (String kind : List.of("target rank collapse", "predictions collapse", "probe drifts below its start", "probe past its peak", "teacher drift")) {
+        for (String kind : List.of("target rank collapse", "positional targets", "predictions collapse", "probe drifts below its start", "probe past its peak", "teacher drift")) {
             assertEquals(1, w.stream().filter(s -> s.startsWith("step 200: " + kind)).count(), kind + " in " + w);
         }
-        assertEquals(7, w.size(), w.toString());
-        assertEquals(7, log.warningsAtLatest().size(), "every check fails at the last step: " + log.warningsAtLatest());
+        assertEquals(8, w.size(), w.toString());
+        assertEquals(8, log.warningsAtLatest().size(), "every check fails at the last step: " + log.warningsAtLatest());
     }
 
     @Test
@@ -52,7 +53,7 @@ class DiagnosticsLogTest {
         assertEquals(3, csv.size());
         assertTrue(csv.get(0).endsWith("b2_var_pos,b2_var_ch,b2_in_var_pos,b2_in_var_ch"), csv.get(0));
         double[] row = java.util.Arrays.stream(csv.get(2).split(",")).mapToDouble(Double::parseDouble).toArray();
-        assertArrayEquals(new double[] {100, 0.62, 55, 45, 0.55, 0.3, 0.3, 0.05, 0.5, 0.4, 1, 0.9}, row, 1e-9, csv.get(2));
+        assertArrayEquals(new double[] {100, 0.62, 55, 45, 0.55, 0.3, 0.3, 0.05, 0.2, 0.5, 0.4, 1, 0.9}, row, 1e-9, csv.get(2));
         assertTrue(Files.size(dir.resolve(DiagnosticsLog.CHART)) > 1000 && Files.size(dir.resolve(DiagnosticsLog.RANKS)) > 1000);
     }
 }

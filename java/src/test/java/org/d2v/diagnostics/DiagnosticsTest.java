@@ -49,7 +49,7 @@ class DiagnosticsTest {
     void measuresFiniteStatisticsAndTheTeacherMovingAway() {
         Data2VecConfig cfg = Presets.textMicro();
         try (Data2Vec m = new Data2Vec(new ReferenceDevice(DType.F64), cfg, DType.F64)) {
-            Diagnostics diag = new Diagnostics(heldOut(cfg, 12), 7);
+            Diagnostics diag = new Diagnostics(heldOut(cfg, 12), 7, batch(cfg, 6, new Random(30)));
             Snapshot s0 = diag.measure(m, 0);
             assertEquals(0, s0.teacherDistance(), 0, "the teacher starts as the student");
             assertEquals(cfg.loss().topK(), s0.layers().size());
@@ -63,6 +63,8 @@ class DiagnosticsTest {
             assertTrue(s0.featureRank() > 1 && s0.featureRank() <= dim, "feature rank " + s0.featureRank());
             assertTrue(s0.targetRank() > 1 && s0.targetRank() <= dim, "target rank " + s0.targetRank());
             assertTrue(s0.targetStd() > 0.1 && s0.predStd() > 0, s0.toString());
+            assertTrue(s0.positionShare() > 0 && s0.positionShare() < 1, "position share " + s0.positionShare());
+            assertTrue(Double.isNaN(new Diagnostics(heldOut(cfg, 4), 7).measure(m, 0).positionShare()), "no pretraining batch, no share");
             assertEquals(s0.featureRank(), diag.measure(m, 0).featureRank(), 0, "fixed inputs: the same model measures the same");
             trainSteps(m, cfg, 3);
             Snapshot s3 = diag.measure(m, 3);
