@@ -31,6 +31,7 @@ import org.d2v.train.TrainingData;
  * <pre>
  * java -cp d2v.jar org.d2v.demo.Experiment --modality text --steps 1500 --run runs/x --set lr=2e-4 --set warmup=150
  *     [--corpus general|in-domain:DOMAIN] [--repeat R] [--features layers|final] [--probe-points K] [--backend opencl]
+ *     [--zero-positions true]   (text: the position table starts at zero instead of N(0, 0.02²))
  * </pre>
  *
  * Settings: lr, warmup, wd, clip, ema=T0:TE, mask (R), batch, clones, topk, dim, heads, depth, mlp,
@@ -67,7 +68,13 @@ public final class Experiment {
                 Integer.parseInt(opts.getOrDefault("--quick-test", "500")), Long.parseLong(opts.getOrDefault("--seed", "1")), 6, steps);
         System.out.println("experiment: " + String.join(" ", argv));
         System.out.println("model: " + DemoRun.summary(cfg));
-        DemoResult r = new DemoRun(o, Data2VecFeatures.factory(layers), System.out).run(demo);
+        boolean zeroPositions = Boolean.parseBoolean(opts.getOrDefault("--zero-positions", "false"));
+        java.util.function.BiFunction<Data2VecConfig, org.d2v.backend.Device, FeatureModel> models = (c, device) -> {
+            org.d2v.data2vec.Data2Vec m = new org.d2v.data2vec.Data2Vec(device, c);
+            if (zeroPositions) zeroPositions(m);
+            return new Data2VecFeatures(m, layers);
+        };
+        DemoResult r = new DemoRun(o, models, System.out).run(demo);
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "RESULT steps=%d seconds=%.0f loss=%.3f->%.3f", r.steps(), r.pretrainSeconds(),
                 r.lossStart(), r.lossEnd()));
         for (DemoResult.TaskResult t : r.tasks()) {
@@ -75,6 +82,15 @@ public final class Experiment {
                     t.raw().testAccuracy()));
         }
         System.out.println(line);
+    }
+
+    /**
+     * Starts the text position table at zero (student and, through the copy, nothing else: the
+     * teacher reads the student's local features). An initialisation change only: the table still trains.
+     */
+    static void zeroPositions(org.d2v.data2vec.Data2Vec m) {
+        org.d2v.tensor.Tensor t = m.parameters().get("embed_positions.weight");
+        t.copyFrom(new double[(int) t.numel()]);
     }
 
     /** The preset with one "key=value" setting changed. */

@@ -115,7 +115,7 @@ public final class DiagnosticsLog {
         List<String> w = warnings();
         b.append("\n").append(w.isEmpty() ? "No warnings: no collapse or drift by the thresholds of docs/evaluation.md.\n" : "Warnings:\n\n");
         for (String line : w) b.append("- **warning**, ").append(line).append('\n');
-        b.append("\nFigures: `").append(CHART).append("` (each quantity relative to its first value), `").append(RANKS)
+        b.append("\nFigures: `").append(CHART).append("` (probe, fit, spreads and distances against the step), `").append(RANKS)
                 .append("` (effective ranks); numbers in `").append(CSV).append("`.\n");
         return b.toString();
     }
@@ -139,36 +139,20 @@ public final class DiagnosticsLog {
         Files.writeString(out, b);
     }
 
-    /** diagnostics.png (relative to the first measurement) and effective_rank.png, into {@code dir}. */
+    /** diagnostics.png (the quantities that live on a 0–1 scale) and effective_rank.png, into {@code dir}. */
     public void plot(Path dir, String title) throws IOException {
         if (snapshots.isEmpty()) return;
-        List<Charts.Series> rel = new ArrayList<>();
-        rel.add(relative("quick probe", Snapshot::probe));
-        rel.add(relative("pooled-feature rank", Snapshot::featureRank));
-        rel.add(relative("target rank", Snapshot::targetRank));
-        rel.add(relative("target std", Snapshot::targetStd));
-        rel.add(relative("pred std (masked)", Snapshot::predStd));
-        if (Double.isFinite(snapshots.get(0).positionShare())) rel.add(relative("position share of targets", Snapshot::positionShare));
+        List<Charts.Series> unit = new ArrayList<>();
+        unit.add(series("quick probe", Snapshot::probe));
+        unit.add(series("pred R² (masked)", Snapshot::predR2));
+        unit.add(series("pred std / target std", s -> s.predStd() / s.targetStd()));
+        unit.add(series("teacher-student distance", Snapshot::teacherDistance));
+        if (Double.isFinite(snapshots.get(0).positionShare())) unit.add(series("position share of targets", Snapshot::positionShare));
         int top = snapshots.get(0).layers().size() - 1;
-        if (top >= 0) {
-            int block = snapshots.get(0).layers().get(top).block();
-            rel.add(relative("top layer var/pos (block " + block + ")", s -> s.layers().get(top).rawOverPositions()));
-            rel.add(relative("top layer IN var/ch", s -> s.layers().get(top).normOverChannels()));
-        }
-        Charts.lines(dir.resolve(CHART), title + ": diagnostics relative to step " + snapshots.get(0).step(), "pretraining step",
-                "value / first value", rel);
+        if (top >= 0) unit.add(series("top layer after IN: var over channels", s -> s.layers().get(top).normOverChannels()));
+        Charts.lines(dir.resolve(CHART), title + ": diagnostics on held-out inputs", "pretraining step", "value", unit);
         List<Charts.Series> ranks = List.of(series("pooled features", Snapshot::featureRank), series("targets (per token)", Snapshot::targetRank));
         Charts.lines(dir.resolve(RANKS), title + ": effective rank on held-out inputs", "pretraining step", "effective rank", ranks);
-    }
-
-    private Charts.Series relative(String name, ToDoubleFunction<Snapshot> f) {
-        double first = f.applyAsDouble(snapshots.get(0));
-        double[] x = new double[snapshots.size()], y = new double[snapshots.size()];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = snapshots.get(i).step();
-            y[i] = f.applyAsDouble(snapshots.get(i)) / first;
-        }
-        return new Charts.Series(name, x, y, true);
     }
 
     private Charts.Series series(String name, ToDoubleFunction<Snapshot> f) {
