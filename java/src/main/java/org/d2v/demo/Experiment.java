@@ -32,6 +32,7 @@ import org.d2v.train.TrainingData;
  * java -cp d2v.jar org.d2v.demo.Experiment --modality text --steps 1500 --run runs/x --set lr=2e-4 --set warmup=150
  *     [--corpus general|in-domain:DOMAIN] [--repeat R] [--features layers|final] [--probe-points K] [--backend opencl]
  *     [--zero-positions true]   (text: the position table starts at zero instead of N(0, 0.02²))
+ *     [--freeze-positions true] (text: the position table is held at its initial values)
  * </pre>
  *
  * Settings: lr, warmup, wd, clip, ema=T0:TE, mask (R), batch, clones, topk, dim, heads, depth, mlp,
@@ -69,10 +70,11 @@ public final class Experiment {
         System.out.println("experiment: " + String.join(" ", argv));
         System.out.println("model: " + DemoRun.summary(cfg));
         boolean zeroPositions = Boolean.parseBoolean(opts.getOrDefault("--zero-positions", "false"));
+        boolean freezePositions = Boolean.parseBoolean(opts.getOrDefault("--freeze-positions", "false"));
         java.util.function.BiFunction<Data2VecConfig, org.d2v.backend.Device, FeatureModel> models = (c, device) -> {
             org.d2v.data2vec.Data2Vec m = new org.d2v.data2vec.Data2Vec(device, c);
             if (zeroPositions) zeroPositions(m);
-            return new Data2VecFeatures(m, layers);
+            return freezePositions ? new FrozenPositions(m, layers) : new Data2VecFeatures(m, layers);
         };
         DemoResult r = new DemoRun(o, models, System.out).run(demo);
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "RESULT steps=%d seconds=%.0f loss=%.3f->%.3f", r.steps(), r.pretrainSeconds(),
@@ -91,6 +93,49 @@ public final class Experiment {
     static void zeroPositions(org.d2v.data2vec.Data2Vec m) {
         org.d2v.tensor.Tensor t = m.parameters().get("embed_positions.weight");
         t.copyFrom(new double[(int) t.numel()]);
+    }
+
+    /**
+     * The text model with its position table held at its initial values: after every update the
+     * table is written back (an experiment's intervention from outside the training step, to test
+     * whether the targets turn positional through the table's growth).
+     */
+    static final class FrozenPositions implements FeatureModel {
+        private final Data2VecFeatures inner;
+        private final org.d2v.tensor.Tensor table;
+        private final double[] initial;
+
+        FrozenPositions(org.d2v.data2vec.Data2Vec m, boolean layers) {
+            inner = new Data2VecFeatures(m, layers);
+            table = m.parameters().get("embed_positions.weight");
+            initial = table.toDoubles();
+        }
+
+        @Override public org.d2v.backend.Device device() { return inner.device(); }
+
+        @Override
+        public org.d2v.train.StepStats trainStep(org.d2v.data2vec.Batch batch, long step, double lr, org.d2v.backend.RandomStream rng) {
+            org.d2v.train.StepStats s = inner.trainStep(batch, step, lr, rng);
+            table.copyFrom(initial);
+            return s;
+        }
+
+        @Override public Map<String, org.d2v.tensor.Tensor> state() { return inner.state(); }
+
+        @Override public double[] pooledFeatures(org.d2v.data2vec.Batch batch) { return inner.pooledFeatures(batch); }
+
+        @Override public int featureDim() { return inner.featureDim(); }
+
+        @Override public org.d2v.data2vec.mask.Masker masker() { return inner.masker(); }
+
+        @Override
+        public org.d2v.data2vec.Data2Vec.Reconstruction reconstruct(org.d2v.data2vec.Batch b, org.d2v.data2vec.mask.MaskBatch m, org.d2v.backend.RandomStream r) {
+            return inner.reconstruct(b, m, r);
+        }
+
+        @Override public org.d2v.data2vec.Data2Vec data2vec() { return inner.model(); }
+
+        @Override public void close() { inner.close(); }
     }
 
     /** The preset with one "key=value" setting changed. */

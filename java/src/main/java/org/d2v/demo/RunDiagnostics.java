@@ -18,12 +18,12 @@ import org.d2v.eval.ProbeTask;
  * than data2vec 2.0 (tests' stand-ins) get none.
  */
 final class RunDiagnostics {
-    private final Data2VecFeatures model;
+    private final org.d2v.data2vec.Data2Vec model;
     private final Diagnostics diagnostics;
     private final DiagnosticsLog log = new DiagnosticsLog();
     private final PrintStream out;
 
-    private RunDiagnostics(Data2VecFeatures model, Diagnostics diagnostics, PrintStream out) {
+    private RunDiagnostics(org.d2v.data2vec.Data2Vec model, Diagnostics diagnostics, PrintStream out) {
         this.model = model;
         this.diagnostics = diagnostics;
         this.out = out;
@@ -31,7 +31,7 @@ final class RunDiagnostics {
 
     /** {@code positionBatch}: a fixed pretraining batch for the targets' position share (null: none). */
     static RunDiagnostics of(FeatureModel model, ProbeTask quick, long seed, org.d2v.data2vec.Batch positionBatch, PrintStream out) {
-        return new RunDiagnostics(model instanceof Data2VecFeatures d ? d : null, new Diagnostics(quick.test(), seed + 0x5eed, positionBatch), out);
+        return new RunDiagnostics(model.data2vec(), new Diagnostics(quick.test(), seed + 0x5eed, positionBatch), out);
     }
 
     DiagnosticsLog log() { return log; }
@@ -39,7 +39,7 @@ final class RunDiagnostics {
     void measure(long step, double probeAccuracy) {
         if (model == null) return;
         long t0 = System.nanoTime();
-        Snapshot s = diagnostics.measure(model.model(), step).withProbe(probeAccuracy);
+        Snapshot s = diagnostics.measure(model, step).withProbe(probeAccuracy);
         log.add(s);
         out.printf(Locale.ROOT, "  diagnostics, step %d: feature rank %.2f, target rank %.2f, target std %.4f, pred std %.4f, pred R² %.3f, "
                         + "teacher-student %.4f, position share %.3f (%.1f s)%n", step, s.featureRank(), s.targetRank(), s.targetStd(), s.predStd(), s.predR2(),
