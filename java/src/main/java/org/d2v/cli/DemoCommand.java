@@ -47,7 +47,10 @@ public final class DemoCommand implements Command {
             initialisation, and raw features. A quick probe on a subset is taken before training and after
             each of --probe-points equal parts of the run. Writes report.md, results.json, loss.png,
             probe_accuracy.png, metrics.csv/jsonl and a checkpoint into the run folder (images also
-            masks.png and reconstruction.png; text also the tokenizer).
+            masks.png and reconstruction.png; text also the tokenizer), and at each quick probe the
+            diagnostics (teacher target layers, prediction spread and fit, effective ranks, teacher-
+            student distance, position share of the targets; warnings on collapse or drift) into
+            report.md, diagnostics.csv, diagnostics.png and effective_rank.png.
               image  pretrain on the Fashion-MNIST training set; probe on its official test set against raw
                      pixels (bar: above DATA.md's 0.818 and >= 5 points above random init)
               audio  pretrain on the KTuberling/KLettres recordings; probe on spoken digits of held-out voices

@@ -129,9 +129,12 @@ public final class DemoRun {
             for (ProbeTask t : tasks) randomInit.add(report(t, Probe.encoder("random init", model, t)));
             List<DemoResult.CurvePoint> curve = new ArrayList<>();
             curve.add(new DemoResult.CurvePoint(0, 0, report(quick, Probe.encoder("quick probe, step 0", model, quick))));
-            org.d2v.data2vec.Batch positionBatch;
-            try (BatchSource fixed = data.pretraining().open(cfg, o.seed() + 0x5eed)) {
-                positionBatch = fixed.next(); // a batch of its own stream: the run's data order is untouched
+            // Text blocks and speech crops start anywhere, so position carries no content in them; in an image it does.
+            org.d2v.data2vec.Batch positionBatch = null;
+            if (!(cfg.modality() instanceof ModalityConfig.Image)) {
+                try (BatchSource fixed = data.pretraining().open(cfg, o.seed() + 0x5eed)) {
+                    positionBatch = fixed.next(); // a batch of its own stream: the run's data order is untouched
+                }
             }
             RunDiagnostics diagnostics = RunDiagnostics.of(model, quick, o.seed(), positionBatch, out);
             diagnostics.measure(0, curve.get(0).probe().testAccuracy());
