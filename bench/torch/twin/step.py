@@ -114,7 +114,7 @@ class TwinStep:
     # ---- the forward pass and the loss ---------------------------------------------------------
 
     def _forward(self, inputs, keep, masked, noise, skip):
-        cfg, s, t = self.cfg, self.student, self.teacher
+        cfg, s = self.cfg, self.student
         clones, d = cfg["clones"], cfg["encoder"]["dim"]
         rows, extra = keep.shape[0], s.extra
         local = s.local_features(inputs)

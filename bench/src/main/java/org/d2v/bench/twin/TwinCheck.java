@@ -13,14 +13,14 @@ import org.d2v.bench.MachineLoad;
  * Exits 1 when the twin differs beyond its limits; without an importable torch it says so and
  * exits 0 (CI has no torch).
  *
- * <pre>usage: TwinCheck [--presets image-demo,image-tiny,audio-tiny,text-tiny] [--backends reference,opencl]
+ * <pre>usage: TwinCheck [--presets image-demo,image-tiny,audio-tiny,text-tiny,audio-demo,text-demo] [--backends reference,opencl]
  *                  [--dir build/twin] [--out bench/results]</pre>
  */
 public final class TwinCheck {
     private TwinCheck() {}
 
     public static void main(String[] args) throws Exception {
-        List<String> presets = List.of("image-demo", "image-tiny", "audio-tiny", "text-tiny");
+        List<String> presets = List.of("image-demo", "image-tiny", "audio-tiny", "text-tiny", "audio-demo", "text-demo");
         List<String> backends = List.of("reference", "opencl");
         Path dir = Path.of("build/twin"), out = Path.of("bench/results");
         for (int i = 0; i < args.length; i++) {
