@@ -105,7 +105,7 @@ def cmd_check(a):
 
 def cmd_serve(a):
     """One JSON object per line in, one per line out:
-    {"cmd": "load", "preset", "modes", "warmup"} -> {"threads", "warmup_s": {mode: s}, "compiled": {mode: how}}
+    {"cmd": "load", "preset", "modes", "warmup"} -> {"threads", "warmup_s": {mode: s}, "compiled": {mode: how}, "errors": {mode: why}}
     {"cmd": "round", "mode", "steps", "threads"?} -> {"seconds": [...], "loss", "threads"}
     (threads: torch.set_num_threads for this round; 0 or absent = the server's own setting. torch.compile
     bakes the thread count into its kernels at compile time, so compiled modes refuse another count.)
@@ -119,13 +119,18 @@ def cmd_serve(a):
                 break
             if req["cmd"] == "load":
                 runners.clear()
+                torch._dynamo.reset()  # compiled graphs of the previous preset would only be guarded against
                 cfg = presets.named(req["preset"])
-                warm, how = {}, {}
+                warm, how, errors = {}, {}, {}
                 for mode in req["modes"]:
-                    runners[mode] = Runner(cfg, mode, a.device, a.dtype)
-                    warm[mode] = runners[mode].warm(req.get("warmup", 2))
-                    how[mode] = runners[mode].twin.compiled
-                reply = {"threads": threads, "torch": torch.__version__, "warmup_s": warm, "compiled": how}
+                    try:
+                        runners[mode] = Runner(cfg, mode, a.device, a.dtype)
+                        warm[mode] = runners[mode].warm(req.get("warmup", 2))
+                        how[mode] = runners[mode].twin.compiled
+                    except Exception as e:  # one mode failing (say, compile) leaves the others
+                        runners.pop(mode, None)
+                        errors[mode] = f"{type(e).__name__}: {e}"
+                reply = {"threads": threads, "torch": torch.__version__, "warmup_s": warm, "compiled": how, "errors": errors}
             elif req["cmd"] == "round":
                 r = runners[req["mode"]]
                 n = int(req.get("threads") or threads)

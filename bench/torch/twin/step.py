@@ -108,7 +108,7 @@ class TwinStep:
                 self.student.decoder.compile()
                 self.compiled = "per block + decoder (layerdrop)"
             else:
-                self.forward = torch.compile(self._forward)
+                self.forward = torch.compile(self._forward, dynamic=False)  # every step has the same shapes
                 self.compiled = "forward + loss"
 
     # ---- the forward pass and the loss ---------------------------------------------------------

@@ -138,9 +138,15 @@ public final class TorchSideBySide {
                     torchInfo.put("version", r.get("torch"));
                     row.put("torchWarmupSeconds", r.get("warmup_s"));
                     row.put("torchCompiled", r.get("compiled"));
-                    live.addAll(modes);
-                    for (String m : single) if (modes.contains(m) && !m.equals("compile")) live.add(m + "@1");
+                    Map<String, Object> failed = (Map<String, Object>) r.getOrDefault("errors", Map.of());
+                    failed.forEach((m, why) -> {
+                        errors.put(m, String.valueOf(why));
+                        System.out.println(preset + ": torch " + m + " failed: " + why);
+                    });
+                    for (String m : modes) if (!failed.containsKey(m)) live.add(m);
+                    for (String m : single) if (live.contains(m) && !m.equals("compile")) live.add(m + "@1");
                 } catch (IOException e) {
+                    System.out.println(preset + ": the PyTorch twin failed: " + e.getMessage());
                     for (String m : modes) errors.put(m, e.getMessage());
                 }
             }
@@ -153,6 +159,7 @@ public final class TorchSideBySide {
                         List<Object> secs = (List<Object>) r.get("seconds");
                         add(times, "torch-" + engine, secs.stream().mapToDouble(o -> ((Number) o).doubleValue()).toArray());
                     } catch (IOException e) {
+                        System.out.println(preset + ": torch " + engine + " failed: " + e.getMessage());
                         errors.put(engine, e.getMessage());
                         live.remove(engine);
                     }
