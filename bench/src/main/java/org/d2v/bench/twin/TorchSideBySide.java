@@ -36,7 +36,8 @@ import org.d2v.train.TrainingData;
  *
  * <pre>usage: TorchSideBySide [--presets image-demo,image-tiny,audio-tiny,text-tiny] [--rounds 5] [--steps 3]
  *                        [--reference-steps 1] [--modes eager,sdpa,compile] [--single-thread eager,sdpa]
- *                        [--threads N] [--out dir]</pre>
+ *                        [--threads N] [--out dir]
+ *       TorchSideBySide --from saved.json [--out dir]   (re-renders a saved run, measures nothing)</pre>
  */
 public final class TorchSideBySide {
     private TorchSideBySide() {}
@@ -49,8 +50,10 @@ public final class TorchSideBySide {
         List<String> single = List.of("eager", "sdpa");
         int rounds = 5, steps = 3, refSteps = 1, threads = 0;
         Path out = Path.of("bench/results");
+        Path from = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--from" -> from = Path.of(args[++i]);
                 case "--presets" -> presets = List.of(args[++i].split(","));
                 case "--modes" -> modes = List.of(args[++i].split(","));
                 case "--single-thread" -> single = args[++i].isEmpty() ? List.of() : List.of(args[i].split(","));
@@ -61,6 +64,10 @@ public final class TorchSideBySide {
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("TorchSideBySide: unknown option " + args[i]);
             }
+        }
+        if (from != null) {
+            rerender(from, out);
+            return;
         }
         String loadBefore = MachineLoad.uptime();
         String torchMissing = TwinProcess.whyUnavailable();
@@ -78,9 +85,34 @@ public final class TorchSideBySide {
         Files.createDirectories(out);
         Files.writeString(out.resolve("torch-side-by-side.md"), md);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Files.writeString(out.resolve("torch-side-by-side-" + stamp + ".json"), JsonText.write(Map.of("results", results, "torch", torchInfo,
-                "loadBefore", loadBefore, "loadAfter", loadAfter)));
+        Map<String, Object> saved = new LinkedHashMap<>();
+        saved.put("results", results);
+        saved.put("torch", torchInfo);
+        saved.put("torchMissing", torchMissing);
+        saved.put("loadBefore", loadBefore);
+        saved.put("loadAfter", loadAfter);
+        saved.put("args", String.join(" ", args));
+        saved.put("rounds", rounds);
+        saved.put("steps", steps);
+        saved.put("referenceSteps", refSteps);
+        Files.writeString(out.resolve("torch-side-by-side-" + stamp + ".json"), JsonText.write(saved));
     }
+
+    /** The Markdown of a saved run (its JSON), written again with this version's text. */
+    @SuppressWarnings("unchecked")
+    private static void rerender(Path json, Path out) throws IOException {
+        Map<String, Object> saved = (Map<String, Object>) JsonText.parse(Files.readString(json));
+        Map<String, Object> torch = new LinkedHashMap<>((Map<String, Object>) saved.get("torch"));
+        if (torch.get("threads") instanceof Number n) torch.put("threads", n.intValue());
+        String md = markdown((List<Map<String, Object>>) saved.get("results"), torch, (String) saved.get("torchMissing"),
+                (String) saved.get("loadBefore"), (String) saved.get("loadAfter"), (String) saved.getOrDefault("args", ""),
+                intOr(saved.get("rounds"), 5), intOr(saved.get("steps"), 3), intOr(saved.get("referenceSteps"), 1));
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("torch-side-by-side.md"), md);
+        System.out.println(md);
+    }
+
+    private static int intOr(Object o, int fallback) { return o instanceof Number n ? n.intValue() : fallback; }
 
     /** One d2v engine: a model on its device with a few generated batches, stepped in rounds. */
     private static final class D2vEngine implements AutoCloseable {
@@ -231,8 +263,12 @@ public final class TorchSideBySide {
             md.append("PyTorch ").append(torch.get("version")).append(", ").append(torch.get("threads")).append(" intra-op threads (torch.get_num_threads()). ");
         }
         md.append("d2v: the OpenCL device is PoCL's pthread CPU device (it uses every core it sees; ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" here), the reference backend Java's common pool (")
-                .append(java.util.concurrent.ForkJoinPool.getCommonPoolParallelism()).append(" workers).\n\n");
+                .append(Runtime.getRuntime().availableProcessors()).append(" here), the reference backend parallel streams (the calling thread + ")
+                .append(java.util.concurrent.ForkJoinPool.getCommonPoolParallelism()).append(" pool worker(s)). ");
+        md.append("The 1-thread PyTorch columns are there because on a shared, oversubscribed machine PyTorch's OpenMP threads wait for "
+                + "each other at every parallel region and a descheduled partner costs a whole scheduler slice; compare the load below. "
+                + "torch.compile is not rerun at 1 thread: its kernels keep the thread count they were compiled for. Its warm-up below "
+                + "is short where inductor's on-disk cache already held the graphs from an earlier run.\n\n");
         for (Map<String, Object> r : rows) {
             Object warm = r.get("torchWarmupSeconds");
             Object how = r.get("torchCompiled");
@@ -240,7 +276,7 @@ public final class TorchSideBySide {
             if (warm != null) {
                 md.append("- ").append(r.get("preset")).append(": PyTorch warm-up (2 steps, compilation included) ").append(warmText((Map<String, Object>) warm));
                 Object compiled = ((Map<String, Object>) how).get("compile");
-                if (compiled != null) md.append("; torch.compile covers the ").append(compiled);
+                if (compiled != null) md.append("; torch.compile: ").append(compiled);
                 md.append(".\n");
             }
             if (errors != null) errors.forEach((k, v) -> md.append("- ").append(r.get("preset")).append(": torch ").append(k).append(" failed: ").append(v).append("\n"));
