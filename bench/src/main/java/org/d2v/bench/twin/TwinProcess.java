@@ -47,13 +47,15 @@ final class TwinProcess implements AutoCloseable {
      */
     static String whyUnavailable() {
         try {
-            Process p = new ProcessBuilder(python(), "-c", "import torch").redirectErrorStream(true).start();
+            // From a neutral folder: in bench/ the folder bench/torch itself would import as a namespace package "torch".
+            Process p = new ProcessBuilder(python(), "-c", "import torch; print(torch.__version__)")
+                    .directory(new java.io.File(System.getProperty("java.io.tmpdir"))).redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!p.waitFor(300, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return python() + " -c \"import torch\" did not finish in 300 s";
             }
-            if (p.exitValue() == 0) return null;
+            if (p.exitValue() == 0 && !text.isEmpty()) return null;
             String[] lines = text.split("\n");
             return python() + " -c \"import torch\" failed: " + lines[lines.length - 1];
         } catch (IOException e) {

@@ -31,6 +31,7 @@ class TwinEquivalenceTest {
     @Test
     void twinRepeatsD2vStepAndTheCheckCanFail() throws Exception {
         String missing = TwinProcess.whyUnavailable();
+        System.out.println("python: " + TwinProcess.python() + ", torch: " + (missing == null ? "importable" : missing));
         Assumptions.assumeTrue(missing == null, () -> "PyTorch twin not checked: " + missing);
         List<String> backends = new ArrayList<>(List.of("reference"));
         if (Backends.find("opencl").probe().available()) backends.add("opencl");
@@ -46,10 +47,14 @@ class TwinEquivalenceTest {
         assertNotEquals(0, check(List.of(image.toString())), "the check passed a dump whose gradient was changed by 1e-6");
     }
 
+    /** Runs the twin's check; its table and messages go to this test's output. */
     private static int check(List<String> dirs) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(TwinProcess.python(), TwinProcess.script().toString(), "check"));
         cmd.addAll(dirs);
-        return new ProcessBuilder(cmd).inheritIO().start().waitFor();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        System.out.println(String.join(" ", cmd));
+        System.out.println(new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        return p.waitFor();
     }
 
     /** Rewrites a StepDump file with one tensor multiplied by {@code factor}. */
