@@ -65,7 +65,10 @@ def gemm_rows(threads):
             a, b = torch.randn(m, k), torch.randn(k, n)
             return lambda: torch.mm(a, b)
     except ImportError:
-        import numpy as np
+        try:
+            import numpy as np
+        except ImportError:
+            return rows  # neither torch nor numpy: no library GEMM to measure
         lib = "numpy " + np.__version__ + " (BLAS; threads as the library sets them)"
 
         def case(m, n, k):
@@ -88,7 +91,10 @@ def copy_row():
         y = torch.empty_like(x)
         wall, cpu = timed(lambda: y.copy_(x))
     except ImportError:
-        import numpy as np
+        try:
+            import numpy as np
+        except ImportError:
+            return None
         x = np.empty(64 << 20, dtype=np.float32)
         y = np.empty_like(x)
         wall, cpu = timed(lambda: np.copyto(y, x))
@@ -108,7 +114,9 @@ def main():
             rows.append((f"FMA peak, {t} thread(s), {r['lanes']} fp32 lanes (fma_peak.c)", r["gflops_wall"], r["gflops_per_cpu_second"], "GFLOP/s"))
     for t in (1, 2):
         rows += gemm_rows(t)
-    rows.append(copy_row())
+    copy = copy_row()
+    if copy:
+        rows.append(copy)
     load1 = os.getloadavg()
     md = ["# This machine's limits", "", cpu_model(), "",
           "Per core-second: the work divided by the CPU time the process got, summed over its threads (spin-waiting "
