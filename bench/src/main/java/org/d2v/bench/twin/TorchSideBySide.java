@@ -264,11 +264,14 @@ public final class TorchSideBySide {
         }
         md.append("d2v: the OpenCL device is PoCL's pthread CPU device (it uses every core it sees; ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" here), the reference backend parallel streams (the calling thread + ")
-                .append(java.util.concurrent.ForkJoinPool.getCommonPoolParallelism()).append(" pool worker(s)). ");
-        md.append("The 1-thread PyTorch columns are there because on a shared, oversubscribed machine PyTorch's OpenMP threads wait for "
-                + "each other at every parallel region and a descheduled partner costs a whole scheduler slice; compare the load below. "
-                + "torch.compile is not rerun at 1 thread: its kernels keep the thread count they were compiled for. Its warm-up below "
-                + "is short where inductor's on-disk cache already held the graphs from an earlier run.\n\n");
+                .append(java.util.concurrent.ForkJoinPool.getCommonPoolParallelism()).append(" pool worker(s)).");
+        md.append(torchMissing != null ? "\n\n" : " ");
+        if (torchMissing == null) {
+            md.append("The 1-thread PyTorch columns are there because on a shared, oversubscribed machine PyTorch's OpenMP threads wait for "
+                    + "each other at every parallel region and a descheduled partner costs a whole scheduler slice; compare the load below. "
+                    + "torch.compile is not rerun at 1 thread: its kernels keep the thread count they were compiled for. Its warm-up below "
+                    + "is short where inductor's on-disk cache already held the graphs from an earlier run.\n\n");
+        }
         for (Map<String, Object> r : rows) {
             Object warm = r.get("torchWarmupSeconds");
             Object how = r.get("torchCompiled");
