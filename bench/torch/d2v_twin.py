@@ -65,17 +65,22 @@ def set_threads(n):
 
 def cmd_time(a):
     threads = set_threads(a.threads)
-    cfg = presets.named(a.preset)
+    cfg = dict(presets.named(a.preset))
+    if a.batch:  # a smaller smoke run of a big preset; the table then names the sizes it ran
+        cfg["batchSize"] = a.batch
+    if a.clones:
+        cfg["clones"] = a.clones
     rows = []
     for mode in a.modes.split(","):
         r = Runner(cfg, mode, a.device, a.dtype)
         warm = r.warm(a.warmup)
         secs = r.steps(a.steps)
-        row = {"preset": a.preset, "mode": mode, "device": a.device, "dtype": a.dtype, "threads": threads,
+        row = {"preset": a.preset, "batch": cfg["batchSize"], "clones": cfg["clones"], "mode": mode, "device": a.device, "dtype": a.dtype, "threads": threads,
                "median_s": statistics.median(secs), "min_s": min(secs), "steps": len(secs), "warmup_s": warm,
                "compiled": r.twin.compiled, "loss": r.last["loss"], "torch": torch.__version__}
         rows.append(row)
-        print(f"{a.preset} {mode} {a.dtype} on {a.device} ({threads} threads): {row['median_s']:.4f} s/step median of {len(secs)}"
+        print(f"{a.preset} (batch {cfg['batchSize']} x {cfg['clones']} clones) {mode} {a.dtype} on {a.device} ({threads} threads): "
+              f"{row['median_s']:.4f} s/step median of {len(secs)}"
               f" (min {row['min_s']:.4f}), warm-up {warm:.1f} s, loss {row['loss']:.4f}", flush=True)
     if a.json:
         with open(a.json, "w") as f:
@@ -157,6 +162,8 @@ def main():
     t.add_argument("--steps", type=int, default=10)
     t.add_argument("--warmup", type=int, default=2)
     t.add_argument("--json")
+    t.add_argument("--batch", type=int, default=0, help="override the preset's batch size (smoke runs of big presets)")
+    t.add_argument("--clones", type=int, default=0, help="override the preset's clones M")
     c = sub.add_parser("check", help="compare with steps d2v wrote (StepDump)")
     c.add_argument("dirs", nargs="+")
     c.add_argument("--modes", default="eager,sdpa")
