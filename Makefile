@@ -88,7 +88,7 @@ bench: deps kernels
 	  org.d2v.bench.peer.SideBySide $(if $(filter full,$(BENCH_MODE)),--presets tiny$(,)base,)
 	$(TWIN_BENCH)
 
-# The PyTorch twin of the whole step (bench/torch/README.md): the same computation as d2v (one step
+# The PyTorch twin of the whole step (bench/pytorch/README.md): the same computation as d2v (one step
 # compared tensor by tensor), then whole steps side by side (d2v OpenCL/reference vs PyTorch
 # eager/SDPA/compile, alternating rounds), then the per-op-family profile of d2v's step and the
 # machine's own limits to read it against. Where `python3 -c "import torch"` fails the PyTorch

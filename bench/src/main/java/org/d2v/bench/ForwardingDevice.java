@@ -89,6 +89,14 @@ public class ForwardingDevice implements Device {
 
     @Override public long peakBytesInUse() { return inner.peakBytesInUse(); }
 
+    @Override public long bytesReserved() { return inner.bytesReserved(); }
+
+    @Override public long peakBytesReserved() { return inner.peakBytesReserved(); }
+
+    @Override public org.d2v.backend.RuntimeCounters counters() { return inner.counters(); }
+
+    @Override public void resetCounters() { inner.resetCounters(); }
+
     @Override public void resetPeak() { inner.resetPeak(); }
 
     @Override public DType defaultFloat() { return inner.defaultFloat(); }

@@ -157,7 +157,22 @@ public class ForwardingOps implements Ops {
 
     @Override public void uniform(Tensor out, long seed, long offset) { run("uniform", out, () -> inner.uniform(u(out), seed, offset)); }
 
-    @Override public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v) { run("adamw", param, () -> inner.adamw(d, u(param), u(grad), u(m), u(v))); }
+    @Override
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) {
+        run("adamw", param, () -> inner.adamw(d, u(param), u(grad), u(m), u(v), u(gradScale)));
+    }
+
+    @Override
+    public void clipFactor(Tensor sumSquares, double maxNorm, Tensor norm, Tensor factor) {
+        run("clipFactor", factor, () -> inner.clipFactor(u(sumSquares), maxNorm, u(norm), u(factor)));
+    }
+
+    @Override
+    public void meanChannelStd(int n, Tensor mean, Tensor meanSquare, Tensor out) {
+        run("meanChannelStd", out, () -> inner.meanChannelStd(n, u(mean), u(meanSquare), u(out)));
+    }
+
+    @Override public void takeIndexErrors(Tensor dst) { run("takeIndexErrors", dst, () -> inner.takeIndexErrors(u(dst))); }
 
     @Override public void ema(Tensor teacher, Tensor student, double tau) { run("ema", teacher, () -> inner.ema(u(teacher), u(student), tau)); }
 }

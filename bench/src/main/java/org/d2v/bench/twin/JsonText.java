@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * Writes maps, lists, records, strings, numbers, booleans and enums as indented JSON (records as
  * objects of their components, in declaration order). Non-finite numbers become null, as JSON has
- * no NaN; the readers of these files (bench/torch) treat null as "not set". {@link #parse} reads
+ * no NaN; the readers of these files (bench/pytorch) treat null as "not set". {@link #parse} reads
  * the twin's replies back: objects as ordered maps, arrays as lists, numbers as doubles.
  */
 public final class JsonText {

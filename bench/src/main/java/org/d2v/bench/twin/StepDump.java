@@ -30,7 +30,7 @@ import org.d2v.train.StepStats;
 import org.d2v.train.TrainingData;
 
 /**
- * One d2v training step, written out so the PyTorch twin (bench/torch/twin/check.py) can repeat it
+ * One d2v training step, written out so the PyTorch twin (bench/pytorch/twin/check.py) can repeat it
  * and compare: for each backend, {@code <backend>.safetensors} holds the initial student and teacher
  * ({@code init.student.*}, {@code init.teacher.*}), the batch ({@code input.*}), the masks
  * ({@code mask} [rows, T], 1 = masked), the decoder noise ({@code noise} [rows, T, D]), the gradient

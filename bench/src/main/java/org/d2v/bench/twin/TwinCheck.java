@@ -65,7 +65,7 @@ public final class TwinCheck {
                 + "parameter differences in float32 measure that, not a different computation (float64 shows the update itself "
                 + "agrees to ~1e-11).\n\n"
                 + Files.readString(table)
-                + "\nLimits (`bench/torch/twin/check.py`): float64 loss 1e-10, gradients 1e-9, moments 1e-9, every parameter "
+                + "\nLimits (`bench/pytorch/twin/check.py`): float64 loss 1e-10, gradients 1e-9, moments 1e-9, every parameter "
                 + "tensor after the step 1e-9, every update 1e-8; float32 loss 1e-5, gradients 1e-4, moments 1e-4, whole-model "
                 + "parameters 1e-5.\n\n"
                 + "Load: `" + before + "`\n\n"

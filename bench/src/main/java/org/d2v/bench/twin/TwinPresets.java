@@ -13,11 +13,11 @@ import org.d2v.data2vec.mask.Maskers;
 import org.d2v.demo.DemoPresets;
 
 /**
- * d2v's presets as the JSON the PyTorch twin (bench/torch) builds its models from, so that the
- * twin never restates a size by hand. {@code bench/torch/presets.json} is this output for
+ * d2v's presets as the JSON the PyTorch twin (bench/pytorch) builds its models from, so that the
+ * twin never restates a size by hand. {@code bench/pytorch/presets.json} is this output for
  * {@link #NAMES}; a test fails when it no longer matches the Java presets.
  *
- * <pre>usage: TwinPresets [--out bench/torch/presets.json]</pre>
+ * <pre>usage: TwinPresets [--out bench/pytorch/presets.json]</pre>
  */
 public final class TwinPresets {
     /** Every preset the twin knows: the demo, tiny, micro and base models. */
@@ -25,7 +25,7 @@ public final class TwinPresets {
             "image-demo", "audio-demo", "text-demo", "image-tiny", "audio-tiny", "text-tiny",
             "image-micro", "audio-micro", "text-micro", "image-base", "audio-base", "text-base");
 
-    public static final Path FILE = Path.of("bench/torch/presets.json");
+    public static final Path FILE = Path.of("bench/pytorch/presets.json");
 
     private TwinPresets() {}
 

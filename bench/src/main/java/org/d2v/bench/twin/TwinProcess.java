@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The PyTorch twin ({@code bench/torch/d2v_twin.py serve}) as a child process that stays warm between
+ * The PyTorch twin ({@code bench/pytorch/d2v_twin.py serve}) as a child process that stays warm between
  * rounds: one JSON request per line on its stdin, one reply per line on its stdout; its stderr
  * (PyTorch's warnings, compile logs) goes to ours.
  */
@@ -21,10 +21,10 @@ final class TwinProcess implements AutoCloseable {
     /** The twin's script, found from the working directory or any folder above it (tests run in bench/). */
     static Path script() {
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path s = d.resolve("bench/torch/d2v_twin.py");
+            Path s = d.resolve("bench/pytorch/d2v_twin.py");
             if (java.nio.file.Files.isRegularFile(s)) return s;
         }
-        throw new IllegalStateException("bench/torch/d2v_twin.py not found from " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException("bench/pytorch/d2v_twin.py not found from " + Path.of("").toAbsolutePath());
     }
 
     private final Process process;
@@ -47,7 +47,7 @@ final class TwinProcess implements AutoCloseable {
      */
     static String whyUnavailable() {
         try {
-            // From a neutral folder: in bench/ the folder bench/torch itself would import as a namespace package "torch".
+            // From a neutral folder, so that nothing in the working directory can shadow the installed torch package.
             Process p = new ProcessBuilder(python(), "-c", "import torch; print(torch.__version__)")
                     .directory(new java.io.File(System.getProperty("java.io.tmpdir"))).redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

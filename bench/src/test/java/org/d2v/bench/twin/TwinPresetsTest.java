@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** bench/torch/presets.json is what the Java presets say: the twin cannot drift from d2v's models. */
+/** bench/pytorch/presets.json is what the Java presets say: the twin cannot drift from d2v's models. */
 class TwinPresetsTest {
     @Test
     void committedPresetsMatchTheJavaPresets() throws Exception {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch twin of d2v's data2vec 2.0 training step (bench/torch/README.md).
+"""The PyTorch twin of d2v's data2vec 2.0 training step (bench/pytorch/README.md).
 
   d2v_twin.py time  --preset image-demo [--modes eager,sdpa,compile] [--device cpu|cuda] [--dtype fp32|bf16]
                     [--threads N] [--steps 10] [--warmup 2] [--json out.json]

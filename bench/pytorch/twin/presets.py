@@ -1,4 +1,4 @@
-"""d2v's presets as written by org.d2v.bench.twin.TwinPresets (bench/torch/presets.json).
+"""d2v's presets as written by org.d2v.bench.twin.TwinPresets (bench/pytorch/presets.json).
 
 The twin restates no size by hand: every number comes from the Java presets, and a Java test fails
 when presets.json no longer matches them.

@@ -1,1 +1,0 @@
-"""A PyTorch twin of d2v's data2vec 2.0 training step (see bench/torch/README.md)."""
