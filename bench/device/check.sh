@@ -106,7 +106,7 @@ if [ "$MODE" = smoke ]; then
   grep -E ' disabled: ' "$OUT/smoke.txt" | sed 's/^ */DISABLED: /'
   [ "$smoke" = 0 ] || FAILED=1
 else
-  # ---- the full call: at most 8 minutes (slots: 30 + 130 + 100 + 60 + 2·40 + 45 + 5 s) --------
+  # ---- the full call: at most 8 minutes (slots: 30 + 130 + 100 + 60 + 2·40 + 2·30 s = 460 s) ------
   step "d2v backends, native libraries, every fast variant's self-check"
   slot 30 "d2v info --self-check" "${D2V[@]}" org.d2v.cli.Main info --self-check 2>&1 | tee "$OUT/info.txt"
   record "probe + self-checks" "$(outcome "${PIPESTATUS[0]}"); $(grep -cE ' active \(self-check' "$OUT/info.txt") active, $(grep -cE ' disabled: ' "$OUT/info.txt") disabled"
@@ -154,19 +154,46 @@ else
   record "d2v step bf16" "not built (needs the BF16 dtype)"
 
   step "the PyTorch twin of the step ($PRESET; fp32 and bf16 autocast, SDPA)"
-  TWIN="$HERE/../torch/d2v_twin.py"
+  TWIN="$HERE/../pytorch/d2v_twin.py"
   if ! [ -f "$TWIN" ]; then
-    # HOOK: bench/torch/ comes with branch torch-twin; until it is merged there is no twin to run.
-    echo "no PyTorch twin in this tree (bench/torch/d2v_twin.py, branch torch-twin): no step ratio"
-    record "torch twin step" "not in this tree (branch torch-twin)"
+    echo "no PyTorch twin in this tree (bench/pytorch/d2v_twin.py): no step ratio"
+    record "torch twin step" "not in this tree"
   elif ! "$PYTHON" -c "import torch" 2>/dev/null; then
     record "torch twin step" "skipped (no torch)"
   else
     for dtype in fp32 bf16; do
-      slot 22 "torch twin $dtype" "$PYTHON" "$TWIN" time --preset "$PRESET" --device "$TORCH_DEVICE" --dtype "$dtype" --modes sdpa \
-        2>&1 | tee "$OUT/twin-$dtype.txt" | tail -3
+      slot 30 "torch twin $dtype" "$PYTHON" "$TWIN" time --preset "$PRESET" --device "$TORCH_DEVICE" --dtype "$dtype" --modes sdpa \
+        --steps 3 --warmup 2 --json "$OUT/twin-$dtype.json" 2>&1 | tee "$OUT/twin-$dtype.txt" | tail -3
       record "torch twin step $dtype" "$(outcome "${PIPESTATUS[0]}"): $(tail -1 "$OUT/twin-$dtype.txt")"
     done
+    # the ratio the issue asks for: d2v's step over the twin's, same preset, same machine, this run
+    ratio=$("$PYTHON" - "$OUT" "$BACKEND" "$PRESET" <<'PY'
+import json, os, sys
+out, backend, preset = sys.argv[1:4]
+def d2v(variant):
+    try:
+        for line in open(os.path.join(out, f"step-fp32-{variant}", "steps-latest.md")):
+            cells = [c.strip() for c in line.split("|")]
+            if len(cells) > 4 and cells[1] == backend and cells[2] == preset:
+                return float(cells[4])
+    except OSError:
+        return None
+def twin(dtype):
+    try:
+        return json.load(open(os.path.join(out, f"twin-{dtype}.json")))[0]["median_s"]
+    except (OSError, ValueError, IndexError, KeyError):
+        return None
+parts = []
+for variant in ("fast", "portable"):
+    for dtype in ("fp32", "bf16"):
+        a, b = d2v(variant), twin(dtype)
+        if a and b:
+            parts.append(f"d2v fp32 {variant} {a:.4f} s / torch {dtype} sdpa {b:.4f} s = {a / b:.2f}")
+print("; ".join(parts) if parts else "no ratio (a side is missing)")
+PY
+)
+    echo "step ratios (d2v / PyTorch, > 1: d2v is slower): $ratio"
+    record "step d2v / torch" "$ratio"
   fi
 fi
 
