@@ -6,6 +6,8 @@
  *
  * Units of 8 elements (two 16-byte accesses per fp32 tensor, one per bf16 copy) in a grid-stride
  * loop; unaligned views and the tail take a scalar path. block 256, grid e.g. min(ceil(n/2048), 1056).
+ * AdamW's gradient scale (the clip factor) is read from the device, scale[so] (1 when hasScale is 0),
+ * as optim.cl's adamw does, so the host never waits for the gradient norm.
  */
 #include "bf16.cuh"
 #include "warp.cuh"
@@ -31,8 +33,8 @@ struct AdamW {
 KERNEL void adamw_vec(int n, GLOBAL float *p, int po, GLOBAL const float *g, int go, GLOBAL float *m, int mo,
                       GLOBAL float *v, int vo, GLOBAL unsigned short *pb, int pbo,
                       float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
-                      float eps, float decay, float stepSize, float gradScale) {
-    const AdamW a = {beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, decay, stepSize, gradScale};
+                      float eps, float decay, float stepSize, GLOBAL const float *scale, int so, int hasScale) {
+    const AdamW a = {beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, decay, stepSize, hasScale ? scale[so] : 1.0f};
     p += po; g += go; m += mo; v += vo;
     unsigned short *copy = pb ? pb + pbo : 0;
     const bool vec = aligned16(p) && aligned16(g) && aligned16(m) && aligned16(v) && (copy == 0 || aligned16(copy));

@@ -29,6 +29,13 @@ cp java/target/lib/*.jar "$BUNDLE/lib/"
 for j in "$BUNDLE"/lib/jcuda-natives-*.jar; do
   zip -q -d "$j" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' >/dev/null
 done
+# JCudnn 11.7.0 (cuDNN 8) ships lib/libJCudnn-11.7.0-linux-x86_64.so, but JCuda 12's loader asks for
+# JCudnn-12.0.0: check.sh puts jni/ on java.library.path with the library under that name.
+mkdir -p "$BUNDLE/jni"
+for j in "$BUNDLE"/lib/jcudnn-natives-*.jar; do
+  unzip -p "$j" lib/libJCudnn-11.7.0-linux-x86_64.so > "$BUNDLE/jni/libJCudnn-12.0.0-linux-x86_64.so" 2>/dev/null \
+    || rm -f "$BUNDLE/jni/libJCudnn-12.0.0-linux-x86_64.so"
+done
 cp build/kernels/ptxas-report.txt "$BUNDLE/" 2>/dev/null || true
 cp bench/device/check.sh bench/device/torch_blocks.py bench/device/table.py "$BUNDLE/scripts/"
 

@@ -7,7 +7,13 @@ at the ViT-B shapes of data2vec 2.0. Attention runs eagerly (matmul, softmax, ma
 scaled_dot_product_attention (SDPA). TF32 is off so that both sides do fp32 math; one extra
 torch-only row shows the TF32 matmul rate. Times come from CUDA events over N iterations.
 
-Writes JSON lines {"name", "torch_ms", "sdpa_ms"} to --json and a readable table to stdout.
+On a GPU, attention is also timed in bf16 through SDPA with one backend forced: FlashAttention-2
+(the issue's yardstick: d2v's attention at >= 80 % of its TFLOP/s) and cuDNN's fused attention
+(the cuDNN peer; PyTorch >= 2.5). A backend PyTorch cannot use here leaves its column empty, with
+the reason printed.
+
+Writes JSON lines {"name", "torch_ms", "sdpa_ms", "flash_bf16_ms", "cudnn_bf16_ms"} to --json and a
+readable table to stdout.
 """
 import argparse
 import json
@@ -97,11 +103,45 @@ def block_cases(torch, F, dev, s, who, batch, tokens):
             return F.linear(F.gelu(F.linear(r, w1, b1)), w2, b2)
         return run
 
+    # bf16 attention through one forced SDPA backend: FlashAttention-2 and cuDNN's fused attention
+    bf16 = {}
+    if has_sdpa and dev.type == "cuda":
+        try:
+            from torch.nn.attention import SDPBackend, sdpa_kernel
+        except ImportError:  # PyTorch < 2.3
+            SDPBackend = sdpa_kernel = None
+        if sdpa_kernel is not None:
+            qkv_h = qkv.detach().to(torch.bfloat16).requires_grad_(True)
+            dout_h = dout.to(torch.bfloat16)
+            for label, backend in (("flash_bf16", "FLASH_ATTENTION"), ("cudnn_bf16", "CUDNN_ATTENTION")):
+                if not hasattr(SDPBackend, backend):
+                    print(f"  no {label}: this PyTorch has no SDPBackend.{backend}")
+                    continue
+                kind = getattr(SDPBackend, backend)
+
+                def fwd(kind=kind):
+                    with sdpa_kernel(kind):
+                        return sdpa_attention(qkv_h)
+
+                try:
+                    out_h = fwd()
+                except RuntimeError as e:
+                    print(f"  no {label} for {who}: {str(e).splitlines()[0]}")
+                    continue
+
+                def bwd(out_h=out_h):
+                    return torch.autograd.grad(out_h, qkv_h, dout_h, retain_graph=True)
+
+                bf16[f"{who}/attention_fwd"] = {**bf16.get(f"{who}/attention_fwd", {}), label: fwd}
+                bf16[f"{who}/attention_bwd"] = {**bf16.get(f"{who}/attention_bwd", {}), label: bwd}
+
     return [
         (f"{who}/layernorm", lambda: F.layer_norm(x, (d,), gamma, beta, 1e-6), None),
         (f"{who}/qkv_linear", lambda: F.linear(ln, w_qkv, b_qkv), None),
-        (f"{who}/attention_fwd", lambda: eager_attention(qkv), (lambda: sdpa_attention(qkv)) if has_sdpa else None),
-        (f"{who}/attention_bwd", backward(out_eager), backward(out_sdpa) if has_sdpa else None),
+        (f"{who}/attention_fwd", lambda: eager_attention(qkv), (lambda: sdpa_attention(qkv)) if has_sdpa else None,
+         bf16.get(f"{who}/attention_fwd", {})),
+        (f"{who}/attention_bwd", backward(out_eager), backward(out_sdpa) if has_sdpa else None,
+         bf16.get(f"{who}/attention_bwd", {})),
         (f"{who}/out_linear", lambda: F.linear(att, w_proj, b_proj), None),
         (f"{who}/mlp_fc1_gelu", lambda: F.gelu(F.linear(res, w1, b1)), None),
         (f"{who}/mlp_fc2", lambda: F.linear(hid, w2, b2), None),
@@ -189,19 +229,22 @@ def main():
     print(f"torch {torch.__version__} (CUDA {torch.version.cuda}) on {name}, {args.scale} shapes, fp32, TF32 off")
     time = timer(torch, dev, args.iters)
     results = []
-    print(f"{'case':28s} {'eager ms':>10s} {'SDPA ms':>10s}")
+    print(f"{'case':28s} {'eager ms':>10s} {'SDPA ms':>10s} {'flash bf16':>10s} {'cuDNN bf16':>10s}")
     for build in [lambda: peak_cases(torch, dev, s),
                   lambda: block_cases(torch, F, dev, s, "student", s["student_rows"], s["student_tokens"]),
                   lambda: block_cases(torch, F, dev, s, "teacher", s["teacher_batch"], s["teacher_tokens"]),
                   lambda: decoder_cases(torch, F, dev, s),
                   lambda: loss_cases(torch, dev, s)]:
-        for case, eager, sdpa in build():
+        for case, eager, sdpa, *rest in build():
+            extra = rest[0] if rest else {}
             grad = case.endswith("_bwd") or case.startswith("loss/")
             with torch.set_grad_enabled(grad):
                 eager_ms = time(eager)
                 sdpa_ms = time(sdpa) if sdpa else None
-            results.append({"name": case, "torch_ms": eager_ms, "sdpa_ms": sdpa_ms})
-            print(f"{case:28s} {eager_ms:10.4f} {'' if sdpa_ms is None else f'{sdpa_ms:10.4f}':>10s}")
+                more = {f"{label}_ms": time(fn) for label, fn in extra.items()}
+            results.append({"name": case, "torch_ms": eager_ms, "sdpa_ms": sdpa_ms, **more})
+            cols = [sdpa_ms, more.get("flash_bf16_ms"), more.get("cudnn_bf16_ms")]
+            print(f"{case:28s} {eager_ms:10.4f} " + " ".join("" .rjust(10) if v is None else f"{v:10.4f}" for v in cols))
         if dev.type == "cuda":
             torch.cuda.empty_cache()
     if args.json:

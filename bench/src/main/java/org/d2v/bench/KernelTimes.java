@@ -18,6 +18,11 @@ import org.d2v.backend.NormDesc;
 import org.d2v.backend.Ops;
 import org.d2v.backend.cuda.CublasGemm;
 import org.d2v.backend.cuda.CudaDevice;
+import org.d2v.backend.cuda.CudnnConv;
+import org.d2v.backend.cuda.CudnnProbe;
+import org.d2v.backend.cuda.DevicePeaks;
+import org.d2v.backend.kernel.FastVariants;
+import org.d2v.backend.kernel.KernelOps;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Scope;
 import org.d2v.tensor.Shape;
@@ -30,9 +35,15 @@ import org.d2v.tensor.Tensor;
  * square matmul rate measured in the same run. bench/device/torch_blocks.py times the same list
  * in PyTorch under the same names, and bench/device/table.py puts both side by side.
  *
- * <p>Usage: {@code KernelTimes [--backend cuda] [--scale full|small] [--iters N] [--json out.jsonl]}.
+ * <p>Usage: {@code KernelTimes [--backend cuda] [--scale full|small] [--iters N] [--fast both|on|off] [--json out.jsonl]}.
  * On CUDA the GPU time comes from events; elsewhere from the wall clock around N launches and one
  * synchronize. "small" shrinks every shape so the code path runs on a CPU backend in seconds.
+ *
+ * <p>{@code --fast both} (the default) times every case twice in the same run, on the portable
+ * kernels only and with the device's fast variants ({@link FastVariants}: CUDA-only kernels,
+ * cuBLASLt), after self-checking every variant first and printing the outcomes; each JSON line
+ * says which ("variant": "portable" or "fast"). On CUDA the peaks include the driver's
+ * device-to-device copy and cuBLASLt's bf16 GEMM rate ({@link DevicePeaks}).
  */
 public final class KernelTimes {
 
@@ -50,10 +61,10 @@ public final class KernelTimes {
     record Case(String name, String shape, double bytes, double flops, Runnable body) {}
 
     /** The outcome of one case. */
-    record Timing(String name, String shape, double ms, double gbs, double tflops) {
+    record Timing(String name, String shape, String variant, double ms, double gbs, double tflops) {
         String json() {
-            return String.format(Locale.ROOT, "{\"name\":\"%s\",\"shape\":\"%s\",\"ms\":%.6f,\"gbs\":%.3f,\"tflops\":%.4f}",
-                    name, shape, ms, gbs, tflops);
+            return String.format(Locale.ROOT, "{\"name\":\"%s\",\"shape\":\"%s\",\"variant\":\"%s\",\"ms\":%.6f,\"gbs\":%.3f,\"tflops\":%.4f}",
+                    name, shape, variant, ms, gbs, tflops);
         }
     }
 
@@ -64,6 +75,10 @@ public final class KernelTimes {
     private final Random rnd = new Random(1);
     private long philoxOffset;
     private CublasGemm cublas;
+    private DevicePeaks peaks;
+    /** Library peers (cuDNN) opened by the cases, closed after the run. */
+    private final List<AutoCloseable> peers = new ArrayList<>();
+    private String fastMode = "both";
 
     KernelTimes(Device dev, Sizes s, int iters) {
         this.dev = dev;
@@ -75,6 +90,7 @@ public final class KernelTimes {
     public static void main(String[] args) throws IOException {
         String backend = "auto", scale = "full";
         int iters = 20;
+        String fast = "both";
         Path json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -82,8 +98,9 @@ public final class KernelTimes {
                 case "--scale" -> scale = args[++i];
                 case "--iters" -> iters = Integer.parseInt(args[++i]);
                 case "--json" -> json = Path.of(args[++i]);
+                case "--fast" -> fast = args[++i];
                 default -> throw new IllegalArgumentException("KernelTimes: unknown argument '" + args[i]
-                        + "' (--backend NAME, --scale full|small, --iters N, --json FILE)");
+                        + "' (--backend NAME, --scale full|small, --iters N, --fast both|on|off, --json FILE)");
             }
         }
         Sizes sizes = switch (scale) {
@@ -94,7 +111,10 @@ public final class KernelTimes {
         List<Timing> timings;
         try (Device dev = Backends.open(backend)) {
             System.out.printf("KernelTimes on %s, %s shapes, %d timed iterations per case%n", dev.name(), scale, iters);
-            timings = new KernelTimes(dev, sizes, iters).runAll();
+            if (!List.of("both", "on", "off").contains(fast)) throw new IllegalArgumentException("KernelTimes: --fast both|on|off, got " + fast);
+            KernelTimes kt = new KernelTimes(dev, sizes, iters);
+            kt.fastMode = fast;
+            timings = kt.runAll();
         }
         if (json != null) {
             if (json.getParent() != null) Files.createDirectories(json.getParent());
@@ -106,28 +126,56 @@ public final class KernelTimes {
 
     List<Timing> runAll() {
         // cuBLAS, where it loads, times the same square matmul: does it pay against the portable GEMM?
-        try (CublasGemm cublas = dev instanceof CudaDevice c ? CublasGemm.open(c) : null) {
+        try (CublasGemm cublas = dev instanceof CudaDevice c ? CublasGemm.open(c) : null;
+             DevicePeaks peaks = dev instanceof CudaDevice c ? new DevicePeaks(c) : null) {
             this.cublas = cublas;
+            this.peaks = peaks;
+            if (dev.ops() instanceof KernelOps k && !fastMode.equals("off")) {
+                long t = System.nanoTime();
+                k.fast().selfCheckAll();
+                System.out.printf(Locale.ROOT, "self-checks of the fast variants: %.0f ms%n", (System.nanoTime() - t) / 1e6);
+                k.fast().describe().forEach(System.out::println);
+            }
             if (dev instanceof CudaDevice) {
                 System.out.println(cublas != null ? "cuBLAS " + cublas.version() + " for peak/matmul_cublas"
                         : "no peak/matmul_cublas: " + CublasGemm.status());
             }
-            return runGroups();
+            try {
+                return runGroups();
+            } finally {
+                for (AutoCloseable p : peers) {
+                    try {
+                        p.close();
+                    } catch (Exception e) {
+                        System.out.println("closing " + p + ": " + e);
+                    }
+                }
+            }
         }
     }
 
     private List<Timing> runGroups() {
         List<Timing> out = new ArrayList<>();
-        System.out.printf("%-28s %-34s %10s %9s %9s%n", "case", "shape", "ms", "GB/s", "TFLOP/s");
+        System.out.printf("%-28s %-34s %-8s %10s %9s %9s%n", "case", "shape", "variant", "ms", "GB/s", "TFLOP/s");
+        List<String> variants = switch (fastMode) {
+            case "on" -> List.of("fast");
+            case "off" -> List.of("portable");
+            default -> List.of("portable", "fast");
+        };
         for (Group g : new Group[] {this::peaks, this::student, this::teacher, this::decoder, this::loss, this::suite}) {
             try (Scope scope = Scope.open()) {
                 for (Case c : g.cases()) {
-                    Timing t = time(c);
-                    out.add(t);
-                    System.out.printf(Locale.ROOT, "%-28s %-34s %10.4f %9.1f %9.3f%n", t.name(), t.shape(), t.ms(), t.gbs(), t.tflops());
+                    for (String variant : variants) {
+                        if (dev.ops() instanceof KernelOps k) k.fast().setEnabled(variant.equals("fast"));
+                        Timing t = time(c, variant);
+                        out.add(t);
+                        System.out.printf(Locale.ROOT, "%-28s %-34s %-8s %10.4f %9.1f %9.3f%n", t.name(), t.shape(), t.variant(), t.ms(),
+                                t.gbs(), t.tflops());
+                    }
                 }
             }
         }
+        if (dev.ops() instanceof KernelOps k) k.fast().setEnabled(true);
         return out;
     }
 
@@ -149,7 +197,7 @@ public final class KernelTimes {
     /** Builds the tensors of a family of cases (inside the caller's scope) and returns the cases. */
     private interface Group { List<Case> cases(); }
 
-    private Timing time(Case c) {
+    private Timing time(Case c, String variant) {
         int warmup = Math.max(2, iters / 5);
         for (int i = 0; i < warmup; i++) c.body().run();
         dev.synchronize();
@@ -165,7 +213,7 @@ public final class KernelTimes {
             ms = (System.nanoTime() - t0) / 1e6 / iters;
         }
         double seconds = ms / 1e3;
-        return new Timing(c.name(), c.shape(), ms, c.bytes() / seconds / 1e9, c.flops() / seconds / 1e12);
+        return new Timing(c.name(), c.shape(), variant, ms, c.bytes() / seconds / 1e9, c.flops() / seconds / 1e12);
     }
 
     // ---- tensors -----------------------------------------------------------------------------------
@@ -195,6 +243,20 @@ public final class KernelTimes {
                 new Case("peak/matmul", m + "³", 3.0 * m * m * F, md.flops(), () -> ops.matmul(md, a, b, null, c, null, false))));
         if (cublas != null) {
             cases.add(new Case("peak/matmul_cublas", m + "³", 3.0 * m * m * F, md.flops(), () -> cublas.matmul(m, m, m, a, b, c)));
+        }
+        if (peaks != null) {
+            cases.add(new Case("peak/memcpy_dtod", n + " floats", 2.0 * n * F, 0, () -> peaks.memcpy(src, dst)));
+            if (DevicePeaks.cublasLtUnavailable() == null) {
+                // bf16 operands in F32 buffers: each float holds two bf16 of about 1.0 (the pattern 0x3f80 3f80)
+                Tensor ha = empty(m * m / 2), hb = empty(m * m / 2), hc = empty(m * m / 2);
+                float ones = Float.intBitsToFloat(0x3f803f80);
+                ops.fill(ha, ones);
+                ops.fill(hb, ones);
+                cases.add(new Case("peak/matmul_cublaslt_bf16", m + "³ bf16", 3.0 * m * m * 2, md.flops(),
+                        () -> peaks.gemmBf16(m, m, m, ha, hb, hc)));
+            } else {
+                System.out.println("no peak/matmul_cublaslt_bf16: cuBLASLt " + DevicePeaks.cublasLtUnavailable());
+            }
         }
         return cases;
     }
@@ -261,7 +323,20 @@ public final class KernelTimes {
         Tensor y2 = y.reshape(rows, d);
         double io = (double) rows * d * F, weights = (double) w.numel() * F;
         String shape = batch + "×" + g + "×" + g + "×" + d + " g" + s.groups();
-        return List.of(
+        List<Case> peer = new ArrayList<>();
+        if (dev instanceof CudaDevice c) {
+            // cuDNN as the peer of the decoder conv, where JCudnn loads (cuDNN 8): never required
+            if (CudnnProbe.unavailableReason() == null) {
+                CudnnConv cudnn = new CudnnConv(c, cd);
+                peers.add(cudnn);
+                System.out.println("decoder/conv_fwd_cudnn: cuDNN " + CudnnProbe.version() + ", " + cudnn.algorithm());
+                peer.add(new Case("decoder/conv_fwd_cudnn", shape + " (no bias)", 2 * io + weights, cd.flops(), () -> cudnn.forward(x, w, y)));
+            } else {
+                System.out.println("no decoder/conv_fwd_cudnn: " + CudnnProbe.describe());
+            }
+        }
+        List<Case> cases = new ArrayList<>(peer);
+        cases.addAll(List.of(
                 new Case("decoder/conv_fwd", shape, 2 * io + weights, cd.flops(), () -> ops.conv(cd, x, w, bias, y)),
                 new Case("decoder/conv_bwd_input", shape, 2 * io + weights, cd.flops(), () -> ops.convBackwardInput(cd, dy, w, dx, false)),
                 new Case("decoder/conv_bwd_weight", shape, 2 * io + weights, cd.flops(), () -> {
@@ -272,7 +347,8 @@ public final class KernelTimes {
                 new Case("decoder/layernorm_gelu", rows + "×" + d, 4 * io, 0, () -> {
                     ops.layerNorm(nd, y2, null, null, ln, mean, rstd);
                     ops.gelu(ln, act);
-                }));
+                })));
+        return cases;
     }
 
     /** The masked regression loss, forward and backward fused, with the targets shared by the clones. */

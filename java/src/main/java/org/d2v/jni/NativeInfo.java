@@ -14,7 +14,8 @@ public final class NativeInfo {
     public static List<String> lines() {
         List<String> out = new ArrayList<>();
         for (NativeLibraries.Library lib : NativeLibraries.Library.values()) out.add(NativeLibraries.load(lib).describe());
-        out.add(CublasLt.describe() + " (not yet used by the ops)");
+        out.add(CublasLt.describe() + (CublasLt.unavailableReason() == null
+                ? " (matmul on CUDA, after its self-check: see the fast variants)" : ""));
         out.add(Nccl.describe());
         String mpi = Mpi.unavailableReason();
         out.add(mpi == null ? "MPI: " + Mpi.libraryVersion().split(", package")[0] : "MPI: not built (" + mpi + ")");

@@ -138,7 +138,9 @@ public final class MpiSelfTest {
         }
         say("broadcast of 128 bytes from rank 1 and 1000003 floats from rank 0: exact; root 2 refused");
 
-        // Barrier: rank 1 arrives 400 ms late, so rank 0 must wait about that long.
+        // Barrier: rank 1 arrives 400 ms late, so rank 0 must wait about that long. A first barrier
+        // starts both clocks together (on a loaded machine rank 0 may reach this point much later).
+        comm.barrier();
         if (rank == 1) Thread.sleep(400);
         long t0 = System.nanoTime();
         comm.barrier();

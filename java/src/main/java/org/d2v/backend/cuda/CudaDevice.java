@@ -28,6 +28,11 @@ public final class CudaDevice implements Device {
         runtime.attach(this);
         this.allocator = new CachingAllocator<>("cuda: " + runtime.driver().deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
+        ops.fast().register(CublasLtVariants.all(runtime, new CublasLtVariants.Access() {
+            @Override public long address(org.d2v.tensor.Tensor t) { return CudaHandles.address(t); }
+            @Override public long stream() { return CudaHandles.stream(CudaDevice.this); }
+            @Override public void enter() { runtime.makeCurrent(); }
+        }, org.d2v.jni.CublasLt.DEFAULT_WORKSPACE_BYTES));
     }
 
     /** The runtime under this device, for GPU-side timing ({@link CudaRuntime#timeMs}). */

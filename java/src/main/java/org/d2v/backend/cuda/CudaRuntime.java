@@ -95,7 +95,8 @@ public final class CudaRuntime implements KernelRuntime {
 
     /**
      * A GPU: warp size, static shared memory per block (the 48 KiB a kernel's __shared__ arrays may
-     * declare without opting in), threads per block and SM count, from the driver.
+     * declare without opting in), threads per block and SM count, from the driver; the compute
+     * capability, since this runtime launches the CUDA-only programs (kernels/*.cu) too.
      */
     @Override
     public synchronized DeviceCapabilities capabilities() {
@@ -103,7 +104,7 @@ public final class CudaRuntime implements KernelRuntime {
             enter();
             capabilities = new DeviceCapabilities(DeviceCapabilities.Kind.GPU, attribute(CU_DEVICE_ATTRIBUTE_WARP_SIZE),
                     attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK), attribute(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK),
-                    attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
+                    attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT), 10 * driver.major() + driver.minor());
         }
         return capabilities;
     }

@@ -44,6 +44,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     /** Whether an id-checking launch ran since the flag was last taken or checked. */
     private boolean indexErrorsUnread;
     private DeviceBuffer scratchBuffer;
+    private final FastVariants fast;
 
     public KernelOps(KernelRuntime runtime) {
         if (runtime.maxWorkGroupSize() < LOCAL) {
@@ -57,6 +58,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         this.indexErrorsBuffer = runtime.device().allocate(DType.F32, 1);
         this.indexErrors = Tensor.view(indexErrorsBuffer, 0, Shape.of(1));
         runtime.device().upload(indexErrorsBuffer, 0, new double[] {0});
+        this.fast = new FastVariants(this, VecVariants.all(runtime));
     }
 
     public KernelRuntime runtime() { return rt; }
@@ -70,8 +72,12 @@ public final class KernelOps implements Ops, AutoCloseable {
      */
     public void useShape(KernelVariants.Shape shape) { variants = KernelVariants.of(rt.capabilities(), shape); }
 
+    /** The fast variants of this device (CUDA-only kernels, libraries), each self-checked before its first use. */
+    public FastVariants fast() { return fast; }
+
     @Override
     public void close() {
+        fast.close();
         partialsBuffer.close();
         indexErrorsBuffer.close();
         if (scratchBuffer != null) scratchBuffer.close();
@@ -160,6 +166,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     public void axpby(double alpha, Tensor x, double beta, Tensor y) {
         f32("axpby", x, y);
         requireSize(y, x.numel(), "axpby");
+        if (fast.ran(new FastCall.Axpby(alpha, x, beta, y))) return;
         launch1("elementwise", "axpby", x.numel(), count(x.numel(), "axpby"), (float) alpha, x, (float) beta, y);
     }
 
@@ -168,6 +175,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         f32("add", a, b, out);
         requireSize(b, a.numel(), "add");
         requireSize(out, a.numel(), "add");
+        if (fast.ran(new FastCall.Add(a, b, out))) return;
         launch1("elementwise", "add", a.numel(), count(a.numel(), "add"), a, b, out);
     }
 
@@ -272,6 +280,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (bias != null) requireSize(bias, n, "matmul bias");
         if (preact != null) requireSize(preact, c.numel(), "matmul preact");
         count(Math.max(a.numel(), Math.max(b.numel(), c.numel())), "matmul");
+        if (fast.ran(new FastCall.Matmul(d, a, b, bias, c, preact, accumulate))) return;
         String kernel = variants.gemm(d);
         long tilesX, tilesY, groupX = 16, groupY = 16;
         switch (kernel) {
@@ -306,6 +315,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     public void gelu(Tensor x, Tensor y) {
         f32("gelu", x, y);
         requireSize(y, x.numel(), "gelu");
+        if (fast.ran(new FastCall.Gelu(x, y))) return;
         launch1("elementwise", "gelu_forward", x.numel(), count(x.numel(), "gelu"), x, y);
     }
 
@@ -314,6 +324,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         f32("geluBackward", x, dy, dx);
         requireSize(dy, x.numel(), "geluBackward dy");
         requireSize(dx, x.numel(), "geluBackward dx");
+        if (fast.ran(new FastCall.GeluBackward(x, dy, dx, accumulate))) return;
         launch1("elementwise", "gelu_backward", x.numel(), count(x.numel(), "geluBackward"), x, dy, dx, acc(accumulate));
     }
 
@@ -330,6 +341,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (gamma != null) requireSize(gamma, d.dim(), "layerNorm gamma");
         if (beta != null) requireSize(beta, d.dim(), "layerNorm beta");
         count(n, "layerNorm");
+        if (fast.ran(new FastCall.LayerNorm(d, x, gamma, beta, y, mean, rstd))) return;
         boolean perRow = !variants.tiled(KernelVariants.Tiled.LAYER_NORM);
         if (perRow) launch1("norm", "layer_norm_forward_rows", d.rows(), d.rows(),
                 d.dim(), (float) d.eps(), x, gamma, beta, y, mean, rstd, gamma != null ? 1 : 0, beta != null ? 1 : 0);
@@ -350,6 +362,8 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (dgamma != null) requireSize(dgamma, d.dim(), "layerNormBackward dgamma");
         if (dbeta != null) requireSize(dbeta, d.dim(), "layerNormBackward dbeta");
         count(n, "layerNormBackward");
+        if (dx != null) requireSize(dx, n, "layerNormBackward dx");
+        if (fast.ran(new FastCall.LayerNormBackward(d, x, gamma, mean, rstd, dy, dx, dgamma, dbeta, accumulate))) return;
         if (dx != null) {
             requireSize(dx, n, "layerNormBackward dx");
             if (!variants.tiled(KernelVariants.Tiled.LAYER_NORM)) launch1("norm", "layer_norm_backward_input_rows", d.rows(),
@@ -378,6 +392,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(mean, (long) batch * channels, "instanceNorm mean");
         requireSize(rstd, (long) batch * channels, "instanceNorm rstd");
         count(n, "instanceNorm");
+        if (fast.ran(new FastCall.InstanceNorm(batch, time, channels, eps, x, y, mean, rstd))) return;
         launch1("norm", "instance_norm_forward", (long) batch * channels, batch, time, channels, (float) eps, x, y, mean, rstd);
     }
 
@@ -392,6 +407,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(mean, (long) batch * channels, "instanceNormBackward mean");
         requireSize(rstd, (long) batch * channels, "instanceNormBackward rstd");
         count(n, "instanceNormBackward");
+        if (fast.ran(new FastCall.InstanceNormBackward(batch, time, channels, x, mean, rstd, dy, dx, accumulate))) return;
         launch1("norm", "instance_norm_backward", (long) batch * channels, batch, time, channels, x, mean, rstd, dy, dx,
                 acc(accumulate));
     }
@@ -521,6 +537,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(mask, (long) d.rows() * d.tokens(), "maskedRegression mask");
         requireSize(loss, 1, "maskedRegression loss");
         if (dpred != null) requireSize(dpred, n, "maskedRegression dpred");
+        if (fast.ran(new FastCall.MaskedRegression(d, pred, target, mask, loss, dpred, gradScale))) return;
         double coef = d.scale() / d.normalizer();
         rt.launch("loss", "masked_regression", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
                 count(n, "maskedRegression"), d.tokens(), d.dim(), d.clones(), pred, target, mask, dpred,
@@ -591,6 +608,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
+        if (fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale))) return;
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
         launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
                 (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
@@ -610,6 +628,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     public void ema(Tensor teacher, Tensor student, double tau) {
         f32("ema", teacher, student);
         requireSize(student, teacher.numel(), "ema");
+        if (fast.ran(new FastCall.Ema(teacher, student, tau))) return;
         launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau));
     }
 

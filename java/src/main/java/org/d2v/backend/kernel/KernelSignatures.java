@@ -23,7 +23,8 @@ import org.d2v.tensor.Tensor;
  * element offset, which together take one Java argument: a {@link Tensor} or null), {@code int}
  * or {@code U32} (an Integer), {@code I64} or {@code U64} (a Long), {@code float} (a Float). A
  * pointer's element type fixes the tensor's dtype: {@code float *} F32, {@code int *} I32,
- * {@code U32 *} either (32-bit copies).
+ * {@code U32 *} either (32-bit copies), {@code unsigned short *} (the CUDA-only kernels' bf16
+ * storage) {@link #BF16_STORAGE}.
  */
 public final class KernelSignatures {
     /** What a declared parameter takes from Java. */
@@ -85,6 +86,14 @@ public final class KernelSignatures {
         if (a instanceof Tensor t) return "a " + t.dtype() + " tensor " + t.shape();
         return a.getClass().getSimpleName() + " " + a;
     }
+
+    /**
+     * The dtypes a bf16 pointer ({@code unsigned short *}) takes: the tensor layer's BF16 once it has
+     * one, none before (no launch can pass a bf16 tensor yet, and the check says so). Looked up by
+     * name so that this parser needs no change when the dtype arrives.
+     */
+    static final Set<DType> BF16_STORAGE = java.util.Arrays.stream(DType.values()).filter(t -> t.name().equals("BF16"))
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private static final Map<String, Map<String, Signature>> BY_PROGRAM = new ConcurrentHashMap<>();
 
@@ -174,8 +183,8 @@ public final class KernelSignatures {
                 case "float" -> Set.of(DType.F32);
                 case "int" -> Set.of(DType.I32);
                 case "U32", "uint", "unsigned", "unsigned int" -> Set.of(DType.F32, DType.I32);
-                // bf16 storage of the CUDA-only kernels: no Java dtype holds it yet, so no launch passes the check
-                case "unsigned short", "ushort", "U16" -> Set.of();
+                // bf16 storage of the CUDA-only kernels (BF16_STORAGE: none until the tensor layer has the dtype)
+                case "unsigned short", "ushort", "U16" -> BF16_STORAGE;
                 default -> throw unsupported(decl, file, kernel);
             };
             return new Param(name, Kind.POINTER, dtypes, decl);
@@ -193,11 +202,11 @@ public final class KernelSignatures {
 
     private static IllegalStateException unsupported(String decl, String file, String kernel) {
         return new IllegalStateException("kernels/" + file + ": kernel " + kernel + " parameter '" + decl
-                + "' has a type no launch can pass (pointers to float, int or U32; int, U32, I64, U64, float)");
+                + "' has a type no launch can pass (pointers to float, int, U32 or unsigned short; int, U32, I64, U64, float)");
     }
 
     /** The source without its comments (so a commented-out kernel is not a kernel), line breaks kept. */
-    static String stripComments(String s) {
+    public static String stripComments(String s) {
         StringBuilder out = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

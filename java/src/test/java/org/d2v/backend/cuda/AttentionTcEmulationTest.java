@@ -1,9 +1,11 @@
 package org.d2v.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import org.d2v.backend.AttentionDesc;
-import org.d2v.backend.Philox;
 import org.d2v.backend.cuda.TensorCoreEmulator.Buf;
 import org.d2v.backend.cuda.TensorCoreEmulator.Job;
+import org.d2v.backend.kernel.TensorCoreLaunches;
 import org.d2v.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -15,9 +17,6 @@ import org.junit.jupiter.api.Test;
  * accumulation into dqkv.
  */
 class AttentionTcEmulationTest extends EmulationTestBase {
-    /** Keys per backward_kv block by head size (attention_tc.cu's entry points). */
-    private static int kvKeys(int d) { return d == 128 ? 32 : 64; }
-
     private void check(int batch, int tokens, int heads, int d, boolean alibi, boolean padding, double dropout, boolean accumulate) {
         String what = String.format("B%d T%d H%d D%d alibi %b padding %b p %.2f acc %b", batch, tokens, heads, d, alibi,
                 padding, dropout, accumulate);
@@ -56,42 +55,21 @@ class AttentionTcEmulationTest extends EmulationTestBase {
         Buf Q = job.bf16(qkv), Sl = job.f32(slopes), Sc = job.f32(scales), P = job.i32(pos), Pd = job.i32(pad);
         Buf O = job.bf16NaN(bt * dim), L = job.f32NaN(bt * heads), G = job.bf16(dout), De = job.f32NaN(bt * heads);
         Buf Dq = accumulate ? job.bf16(dqkv0) : job.bf16NaN(bt * 3 * dim);
-        Object[] inputs = {Q, alibi ? Sl : null, alibi ? Sc : null, alibi ? P : null, padding ? Pd : null};
-        Object[] params = {batch, tokens, heads, d, (float) desc.scale(), alibi ? 1 : 0, padding ? 1 : 0,
-            Philox.dropThreshold(dropout), (float) (1.0 / (1.0 - dropout)), dropSeed, dropOffset};
-        job.launch("attention_tc_forward_d" + d, grid(ceil(bt, 64), heads), grid(128), concat(inputs, new Object[] {O, L}, params));
-        job.launch("attention_tc_delta", grid(4), grid(256), O, G, De, batch, tokens, heads, d);
-        Object[] grads = {G, L, De, Dq};
-        Object[] acc = {accumulate ? 1 : 0};
-        job.launch("attention_tc_backward_kv_d" + d, grid(ceil(bt, kvKeys(d)), heads), grid(2 * kvKeys(d)),
-                concat(inputs, grads, params, acc));
-        job.launch("attention_tc_backward_q_d" + d, grid(ceil(bt, 64), heads), grid(128), concat(inputs, grads, params, acc));
+        Buf Ds = job.f32(new double[heads]);
+        // the launches the Java side builds (kernels, argument lists, grids, the backward's sequence with
+        // the portable attention_alibi_grad at its end), so their marshalling is checked here too
+        assertNull(TensorCoreLaunches.attentionShape(desc));
+        job.launch(TensorCoreLaunches.attentionForward(desc, Q, Sl, Sc, P, Pd, O, L));
+        for (TensorCoreLaunches.Launch l : TensorCoreLaunches.attentionBackward(desc, Q, Sl, Sc, P, Pd, O, G, L, De, Dq, Ds,
+                accumulate, 4)) {
+            job.launch(l);
+        }
         job.run();
 
         assertClose("attention out (" + what + ")", O.bf16s(), rOut.toDoubles(), BF16_TOL);
         assertClose("attention lse (" + what + ")", L.floats(), rLse.toDoubles(), F32_TOL);
         assertClose("attention dqkv (" + what + ")", Dq.bf16s(), rDq.toDoubles(), BF16_TOL);
-        if (alibi) { // attention_alibi_grad's reduction of the per-row shares left in delta
-            double[] share = De.floats(), ds = new double[heads];
-            for (int h = 0; h < heads; h++) {
-                double s = 0;
-                for (int b = 0; b < batch; b++) for (int t = 0; t < tokens; t++) s += share[(b * heads + h) * tokens + t];
-                ds[h] = scales[h] >= 0 ? -slopes[h] * s : 0;
-            }
-            assertClose("attention dAlibiScale (" + what + ")", ds, rDs.toDoubles(), 1e-3);
-        }
-    }
-
-    private static Object[] concat(Object[]... parts) {
-        int n = 0;
-        for (Object[] p : parts) n += p.length;
-        Object[] all = new Object[n];
-        int at = 0;
-        for (Object[] p : parts) {
-            System.arraycopy(p, 0, all, at, p.length);
-            at += p.length;
-        }
-        return all;
+        if (alibi) assertClose("attention dAlibiScale (" + what + ")", Ds.floats(), rDs.toDoubles(), 1e-3);
     }
 
     @Test

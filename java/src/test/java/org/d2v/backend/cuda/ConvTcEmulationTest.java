@@ -1,8 +1,12 @@
 package org.d2v.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import org.d2v.backend.ConvDesc;
 import org.d2v.backend.cuda.TensorCoreEmulator.Buf;
 import org.d2v.backend.cuda.TensorCoreEmulator.Job;
+import org.d2v.backend.kernel.TensorCoreLaunches;
 import org.d2v.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -29,37 +33,27 @@ class ConvTcEmulationTest extends EmulationTestBase {
         Tensor rdw = refTensor(dw0, d.outC(), d.kH(), d.kW(), cpg), rdb = refTensor(db0, d.outC());
         refOps.convBackwardWeight(d, rx, rdy, rdw, rdb);
 
-        Object[] geometry = {d.batch(), d.inC(), d.outC(), d.inH(), d.inW(), d.kH(), d.kW(), d.strideH(), d.strideW(),
-            d.padH(), d.padW(), d.groups(), ho, wo};
         int pixels = d.batch() * ho * wo, perChunk = 7, chunks = ceil(pixels, perChunk);
         Job job = new Job();
         Buf X = job.bf16(x), W = job.bf16(w), Bi = job.f32(bias), Dy = job.bf16(dy);
         Buf Y = bf16Out ? job.bf16NaN(ny) : job.f32NaN(ny);
         Buf Dx = accumulate ? job.f32(dx0) : job.f32NaN(nx);
         Buf Ws = job.f32NaN(splits * nw), Dw = job.f32(dw0), Part = job.f32NaN(chunks * d.outC()), Db = job.f32(db0);
-        job.launch("conv_tc_forward", grid(ceil(opg, 64) * d.groups(), ceil(pixels, 128)), grid(128),
-                cat(new Object[] {X, W, Bi, bf16Out ? null : Y, bf16Out ? Y : null}, geometry, new Object[] {1, bf16Out ? 1 : 0}));
-        job.launch("conv_tc_backward_input", grid(ceil(cpg, 64) * d.groups(), ceil(d.batch() * d.inH() * d.inW(), 128)), grid(128),
-                cat(new Object[] {Dy, W, Dx, null}, geometry, new Object[] {accumulate ? 1 : 0, 0}));
-        job.launch("conv_tc_backward_weight", grid(ceil(opg, 64) * ceil(taps * cpg, 64), d.groups(), splits), grid(128),
-                cat(new Object[] {X, Dy, Ws}, geometry, new Object[] {splits}));
-        job.launch("conv_tc_reduce_splits", grid(2), grid(256), nw, splits, Ws, Dw);
-        job.launch("conv_tc_bias_partial", grid(ceil(d.outC(), 64), chunks), grid(256), Dy, Part, pixels, d.outC(), perChunk);
-        job.launch("conv_tc_reduce_splits", grid(1), grid(256), d.outC(), chunks, Part, Db);
+        // the launches the Java side builds (kernels, argument lists, grids, the weight gradient's
+        // split-and-reduce sequence), so their marshalling is checked here too
+        assertNull(TensorCoreLaunches.convShape(d));
+        assertEquals(nw, TensorCoreLaunches.weightCount(d));
+        job.launch(TensorCoreLaunches.convForward(d, X, W, Bi, Y, bf16Out));
+        job.launch(TensorCoreLaunches.convBackwardInput(d, Dy, W, Dx, accumulate, false));
+        for (TensorCoreLaunches.Launch l : TensorCoreLaunches.convBackwardWeight(d, X, Dy, Ws, Dw, splits, Part, Db, perChunk, 4)) {
+            job.launch(l);
+        }
         job.run();
 
         assertClose("conv y (" + what + ")", bf16Out ? Y.bf16s() : Y.floats(), ry.toDoubles(), bf16Out ? BF16_TOL : F32_TOL);
         assertClose("conv dx (" + what + ")", Dx.floats(), rdx.toDoubles(), F32_TOL);
         assertClose("conv dw (" + what + ")", Dw.floats(), rdw.toDoubles(), F32_TOL);
         assertClose("conv dbias (" + what + ")", Db.floats(), rdb.toDoubles(), F32_TOL);
-    }
-
-    private static Object[] cat(Object[] a, Object[] b, Object[] c) {
-        Object[] all = new Object[a.length + b.length + c.length];
-        System.arraycopy(a, 0, all, 0, a.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        System.arraycopy(c, 0, all, a.length + b.length, c.length);
-        return all;
     }
 
     @Test

@@ -1,8 +1,11 @@
 package org.d2v.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.cuda.TensorCoreEmulator.Buf;
 import org.d2v.backend.cuda.TensorCoreEmulator.Job;
+import org.d2v.backend.kernel.TensorCoreLaunches;
 import org.d2v.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -34,10 +37,9 @@ class GemmTcEmulationTest extends EmulationTestBase {
         int size = c.batch * c.m * c.n;
         Buf out = c0 != null ? (c.bf16Out ? job.bf16(c0) : job.f32(c0)) : (c.bf16Out ? job.bf16NaN(size) : job.f32NaN(size));
         Buf pre = c.gelu ? (c.bf16Out ? job.bf16NaN(size) : job.f32NaN(size)) : null;
-        job.launch("gemm_tc_" + c.layout, grid(ceil(c.n, 128), ceil(c.m, 128), c.batch), grid(256),
-                c.m, c.n, c.k, c.m * c.k, c.broadcast ? 0 : c.k * c.n, c.m * c.n, A, B, c.bias ? bi : null,
-                c.bf16Out ? null : out, c.bf16Out ? out : null, c.bf16Out ? null : pre, c.bf16Out ? pre : null,
-                c.bias ? 1 : 0, c.gelu ? 1 : 0, c.accumulate ? 1 : 0, c.bf16Out ? 1 : 0);
+        // the launch the Java side builds (kernel, arguments, grid), so its marshalling is checked here too
+        assertNull(TensorCoreLaunches.gemmShape(d), c.toString());
+        job.launch(TensorCoreLaunches.gemm(d, A, B, c.bias ? bi : null, out, pre, c.accumulate, c.bf16Out));
         job.run();
         double tol = c.bf16Out ? BF16_TOL : F32_TOL;
         assertClose("gemm (" + c + ")", c.bf16Out ? out.bf16s() : out.floats(), rc.toDoubles(), tol);

@@ -48,13 +48,19 @@ final class TensorCoreEmulator {
             }
             StringBuilder tu = new StringBuilder("#include \"d2v_emulator.h\"\n#include \"d2v.h\"\n");
             StringBuilder table = new StringBuilder();
-            List<Path> headers = list(KERNELS, ".cuh"), programs = list(KERNELS, ".cu");
+            List<Path> headers = list(KERNELS, ".cuh"), programs = new ArrayList<>(list(KERNELS, ".cu"));
+            // the portable programs too (nvcc compiles them as CUDA, and so does the emulator), so that
+            // EmulatedGpu can run a whole op set: the fast variants beside their portable twins
+            programs.addAll(list(KERNELS, ".cl"));
             for (Path h : headers) tu.append("#include \"").append(h.getFileName()).append("\"\n");
+            java.util.Set<String> names = new java.util.HashSet<>();
             for (Path p : programs) {
-                String program = p.getFileName().toString().replace(".cu", "");
+                String program = p.getFileName().toString().replaceAll("\\.(cu|cl)$", "");
                 tu.append("namespace k_").append(program).append(" {\n#include \"").append(p.getFileName()).append("\"\n}\n");
-                Matcher m = KERNEL.matcher(Files.readString(p));
+                Matcher m = KERNEL.matcher(org.d2v.backend.kernel.KernelSignatures.stripComments(Files.readString(p)));
                 while (m.find()) {
+                    // the protocol names a kernel without its program: names must be unique across kernels/
+                    if (!names.add(m.group(1))) throw new AssertionError("kernel " + m.group(1) + " is declared twice in kernels/");
                     table.append("    {\"").append(m.group(1)).append("\", [](d2v_emu::ArgReader &r) { return d2v_emu::bind(&k_")
                             .append(program).append("::").append(m.group(1)).append(", r); }},\n");
                 }
@@ -184,6 +190,9 @@ final class TensorCoreEmulator {
             return add(b);
         }
 
+        /** A buffer holding these bytes (EmulatedGpu's memory, copied in). */
+        Buf raw(byte[] bytes) { return add(ByteBuffer.wrap(bytes.clone()).order(ByteOrder.LITTLE_ENDIAN)); }
+
         Buf i32(int[] v) {
             ByteBuffer b = alloc(4 * v.length);
             for (int x : v) b.putInt(x);
@@ -202,6 +211,9 @@ final class TensorCoreEmulator {
             java.util.Arrays.fill(v, Double.NaN);
             return bf16(v);
         }
+
+        /** A launch as the Java side builds it (TensorCoreLaunches), with these buffers as its operands. */
+        void launch(org.d2v.backend.kernel.TensorCoreLaunches.Launch l) { launch(l.kernel(), l.grid(), l.block(), l.args()); }
 
         void launch(String kernel, int[] grid, int[] block, Object... args) {
             org.d2v.backend.kernel.LaunchChecks.recordEmulated(programOf(kernel), kernel);

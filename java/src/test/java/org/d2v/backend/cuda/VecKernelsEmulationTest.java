@@ -178,10 +178,10 @@ class VecKernelsEmulationTest extends EmulationTestBase {
             double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
             Job job = new Job();
             Buf P = job.f32(p), G = job.f32(g), M = job.f32(m), V = job.f32(v), Pb = job.bf16NaN(n + off);
-            Buf Tt = job.f32(p), Tb = job.bf16NaN(n + off);
+            Buf Tt = job.f32(p), Tb = job.bf16NaN(n + off), S = job.f32(new double[] {0, 0.7});
             job.launch("adamw_vec", grid(2), grid(64), n, P.at(off), G.at(off), M.at(off), V.at(off), Pb.at(off),
                     0.9f, (float) (1 - 0.9), 0.95f, (float) (1 - 0.95), 1e-8f, (float) (d.lr() * d.weightDecay()),
-                    (float) stepSize, 0.7f);
+                    (float) stepSize, S.at(1), 1);
             job.launch("ema_vec", grid(1), grid(256), n, Tt.at(off), G.at(off), Tb.at(off), 0.999f, (float) (1 - 0.999));
             job.run();
             String what = " n " + n + " offset " + off;

@@ -1,0 +1,98 @@
+package org.d2v.backend.kernel;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.LossDesc;
+import org.d2v.backend.MatmulDesc;
+import org.d2v.backend.NormDesc;
+import org.d2v.backend.Ops;
+import org.d2v.tensor.Tensor;
+
+/**
+ * One call of an op that has fast variants, as a value: what {@link KernelOps} hands to
+ * {@link FastVariants} (after its own argument checks), what a {@link FastVariant} runs, and what the
+ * self-check replays on the portable kernels ({@link #on}) to compare the tensors the op writes
+ * ({@link #outputs}). The record's class names the op.
+ */
+public sealed interface FastCall {
+    /** Runs this call through {@code ops} (the self-check: the portable twin). */
+    void on(Ops ops);
+
+    /** The tensors the op writes (in place ones included), in a fixed order; null entries are absent outputs. */
+    List<Tensor> outputs();
+
+    /** The op's name, as in {@link Ops}: "matmul", "layerNormBackward", ... */
+    static String opName(Class<? extends FastCall> op) {
+        String s = op.getSimpleName();
+        return Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    }
+
+    private static List<Tensor> list(Tensor... ts) { return Arrays.asList(ts); }
+
+    record Matmul(MatmulDesc d, Tensor a, Tensor b, Tensor bias, Tensor c, Tensor preact, boolean accumulate) implements FastCall {
+        public Matmul { Objects.requireNonNull(d); }
+        @Override public void on(Ops ops) { ops.matmul(d, a, b, bias, c, preact, accumulate); }
+        @Override public List<Tensor> outputs() { return list(c, preact); }
+    }
+
+    record Add(Tensor a, Tensor b, Tensor out) implements FastCall {
+        @Override public void on(Ops ops) { ops.add(a, b, out); }
+        @Override public List<Tensor> outputs() { return list(out); }
+    }
+
+    record Axpby(double alpha, Tensor x, double beta, Tensor y) implements FastCall {
+        @Override public void on(Ops ops) { ops.axpby(alpha, x, beta, y); }
+        @Override public List<Tensor> outputs() { return list(y); }
+    }
+
+    record Gelu(Tensor x, Tensor y) implements FastCall {
+        @Override public void on(Ops ops) { ops.gelu(x, y); }
+        @Override public List<Tensor> outputs() { return list(y); }
+    }
+
+    record GeluBackward(Tensor x, Tensor dy, Tensor dx, boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.geluBackward(x, dy, dx, accumulate); }
+        @Override public List<Tensor> outputs() { return list(dx); }
+    }
+
+    record LayerNorm(NormDesc d, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd) implements FastCall {
+        @Override public void on(Ops ops) { ops.layerNorm(d, x, gamma, beta, y, mean, rstd); }
+        @Override public List<Tensor> outputs() { return list(y, mean, rstd); }
+    }
+
+    record LayerNormBackward(NormDesc d, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx,
+                             Tensor dgamma, Tensor dbeta, boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.layerNormBackward(d, x, gamma, mean, rstd, dy, dx, dgamma, dbeta, accumulate); }
+        @Override public List<Tensor> outputs() { return list(dx, dgamma, dbeta); }
+    }
+
+    record InstanceNorm(int batch, int time, int channels, double eps, Tensor x, Tensor y, Tensor mean, Tensor rstd)
+            implements FastCall {
+        @Override public void on(Ops ops) { ops.instanceNorm(batch, time, channels, eps, x, y, mean, rstd); }
+        @Override public List<Tensor> outputs() { return list(y, mean, rstd); }
+    }
+
+    record InstanceNormBackward(int batch, int time, int channels, Tensor x, Tensor mean, Tensor rstd, Tensor dy, Tensor dx,
+                                boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.instanceNormBackward(batch, time, channels, x, mean, rstd, dy, dx, accumulate); }
+        @Override public List<Tensor> outputs() { return list(dx); }
+    }
+
+    record MaskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask, Tensor loss, Tensor dpred, double gradScale)
+            implements FastCall {
+        @Override public void on(Ops ops) { ops.maskedRegression(d, pred, target, mask, loss, dpred, gradScale); }
+        @Override public List<Tensor> outputs() { return list(loss, dpred); }
+    }
+
+    record Adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) implements FastCall {
+        @Override public void on(Ops ops) { ops.adamw(d, param, grad, m, v, gradScale); }
+        @Override public List<Tensor> outputs() { return list(param, m, v); }
+    }
+
+    record Ema(Tensor teacher, Tensor student, double tau) implements FastCall {
+        @Override public void on(Ops ops) { ops.ema(teacher, student, tau); }
+        @Override public List<Tensor> outputs() { return list(teacher); }
+    }
+}

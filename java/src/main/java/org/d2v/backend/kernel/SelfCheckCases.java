@@ -1,0 +1,130 @@
+package org.d2v.backend.kernel;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.LossDesc;
+import org.d2v.backend.MatmulDesc;
+import org.d2v.backend.NormDesc;
+import org.d2v.tensor.Tensor;
+
+/**
+ * The inputs every fast variant of an op is checked on: small, and sized just off the multiples the
+ * fast kernels work in (128-wide GEMM tiles, 8-element vector units, 64-channel blocks), with tails,
+ * views off the 16-byte alignment, optional operands absent, and accumulation into existing values.
+ * A case a variant's preconditions exclude is skipped for that variant; every variant must meet at
+ * least one.
+ */
+final class SelfCheckCases {
+    /** One case: its name (for the reason a variant is disabled) and how to build its call. */
+    record Case<C extends FastCall>(String name, Function<SelfCheckInputs, C> make) {}
+
+    private SelfCheckCases() {}
+
+    @SuppressWarnings("unchecked")
+    static <C extends FastCall> List<Case<C>> of(Class<C> op) {
+        List<?> cases = CASES.get(op);
+        if (cases == null) throw new IllegalStateException("no self-check cases for op " + FastCall.opName(op));
+        return (List<Case<C>>) cases;
+    }
+
+    private static final Map<Class<? extends FastCall>, List<?>> CASES = Map.ofEntries(
+            Map.entry(FastCall.Matmul.class, List.of(
+                    matmul("nt 129x136x72 + bias (a linear layer)", 1, 129, 136, 72, false, true, false, true, false, false, false),
+                    matmul("nt 129x136x72 + bias, GELU, pre-activation kept", 1, 129, 136, 72, false, true, false, true, true, true, false),
+                    matmul("nn 65x200x48 accumulated", 1, 65, 200, 48, false, false, false, false, false, false, true),
+                    matmul("tn 72x136x129 (a weight gradient)", 1, 72, 136, 129, true, false, false, false, false, false, false),
+                    matmul("tt 33x40x24", 1, 33, 40, 24, true, true, false, false, false, false, false),
+                    matmul("batch 3, B broadcast, nn 31x24x16, GELU without pre-activation", 3, 31, 24, 16, false, false, true, false,
+                            true, false, false),
+                    matmul("batch 2 nt 17x8x40 + bias", 2, 17, 8, 40, false, true, false, true, false, false, false))),
+            Map.entry(FastCall.Add.class, List.of(
+                    new Case<>("n 1003", in -> new FastCall.Add(in.randn(1003), in.randn(1003), in.nan(1003))),
+                    new Case<>("n 517, views at offset 1", in -> new FastCall.Add(in.randnAt(1, 517), in.randnAt(1, 517), in.nanAt(1, 517))),
+                    new Case<>("n 8", in -> new FastCall.Add(in.randn(8), in.randn(8), in.nan(8))))),
+            Map.entry(FastCall.Axpby.class, List.of(
+                    new Case<>("n 1003", in -> new FastCall.Axpby(0.5, in.randn(1003), -1.5, in.randn(1003))),
+                    new Case<>("n 1003, beta 0 (y is not read)", in -> new FastCall.Axpby(2.0, in.randn(1003), 0.0, in.nan(1003))),
+                    new Case<>("n 517, views at offset 3", in -> new FastCall.Axpby(-0.25, in.randnAt(3, 517), 0.75, in.randnAt(3, 517))))),
+            Map.entry(FastCall.Gelu.class, List.of(
+                    new Case<>("n 1003", in -> new FastCall.Gelu(in.randn(1003), in.nan(1003))),
+                    new Case<>("n 517, views at offset 1", in -> new FastCall.Gelu(in.randnAt(1, 517), in.nanAt(1, 517))))),
+            Map.entry(FastCall.GeluBackward.class, List.of(
+                    new Case<>("n 1003 accumulated", in -> new FastCall.GeluBackward(in.randn(1003), in.randn(1003), in.randn(1003), true)),
+                    new Case<>("n 517, views at offset 2", in -> new FastCall.GeluBackward(in.randnAt(2, 517), in.randnAt(2, 517),
+                            in.nanAt(2, 517), false)))),
+            Map.entry(FastCall.LayerNorm.class, List.of(
+                    layerNorm("37x768 with gamma and beta", 37, 768, true, true),
+                    layerNorm("9x1024 with gamma", 9, 1024, true, false),
+                    layerNorm("5x40 without parameters", 5, 40, false, false),
+                    layerNorm("3x100 (dim not a multiple of 8)", 3, 100, true, true))),
+            Map.entry(FastCall.LayerNormBackward.class, List.of(
+                    layerNormBackward("37x768, dx accumulated, dgamma and dbeta", 37, 768, true, true, true, true),
+                    layerNormBackward("9x1024, dx and dgamma", 9, 1024, true, true, false, false),
+                    layerNormBackward("5x40, parameter gradients only", 5, 40, false, true, true, false),
+                    layerNormBackward("3x100 (dim not a multiple of 8)", 3, 100, true, true, true, false))),
+            Map.entry(FastCall.InstanceNorm.class, List.of(
+                    instanceNorm("3x97x136", 3, 97, 136), instanceNorm("2x5x64", 2, 5, 64), instanceNorm("2x7x12 (channels not a multiple of 8)", 2, 7, 12))),
+            Map.entry(FastCall.InstanceNormBackward.class, List.of(
+                    instanceNormBackward("3x97x136 accumulated", 3, 97, 136, true), instanceNormBackward("2x5x64", 2, 5, 64, false))),
+            Map.entry(FastCall.MaskedRegression.class, List.of(
+                    maskedRegression("6x7x48, 3 clones, with dpred", 6, 7, 48, 3, true),
+                    maskedRegression("6x7x13 (dim not a multiple of 8), loss only", 6, 7, 13, 3, false),
+                    maskedRegression("4x5x64, 1 clone", 4, 5, 64, 1, true))),
+            Map.entry(FastCall.Adamw.class, List.of(
+                    new Case<>("n 1003, gradient scale 0.7", in -> adamw(in, 0, 1003, true)),
+                    new Case<>("n 517 at offset 1, no gradient scale", in -> adamw(in, 1, 517, false)))),
+            Map.entry(FastCall.Ema.class, List.of(
+                    new Case<>("n 1003", in -> new FastCall.Ema(in.randn(1003), in.randn(1003), 0.999)),
+                    new Case<>("n 517 at offset 1", in -> new FastCall.Ema(in.randnAt(1, 517), in.randnAt(1, 517), 0.9)))));
+
+    private static Case<FastCall.Matmul> matmul(String name, int batch, int m, int n, int k, boolean transA, boolean transB,
+                                                boolean broadcastB, boolean bias, boolean gelu, boolean preact, boolean accumulate) {
+        MatmulDesc d = new MatmulDesc(batch, m, n, k, transA, transB, broadcastB,
+                gelu ? MatmulDesc.Activation.GELU : MatmulDesc.Activation.NONE);
+        return new Case<>(name, in -> new FastCall.Matmul(d, in.randn(batch * m * k), in.randn((broadcastB ? 1 : batch) * k * n),
+                bias ? in.randn(n) : null, accumulate ? in.randn(batch * m * n) : in.nan(batch * m * n),
+                preact ? in.nan(batch * m * n) : null, accumulate));
+    }
+
+    private static Case<FastCall.LayerNorm> layerNorm(String name, int rows, int dim, boolean gamma, boolean beta) {
+        NormDesc d = new NormDesc(rows, dim, 1e-5);
+        return new Case<>(name, in -> new FastCall.LayerNorm(d, in.randn(rows, dim), gamma ? in.randn(dim) : null,
+                beta ? in.randn(dim) : null, in.nan(rows, dim), in.nan(rows), in.nan(rows)));
+    }
+
+    private static Case<FastCall.LayerNormBackward> layerNormBackward(String name, int rows, int dim, boolean dx, boolean dgamma,
+                                                                      boolean dbeta, boolean accumulate) {
+        NormDesc d = new NormDesc(rows, dim, 1e-5);
+        return new Case<>(name, in -> new FastCall.LayerNormBackward(d, in.randn(rows, dim), in.randn(dim), in.randn(rows),
+                in.uniform(0.5, 2, rows), in.randn(rows, dim), dx ? (accumulate ? in.randn(rows, dim) : in.nan(rows, dim)) : null,
+                dgamma ? in.randn(dim) : null, dbeta ? in.randn(dim) : null, accumulate));
+    }
+
+    private static Case<FastCall.InstanceNorm> instanceNorm(String name, int batch, int time, int channels) {
+        return new Case<>(name, in -> new FastCall.InstanceNorm(batch, time, channels, 1e-5, in.randn(batch, time, channels),
+                in.nan(batch, time, channels), in.nan(batch, channels), in.nan(batch, channels)));
+    }
+
+    private static Case<FastCall.InstanceNormBackward> instanceNormBackward(String name, int batch, int time, int channels,
+                                                                            boolean accumulate) {
+        return new Case<>(name, in -> new FastCall.InstanceNormBackward(batch, time, channels, in.randn(batch, time, channels),
+                in.randn(batch, channels), in.uniform(0.5, 2, batch, channels), in.randn(batch, time, channels),
+                accumulate ? in.randn(batch, time, channels) : in.nan(batch, time, channels), accumulate));
+    }
+
+    private static Case<FastCall.MaskedRegression> maskedRegression(String name, int rows, int tokens, int dim, int clones,
+                                                                    boolean dpred) {
+        LossDesc d = new LossDesc(rows, tokens, dim, clones, 1.0, 3.0);
+        return new Case<>(name, in -> new FastCall.MaskedRegression(d, in.randn(rows, tokens, dim),
+                in.randn(rows / clones, tokens, dim), in.mask(0.6, rows, tokens), in.nan(1),
+                dpred ? in.nan(rows, tokens, dim) : null, 0.37));
+    }
+
+    private static FastCall.Adamw adamw(SelfCheckInputs in, int offset, int n, boolean scale) {
+        Tensor p = in.randnAt(offset, n), g = in.randnAt(offset, n), m = in.randnAt(offset, n);
+        Tensor v = in.uniform(0, 0.1, offset + n).view(offset, org.d2v.tensor.Shape.of(n));
+        return new FastCall.Adamw(new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 7), p, g, m, v, scale ? in.uniform(0.7, 0.7, 1) : null);
+    }
+}
