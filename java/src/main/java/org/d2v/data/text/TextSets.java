@@ -2,6 +2,7 @@ package org.d2v.data.text;
 
 import org.d2v.data.DataDir;
 import org.d2v.data.DataFormatException;
+import org.d2v.data.JsonDepth;
 import org.d2v.data.Split;
 
 import java.io.IOException;
@@ -84,7 +85,10 @@ public final class TextSets {
     public static List<Sentence> readSentiment(Path file, String domain) throws IOException {
         Object parsed;
         try {
-            parsed = Json.parse(TextFiles.read(file));
+            String text = TextFiles.read(file);
+            int deep = JsonDepth.exceeds(text, JsonDepth.MAX);
+            if (deep >= 0) throw new DataFormatException(file, "JSON nested deeper than " + JsonDepth.MAX + " levels at offset " + deep);
+            parsed = Json.parse(text);
         } catch (IllegalArgumentException e) {
             throw new DataFormatException(file, e.getMessage(), e);
         }
