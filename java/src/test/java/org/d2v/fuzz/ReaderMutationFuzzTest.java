@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * become a regression test ({@link FoundCrashesTest}).
  */
 class ReaderMutationFuzzTest {
-    static final int CI_CASES = 250;
+    static final int CI_CASES = 200;
     private static final long SEED = Long.getLong("d2v.fuzz.seed", 20261201L);
     private static final int CASES = Integer.getInteger("d2v.fuzz.cases", CI_CASES);
     private static final long SECONDS = Long.getLong("d2v.fuzz.seconds", 0L);

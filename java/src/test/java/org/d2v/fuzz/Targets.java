@@ -178,9 +178,7 @@ final class Targets {
 
     private static void gpt2(Path dir, String mutated, byte[] d) throws IOException {
         Path g = Files.createDirectories(dir.resolve("gpt2"));
-        for (String f : new String[] {Gpt2Bpe.VOCAB, Gpt2Bpe.MERGES, Gpt2Bpe.DICT}) {
-            Files.write(g.resolve(f), f.equals(mutated) ? d : Files.readAllBytes(TestData.file("gpt2-bpe/" + f)));
-        }
+        for (String f : new String[] {Gpt2Bpe.VOCAB, Gpt2Bpe.MERGES, Gpt2Bpe.DICT}) Files.write(g.resolve(f), f.equals(mutated) ? d : gpt2Seeds(f).get(0));
         attempt(List.of("gpt2", Gpt2Bpe.VOCAB, Gpt2Bpe.MERGES, Gpt2Bpe.DICT), () -> {
             Gpt2Bpe t = Gpt2Bpe.load(g);
             int[] ids = t.encode("Hello world, it's 2024! ünï ☃");
@@ -235,7 +233,7 @@ final class Targets {
 
     private static void setStamps(byte[] d, Path dir) throws IOException {
         Path set = installedSet(dir);
-        write(set, InstalledSet.MANIFEST, setRecordSeeds(InstalledSet.MANIFEST).get(0));
+        write(set, InstalledSet.MANIFEST, byName("set-manifest").seeds().get(0));
         write(set, InstalledSet.STAMPS, d);
         // The files are intact: whatever the stamps say, the check must pass (they are only a cache).
         attempt(List.of(), () -> InstalledSet.verify(set, InstalledSet.Mode.QUICK));
@@ -353,8 +351,11 @@ final class Targets {
         return List.of(utf8("The jury said it did find that.\nSecond document\r\n"), utf8("héllo wörld ☃ 😀 日本語\n\nnext"), utf8("x"));
     }
 
-    private static BpeTokenizer smallBpe() {
-        return BpeTokenizer.train(List.of(TOKEN_TEXT, "hello world, hello wörld 123 123", "the theme of the thesis"), BpeTokenizer.FIRST_MERGE + 24);
+    private static BpeTokenizer small;
+
+    private static synchronized BpeTokenizer smallBpe() {
+        if (small == null) small = BpeTokenizer.train(List.of(TOKEN_TEXT, "hello world, hello wörld 123 123", "the theme of the thesis"), BpeTokenizer.FIRST_MERGE + 24);
+        return small;
     }
 
     private static List<byte[]> bpeSeeds() {
@@ -371,12 +372,16 @@ final class Targets {
         }
     }
 
+    private static final Map<String, List<byte[]>> GPT2 = new java.util.concurrent.ConcurrentHashMap<>();
+
     private static List<byte[]> gpt2Seeds(String file) {
-        try {
-            return List.of(Files.readAllBytes(TestData.file("gpt2-bpe/" + file)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return GPT2.computeIfAbsent(file, f -> {
+            try {
+                return List.of(Files.readAllBytes(TestData.file("gpt2-bpe/" + f)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     private static List<byte[]> safetensorsSeeds() {
