@@ -2,11 +2,14 @@ package org.d2v.data;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -79,7 +82,15 @@ public final class InstalledSet {
         Map<String, Stamp> renewed = new HashMap<>(stamps);
         int files = 0, hashed = 0;
         long lineNo = 0;
-        for (String line : org.d2v.data.text.Utf8.readLines(manifest)) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(manifest, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new DataFormatException(manifest, "not UTF-8 text (a damaged manifest)");
+        } catch (NoSuchFileException e) {
+            throw new DataFormatException(manifest, "no such file");
+        }
+        for (String line : lines) {
             lineNo++;
             if (line.isBlank()) continue;
             if (line.length() < 67 || line.charAt(64) != ' ' || line.charAt(65) != ' ' || !isHex(line.substring(0, 64))) {
@@ -91,10 +102,16 @@ public final class InstalledSet {
                 throw new DataFormatException(manifest, "line " + lineNo + ": '" + rel + "' is not a file of this set");
             }
             files++;
-            if (!Files.isRegularFile(file)) {
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(file, BasicFileAttributes.class); // one stat: the whole cost of an unchanged file
+            } catch (NoSuchFileException e) {
+                a = null;
+            }
+            if (a == null || !a.isRegularFile()) {
                 throw new DataFormatException(file, "missing from the installed set (listed in " + manifest + "); " + reinstall(dir));
             }
-            Stamp now = Stamp.of(file);
+            Stamp now = Stamp.of(a);
             if (now.equals(stamps.get(rel))) continue;
             String actual = Checksums.sha256(file);
             hashed++;
@@ -134,9 +151,9 @@ public final class InstalledSet {
 
     /** A file's size and modification time. */
     private record Stamp(long size, long mtimeNanos) {
-        static Stamp of(Path f) throws IOException {
-            return new Stamp(Files.size(f), Files.getLastModifiedTime(f).to(TimeUnit.NANOSECONDS));
-        }
+        static Stamp of(Path f) throws IOException { return of(Files.readAttributes(f, BasicFileAttributes.class)); }
+
+        static Stamp of(BasicFileAttributes a) { return new Stamp(a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS)); }
     }
 
     /** The stamps file, or nothing when it is missing or unreadable: it is only a cache of "unchanged since hashed". */

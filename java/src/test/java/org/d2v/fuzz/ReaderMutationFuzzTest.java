@@ -70,7 +70,7 @@ class ReaderMutationFuzzTest {
         Mutator mutator = new Mutator(rng);
         List<String> findings = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        long t0 = System.nanoTime(), deadline = t0 + TimeUnit.SECONDS.toNanos(SECONDS);
+        long t0 = System.nanoTime(), deadline = t0 + TimeUnit.SECONDS.toNanos(SECONDS), cpu0 = workerCpu();
         int cases = 0;
         while (SECONDS > 0 ? System.nanoTime() < deadline : cases < CASES) {
             byte[] input = mutator.mutate(t.seeds(), t.fields());
@@ -81,7 +81,8 @@ class ReaderMutationFuzzTest {
                         + "\n    input " + Oracle.hex(input));
             }
         }
-        System.out.printf("fuzz %-14s %6d cases in %5.1f s, %d distinct findings%n", t.name(), cases, (System.nanoTime() - t0) / 1e9, seen.size());
+        System.out.printf("fuzz %-14s %6d cases in %5.1f s (%5.1f s of CPU), %d distinct findings%n", t.name(), cases, (System.nanoTime() - t0) / 1e9,
+                (workerCpu() - cpu0) / 1e9, seen.size());
         assertTrue(findings.isEmpty(), t.name() + ": " + seen.size() + " distinct findings in " + cases + " cases (seed " + SEED + "):\n  "
                 + String.join("\n  ", findings));
     }
@@ -103,6 +104,11 @@ class ReaderMutationFuzzTest {
             worker = newWorker();
             return new Oracle.Finding("no result after " + TIMEOUT_S + " s (a loop that does not end?)", null);
         }
+    }
+
+    /** CPU time of the case thread so far (wall time on a loaded machine says little). */
+    private static long workerCpu() throws Exception {
+        return worker.submit(() -> java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime()).get();
     }
 
     private static ExecutorService newWorker() {
