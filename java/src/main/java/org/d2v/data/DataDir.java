@@ -23,13 +23,19 @@ public final class DataDir {
      * when {@code d2v data install} made it, checked against the hashes it recorded there
      * ({@link InstalledSet#check}: size and time of every file, the hash where they changed).
      */
-    public static Path of(Path root, String set) throws IOException {
+    public static Path of(Path root, String set) throws DataFormatException {
         Path dir = root.resolve(set);
         if (!Files.isDirectory(dir)) {
             throw new DataFormatException(dir, "data set '" + set + "' is not installed; run: make data  (or d2v data install --sets "
                     + set + " --dir " + root + ")");
         }
-        InstalledSet.check(dir);
+        try {
+            InstalledSet.check(dir);
+        } catch (DataFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new DataFormatException(dir, "cannot check the installed set against its manifest: " + e.getMessage(), e);
+        }
         return dir;
     }
 }

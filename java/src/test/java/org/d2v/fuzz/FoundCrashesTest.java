@@ -33,7 +33,9 @@ class FoundCrashesTest {
                 found("gzip", "1f8b08000000000000ff6360e06066606060046226ad0caded07002bfea32b14000000", "t-labels-idx1-ubyte.gz"),
                 found("png-crc-fixed", "89504e470d0a1a0a0000000d4948445201008e0500000004100000000033c876df0000003549444154785e63606060dcc3f65e60ba7c0e03871b9720"
                         + "7f98a4b486187c83529a8ab3e64ee3cbce3e0cc1d342274447a70996550200da8a0b755412309c0000000849454e44ae426082", "truncated or corrupt PNG: chunk 3"),
-                found("gif", hex(gifFrame(14906, 14906)), "header declares a 14906×14906 image (222188836 pixels), more than the 178956970"),
+                found("gif", hex(gifFrame(14906, 14906, 0)), "header declares a 14906×14906 image (222188836 pixels), more than the 178956970"),
+                // Found by a longer run (seed 7, case 238): under PIL's limit, but more than a 37,201-byte GIF can hold.
+                found("gif", hex(gifFrame(13107, 12855, 37_201)), "header declares a 13107×12855 image (168490485 pixels) but the file holds only 37201 bytes"),
                 found("manifest", "2e000000000000000000000000007609360d0a", "line 1: '.\\u0000", "is not a valid path"),
                 found("manifest", "2e0a000000007609360a622e77617609", "line 2: '\\u0000\\u0000\\u0000\\u0000v' is not a valid path"),
                 found("digit-index", "65737065616b2f656e2b6d312f335f733133302d7033352e77617609330965737065616b0965737065616b2f656e2b6d310973313330f09f98802d"
@@ -55,8 +57,8 @@ class FoundCrashesTest {
 
     private static String hex(byte[] b) { return HexFormat.of().formatHex(b); }
 
-    /** A 5x4 GIF whose first frame's descriptor says {@code w} x {@code h} (the found input, 14 KB, had 14906 x 14906). */
-    private static byte[] gifFrame(int w, int h) {
+    /** A 5x4 GIF whose first frame's descriptor says {@code w} x {@code h}, padded after its trailer to {@code size} bytes. */
+    private static byte[] gifFrame(int w, int h, int size) {
         java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(5, 4, java.awt.image.BufferedImage.TYPE_BYTE_INDEXED);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
@@ -72,7 +74,10 @@ class FoundCrashesTest {
             at++;
         }
         ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(at + 5, (short) w).putShort(at + 7, (short) h);
-        return b;
+        if (size <= b.length) return b;
+        byte[] padded = java.util.Arrays.copyOf(b, size);
+        java.util.Arrays.fill(padded, b.length, size, (byte) '.');
+        return padded;
     }
 
     @ParameterizedTest(name = "{0} {1}")
