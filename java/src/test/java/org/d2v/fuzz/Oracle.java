@@ -66,9 +66,13 @@ final class Oracle {
         }
     }
 
-    /** A valid result that is not valid after all (a round trip that does not hold, an id out of range). */
-    static void require(boolean ok, String what) {
-        if (!ok) throw new Finding("accepted input gives a bad result: " + what, null);
+    /**
+     * A valid result that is not valid after all (a round trip that does not hold, an id out of
+     * range). The message is made only on failure: built for every pixel it would be the
+     * allocations the budget measures.
+     */
+    static void require(boolean ok, java.util.function.Supplier<String> what) {
+        if (!ok) throw new Finding("accepted input gives a bad result: " + what.get(), null);
     }
 
     private static boolean namesFile(String message, Collection<String> names) {

@@ -116,6 +116,7 @@ public record AudioIndex(List<Wav.Info> clips, int[] labels, List<String> classe
     }
 
     private static String ext(Path p) {
+        if (p.getFileName() == null) return ""; // "/" listed in a manifest: no name, no extension
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         int dot = n.lastIndexOf('.');
         return dot < 0 ? "" : n.substring(dot + 1);
