@@ -26,6 +26,19 @@ class FoundCrashesTest {
                 // IDX: the product of three header ints wrapped a long; the array was sized from the wrapped value.
                 found("idx", "0000080300008e002e2e0000001c0000001c", "header declares 36352 images of 774766592×1835008 (more than"),
                 found("idx", "00000803000001393939393939393939393939393939393939393900", "header declares 313 images of 960051513×960051513"),
+                // The first run (seed 20261201, before the mutator planted words): sizes from headers of a few dozen bytes,
+                // allocated before the data were looked at (814, 768, 688, 448, 288 and 750 MiB).
+                found("idx", "000008030000005e572599707d9e062e532e530000000400254a6f940000000400254a6f94b9de03284d7297bce1062b50759abfe4092e53", "header declares 94 images of 1462081904×2107508270 (more than", "but the file holds 56 bytes"),
+                found("idx-gz", "00000803000000020000000803000000000000001c0000000002000000080300000000000000001c", "header declares 2 images of 8×50331648 (805306384 bytes) but a gzip file of 38 bytes inflates to at most about 39216 bytes"),
+                found("gzip", "1f8b08800000000000ff6360e060664d60600462263056", "corrupt gzip data: member 1 sets reserved header flags 0x80"),
+                found("png", "89504e470d0a1a0a0000000d494844520100000500000004100000000033c876df0000003549444154785e63606060dcc3f65e60ba7c0e03871b9720"
+                        + "7f98a4b48618839a8ab3e64ee3cbce3e0cc1d342274447a70996550200da8a0b755412309c0000000049454e44ae426082", "corrupt PNG: CRC-32 mismatch in chunk 1 (IHDR)"),
+                found("bmp", "424d4e000000000000003e0000002800000005000000040000096c0001000100000000001000000000000000000000000000000002000000000000ff"
+                        + "ffffffff38000000080000000000000000000000", "header declares a 5×150994948 image (754974740 pixels), more than the 178956970"),
+                found("gif", "47494638396105000400f400000000001414142e2e2e3232323838384545454848485858586262626767676969696e6e6e7070707c7c7c8c8c8c9b9b"
+                        + "9b9c9c9ca1a1a1a9a9a9b5b5b50000000000000000000000000000000000000000000000000000000000000400000000002c00003c0a007800327814"
+                        + "640000643c1464782800b40032b41e64b43c960000963c1e96783cc80000c83c28c8785096b45ac8b478000000000000000000000000000000000000"
+                        + "0000000000000000000000000000000000002c000000000500040044081900010830c0e0018102081c440830e040030809142c90302120003b", "header declares a 30720×12800 image (393216000 pixels), more than the 178956970"),
                 // IDX found in the fixed reader's first version: dimensions whose product wraps a long to a small size.
                 found("idx-gz", hex(ByteBuffer.allocate(16).putInt(2051).putInt(13362).putInt(959_723_830).putInt(925_514_553).array()),
                         "header declares 13362 images of 959723830×925514553"),
