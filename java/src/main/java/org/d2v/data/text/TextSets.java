@@ -2,7 +2,6 @@ package org.d2v.data.text;
 
 import org.d2v.data.DataDir;
 import org.d2v.data.DataFormatException;
-import org.d2v.data.JsonDepth;
 import org.d2v.data.Split;
 
 import java.io.IOException;
@@ -85,10 +84,7 @@ public final class TextSets {
     public static List<Sentence> readSentiment(Path file, String domain) throws IOException {
         Object parsed;
         try {
-            String text = TextFiles.read(file);
-            int deep = JsonDepth.exceeds(text, JsonDepth.MAX);
-            if (deep >= 0) throw new DataFormatException(file, "JSON nested deeper than " + JsonDepth.MAX + " levels at offset " + deep);
-            parsed = Json.parse(text);
+            parsed = Json.parse(TextFiles.read(file));
         } catch (IllegalArgumentException e) {
             throw new DataFormatException(file, e.getMessage(), e);
         }
