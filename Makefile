@@ -117,6 +117,28 @@ DATA_SETS ?= all
 data: build
 	$(JAVA) $(JAVA_OPTS) -jar $(JAR) data install --sets $(DATA_SETS) --dir $(BUILD)/data
 
+# Fuzzing every reader of outside bytes (docs/robustness.md): FUZZ_SECONDS of seeded mutations per
+# reader, then FUZZ_SECONDS of Jazzer's coverage-guided fuzzing per reader (one JVM each, starting
+# from the same seeds; the path-traversal detector is off: manifests name files by design).
+# FUZZ_TARGETS=idx,wav narrows the mutation run. Findings are printed with
+# their input; Jazzer also saves its under java/src/test/resources/org/d2v/fuzz/ReaderFuzzTestInputs/.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= all
+FUZZ_METHODS ?= idx idxGz gzip png pngCrcFixed jpeg bmp gif wav manifest digitIndex text bpe gpt2Vocab gpt2Merges gpt2Dict \
+                safetensors sentimentJson tokenFile setManifest setStamps
+FUZZ_CORPUS := $(CURDIR)/java/.cifuzz-corpus/org.d2v.fuzz.ReaderFuzzTest
+.PHONY: fuzz
+fuzz: kernels
+	$(MVN) -q -pl java test -Dtest=ReaderMutationFuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dd2v.fuzz.seconds=$(FUZZ_SECONDS) -Dd2v.fuzz.targets=$(FUZZ_TARGETS) -Dd2v.fuzz.corpus=$(FUZZ_CORPUS)
+	@failed=""; for m in $(FUZZ_METHODS); do \
+	  echo "jazzer: ReaderFuzzTest#$$m for $(FUZZ_SECONDS) s"; \
+	  JAZZER_FUZZ=1 $(MVN) -q -pl java test -Dtest="ReaderFuzzTest#$$m" -Dsurefire.failIfNoSpecifiedTests=false -Dfuzz.excludedGroups=none \
+	    -Djazzer.max_duration=$(FUZZ_SECONDS)s '-Djazzer.instrumentation_includes=org.d2v.**:com.twelvemonkeys.**:com.fasterxml.jackson.**' \
+	    -Djazzer.disabled_hooks=com.code_intelligence.jazzer.sanitizers.FilePathTraversal \
+	    || failed="$$failed $$m"; \
+	done; if [ -n "$$failed" ]; then echo "fuzz findings in:$$failed (see java/target/surefire-reports)"; exit 1; fi
+
 # The GPU check's payload (build/device-bundle: jlinked JDK 17, jars, fatbins, JUnit console);
 # run bench/device/check.sh on the GPU machine from the repository root. See docs/cuda.md.
 .PHONY: device-bundle

@@ -221,11 +221,12 @@ public final class SafeTensors {
             readFully(ch, hb, 8);
             Object parsed;
             try {
-                parsed = Json.parse(new String(hb.array(), StandardCharsets.UTF_8));
+                parsed = Json.parse(new String(hb.array(), StandardCharsets.UTF_8)); // depth, lengths bounded there
             } catch (IllegalArgumentException e) {
                 throw new CheckpointException(file, "bad header: " + e.getMessage());
             }
             if (!(parsed instanceof Map<?, ?> header)) throw new CheckpointException(file, "bad header: not a JSON object");
+            long dataBytes = size - 8 - n;
             Map<String, Info> infos = new LinkedHashMap<>();
             Map<String, String> metadata = new LinkedHashMap<>();
             for (Map.Entry<?, ?> e : header.entrySet()) {
@@ -235,7 +236,7 @@ public final class SafeTensors {
                     m.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
                     continue;
                 }
-                infos.put(name, info(file, name, e.getValue()));
+                infos.put(name, info(file, name, e.getValue(), dataBytes));
             }
             long expected = 0;
             List<Info> byOffset = new ArrayList<>(infos.values());
@@ -258,7 +259,7 @@ public final class SafeTensors {
         }
     }
 
-    private static Info info(Path file, String name, Object value) throws CheckpointException {
+    private static Info info(Path file, String name, Object value, long dataBytes) throws CheckpointException {
         if (!(value instanceof Map<?, ?> m)) throw new CheckpointException(file, "bad header: entry '" + name + "' is not an object");
         DType dtype;
         try {
@@ -280,9 +281,19 @@ public final class SafeTensors {
             throw new CheckpointException(file, "bad header: tensor '" + name + "' has non-integer data_offsets");
         }
         Shape s = Shape.of(shape);
-        if (end - begin != s.numel() * dtype.bytes() || begin < 0) {
-            throw new CheckpointException(file, "bad header: tensor '" + name + "' " + dtype + s + " needs " + s.numel() * dtype.bytes()
-                    + " bytes but data_offsets span " + (end - begin));
+        if (begin < 0 || end < begin) throw new CheckpointException(file, "bad header: tensor '" + name + "' has data_offsets [" + begin + ", " + end + "]");
+        if (end > dataBytes) {
+            throw new CheckpointException(file, "size mismatch: tensor '" + name + "' ends at data byte " + end + " but the file holds "
+                    + dataBytes + " data bytes (truncated)");
+        }
+        long bytes = dtype.bytes();
+        for (int d : shape) {
+            // Exact: a shape whose product wraps around could otherwise match a small span.
+            bytes = d == 0 ? 0 : bytes > dataBytes / d ? Long.MAX_VALUE : bytes * d;
+        }
+        if (bytes != end - begin) {
+            throw new CheckpointException(file, "bad header: tensor '" + name + "' " + dtype + s + " needs "
+                    + (bytes == Long.MAX_VALUE ? "more than " + dataBytes : String.valueOf(bytes)) + " bytes but data_offsets span " + (end - begin));
         }
         return new Info(name, dtype, s, begin, end);
     }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.d2v.backend.RandomStream;
+import org.d2v.data.DataDir;
 import org.d2v.data.DataFormatException;
 import org.d2v.data.DataInputs;
 import org.d2v.data.audio.AudioIndex;
@@ -89,7 +90,7 @@ public final class TrainingData {
         TextCorpus corpus;
         Tokenizer tok = tokenizer == null ? null : Tokenizers.load(tokenizer);
         if (in.kind() == DataInputs.Kind.INSTALLED) {
-            Path corpusDir = p.resolve(TextSets.SET).resolve("corpus");
+            Path corpusDir = DataDir.of(p, TextSets.SET).resolve("corpus"); // checks the set against its install record
             List<Path> dirs = new ArrayList<>();
             for (String s : TextSets.SOURCES) dirs.add(corpusDir.resolve(s));
             corpus = TextCorpus.folders(dirs);

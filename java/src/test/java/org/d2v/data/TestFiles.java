@@ -10,6 +10,17 @@ import java.util.stream.Stream;
 public final class TestFiles {
     private TestFiles() {}
 
+    /** {@code raw} as one gzip member. */
+    public static byte[] gzip(byte[] raw) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(out)) {
+            gz.write(raw);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
     /** Deletes a folder and everything in it. */
     public static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {

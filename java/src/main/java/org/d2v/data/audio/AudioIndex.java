@@ -1,6 +1,7 @@
 package org.d2v.data.audio;
 
 import org.d2v.data.DataFormatException;
+import org.d2v.data.ListedPath;
 import org.d2v.data.text.Utf8;
 
 import java.io.IOException;
@@ -36,7 +37,7 @@ public record AudioIndex(List<Wav.Info> clips, int[] labels, List<String> classe
     public static AudioIndex manifest(Path tsv) throws IOException {
         List<String> lines = Utf8.readLines(tsv);
         if (lines.isEmpty() || lines.get(0).isBlank()) throw new DataFormatException(tsv, "empty manifest (the first line must be the root folder)");
-        Path root = Path.of(lines.get(0).strip());
+        Path root = ListedPath.resolve(null, lines.get(0).strip(), tsv, 1);
         if (!root.isAbsolute()) root = tsv.toAbsolutePath().getParent().resolve(root);
         if (!Files.isDirectory(root)) throw new DataFormatException(tsv, "line 1: root folder " + root + " does not exist");
         List<Wav.Info> clips = new ArrayList<>();
@@ -51,7 +52,7 @@ public record AudioIndex(List<Wav.Info> clips, int[] labels, List<String> classe
             } catch (NumberFormatException e) {
                 throw new DataFormatException(tsv, "line " + (n + 1) + ": sample count '" + f[1] + "' is not a number");
             }
-            Path file = root.resolve(f[0]);
+            Path file = ListedPath.resolve(root, f[0], tsv, n + 1);
             refuseFlac(file);
             if (!Files.isRegularFile(file)) throw new DataFormatException(file, "no such file (listed on line " + (n + 1) + " of " + tsv + ")");
             Wav.Info info = Wav.info(file);
@@ -115,6 +116,7 @@ public record AudioIndex(List<Wav.Info> clips, int[] labels, List<String> classe
     }
 
     private static String ext(Path p) {
+        if (p.getFileName() == null) return ""; // "/" listed in a manifest: no name, no extension
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         int dot = n.lastIndexOf('.');
         return dot < 0 ? "" : n.substring(dot + 1);

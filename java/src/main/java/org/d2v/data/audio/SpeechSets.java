@@ -2,10 +2,11 @@ package org.d2v.data.audio;
 
 import org.d2v.data.DataDir;
 import org.d2v.data.DataFormatException;
+import org.d2v.data.ListedPath;
 import org.d2v.data.Split;
+import org.d2v.data.text.Utf8;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ public final class SpeechSets {
     public static List<SpeechClip> pretrainClips(Path dataRoot) throws IOException {
         Path index = DataDir.of(dataRoot, SET).resolve("pretrain/index.tsv");
         List<SpeechClip> out = new ArrayList<>();
-        for (String[] f : rows(index, 3)) out.add(new SpeechClip(index.getParent().resolve(f[0]), f[1], f[2]));
+        for (String[] f : rows(index, 3)) out.add(new SpeechClip(Path.of(f[0]), f[1], f[2]));
         return out;
     }
 
@@ -69,7 +70,7 @@ public final class SpeechSets {
                 throw new DataFormatException(index, "row " + line + ": digit '" + f[1] + "' is not a number");
             }
             if (digit < 0 || digit > 9) throw new DataFormatException(index, "row " + line + ": digit " + digit + " outside 0..9");
-            out.add(new SpokenDigit(index.getParent().resolve(f[0]), digit, f[2], f[3], f[4]));
+            out.add(new SpokenDigit(Path.of(f[0]), digit, f[2], f[3], f[4]));
         }
         return out;
     }
@@ -93,11 +94,12 @@ public final class SpeechSets {
         if (!Files.isRegularFile(index)) throw new DataFormatException(index, "no such index file; run: d2v data install --sets speech");
         List<String[]> out = new ArrayList<>();
         int line = 0;
-        for (String s : Files.readAllLines(index, StandardCharsets.UTF_8)) {
+        for (String s : Utf8.readLines(index)) {
             line++;
             if (s.isBlank() || s.startsWith("#")) continue;
             String[] f = s.split("\t", -1);
             if (f.length != columns) throw new DataFormatException(index, "line " + line + ": " + f.length + " columns, expected " + columns);
+            f[0] = ListedPath.resolve(index.getParent(), f[0], index, line).toString(); // a name no file can have is refused here, with its line
             out.add(f);
         }
         if (out.isEmpty()) throw new DataFormatException(index, "empty index");

@@ -110,6 +110,7 @@ public final class Wav {
             throw new DataFormatException(file, "samples [" + start + ", " + (start + count) + ") outside the " + info.samples() + " the file holds");
         }
         int per = info.bytesPerSample();
+        if (count > (Integer.MAX_VALUE - 8) / per) throw new DataFormatException(file, count + " samples: too many to read at once");
         ByteBuffer b = ByteBuffer.allocate(count * per).order(ByteOrder.LITTLE_ENDIAN);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long at = info.dataOffset() + start * per;
@@ -122,8 +123,13 @@ public final class Wav {
         }
         b.flip();
         float[] out = new float[count];
-        if (info.isFloat()) for (int i = 0; i < count; i++) out[i] = b.getFloat();
-        else for (int i = 0; i < count; i++) out[i] = b.getShort() / 32768f;
+        if (info.isFloat()) {
+            for (int i = 0; i < count; i++) {
+                out[i] = b.getFloat();
+                // NaN or infinity in a float WAV would reach the model as a non-finite loss; refuse it here, where the file is known.
+                if (!Float.isFinite(out[i])) throw new DataFormatException(file, "sample " + (start + i) + " is " + out[i] + ", not a finite number");
+            }
+        } else for (int i = 0; i < count; i++) out[i] = b.getShort() / 32768f;
         return out;
     }
 

@@ -1,6 +1,7 @@
 package org.d2v.data.image;
 
 import org.d2v.data.DataFormatException;
+import org.d2v.data.GzipInput;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -12,37 +13,38 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.zip.GZIPInputStream;
+import java.util.Arrays;
 import java.util.zip.GZIPOutputStream;
-import java.util.zip.ZipException;
 
 /**
  * The IDX format of (Fashion-)MNIST: a big-endian header (magic 2051 = unsigned-byte 3-D images,
  * 2049 = unsigned-byte 1-D labels, then the dimensions) followed by the raw bytes. Files may be
- * gzipped (detected by the gzip magic, not by the name).
+ * gzipped (detected by the gzip magic, not by the name; read strictly by {@link GzipInput}). The
+ * sizes in the header are checked against the bytes there before anything is allocated.
  */
 public final class Idx {
     public static final int IMAGES_MAGIC = 2051;
     public static final int LABELS_MAGIC = 2049;
+    private static final int IMAGES_HEADER = 16, LABELS_HEADER = 8;
 
     private Idx() {}
 
     /** Reads an images file as (n, rows, cols, 1) floats in [0, 1]. */
     public static Images readImages(Path file) throws IOException {
-        try (DataInputStream in = open(file)) {
-            int magic = header(in, file, "magic number");
+        try (Source in = open(file)) {
+            int magic = header(in, "magic number");
             if (magic != IMAGES_MAGIC) {
                 throw new DataFormatException(file, "not an IDX images file: magic " + magic + ", expected " + IMAGES_MAGIC
                         + (magic == LABELS_MAGIC ? " (this is a labels file)" : ""));
             }
-            int n = header(in, file, "image count");
-            int rows = header(in, file, "row count");
-            int cols = header(in, file, "column count");
-            if (n < 0 || rows <= 0 || cols <= 0 || (long) n * rows * cols > Integer.MAX_VALUE) {
-                throw new DataFormatException(file, "bad dimensions " + n + "x" + rows + "x" + cols);
-            }
-            byte[] raw = new byte[n * rows * cols];
-            readBody(in, raw, file, n + " images of " + rows + "x" + cols);
+            int n = header(in, "image count");
+            int rows = header(in, "row count");
+            int cols = header(in, "column count");
+            if (n < 0 || rows <= 0 || cols <= 0) throw new DataFormatException(file, "bad dimensions " + n + "x" + rows + "x" + cols);
+            // n·rows fits a long; times cols may not (three ints of ~2^31 wrap around to a small product): saturate instead.
+            long perRow = (long) n * rows;
+            long body = perRow > Long.MAX_VALUE / cols ? Long.MAX_VALUE : perRow * cols;
+            byte[] raw = in.body(body, n + " images of " + rows + "×" + cols, IMAGES_HEADER, 5); // a byte and a float a pixel
             float[] pixels = new float[raw.length];
             for (int i = 0; i < raw.length; i++) pixels[i] = (raw[i] & 0xFF) / 255f;
             return new Images(n, rows, cols, 1, pixels);
@@ -51,16 +53,15 @@ public final class Idx {
 
     /** Reads a labels file. */
     public static int[] readLabels(Path file) throws IOException {
-        try (DataInputStream in = open(file)) {
-            int magic = header(in, file, "magic number");
+        try (Source in = open(file)) {
+            int magic = header(in, "magic number");
             if (magic != LABELS_MAGIC) {
                 throw new DataFormatException(file, "not an IDX labels file: magic " + magic + ", expected " + LABELS_MAGIC
                         + (magic == IMAGES_MAGIC ? " (this is an images file)" : ""));
             }
-            int n = header(in, file, "label count");
+            int n = header(in, "label count");
             if (n < 0) throw new DataFormatException(file, "bad label count " + n);
-            byte[] raw = new byte[n];
-            readBody(in, raw, file, n + " labels");
+            byte[] raw = in.body(n, n + " labels", LABELS_HEADER, 5); // a byte and an int a label
             int[] labels = new int[n];
             for (int i = 0; i < n; i++) labels[i] = raw[i] & 0xFF;
             return labels;
@@ -101,18 +102,19 @@ public final class Idx {
         }
     }
 
-    private static DataInputStream open(Path file) throws IOException {
+    private static Source open(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new DataFormatException(file, "no such file");
+        long size = Files.size(file);
         InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-        raw.mark(2);
-        int b0 = raw.read(), b1 = raw.read();
-        raw.reset();
-        boolean gzip = b0 == 0x1f && b1 == 0x8b;
         try {
-            return new DataInputStream(gzip ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw);
-        } catch (ZipException | EOFException e) {
+            raw.mark(2);
+            int b0 = raw.read(), b1 = raw.read();
+            raw.reset();
+            boolean gzip = GzipInput.isGzip(b0, b1);
+            return new Source(file, size, gzip, gzip ? new GzipInput(file, raw) : raw);
+        } catch (IOException | RuntimeException e) {
             raw.close();
-            throw new DataFormatException(file, "corrupt gzip header", e);
+            throw e;
         }
     }
 
@@ -122,32 +124,73 @@ public final class Idx {
         return new DataOutputStream(os);
     }
 
-    private static int header(DataInputStream in, Path file, String what) throws IOException {
+    private static int header(Source in, String what) throws IOException {
         try {
-            return in.readInt();
+            return in.data.readInt();
         } catch (EOFException e) {
-            throw new DataFormatException(file, "truncated header: no " + what, e);
-        } catch (ZipException e) {
-            throw new DataFormatException(file, "corrupt gzip data", e);
+            throw new DataFormatException(in.file, "truncated header: no " + what, e);
         }
     }
 
-    private static void readBody(DataInputStream in, byte[] into, Path file, String what) throws IOException {
-        int got = 0;
-        try {
-            while (got < into.length) {
-                int n = in.read(into, got, into.length - got);
-                if (n < 0) break;
+    /**
+     * An open IDX file, plain or gzipped, with what is known of its size: a plain file's body must
+     * be exactly what the header declares; a gzipped one cannot inflate to more than
+     * {@link GzipInput#MAX_RATIO} times its size, and is read to its end so that its CRC-32 and
+     * length trailer are checked and nothing follows the declared body.
+     */
+    private static final class Source implements AutoCloseable {
+        final Path file;
+        final long size;
+        final boolean gzip;
+        final InputStream stream;
+        final DataInputStream data;
+
+        Source(Path file, long size, boolean gzip, InputStream stream) {
+            this.file = file;
+            this.size = size;
+            this.gzip = gzip;
+            this.stream = stream;
+            this.data = new DataInputStream(stream);
+        }
+
+        /**
+         * The {@code bytes} after the header, checked first against the file (a plain file must
+         * hold exactly them, a gzipped one can hold at most {@link GzipInput#MAX_RATIO} times its
+         * size), then against this JVM's memory ({@code memoryPerByte} bytes each once decoded).
+         */
+        byte[] body(long bytes, String what, int headerBytes, int memoryPerByte) throws IOException {
+            long declared = bytes > Long.MAX_VALUE - headerBytes ? Long.MAX_VALUE : headerBytes + bytes;
+            String shown = declared == Long.MAX_VALUE ? "more than " + Long.MAX_VALUE + " bytes" : declared + " bytes";
+            if (!gzip && declared != this.size) {
+                throw new DataFormatException(file, (declared > this.size ? "truncated: " : "") + "header declares " + what + " (" + shown
+                        + ") but the file holds " + this.size + " bytes" + (declared < this.size ? " (data after the declared body)" : ""));
+            }
+            if (gzip && declared > GzipInput.MAX_RATIO * this.size + 64) {
+                throw new DataFormatException(file, "header declares " + what + " (" + shown + ") but a gzip file of " + this.size
+                        + " bytes inflates to at most about " + GzipInput.MAX_RATIO * this.size + " bytes");
+            }
+            long max = Runtime.getRuntime().maxMemory();
+            if (bytes > Integer.MAX_VALUE - 8 || bytes > max / memoryPerByte) {
+                throw new DataFormatException(file, "header declares " + what + " (" + shown + "): more than one array holds or this JVM's "
+                        + (max >> 20) + " MiB can keep decoded (raise -Xmx, or split the file)");
+            }
+            // Grown as the data arrive, so a gzip stream cut short never costs the declared size in memory.
+            byte[] out = new byte[(int) Math.min(bytes, 1 << 22)];
+            int got = 0;
+            while (got < bytes) {
+                if (got == out.length) out = Arrays.copyOf(out, (int) Math.min(bytes, 2L * out.length));
+                int n = data.read(out, got, out.length - got);
+                if (n < 0) {
+                    throw new DataFormatException(file, "truncated: header declares " + what + " (" + shown + ") but the "
+                            + (gzip ? "gzip data hold " : "file holds ") + (headerBytes + got) + " bytes");
+                }
                 got += n;
             }
-        } catch (EOFException e) {
-            // A gzip stream cut short throws instead of returning -1: same problem, same message.
-        } catch (ZipException e) {
-            throw new DataFormatException(file, "corrupt gzip data", e);
+            if (gzip) ((GzipInput) stream).requireEnd(what);
+            return out;
         }
-        if (got < into.length) {
-            throw new DataFormatException(file, "truncated: header promises " + what + " (" + into.length
-                    + " bytes) but only " + got + " bytes follow");
-        }
+
+        @Override
+        public void close() throws IOException { stream.close(); }
     }
 }

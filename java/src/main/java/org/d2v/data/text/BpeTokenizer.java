@@ -30,6 +30,10 @@ public final class BpeTokenizer implements Tokenizer {
     public static final List<String> SPECIALS = List.of("<s>", "<pad>", "</s>", "<unk>");
     public static final int FIRST_BYTE = SPECIALS.size();
     public static final int FIRST_MERGE = FIRST_BYTE + 256;
+    /** Ids a d2v BPE file may declare (GPT-2 has 50,257; our sets use 4,096). */
+    public static final int MAX_VOCAB = 1 << 20;
+    /** Bytes one token may stand for: merges never make a longer one, and a file asking for one is refused. */
+    public static final int MAX_TOKEN_BYTES = 1 << 10;
     private static final String HEADER = "d2v-bpe v1";
     private static final Pattern CHUNK = Pattern.compile(" ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
 
@@ -97,6 +101,7 @@ public final class BpeTokenizer implements Tokenizer {
         PriorityQueue<long[]> heap = new PriorityQueue<>((x, y) -> x[0] != y[0] ? Long.compare(y[0], x[0]) : Long.compare(x[1], y[1]));
         count.forEach((p, c) -> heap.add(new long[] {c, p}));
         List<int[]> merges = new ArrayList<>();
+        List<Integer> tokenLength = new ArrayList<>(); // bytes of id FIRST_MERGE + k
         int[] seen = new int[n];
         Arrays.fill(seen, -1);
         while (FIRST_MERGE + merges.size() < vocabSize && !heap.isEmpty()) {
@@ -105,8 +110,11 @@ public final class BpeTokenizer implements Tokenizer {
             if (current == null || current != top[0]) continue;
             if (top[0] < 2) break;
             int a = (int) (top[1] >>> 32), b = (int) top[1];
+            int length = length(a, tokenLength) + length(b, tokenLength);
+            if (length > MAX_TOKEN_BYTES) continue; // a run of one character repeated thousands of times: never one token
             int id = FIRST_MERGE + merges.size();
             merges.add(new int[] {a, b});
+            tokenLength.add(length);
             java.util.Set<Long> changed = new java.util.HashSet<>();
             for (int w : where.remove(top[1])) {
                 if (seen[w] == id) continue;
@@ -122,6 +130,10 @@ public final class BpeTokenizer implements Tokenizer {
             }
         }
         return new BpeTokenizer(merges.toArray(new int[0][]));
+    }
+
+    private static int length(int id, List<Integer> tokenLength) {
+        return id < FIRST_MERGE ? 1 : tokenLength.get(id - FIRST_MERGE);
     }
 
     private static void addPairs(int[] s, int len, long f, int w, Map<Long, Long> count, Map<Long, List<Integer>> where,
@@ -221,6 +233,10 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     public static BpeTokenizer load(Path file) throws IOException {
+        // MAX_VOCAB lines of two ids each: anything much larger is not a d2v BPE file.
+        if (Files.isRegularFile(file) && Files.size(file) > 32L * MAX_VOCAB) {
+            throw new DataFormatException(file, Files.size(file) + " bytes: larger than any d2v BPE file (at most " + MAX_VOCAB + " ids)");
+        }
         List<String> lines = List.of(TextFiles.read(file).split("\n"));
         if (!lines.get(0).equals(HEADER)) throw new DataFormatException(file, "not a d2v BPE file (first line must be '" + HEADER + "')");
         if (lines.size() < 2 || !lines.get(1).startsWith("vocab ")) throw new DataFormatException(file, "line 2 must be 'vocab <size>'");
@@ -230,7 +246,15 @@ public final class BpeTokenizer implements Tokenizer {
         } catch (NumberFormatException e) {
             throw new DataFormatException(file, "bad vocab size on line 2");
         }
+        if (vocab < FIRST_MERGE || vocab > MAX_VOCAB) {
+            throw new DataFormatException(file, "line 2 declares vocab " + vocab + "; a d2v BPE has " + FIRST_MERGE + " to " + MAX_VOCAB + " ids");
+        }
+        if (FIRST_MERGE + lines.size() - 2 != vocab) {
+            throw new DataFormatException(file, "declares vocab " + vocab + " but holds " + (FIRST_MERGE + lines.size() - 2) + " ids");
+        }
         int[][] merges = new int[lines.size() - 2][];
+        int[] length = new int[vocab];
+        java.util.Arrays.fill(length, 0, FIRST_MERGE, 1);
         for (int k = 0; k < merges.length; k++) {
             String[] f = lines.get(k + 2).trim().split(" ");
             int id = FIRST_MERGE + k;
@@ -243,9 +267,12 @@ public final class BpeTokenizer implements Tokenizer {
             for (int x : merges[k]) {
                 if (x < FIRST_BYTE || x >= id) throw new DataFormatException(file, "line " + (k + 3) + ": id " + x + " not defined before merge " + id);
             }
-        }
-        if (FIRST_MERGE + merges.length != vocab) {
-            throw new DataFormatException(file, "declares vocab " + vocab + " but holds " + (FIRST_MERGE + merges.length) + " ids");
+            // Checked before any token is built: merging a token with itself doubles it, and forty such lines would ask for terabytes.
+            length[id] = length[merges[k][0]] + length[merges[k][1]];
+            if (length[id] > MAX_TOKEN_BYTES) {
+                throw new DataFormatException(file, "line " + (k + 3) + ": merge " + id + " makes a token of " + length[id] + " bytes, more than "
+                        + MAX_TOKEN_BYTES + " (not a tokenizer d2v trained)");
+            }
         }
         return new BpeTokenizer(merges);
     }

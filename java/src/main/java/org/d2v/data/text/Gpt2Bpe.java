@@ -39,6 +39,13 @@ import java.util.regex.Pattern;
  */
 public final class Gpt2Bpe implements Tokenizer {
     public static final String VOCAB = "vocab.json", MERGES = "merges.txt", DICT = "dict.txt";
+    /** Ids (and merges, and dict.txt lines) a tokenizer folder may have: GPT-2 has 50,257, the largest common vocabularies about 260,000. */
+    public static final int MAX_IDS = 1 << 20;
+    /** Bytes each of the three files may have (GPT-2's vocab.json is 1 MB, merges.txt 0.5 MB). */
+    public static final long MAX_FILE_BYTES = 64L << 20;
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.ACCEPT_FLOAT_AS_INT);
     private static final Pattern PIECES = Pattern.compile("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
             Pattern.UNICODE_CHARACTER_CLASS);
 
@@ -75,17 +82,25 @@ public final class Gpt2Bpe implements Tokenizer {
         Path vf = dir.resolve(VOCAB);
         Map<String, Integer> vocab;
         try {
-            vocab = new ObjectMapper().readValue(Utf8.read(vf), new TypeReference<Map<String, Integer>>() {});
+            vocab = JSON.readValue(Utf8.read(checkSize(vf)), new TypeReference<Map<String, Integer>>() {});
         } catch (JsonProcessingException e) {
             throw new DataFormatException(vf, "not a JSON object of token -> id: " + e.getOriginalMessage());
         }
-        if (vocab.isEmpty()) throw new DataFormatException(vf, "empty vocabulary");
+        if (vocab == null || vocab.isEmpty()) throw new DataFormatException(vf, "empty vocabulary");
+        if (vocab.size() > MAX_IDS) throw new DataFormatException(vf, vocab.size() + " tokens, more than the " + MAX_IDS + " d2v reads");
+        Map<Integer, String> byId = new HashMap<>();
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            if (e.getValue() == null || e.getValue() < 0) throw new DataFormatException(vf, "token '" + e.getKey() + "' has no valid id");
+            Integer id = e.getValue();
+            if (id == null || id < 0 || id >= MAX_IDS) {
+                throw new DataFormatException(vf, "token '" + e.getKey() + "' has id " + id + "; ids are 0 to " + (MAX_IDS - 1));
+            }
+            String other = byId.put(id, e.getKey());
+            if (other != null) throw new DataFormatException(vf, "tokens '" + other + "' and '" + e.getKey() + "' both have id " + id);
         }
         Map<String, Integer> ranks = new HashMap<>();
         Path mf = dir.resolve(MERGES);
-        List<String> lines = Utf8.readLines(mf);
+        List<String> lines = Utf8.readLines(checkSize(mf));
+        if (lines.size() > MAX_IDS + 1) throw new DataFormatException(mf, lines.size() + " lines, more than the " + MAX_IDS + " merges d2v reads");
         for (int i = 0; i < lines.size(); i++) {
             String s = lines.get(i);
             if (s.isEmpty() || (i == 0 && s.startsWith("#version"))) continue;
@@ -98,7 +113,8 @@ public final class Gpt2Bpe implements Tokenizer {
         if (Files.isRegularFile(df)) {
             int[] fairseqOf = new int[maxGpt2 + 1];
             Arrays.fill(fairseqOf, UNK);
-            List<String> d = Utf8.readLines(df);
+            List<String> d = Utf8.readLines(checkSize(df));
+            if (d.size() > MAX_IDS) throw new DataFormatException(df, d.size() + " lines, more than the " + MAX_IDS + " ids d2v reads");
             List<Integer> gpt2 = new ArrayList<>();
             for (int i = 0; i < d.size(); i++) {
                 String s = d.get(i).strip();
@@ -114,9 +130,10 @@ public final class Gpt2Bpe implements Tokenizer {
                 String sym = s.substring(0, sp);
                 int fid = 4 + gpt2.size();
                 int g = -1;
-                if (sym.chars().allMatch(Character::isDigit)) {
-                    g = Integer.parseInt(sym);
-                    if (g > maxGpt2) throw new DataFormatException(df, "line " + (i + 1) + ": GPT-2 id " + g + " is not in " + vf);
+                if (sym.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    // Digits only, but possibly more than an int holds: a symbol that big is no id of vocab.json.
+                    g = sym.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(sym);
+                    if (g > maxGpt2) throw new DataFormatException(df, "line " + (i + 1) + ": GPT-2 id " + sym + " is not in " + vf);
                     fairseqOf[g] = fid;
                 }
                 gpt2.add(g); // non-numeric symbols (fairseq's madeupword fillers) take an id but are never produced
@@ -136,6 +153,13 @@ public final class Gpt2Bpe implements Tokenizer {
             }
         }
         return new Gpt2Bpe(dir, vocab, ranks, null, null, maxGpt2 + 1);
+    }
+
+    private static Path checkSize(Path file) throws IOException {
+        if (Files.isRegularFile(file) && Files.size(file) > MAX_FILE_BYTES) {
+            throw new DataFormatException(file, Files.size(file) + " bytes: larger than the " + MAX_FILE_BYTES + " a tokenizer file may have");
+        }
+        return file;
     }
 
     @Override public int vocabSize() { return vocabSize; }

@@ -12,7 +12,7 @@ public final class TextFiles {
 
     public static String read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new DataFormatException(file, "no such file");
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = Utf8.readBytes(file, Utf8.MAX_WHOLE_FILE);
         if (bytes.length == 0) throw new DataFormatException(file, "empty file");
         for (int i = 0; i < bytes.length; i++) {
             if (bytes[i] == 0) throw new DataFormatException(file, "binary file (NUL byte at offset " + i + "), not text");

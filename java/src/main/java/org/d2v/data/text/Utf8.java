@@ -24,6 +24,11 @@ import java.util.List;
  * can be streamed, so a one-document-per-line file larger than memory is fine.
  */
 public final class Utf8 {
+    /** Files read whole (a document, a vocabulary) stop here: beyond it a line-per-document file, or not text at all. */
+    public static final long MAX_WHOLE_FILE = 1L << 29;
+    /** One line of a streamed file; a longer "line" is a file without line breaks. */
+    public static final int MAX_LINE = 1 << 28;
+
     private Utf8() {}
 
     /** Receives each line (without its "\n" or "\r\n"), its 1-based number and its byte offset. */
@@ -34,13 +39,19 @@ public final class Utf8 {
 
     /** The whole file as text. */
     public static String read(Path file) throws IOException {
-        byte[] b;
+        byte[] b = readBytes(file, MAX_WHOLE_FILE);
+        return decode(b, b.length, file, 0);
+    }
+
+    /** The file's bytes, refused naming the file when it holds more than {@code max}. */
+    public static byte[] readBytes(Path file, long max) throws IOException {
         try {
-            b = Files.readAllBytes(file);
+            long size = Files.size(file);
+            if (size > max) throw new DataFormatException(file, size + " bytes: larger than the " + max + " this file may have");
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file, "no such file");
         }
-        return decode(b, b.length, file, 0);
     }
 
     /** Every line of the file. */
@@ -68,7 +79,10 @@ public final class Utf8 {
                     len = 0;
                     start = offset + 1;
                 } else {
-                    if (len == line.length) line = Arrays.copyOf(line, len * 2);
+                    if (len == line.length) {
+                        if (len >= MAX_LINE) throw new DataFormatException(file, "line " + (number + 1) + " is longer than " + MAX_LINE + " bytes (a file without line breaks?)");
+                        line = Arrays.copyOf(line, Math.min(MAX_LINE, len * 2));
+                    }
                     line[len++] = (byte) c;
                 }
             }

@@ -72,7 +72,7 @@ class IdxTest {
         Files.write(raw, Arrays.copyOf(all, all.length - 10));
         DataFormatException e = assertThrows(DataFormatException.class, () -> Idx.readImages(raw));
         assertTrue(e.getMessage().contains(raw.toString()) && e.getMessage().contains("truncated"), e.getMessage());
-        assertTrue(e.getMessage().contains("3 images of 28x28"), e.getMessage());
+        assertTrue(e.getMessage().contains("3 images of 28×28"), e.getMessage());
         Files.write(raw, Arrays.copyOf(all, 6));
         e = assertThrows(DataFormatException.class, () -> Idx.readImages(raw));
         assertTrue(e.getMessage().contains("truncated header"), e.getMessage());
