@@ -2,6 +2,9 @@
 # Compiles the portable kernels as CUDA: every kernels/<program>.cl (and CUDA-only kernels/<program>.cu)
 # becomes $OUT/<program>.fatbin with SASS for sm_80 and sm_90 plus compute_90 PTX as the fallback
 # (nvcc 13 emits PTX 9.0, which CUDA 12 drivers reject, so the main GPUs must get SASS).
+# Storage flavours (d2v.h): a source that declares `ACT *` pointers is compiled a second time with
+# -DD2V_ACT_BF16 into <program>.bf16.fatbin, and one that declares `OUT *` pointers a third time with
+# -DD2V_ACT_BF16 -DD2V_OUT_F32 into <program>.bf16-f32.fatbin (org.d2v.backend.kernel.Flavour).
 # Also writes $OUT/ptxas-report.txt: ptxas's resource usage per kernel and a one-line summary per
 # kernel that flags spills. This is the build-time check that the portable kernels are valid CUDA:
 # a kernel nvcc rejects fails the build with nvcc's message.
@@ -44,29 +47,46 @@ for s in "${sources[@]}"; do
   seen[$p]=$s
 done
 
-# A fatbin whose source is gone must not ship with the jar.
-for f in "$OUT"/*.fatbin; do
-  [ -n "${seen[$(basename "${f%.fatbin}")]:-}" ] || rm -f "$f" "$OUT/ptxas/$(basename "${f%.fatbin}").log"
+# One job per (program, flavour): "<name>|<source>|<defines>", <name> the fatbin's name.
+jobs=()
+declare -A built=()
+for s in "${sources[@]}"; do
+  p=$(basename "${s%.*}")
+  jobs+=("$p|$s|")
+  built[$p]=1
+  if grep -Eq '\bACT[[:space:]]*\*' "$s" || grep -Eq '\bOUT[[:space:]]*\*' "$s"; then
+    jobs+=("$p.bf16|$s|-DD2V_ACT_BF16")
+    built[$p.bf16]=1
+  fi
+  if grep -Eq '\bOUT[[:space:]]*\*' "$s"; then
+    jobs+=("$p.bf16-f32|$s|-DD2V_ACT_BF16 -DD2V_OUT_F32")
+    built[$p.bf16-f32]=1
+  fi
 done
 
-# Compiles one source unless its fatbin is newer than the source, the header and this script.
+# A fatbin whose source (or flavour) is gone must not ship with the jar.
+for f in "$OUT"/*.fatbin; do
+  [ -n "${built[$(basename "${f%.fatbin}")]:-}" ] || rm -f "$f" "$OUT/ptxas/$(basename "${f%.fatbin}").log"
+done
+
+# Compiles one job unless its fatbin is newer than the source, the header and this script.
 compile_one() {
-  local src=$1 program fatbin log
-  program=$(basename "${src%.*}")
-  fatbin="$OUT/$program.fatbin"
-  log="$OUT/ptxas/$program.log"
+  local name=${1%%|*} rest=${1#*|}
+  local src=${rest%%|*} defines=${rest#*|}
+  local fatbin="$OUT/$name.fatbin" log="$OUT/ptxas/$name.log"
   if [ -f "$fatbin" ] && [ -f "$log" ] && [ "$fatbin" -nt "$src" ] && [ "$fatbin" -nt "$HEADER" ] && [ "$fatbin" -nt "$0" ]; then
     return 0
   fi
   local lang=()
   [[ "$src" == *.cl ]] && lang=(-x cu)
-  if "$NVCC" "${lang[@]}" -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v \
+  # shellcheck disable=SC2086 # defines are words
+  if "$NVCC" "${lang[@]}" $defines -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v \
        -o "$fatbin.tmp" "$src" >"$log.tmp" 2>&1; then
     mv "$fatbin.tmp" "$fatbin"
     mv "$log.tmp" "$log"
-    echo "nvcc: kernels/$(basename "$src") -> $(basename "$fatbin")"
+    echo "nvcc: kernels/$(basename "$src")${defines:+ ($defines)} -> $(basename "$fatbin")"
   else
-    echo "nvcc failed on kernels/$(basename "$src"):" >&2
+    echo "nvcc failed on kernels/$(basename "$src")${defines:+ ($defines)}:" >&2
     grep -v '^ptxas info' "$log.tmp" >&2 || true
     rm -f "$fatbin.tmp" "$log.tmp"
     return 1
@@ -76,11 +96,11 @@ export -f compile_one
 export NVCC OUT HEADER
 export GENCODE_STR="${GENCODE[*]}"
 
-if [ ${#sources[@]} -eq 0 ]; then
+if [ ${#jobs[@]} -eq 0 ]; then
   echo "kernels/build.sh: no kernels in $SRC"
 else
   # Bash arrays do not cross into xargs' shells: rebuild GENCODE there from its string form.
-  printf '%s\0' "${sources[@]}" | xargs -0 -n 1 -P "$JOBS" bash -c \
+  printf '%s\0' "${jobs[@]}" | xargs -0 -n 1 -P "$JOBS" bash -c \
     'GENCODE=($GENCODE_STR); compile_one "$1"' "$0" \
     || { echo "kernels/build.sh: CUDA compilation failed (see nvcc's message above)" >&2; exit 1; }
 fi
@@ -108,7 +128,7 @@ report="$OUT/ptxas-report.txt"
   done
 } >"$report"
 
-kernels=$(grep -c '^[a-z_0-9]*/' "$report" || true)
+kernels=$(grep -c '^[a-z_0-9.-]*/' "$report" || true)
 spilling=$(grep -c 'SPILLS$' "$report" || true)
 local_mem=$(grep -c 'LOCAL$' "$report" || true)
 echo "ptxas: $kernels kernels, $spilling with spills, $local_mem more with a stack frame (report: $report)"

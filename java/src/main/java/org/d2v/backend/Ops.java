@@ -17,6 +17,11 @@ import org.d2v.tensor.Tensor;
  *   <li>Integer inputs (ids, indices, masks, positions) are {@code I32} tensors.</li>
  *   <li>Random numbers come from {@link Philox} streams (seed, offset) so that every backend draws
  *       the same numbers.</li>
+ *   <li>Activations may be stored in BF16 (docs/precision.md): every op then reads and writes its
+ *       activations in BF16 and computes in float; statistics (LayerNorm mean/rstd, attention
+ *       lse/delta), reductions ({@link #reduceMiddle}, sums), losses, broadcast vectors (biases,
+ *       position tables, LayerNorm gamma/beta), parameter gradients and optimiser state are F32.
+ *       A GEMM's result is BF16 or F32 (bf16 products accumulating into fp32 gradients).</li>
  * </ul>
  */
 public interface Ops {
@@ -26,6 +31,14 @@ public interface Ops {
     void fill(Tensor x, double value);
 
     void copy(Tensor src, Tensor dst);
+
+    /**
+     * dst (+)= src converted to dst's dtype (F32 ↔ BF16: rounding to nearest even on the way down,
+     * exact on the way up; the same dtype is a copy or an add). The mixed-precision boundary: a
+     * parameter read as an activation, an fp32 result read by a bf16 op, and (accumulate) a bf16
+     * gradient added into an fp32 one.
+     */
+    void cast(Tensor src, Tensor dst, boolean accumulate);
 
     /** y = alpha·x + beta·y, elementwise (beta = 0 ignores y's old contents, even NaN). */
     void axpby(double alpha, Tensor x, double beta, Tensor y);
@@ -154,7 +167,8 @@ public interface Ops {
 
     /**
      * Masked regression (see {@link LossDesc}), forward and backward in one pass. loss [1] receives
-     * the loss; dpred (if not null) receives gradScale·∂loss/∂pred (zero at unmasked slots).
+     * the loss; dpred (if not null) receives gradScale·∂loss/∂pred (zero at unmasked slots). The
+     * target is in pred's compute dtype (F32 for BF16 predictions).
      */
     void maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask, Tensor loss, Tensor dpred,
                           double gradScale);

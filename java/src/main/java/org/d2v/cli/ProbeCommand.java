@@ -80,7 +80,7 @@ public final class ProbeCommand implements Command {
             try (Device device = Backends.open(a.string("--backend", "auto"))) {
                 List<Probe.Outcome[]> results = new ArrayList<>();
                 try (FeatureModel model = Data2VecFeatures.factory(layers).apply(cfg, device)) {
-                    run.checkpoint().restore(model.state());
+                    run.checkpoint().restore(model);
                     System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s%n", run.path(), run.manifest().step(), run.manifest().preset(), device.name());
                     for (ProbeTask t : tasks) results.add(new Probe.Outcome[] {Probe.encoder("pretrained", model, t), Probe.raw(t), null});
                 }

@@ -45,6 +45,8 @@ public final class Data2VecFeatures implements FeatureModel {
 
     @Override public Map<String, Tensor> state() { return model.state(); }
 
+    @Override public void restored() { model.restored(); }
+
     @Override
     public double[] pooledFeatures(Batch batch) {
         return layers ? model.layerFeatures(batch) : model.pooledFeatures(batch);

@@ -27,6 +27,7 @@ public final class EmaTeacher {
         ParameterStore.Range r = student.trackedRange();
         if (r.length() == 0) return;
         student.device().ops().copy(ParameterStore.slice(student.values(), r), ParameterStore.slice(teacher.values(), r));
+        teacher.refreshWorking();
     }
 
     /**
@@ -39,6 +40,7 @@ public final class EmaTeacher {
         ParameterStore.Range r = student.trackedRange();
         if (tau < 1 && r.length() > 0) {
             student.device().ops().ema(ParameterStore.slice(teacher.values(), r), ParameterStore.slice(student.values(), r), tau);
+            teacher.refreshWorking();
         }
         return tau;
     }

@@ -135,7 +135,7 @@ public final class Pretrainer {
             CheckpointManifest m = c.manifest();
             checkSame("modality", m.modality(), modality, c.dir());
             checkSame("preset", m.preset(), preset, c.dir());
-            c.restore(model.state());
+            c.restore(model);
             rng = new RandomStream(m.seed(), m.rngPosition());
             source.seek(m.dataPosition());
             history = m.metrics();

@@ -25,5 +25,11 @@ public interface TrainableModel extends AutoCloseable {
      */
     Map<String, Tensor> state();
 
+    /**
+     * Called after the values of {@link #state()} were overwritten (a checkpoint restored): a model
+     * that keeps copies derived from them (the bf16 working copy of its weights) refreshes them.
+     */
+    default void restored() {}
+
     @Override void close();
 }

@@ -24,6 +24,7 @@ import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.d2v.backend.Device;
 import org.d2v.backend.kernel.DeviceCapabilities;
+import org.d2v.backend.kernel.Flavour;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelSignatures;
 import org.d2v.backend.kernel.LaunchChecks;
@@ -155,16 +156,19 @@ public final class CudaRuntime implements KernelRuntime {
     interface ChunkReader { void drain(ByteBuffer staging, int first, int count); }
 
     /** Copies {@code count} 4-byte elements to device memory at element {@code offset}. */
-    synchronized void write(CUdeviceptr base, long offset, int count, ChunkWriter writer) {
+    void write(CUdeviceptr base, long offset, int count, ChunkWriter writer) { write(base, offset, count, 4, writer); }
+
+    /** Copies {@code count} elements of {@code size} bytes to device memory at element {@code offset}. */
+    synchronized void write(CUdeviceptr base, long offset, int count, int size, ChunkWriter writer) {
         enter();
-        ByteBuffer buf = staging(4L * count);
-        int perChunk = (int) (stagingBytes / 4);
+        ByteBuffer buf = staging((long) size * count);
+        int perChunk = (int) (stagingBytes / size);
         for (int first = 0; first < count; first += perChunk) {
             int n = Math.min(perChunk, count - first);
             buf.clear();
             writer.fill(buf, first, n);
             try {
-                cuMemcpyHtoDAsync(base.withByteOffset(4L * (offset + first)), staging, 4L * n, stream);
+                cuMemcpyHtoDAsync(base.withByteOffset((long) size * (offset + first)), staging, (long) size * n, stream);
                 cuStreamSynchronize(stream); // the staging buffer is reused for the next chunk
             } catch (CudaException e) {
                 throw new IllegalStateException("cuda: upload of " + n + " elements: " + e.getMessage(), e);
@@ -173,14 +177,17 @@ public final class CudaRuntime implements KernelRuntime {
     }
 
     /** Copies {@code count} 4-byte elements from device memory at element {@code offset}. */
-    synchronized void read(CUdeviceptr base, long offset, int count, ChunkReader reader) {
+    void read(CUdeviceptr base, long offset, int count, ChunkReader reader) { read(base, offset, count, 4, reader); }
+
+    /** Copies {@code count} elements of {@code size} bytes from device memory at element {@code offset}. */
+    synchronized void read(CUdeviceptr base, long offset, int count, int size, ChunkReader reader) {
         enter();
-        ByteBuffer buf = staging(4L * count);
-        int perChunk = (int) (stagingBytes / 4);
+        ByteBuffer buf = staging((long) size * count);
+        int perChunk = (int) (stagingBytes / size);
         for (int first = 0; first < count; first += perChunk) {
             int n = Math.min(perChunk, count - first);
             try {
-                cuMemcpyDtoHAsync(staging, base.withByteOffset(4L * (offset + first)), 4L * n, stream);
+                cuMemcpyDtoHAsync(staging, base.withByteOffset((long) size * (offset + first)), (long) size * n, stream);
                 cuStreamSynchronize(stream);
             } catch (CudaException e) {
                 throw new IllegalStateException("cuda: download of " + n + " elements (or a kernel queued before it) failed: "
@@ -196,26 +203,28 @@ public final class CudaRuntime implements KernelRuntime {
 
     // ---- modules and launches --------------------------------------------------------------------
 
-    private CUfunction function(String program, String kernel) {
-        String key = program + "/" + kernel;
+    /** The kernel in the program's fatbin of {@code flavour} (kernels/build.sh builds one per storage flavour). */
+    private CUfunction function(String program, Flavour flavour, String kernel) {
+        String fatbin = flavour.fatbinName(program);
+        String key = fatbin + "/" + kernel;
         CUfunction f = functions.get(key);
         if (f != null) return f;
-        CUmodule module = modules.get(program);
+        CUmodule module = modules.get(fatbin);
         if (module == null) {
             module = new CUmodule();
             try {
-                cuModuleLoadData(module, CudaKernels.fatbin(program));
+                cuModuleLoadData(module, CudaKernels.fatbin(fatbin));
             } catch (CudaException e) {
-                throw new IllegalStateException("cuda: loading kernels/" + program + ".fatbin on " + driver.describe()
+                throw new IllegalStateException("cuda: loading kernels/" + fatbin + ".fatbin on " + driver.describe()
                         + " failed: " + e.getMessage() + " (the fatbin has SASS for sm_80, sm_90 and PTX 9.0)", e);
             }
-            modules.put(program, module);
+            modules.put(fatbin, module);
         }
         f = new CUfunction();
         try {
             cuModuleGetFunction(f, module, kernel);
         } catch (CudaException e) {
-            throw new IllegalStateException("cuda: no kernel '" + kernel + "' in kernels/" + program + ".fatbin ("
+            throw new IllegalStateException("cuda: no kernel '" + kernel + "' in kernels/" + fatbin + ".fatbin ("
                     + e.getMessage() + ")", e);
         }
         int[] threads = new int[1];
@@ -228,8 +237,8 @@ public final class CudaRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         enter();
-        KernelSignatures.Signature signature = checks.before(program, kernel, args);
-        CUfunction f = function(program, kernel);
+        KernelSignatures.Launch signature = checks.before(program, kernel, args);
+        CUfunction f = function(program, signature.flavour(), kernel);
         int[] block = blockSize(global, local);
         int[] grid = new int[3];
         for (int d = 0; d < 3; d++) grid[d] = d < global.length ? (int) (global[d] / block[d]) : 1;

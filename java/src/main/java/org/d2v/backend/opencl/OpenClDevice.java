@@ -7,12 +7,13 @@ import org.d2v.backend.Device;
 import org.d2v.backend.MemoryMeter;
 import org.d2v.backend.Ops;
 import org.d2v.backend.kernel.KernelOps;
+import org.d2v.tensor.Bf16;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
 
-/** An OpenCL device: F32 and I32 buffers, blocking host copies, the kernel op set. */
+/** An OpenCL device: F32, BF16 and I32 buffers, blocking host copies, the kernel op set. */
 public final class OpenClDevice implements Device {
     private final OpenClRuntime runtime;
     private final KernelOps ops;
@@ -46,7 +47,7 @@ public final class OpenClDevice implements Device {
 
     @Override
     public DeviceBuffer allocate(DType dtype, long elements) {
-        if (dtype == DType.F64) throw new IllegalArgumentException("opencl device stores F32 and I32 only, not F64");
+        if (dtype == DType.F64) throw new IllegalArgumentException("opencl device stores F32, BF16 and I32, not F64");
         if (elements < 1) throw new IllegalArgumentException("opencl: cannot allocate " + elements + " elements");
         OpenClBuffer b = new OpenClBuffer(this, dtype, elements, runtime.createBuffer(elements * dtype.bytes()));
         live.add(b);
@@ -73,6 +74,10 @@ public final class OpenClDevice implements Device {
             int[] v = new int[src.length];
             for (int i = 0; i < v.length; i++) v[i] = (int) src[i];
             runtime.write(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
+        } else if (b.dtype() == DType.BF16) {
+            short[] v = new short[src.length];
+            for (int i = 0; i < v.length; i++) v[i] = Bf16.bits((float) Bf16.round(src[i]));
+            runtime.write(b.mem(), offset * 2, Pointer.to(v), 2L * v.length);
         } else {
             float[] v = new float[src.length];
             for (int i = 0; i < v.length; i++) v[i] = (float) src[i];
@@ -88,6 +93,10 @@ public final class OpenClDevice implements Device {
             int[] v = new int[dst.length];
             runtime.read(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
             for (int i = 0; i < v.length; i++) dst[i] = v[i];
+        } else if (b.dtype() == DType.BF16) {
+            short[] v = new short[dst.length];
+            runtime.read(b.mem(), offset * 2, Pointer.to(v), 2L * v.length);
+            for (int i = 0; i < v.length; i++) dst[i] = Bf16.value(v[i]);
         } else {
             float[] v = new float[dst.length];
             runtime.read(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.d2v.backend.Device;
 import org.d2v.backend.kernel.DeviceCapabilities;
+import org.d2v.backend.kernel.Flavour;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelSignatures;
 import org.d2v.backend.kernel.KernelSources;
@@ -31,7 +32,8 @@ import org.jocl.cl_program;
 /**
  * The OpenCL side of {@link KernelRuntime} over JOCL: one device, one in-order queue, programs
  * compiled from the portable sources on the classpath ({@code org/d2v/kernels/<program>.cl} with
- * {@code d2v.h} prepended) and cached with their kernels. Launches are serialised because a
+ * {@code d2v.h} prepended), once per storage {@link Flavour} a launch asks for (its defines as
+ * build options), and cached with their kernels. Launches are serialised because a
  * cl_kernel's arguments are shared state.
  */
 public final class OpenClRuntime implements KernelRuntime {
@@ -135,7 +137,7 @@ public final class OpenClRuntime implements KernelRuntime {
         clGetDeviceInfo(deviceId, CL_DEVICE_LOCAL_MEM_SIZE, Sizeof.cl_long, Pointer.to(localMem), null);
         clGetDeviceInfo(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(workGroup), null);
         clGetDeviceInfo(deviceId, CL_DEVICE_MAX_COMPUTE_UNITS, Sizeof.cl_uint, Pointer.to(units), null);
-        clGetKernelWorkGroupInfo(kernel("elementwise", "fill"), deviceId, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+        clGetKernelWorkGroupInfo(kernel("elementwise", Flavour.F32, "fill"), deviceId, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
                 Sizeof.size_t, Pointer.to(multiple), null);
         DeviceCapabilities.Kind kind = (type[0] & CL_DEVICE_TYPE_GPU) != 0 ? DeviceCapabilities.Kind.GPU
                 : (type[0] & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceCapabilities.Kind.ACCELERATOR : DeviceCapabilities.Kind.CPU;
@@ -179,20 +181,22 @@ public final class OpenClRuntime implements KernelRuntime {
 
     // ---- programs and launches ---------------------------------------------------------------------
 
-    private cl_program program(String name) {
-        cl_program p = programs.get(name);
+    private cl_program program(String name, Flavour flavour) {
+        String key = flavour.fatbinName(name);
+        cl_program p = programs.get(key);
         if (p != null) return p;
         String source = KernelSources.read("d2v.h") + "\n#line 1\n" + KernelSources.read(name + ".cl");
         p = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
+        String options = ("-cl-std=CL1.2 " + flavour.defines()).trim();
         try {
-            clBuildProgram(p, 1, new cl_device_id[] {deviceId}, "-cl-std=CL1.2", null, null);
+            clBuildProgram(p, 1, new cl_device_id[] {deviceId}, options, null, null);
         } catch (CLException e) {
             String log = buildLog(p);
             clReleaseProgram(p);
-            throw new IllegalStateException("opencl: building kernels/" + name + ".cl failed (" + e.getMessage()
-                    + ") on " + deviceName + ":\n" + log, e);
+            throw new IllegalStateException("opencl: building kernels/" + name + ".cl (" + options + ") failed ("
+                    + e.getMessage() + ") on " + deviceName + ":\n" + log, e);
         }
-        programs.put(name, p);
+        programs.put(key, p);
         return p;
     }
 
@@ -208,11 +212,11 @@ public final class OpenClRuntime implements KernelRuntime {
         }
     }
 
-    private cl_kernel kernel(String program, String name) {
-        String key = program + "/" + name;
+    private cl_kernel kernel(String program, Flavour flavour, String name) {
+        String key = flavour.qualify(program + "/" + name);
         cl_kernel k = kernels.get(key);
         if (k != null) return k;
-        cl_program p = program(program);
+        cl_program p = program(program, flavour);
         try {
             k = clCreateKernel(p, name, null);
         } catch (CLException e) {
@@ -226,8 +230,8 @@ public final class OpenClRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         if (closed) throw new IllegalStateException("opencl runtime is closed");
-        KernelSignatures.Signature signature = checks.before(program, kernel, args);
-        cl_kernel k = kernel(program, kernel);
+        KernelSignatures.Launch signature = checks.before(program, kernel, args);
+        cl_kernel k = kernel(program, signature.flavour(), kernel);
         int index = 0;
         try {
             for (Object a : args) {
