@@ -2,12 +2,15 @@
 # Compiles the portable kernels as CUDA: every kernels/<program>.cl (and CUDA-only kernels/<program>.cu)
 # becomes $OUT/<program>.fatbin with SASS for sm_80 and sm_90 plus compute_90 PTX as the fallback
 # (nvcc 13 emits PTX 9.0, which CUDA 12 drivers reject, so the main GPUs must get SASS).
-# Storage flavours (d2v.h): a source that declares `ACT *` pointers is compiled a second time with
-# -DD2V_ACT_BF16 into <program>.bf16.fatbin, and one that declares `OUT *` pointers a third time with
-# -DD2V_ACT_BF16 -DD2V_OUT_F32 into <program>.bf16-f32.fatbin (org.d2v.backend.kernel.Flavour).
 # Also writes $OUT/ptxas-report.txt: ptxas's resource usage per kernel and a one-line summary per
 # kernel that flags spills. This is the build-time check that the portable kernels are valid CUDA:
 # a kernel nvcc rejects fails the build with nvcc's message.
+# For the CUDA-only programs (.cu, which may include kernels/*.cuh) it also keeps the PTX nvcc
+# generates on the way, $OUT/ptx/<program>.compute_80.ptx and .compute_90.ptx (no extra compile:
+# nvcc --keep), which the static tests read (TensorCoreStaticTest, budgets in kernels/budgets.txt).
+# Storage flavours (d2v.h): a source that declares `ACT *` pointers is compiled a second time with
+# -DD2V_ACT_BF16 into <program>.bf16.fatbin, and one that declares `OUT *` pointers a third time with
+# -DD2V_ACT_BF16 -DD2V_OUT_F32 into <program>.bf16-f32.fatbin (org.d2v.backend.kernel.Flavour).
 #
 # Environment: NVCC (empty: no nvcc, skip; unset: look for nvcc on PATH), OUT (default build/kernels),
 # SRC (default: the folder of this script), JOBS (parallel nvcc processes, default 2).
@@ -24,7 +27,7 @@ if [ -z "$NVCC" ] || ! [ -x "$(command -v "$NVCC" 2>/dev/null || echo "$NVCC")" 
   exit 0
 fi
 
-mkdir -p "$OUT/ptxas"
+mkdir -p "$OUT/ptxas" "$OUT/ptx"
 OUT=$(cd "$OUT" && pwd)
 HEADER="$SRC/d2v.h"
 if ! [ -f "$HEADER" ]; then
@@ -68,20 +71,43 @@ done
 for f in "$OUT"/*.fatbin; do
   [ -n "${built[$(basename "${f%.fatbin}")]:-}" ] || rm -f "$f" "$OUT/ptxas/$(basename "${f%.fatbin}").log"
 done
+for f in "$OUT"/ptx/*.ptx; do
+  p=$(basename "$f"); p=${p%%.*}
+  [[ "${seen[$p]:-}" == *.cu ]] || rm -f "$f"
+done
+
+# The newest header a .cu program may include (a changed header rebuilds every .cu program).
+NEWEST_CUH=""
+for h in "$SRC"/*.cuh; do
+  if [ -z "$NEWEST_CUH" ] || [ "$h" -nt "$NEWEST_CUH" ]; then NEWEST_CUH=$h; fi
+done
 
 # Compiles one job unless its fatbin is newer than the source, the header and this script.
 compile_one() {
-  local name=${1%%|*} rest=${1#*|}
+  local program=${1%%|*} rest=${1#*|}
   local src=${rest%%|*} defines=${rest#*|}
-  local fatbin="$OUT/$name.fatbin" log="$OUT/ptxas/$name.log"
-  if [ -f "$fatbin" ] && [ -f "$log" ] && [ "$fatbin" -nt "$src" ] && [ "$fatbin" -nt "$HEADER" ] && [ "$fatbin" -nt "$0" ]; then
+  local fatbin="$OUT/$program.fatbin" log="$OUT/ptxas/$program.log"
+  local cu=0
+  [[ "$src" == *.cu && -z "$defines" ]] && cu=1
+  if [ -f "$fatbin" ] && [ -f "$log" ] && [ "$fatbin" -nt "$src" ] && [ "$fatbin" -nt "$HEADER" ] && [ "$fatbin" -nt "$0" ] \
+     && { [ "$cu" = 0 ] || { { [ -z "$NEWEST_CUH" ] || [ "$fatbin" -nt "$NEWEST_CUH" ]; } \
+          && [ -f "$OUT/ptx/$program.compute_80.ptx" ] && [ -f "$OUT/ptx/$program.compute_90.ptx" ]; }; }; then
     return 0
   fi
-  local lang=()
+  local lang=() keep=() tmp=""
   [[ "$src" == *.cl ]] && lang=(-x cu)
+  if [ "$cu" = 1 ]; then
+    tmp=$(mktemp -d "$OUT/ptx/.keep-$program.XXXXXX")
+    keep=(--keep --keep-dir "$tmp")
+  fi
   # shellcheck disable=SC2086 # defines are words
-  if "$NVCC" "${lang[@]}" $defines -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v \
+  if "$NVCC" "${lang[@]}" $defines -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v "${keep[@]}" \
        -o "$fatbin.tmp" "$src" >"$log.tmp" 2>&1; then
+    if [ "$cu" = 1 ]; then
+      mv "$tmp/$program.compute_80.ptx" "$OUT/ptx/$program.compute_80.ptx"
+      mv "$tmp/$program.compute_90.ptx" "$OUT/ptx/$program.compute_90.ptx"
+      rm -rf "$tmp"
+    fi
     mv "$fatbin.tmp" "$fatbin"
     mv "$log.tmp" "$log"
     echo "nvcc: kernels/$(basename "$src")${defines:+ ($defines)} -> $(basename "$fatbin")"
@@ -89,11 +115,12 @@ compile_one() {
     echo "nvcc failed on kernels/$(basename "$src")${defines:+ ($defines)}:" >&2
     grep -v '^ptxas info' "$log.tmp" >&2 || true
     rm -f "$fatbin.tmp" "$log.tmp"
+    [ -n "$tmp" ] && rm -rf "$tmp"
     return 1
   fi
 }
 export -f compile_one
-export NVCC OUT HEADER
+export NVCC OUT HEADER NEWEST_CUH
 export GENCODE_STR="${GENCODE[*]}"
 
 if [ ${#jobs[@]} -eq 0 ]; then

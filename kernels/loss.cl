@@ -31,13 +31,18 @@ KERNEL void masked_regression(int n, int tokens, int dim, int clones, GLOBAL con
    exp(l_j − m) over j ≠ label and e = exp(l_label − m), the loss is (m − l_label) + log1p((e − 1) + S)
    and 1 − p_label = S / (e + S): no cancellation when the label wins by a wide margin (tiny losses). */
 KERNEL void cross_entropy(int rows, int classes, GLOBAL const ACT *logits, int lo, GLOBAL const int *labels, int lao,
-                          GLOBAL ACT *dlogits, int dlo, int hasD, float gradCoef, GLOBAL float *partials, int pao) {
+                          GLOBAL ACT *dlogits, int dlo, int hasD, float gradCoef, GLOBAL float *partials, int pao,
+                          GLOBAL float *err, int eo) {
     LOCAL_ARRAY(float, buf, LOSS_LOCAL);
     int lid = LID(0);
     float rowLosses = 0.0f;
     for (int row = GROUP_ID(0); row < rows; row += NUM_GROUPS(0)) {
         GLOBAL const ACT *l = logits + lo + (I64) row * classes;
         int label = labels[lao + row];
+        if (label < 0 || label >= classes) { /* checked here, not on the host (see tokens.cl): clamp and flag */
+            if (lid == 0) err[eo] = 1.0f;
+            label = label < 0 ? 0 : classes - 1;
+        }
         float mx = -D2V_INF;
         for (int j = lid; j < classes; j += LOSS_LOCAL) mx = FMAX(mx, ACT_LD(l[j]));
         mx = d2v_block_max(buf, mx);

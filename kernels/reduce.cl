@@ -26,3 +26,19 @@ KERNEL void finish_sum(int count, GLOBAL const float *partials, int po, float sc
     float total = d2v_block_sum(buf, s) * scale;
     if (LID(0) == 0) out[oo] = accumulate ? out[oo] + total : total;
 }
+
+/* The spread of n samples per channel from their moments (org.d2v.backend.Ops#meanChannelStd):
+   out = (1/C)·Σ_c sqrt(max(0, meanSq[c] − mean[c]²)·n/max(1, n − 1) + 1e-6). One work-group. */
+KERNEL void mean_channel_std(int channels, int n, GLOBAL const float *mean, int mo, GLOBAL const float *meanSq, int qo,
+                             GLOBAL float *out, int oo) {
+    LOCAL_ARRAY(float, buf, D2V_REDUCE_LOCAL);
+    float correction = (float) n / (float) (n > 1 ? n - 1 : 1);
+    float s = 0.0f;
+    for (int c = LID(0); c < channels; c += LOCAL_SIZE(0)) {
+        float mu = mean[mo + c];
+        float var = FMAX(0.0f, meanSq[qo + c] - mu * mu) * correction;
+        s += SQRT(var + 1e-6f);
+    }
+    float total = d2v_block_sum(buf, s);
+    if (LID(0) == 0) out[oo] = total / (float) channels;
+}

@@ -1,28 +1,69 @@
-/* Embedding lookups and row gathers/scatters. Ids are checked on the host before a lookup. Rows are
-   ACT (d2v.h): a bf16 model looks its tokens up in the bf16 working copy of the table, and the
-   table's gradient is float (it accumulates into the fp32 gradient buffer). */
+/* Embedding lookups and row gathers/scatters. Ids are checked on the device, where reading them
+   back would make the host wait: a bad id reads (or adds into) row clamp(id) and sets err[eo] = 1,
+   which the host sees with the step's statistics (org.d2v.backend.Ops#takeIndexErrors). Every
+   work item that sees a bad id stores the same 1, so the outcome does not depend on their order.
+   Rows are ACT (d2v.h): a bf16 model looks its tokens up in the bf16 working copy of the table, and
+   the table's gradient is float (it accumulates into the fp32 gradient buffer). */
+
+DEVICE_FN int d2v_checked_id(int id, int vocab, GLOBAL float *err, int eo) {
+    if (id >= 0 && id < vocab) return id;
+    err[eo] = 1.0f;
+    return id < 0 ? 0 : vocab - 1;
+}
 
 /* out[i, :] = table[ids[i], :]; n = ids·dim elements. */
-KERNEL void embedding_forward(int n, int dim, GLOBAL const int *ids, int io, GLOBAL const ACT *table, int to,
-                              GLOBAL ACT *out, int oo) {
+KERNEL void embedding_forward(int n, int dim, int vocab, GLOBAL const int *ids, int io, GLOBAL const ACT *table, int to,
+                              GLOBAL ACT *out, int oo, GLOBAL float *err, int eo) {
     int e = GID(0);
     if (e >= n) return;
     int i = e / dim, j = e % dim;
-    out[oo + e] = table[to + (I64) ids[io + i] * dim + j];
+    int id = d2v_checked_id(ids[io + i], vocab, err, eo);
+    out[oo + e] = table[to + (I64) id * dim + j];
 }
 
-/* dtable[id, j] += Σ dout[i, j] over the positions i holding id. The host grouped positions by id:
-   order[starts[s] .. starts[s+1]) are the positions of segment s. One work item per (s, j). */
-KERNEL void embedding_backward(int segments, int dim, GLOBAL const int *ids, int io, GLOBAL const int *order, int oro,
-                               GLOBAL const int *starts, int so, GLOBAL const ACT *dout, int doo,
-                               GLOBAL float *dtable, int dto) {
+/* The embedding gradient groups positions by id without atomics: the (id, position) pairs are
+   sorted on the device (a bitonic sort over a power-of-two length, the padding keyed past every
+   id), then one work item per (sorted position, column) that starts a run of equal ids adds the
+   run's rows in order of position, the order of the reference backend. */
+
+/* keys[i] = the checked id at position i (i < n), or 0x7fffffff for padding; pos[i] = i. */
+KERNEL void embedding_sort_init(int n, int padded, int vocab, GLOBAL const int *ids, int io, GLOBAL int *keys, int ko,
+                                GLOBAL int *pos, int po, GLOBAL float *err, int eo) {
+    int i = GID(0);
+    if (i >= padded) return;
+    keys[ko + i] = i < n ? d2v_checked_id(ids[io + i], vocab, err, eo) : 0x7fffffff;
+    pos[po + i] = i;
+}
+
+/* One compare-exchange pass of the bitonic sort (block size k, distance j) over (key, position)
+   pairs, ascending; pairs are distinct (positions are), so the order is total and the result unique. */
+KERNEL void bitonic_sort_step(int padded, int j, int k, GLOBAL int *keys, int ko, GLOBAL int *pos, int po) {
+    int i = GID(0);
+    if (i >= padded) return;
+    int l = i ^ j;
+    if (l <= i) return;
+    int ki = keys[ko + i], kl = keys[ko + l], pi = pos[po + i], pl = pos[po + l];
+    int greater = ki > kl || (ki == kl && pi > pl);
+    int ascending = (i & k) == 0;
+    if (ascending == greater) {
+        keys[ko + i] = kl;
+        keys[ko + l] = ki;
+        pos[po + i] = pl;
+        pos[po + l] = pi;
+    }
+}
+
+/* dtable[id, j] += Σ dout[pos[r], j] over the run of sorted positions r holding id; n·dim work items. */
+KERNEL void embedding_backward_sorted(int n, int dim, GLOBAL const int *keys, int ko, GLOBAL const int *pos, int po,
+                                      GLOBAL const ACT *dout, int doo, GLOBAL float *dtable, int dto) {
+
     int e = GID(0);
-    if (e >= segments * dim) return;
-    int j = e % dim, s = e / dim;
-    int begin = starts[so + s], end = starts[so + s + 1];
-    int id = ids[io + order[oro + begin]];
+    if (e >= n * dim) return;
+    int i = e / dim, j = e % dim;
+    int id = keys[ko + i];
+    if (i > 0 && keys[ko + i - 1] == id) return;
     float sum = 0.0f;
-    for (int r = begin; r < end; r++) sum += ACT_LD(dout[doo + (I64) order[oro + r] * dim + j]);
+    for (int r = i; r < n && keys[ko + r] == id; r++) sum += ACT_LD(dout[doo + (I64) pos[po + r] * dim + j]);
     dtable[dto + (I64) id * dim + j] += sum;
 }
 

@@ -90,9 +90,9 @@ public final class OpCases {
         });
         add("adamw", (dev, p) -> {
             int n = (int) p.parameters();
-            Tensor w = rand(dev, n), g = rand(dev, n), m = rand(dev, n), v = rand(dev, n);
-            AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 10, 1.0);
-            return new OpCase.Prepared(() -> dev.ops().adamw(d, w, g, m, v), 28.0 * n, 14.0 * n);
+            Tensor w = rand(dev, n), g = rand(dev, n), m = rand(dev, n), v = rand(dev, n), scale = rand(dev, 1);
+            AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 10);
+            return new OpCase.Prepared(() -> dev.ops().adamw(d, w, g, m, v, scale), 28.0 * n, 14.0 * n);
         });
         add("ema", (dev, p) -> {
             int n = (int) p.parameters();

@@ -71,6 +71,13 @@ public interface Ops {
     /** out[0] = Σ x. */
     void sum(Tensor x, Tensor out);
 
+    /**
+     * The spread of n samples per channel from their moments, as fairseq's compute_var reports it
+     * (spec §7.3): mean and meanSquare [C] hold the per-channel means of x and x²;
+     * out[0] = (1/C)·Σ_c sqrt(max(0, meanSquare[c] − mean[c]²)·n/max(1, n − 1) + 1e-6).
+     */
+    void meanChannelStd(int n, Tensor mean, Tensor meanSquare, Tensor out);
+
     // ---- GEMM ----------------------------------------------------------------------------------
 
     /**
@@ -142,10 +149,15 @@ public interface Ops {
 
     // ---- tokens ----------------------------------------------------------------------------------
 
-    /** out[i, :] = table[ids[i], :]; ids [n], table [vocab, dim], out [n, dim]. Bad ids throw. */
+    /**
+     * out[i, :] = table[ids[i], :]; ids [n], table [vocab, dim], out [n, dim]. Bad ids throw: at
+     * once on the reference backend; a kernel backend checks them on the device (reading the ids
+     * back would wait for it), reads row clamp(id) instead and raises its index-error flag, which
+     * {@link #takeIndexErrors} hands over and which otherwise makes the device's next download throw.
+     */
     void embedding(Tensor ids, Tensor table, Tensor out);
 
-    /** dtable[ids[i], :] += dout[i, :]. */
+    /** dtable[ids[i], :] += dout[i, :], in order of i for each row; bad ids as in {@link #embedding}. */
     void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable);
 
     /** dst[b, k, :] = src[b, idx[b, k], :]; src [batch, tokens, dim], idx [batch, kept], dst [batch, kept, dim]. */
@@ -175,9 +187,17 @@ public interface Ops {
 
     /**
      * Softmax cross-entropy, mean over rows: logits [rows, classes], labels [rows]. loss [1];
-     * dlogits (if not null) receives gradScale·∂loss/∂logits.
+     * dlogits (if not null) receives gradScale·∂loss/∂logits. Bad labels as bad ids in {@link #embedding}.
      */
     void crossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dlogits, double gradScale);
+
+    /**
+     * Moves the index-error flag into dst[0] (one element of a float dtype) and clears it: 1 if an
+     * embedding id or cross-entropy label since the last call was out of range, else 0. A training
+     * step copies it into its device statistics, so the host sees it with them, naming the step.
+     * The reference backend throws at the bad id instead and writes 0 here.
+     */
+    void takeIndexErrors(Tensor dst);
 
     // ---- randomness ------------------------------------------------------------------------------
 
@@ -195,9 +215,32 @@ public interface Ops {
 
     // ---- optimisation ----------------------------------------------------------------------------
 
-    /** One AdamW step over a range of the flat parameter buffer (all four views share a layout). */
-    void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v);
+    /**
+     * One AdamW step over a range of the flat parameter buffer (all four views share a layout),
+     * the gradients scaled by gradScale[0] (a one-element device tensor, e.g. the clip factor of
+     * {@link #clipFactor}; null: 1).
+     */
+    default void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) {
+        adamw(d, param, grad, m, v, gradScale, null);
+    }
+
+    /**
+     * {@link #adamw(AdamWDesc, Tensor, Tensor, Tensor, Tensor, Tensor)} that also writes the new
+     * parameters, rounded to working's dtype, into {@code working} (the bf16 working copy of a
+     * mixed-precision model, same layout; null: none), in the same pass.
+     */
+    void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working);
+
+    /**
+     * Global-norm clipping on the device (fairseq's clip_grad_norm_): from sumSquares[0] = Σ g²,
+     * norm[0] = √Σ g² and factor[0] = min(1, maxNorm / (norm + 1e-6)), or 1 when maxNorm ≤ 0
+     * (clipping off). Both outputs are one-element tensors; the factor feeds {@link #adamw}.
+     */
+    void clipFactor(Tensor sumSquares, double maxNorm, Tensor norm, Tensor factor);
 
     /** teacher = tau·teacher + (1 − tau)·student, elementwise (spec §5). */
-    void ema(Tensor teacher, Tensor student, double tau);
+    default void ema(Tensor teacher, Tensor student, double tau) { ema(teacher, student, tau, null); }
+
+    /** {@link #ema(Tensor, Tensor, double)} on the masters, writing the new teacher also into {@code working} (its bf16 copy; null: none). */
+    void ema(Tensor teacher, Tensor student, double tau, Tensor working);
 }

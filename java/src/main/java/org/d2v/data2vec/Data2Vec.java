@@ -29,6 +29,7 @@ import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Scope;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
+import org.d2v.train.StatsRing;
 import org.d2v.train.StepStats;
 import org.d2v.train.TrainableModel;
 
@@ -71,7 +72,15 @@ public final class Data2Vec implements TrainableModel {
     private final Tensor alibiSlopes;
     private final Masker masker;
     private final EmaTeacher ema;
+    /** Σ g² and the clip factor of the current step (device scalars; the norm goes to the stats ring). */
+    private final Tensor clipSumSquares;
+    private final Tensor clipFactor;
+    /** Per-step statistics on the device, read by the host once per logging interval. */
+    private final StatsRing stats;
     private boolean closed;
+
+    /** Steps whose statistics can wait on the device before the host must read them (see {@link StatsRing}). */
+    static final int STATS_SLOTS = 128;
 
     public Data2Vec(Device device, Data2VecConfig cfg) { this(device, cfg, device.defaultFloat()); }
 
@@ -121,6 +130,10 @@ public final class Data2Vec implements TrainableModel {
                     ? constant(SinCos2d.table(dim, img.grid(), img.grid()), Shape.of(img.tokens() * dim)) : null;
             this.alibiSlopes = m instanceof ModalityConfig.Audio
                     ? constant(AttentionBias.slopes(cfg.encoder().heads()), Shape.of(cfg.encoder().heads())) : null;
+            Tensor clip = zerosOwned(2);
+            this.clipSumSquares = clip.view(0, Shape.of(1));
+            this.clipFactor = clip.view(1, Shape.of(1));
+            this.stats = new StatsRing(device, dtype, STATS_SLOTS, this::problem);
         } catch (RuntimeException e) {
             if (s != null) s.close();
             if (t != null) t.close();
@@ -212,12 +225,19 @@ public final class Data2Vec implements TrainableModel {
 
     // ---- training ---------------------------------------------------------------------------
 
+    /**
+     * One update (spec §9). Nothing is read back: the loss terms, the collapse-guard statistics, the
+     * gradient norm and the index-error flag go into this step's slot of the device stats ring, and
+     * the returned stats are pending until the ring is read (see {@link StepStats}). The collapse
+     * guards and the gradient-norm check run then, and name this step.
+     */
     @Override
     public StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) {
         ensureOpen();
         if (step < 1) throw new IllegalArgumentException("steps count from 1, got " + step);
         for (Module mod : studentModules) mod.train(rng);
         int tokens = tokens(batch);
+        stats.slot(step); // reads the ring first if this slot still holds an unread step
         try (Scope scope = Scope.open()) {
             MaskBatch masks = masker.sample(batch.size() * cfg.clones(), tokens, rng);
             store.zeroGrads();
@@ -226,15 +246,32 @@ public final class Data2Vec implements TrainableModel {
                 f = forward(batch, masks, rng);
                 tape.backward(f.loss());
             }
-            double targetStd = CollapseGuard.maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx());
-            double predStd = CollapseGuard.maskedStd(f.pred(), f.maskedIdx());
-            CollapseGuard.check(cfg.loss(), step, targetStd, predStd);
-            double gradNorm = optimizerStep(step, lr);
+            CollapseGuard.maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx(), stats.field(step, StatsRing.TARGET_STD));
+            CollapseGuard.maskedStd(f.pred(), f.maskedIdx(), stats.field(step, StatsRing.PRED_STD));
+            optimizerStep(step, lr, stats.field(step, StatsRing.GRAD_NORM));
             // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5); pixel targets need no teacher.
             if (!cfg.loss().pixels()) ema.update(step);
-            return new StepStats(f.loss().item(), f.regression().item(), f.cls() == null ? 0 : f.cls().item(),
-                    targetStd, predStd, gradNorm, batch.size(), (long) batch.size() * tokens);
+            ops.copy(f.loss(), stats.field(step, StatsRing.LOSS));
+            ops.copy(f.regression(), stats.field(step, StatsRing.REGRESSION));
+            if (f.cls() != null) ops.copy(f.cls(), stats.field(step, StatsRing.CLS));
+            else ops.fill(stats.field(step, StatsRing.CLS), 0);
+            ops.takeIndexErrors(stats.field(step, StatsRing.INDEX_ERRORS));
+            return stats.pending(step, batch.size(), (long) batch.size() * tokens);
         }
+    }
+
+    /**
+     * The checks on a step's statistics when they reach the host. A non-finite loss is left to the
+     * training loop, which stops on it as a divergence; then bad ids, a non-finite gradient norm and
+     * the collapse guards, each naming the step.
+     */
+    private String problem(long step, double[] f) {
+        if (f[StatsRing.INDEX_ERRORS] != 0) {
+            return "step " + step + ": an id was outside its range (found on the device; the step read a clamped row instead)";
+        }
+        if (!Double.isFinite(f[StatsRing.LOSS])) return null;
+        if (!Double.isFinite(f[StatsRing.GRAD_NORM])) return "step " + step + ": the gradient norm is " + f[StatsRing.GRAD_NORM];
+        return CollapseGuard.problem(cfg.loss(), step, f[StatsRing.TARGET_STD], f[StatsRing.PRED_STD]);
     }
 
     /**
@@ -351,24 +388,22 @@ public final class Data2Vec implements TrainableModel {
     }
 
     /**
-     * Global-norm clipping folded into AdamW, one launch per optimiser group; returns the norm
-     * before clipping. The step number comes from the loop (resume), and weight decay may cover
-     * every group (what fairseq actually runs, spec §8), so this drives the AdamW op directly
+     * Global-norm clipping folded into AdamW, one launch per optimiser group, all on the device:
+     * the norm before clipping goes to {@code norm} (a stats field), the clip factor stays on the
+     * device for AdamW to read. The step number comes from the loop (resume), and weight decay may
+     * cover every group (what fairseq actually runs, spec §8), so this drives the AdamW op directly
      * rather than through optim.AdamW, whose groups follow the store's decay flags.
      */
-    private double optimizerStep(long step, double lr) {
-        double norm = GradClip.globalNorm(store);
-        if (!Double.isFinite(norm)) throw new IllegalStateException("step " + step + ": the gradient norm is " + norm);
+    private void optimizerStep(long step, double lr, Tensor norm) {
         OptimConfig o = cfg.optim();
-        double scale = GradClip.factor(norm, o.clipNorm());
+        GradClip.onDevice(store, o.clipNorm(), clipSumSquares, norm, clipFactor);
         for (ParameterStore.Range r : store.ranges()) {
             double wd = r.decay() || !o.exemptFromDecay() ? o.weightDecay() : 0;
-            ops.adamw(new AdamWDesc(lr, o.beta1(), o.beta2(), o.eps(), wd, step, scale),
+            ops.adamw(new AdamWDesc(lr, o.beta1(), o.beta2(), o.eps(), wd, step),
                     ParameterStore.slice(store.values(), r), ParameterStore.slice(store.grads(), r),
-                    ParameterStore.slice(adamM, r), ParameterStore.slice(adamV, r));
+                    ParameterStore.slice(adamM, r), ParameterStore.slice(adamV, r), clipFactor,
+                    store.working() == null ? null : ParameterStore.slice(store.working(), r)); // the bf16 copy in the same launch
         }
-        store.refreshWorking();
-        return norm;
     }
 
     // ---- features for evaluation ------------------------------------------------------------
@@ -448,6 +483,7 @@ public final class Data2Vec implements TrainableModel {
     public void close() {
         if (closed) return;
         closed = true;
+        stats.close();
         store.close();
         teacherStore.close();
         owned.forEach(DeviceBuffer::close);

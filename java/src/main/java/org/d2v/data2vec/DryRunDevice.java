@@ -3,6 +3,7 @@ package org.d2v.data2vec;
 import java.lang.reflect.Proxy;
 import org.d2v.backend.Device;
 import org.d2v.backend.Ops;
+import org.d2v.backend.RuntimeCounters;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 
@@ -46,7 +47,15 @@ final class DryRunDevice implements Device {
 
     @Override public long peakBytesInUse() { return 0; }
 
+    @Override public long bytesReserved() { return 0; }
+
+    @Override public long peakBytesReserved() { return 0; }
+
     @Override public void resetPeak() {}
+
+    @Override public RuntimeCounters counters() { return RuntimeCounters.ZERO; }
+
+    @Override public void resetCounters() {}
 
     @Override public DType defaultFloat() { return DType.F32; }
 

@@ -47,10 +47,12 @@ public final class Finetune {
         double first = Double.NaN, last = Double.NaN;
         long t0 = System.nanoTime();
         RandomStream dropout = new RandomStream(o.seed() ^ 0x5EEDL);
-        try (Optimizer opt = new Optimizer(store, new AdamW.Config(0.9, 0.95, 1e-8, o.weightDecay()), schedule, o.clipNorm())) {
+        // The epoch's loss adds up on the device and is read once per epoch: a step never waits for it.
+        try (Optimizer opt = new Optimizer(store, new AdamW.Config(0.9, 0.95, 1e-8, o.weightDecay()), schedule, o.clipNorm());
+             Tensor lossSum = Tensor.zeros(device, store.dtype(), 1)) {
             for (int epoch = 0; epoch < o.epochs(); epoch++) {
                 int[] perm = BatchLoader.permutation(o.seed(), epoch, train.size());
-                double sum = 0;
+                device.ops().fill(lossSum, 0);
                 for (int k = 0; k < perEpoch; k++) {
                     int[] idx = new int[o.batchSize()];
                     System.arraycopy(perm, k * o.batchSize(), idx, 0, idx.length);
@@ -64,13 +66,13 @@ public final class Finetune {
                                 Tensor loss = F.scale(F.crossEntropy(model.logits(g.batch()), Tensor.ofInts(device, Shape.of(g.examples().length),
                                         labels(train.labels(), g.examples()))), (double) g.examples().length / idx.length);
                                 tape.backward(loss);
-                                sum += loss.item();
+                                device.ops().axpby(1, loss, 1, lossSum);
                             }
                         }
                         opt.step();
                     }
                 }
-                double mean = sum / perEpoch;
+                double mean = lossSum.item() / perEpoch;
                 if (!Double.isFinite(mean)) throw new IllegalStateException("fine-tuning diverged in epoch " + (epoch + 1) + ": mean loss " + mean);
                 if (epoch == 0) first = mean;
                 last = mean;

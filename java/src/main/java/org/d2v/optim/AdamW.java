@@ -10,7 +10,8 @@ import org.d2v.tensor.Tensor;
 /**
  * AdamW over a {@link ParameterStore}'s flat buffers (fairseq's "adam", see {@link AdamWDesc}):
  * the moments m and v are two more flat buffers of the same layout, and one step is one
- * {@link Ops#adamw} launch per range of the store, with weight decay on or off per range.
+ * {@link Ops#adamw} launch per range of the store, with weight decay on or off per range. A store
+ * with a bf16 working copy has it rewritten by the same launches.
  */
 public final class AdamW implements AutoCloseable {
     /** Hyper-parameters other than the learning rate, which a schedule supplies per step. */
@@ -44,17 +45,18 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * One update with learning rate {@code lr}; gradients are multiplied by {@code gradScale}
-     * first (the clip factor, see {@link GradClip}).
+     * One update with learning rate {@code lr}; gradients are multiplied by gradScale[0] first, a
+     * one-element device tensor (the clip factor, see {@link GradClip#onDevice}), or 1 when null.
      */
-    public void step(double lr, double gradScale) {
+    public void step(double lr, Tensor gradScale) {
         step++;
         Ops ops = store.device().ops();
         for (ParameterStore.Range r : store.ranges()) {
             AdamWDesc d = new AdamWDesc(lr, config.beta1(), config.beta2(), config.eps(),
-                    r.decay() ? config.weightDecay() : 0, step, gradScale);
+                    r.decay() ? config.weightDecay() : 0, step);
             ops.adamw(d, ParameterStore.slice(store.values(), r), ParameterStore.slice(store.grads(), r),
-                    ParameterStore.slice(m, r), ParameterStore.slice(v, r));
+                    ParameterStore.slice(m, r), ParameterStore.slice(v, r), gradScale,
+                    store.working() == null ? null : ParameterStore.slice(store.working(), r));
         }
     }
 

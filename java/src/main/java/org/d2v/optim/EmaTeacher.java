@@ -39,8 +39,8 @@ public final class EmaTeacher {
         double tau = schedule.tau(n);
         ParameterStore.Range r = student.trackedRange();
         if (tau < 1 && r.length() > 0) {
-            student.device().ops().ema(ParameterStore.slice(teacher.values(), r), ParameterStore.slice(student.values(), r), tau);
-            teacher.refreshWorking();
+            student.device().ops().ema(ParameterStore.slice(teacher.values(), r), ParameterStore.slice(student.values(), r), tau,
+                    teacher.working() == null ? null : ParameterStore.slice(teacher.working(), r)); // its bf16 copy in the same launch
         }
         return tau;
     }

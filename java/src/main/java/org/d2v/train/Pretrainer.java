@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +20,14 @@ import org.d2v.optim.CosineSchedule;
  * next batch from a {@link BatchSource} and runs {@link TrainableModel#trainStep}; it appends the
  * metrics to metrics.jsonl/metrics.csv, prints a progress line now and then, writes a checkpoint
  * every K steps and at the end, redraws loss.png, and stops on a non-finite loss.
+ *
+ * <p>A step's statistics may stay on the device ({@link StatsRing}): the loop reads them once per
+ * logging interval ({@link Builder#statsEvery}, and whenever a progress line is due), before every
+ * checkpoint and at the end, and only then writes their metrics rows (one per step, as always) and
+ * runs the checks: a non-finite loss or a problem the model found (representation collapse, a
+ * non-finite gradient norm, a bad id) stops the run naming the first bad step, at most one interval
+ * after it ran. No checkpoint is written before the steps it covers were checked. The throughput
+ * columns are averages over the interval, because the host no longer waits for each step.
  *
  * <p>Resume restores the model's tensors, the step, the random stream and the data position from
  * the run's latest checkpoint, so the continued run computes exactly what an uninterrupted one
@@ -35,6 +44,7 @@ public final class Pretrainer {
     private final long seed;
     private final long checkpointEvery;
     private final Duration progressEvery;
+    private final int statsEvery;
     private final PrintStream out;
     private final boolean resume;
     private final String preset, modality;
@@ -54,7 +64,9 @@ public final class Pretrainer {
         this.steps = b.steps;
         this.seed = b.seed;
         this.checkpointEvery = b.checkpointEvery;
+        if (b.statsEvery < 1) throw new IllegalArgumentException("statsEvery must be >= 1, got " + b.statsEvery);
         this.progressEvery = b.progressEvery;
+        this.statsEvery = b.statsEvery;
         this.out = b.out;
         this.resume = b.resume;
         this.preset = b.preset;
@@ -75,6 +87,7 @@ public final class Pretrainer {
         private long seed = 1;
         private long checkpointEvery = 1000;
         private Duration progressEvery = Duration.ofSeconds(10);
+        private int statsEvery = 10;
         private PrintStream out = System.out;
         private boolean resume;
         private String preset = "custom", modality = "unknown";
@@ -104,6 +117,13 @@ public final class Pretrainer {
 
         /** At most one progress line per this interval (plus the first and the last step). */
         public Builder progressEvery(Duration d) { this.progressEvery = d; return this; }
+
+        /**
+         * The logging interval: read the steps' statistics from the device (one small download, one
+         * host synchronisation) at least every N steps (default 10), besides progress lines,
+         * checkpoints and the end. Larger is faster on a GPU; checks fire up to N steps late.
+         */
+        public Builder statsEvery(int n) { this.statsEvery = n; return this; }
 
         /** Where progress lines go (System.out by default). */
         public Builder progress(PrintStream ps) { this.out = ps; return this; }
@@ -160,19 +180,17 @@ public final class Pretrainer {
         long settledBytes = -1; // device memory after the second step of this session: later growth is a leak
         boolean leakReported = false;
         try (MetricsLog log = MetricsLog.open(runDir, history)) {
+            Interval interval = new Interval(log, began, elapsedBefore);
             for (long n = start + 1; n <= steps; n++) {
                 double lr = schedule.lr(n - 1);
-                long t0 = System.nanoTime();
-                Batch batch = source.next();
-                StepStats stats = model.trainStep(batch, n, lr, rng);
-                long t1 = System.nanoTime();
-                double elapsed = elapsedBefore + (t1 - began) * 1e-9;
-                MetricsRow row = MetricsRow.of(n, lr, stats, (t1 - t0) * 1e-9, elapsed);
-                log.append(row);
-                if (!Double.isFinite(stats.loss())) {
-                    if (plot) plot(log.rows());
-                    throw new TrainingDivergedException(n, stats.loss(), lastCheckpoint == null ? null : lastCheckpoint.toString());
+                StepStats stats;
+                try {
+                    stats = model.trainStep(source.next(), n, lr, rng);
+                } catch (RuntimeException e) {
+                    interval.flushAfter(e, lastCheckpoint); // rows (and any earlier bad step) of the steps that did run
+                    throw e;
                 }
+                interval.add(n, lr, stats);
                 long bytes = model.device().bytesInUse();
                 if (n == start + 2) settledBytes = bytes;
                 else if (settledBytes >= 0 && bytes > settledBytes && !leakReported) {
@@ -181,18 +199,91 @@ public final class Pretrainer {
                     leakReported = true;
                 }
                 boolean last = n == steps;
-                if (last || n == start + 1 || t1 - lastPrint >= progressEvery.toNanos()) {
-                    progress(row, start, t1 - began, n);
-                    lastPrint = t1;
+                boolean checkpoint = last || (checkpointEvery > 0 && n % checkpointEvery == 0);
+                boolean printDue = last || n == start + 1 || System.nanoTime() - lastPrint >= progressEvery.toNanos();
+                if (checkpoint || printDue || interval.size() >= statsEvery) {
+                    MetricsRow row = interval.flush(lastCheckpoint);
+                    if (printDue) {
+                        progress(row, start, System.nanoTime() - began, n);
+                        lastPrint = System.nanoTime();
+                    }
                 }
-                if (last || (checkpointEvery > 0 && n % checkpointEvery == 0)) {
+                if (checkpoint) {
                     CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, n, steps, preset, modality,
                             model.device().backend(), rng.seed(), rng.position(), source.position(), config, log.rows(), "", 0);
                     lastCheckpoint = Checkpoint.save(runDir, m, model.state()).dir();
                     if (plot) plot(log.rows());
+                    interval.restart();
                 }
             }
             return new Result(steps, log.rows(), lastCheckpoint);
+        }
+    }
+
+    /** A step whose statistics are not written yet. */
+    private record PendingRow(long step, double lr, StepStats stats) {}
+
+    /**
+     * The steps since the statistics were last read. Flushing reads them (the first read drains the
+     * device's ring: one download for all), checks them in step order and appends their rows; the
+     * interval's wall time is shared evenly among its steps for the throughput columns.
+     */
+    private final class Interval {
+        private final MetricsLog log;
+        private final long began;
+        private final double elapsedBefore;
+        private final List<PendingRow> rows = new ArrayList<>();
+        private long startedAt;
+
+        Interval(MetricsLog log, long began, double elapsedBefore) {
+            this.log = log;
+            this.began = began;
+            this.elapsedBefore = elapsedBefore;
+            this.startedAt = began;
+        }
+
+        void add(long step, double lr, StepStats stats) { rows.add(new PendingRow(step, lr, stats)); }
+
+        int size() { return rows.size(); }
+
+        /** The time spent between intervals (checkpoints, plots) does not count towards the next one's steps. */
+        void restart() { startedAt = System.nanoTime(); }
+
+        /** Writes the pending rows; returns the last. Throws at the first bad step (its row is written if its loss diverged). */
+        MetricsRow flush(Path lastCheckpoint) throws IOException {
+            if (rows.isEmpty()) return null;
+            List<PendingRow> batch = List.copyOf(rows);
+            rows.clear();
+            batch.get(batch.size() - 1).stats().resolve();
+            long now = System.nanoTime();
+            double perStep = (now - startedAt) * 1e-9 / batch.size();
+            double startElapsed = elapsedBefore + (startedAt - began) * 1e-9;
+            startedAt = now;
+            MetricsRow row = null;
+            for (int i = 0; i < batch.size(); i++) {
+                PendingRow p = batch.get(i);
+                String problem = p.stats().problem();
+                if (problem != null) throw new IllegalStateException(problem);
+                row = MetricsRow.of(p.step(), p.lr(), p.stats(), perStep, startElapsed + perStep * (i + 1));
+                log.append(row);
+                if (!Double.isFinite(row.loss())) {
+                    if (plot) plot(log.rows());
+                    throw new TrainingDivergedException(p.step(), row.loss(), lastCheckpoint == null ? null : lastCheckpoint.toString());
+                }
+            }
+            return row;
+        }
+
+        /** After a failed step: writes the rows of the steps before it; an earlier bad step's error wins, the failure attached. */
+        void flushAfter(RuntimeException failure, Path lastCheckpoint) {
+            try {
+                flush(lastCheckpoint);
+            } catch (IOException e) {
+                failure.addSuppressed(e);
+            } catch (RuntimeException earlier) {
+                earlier.addSuppressed(failure);
+                throw earlier;
+            }
         }
     }
 

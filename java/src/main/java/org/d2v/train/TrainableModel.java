@@ -16,6 +16,9 @@ public interface TrainableModel extends AutoCloseable {
     /**
      * One full update n (1-based): masks, student and teacher forward, loss, backward, clipping,
      * AdamW at {@code lr}, then the EMA teacher update for step n. All randomness from {@code rng}.
+     * The returned stats may be pending (see {@link StepStats}): a step that keeps its statistics on
+     * the device queues its work and returns without waiting for it, and the model's checks on the
+     * step (e.g. collapse guards) report through {@link StepStats#problem()} when they arrive.
      */
     StepStats trainStep(Batch batch, long step, double lr, RandomStream rng);
 

@@ -10,6 +10,7 @@ import org.d2v.nn.Parameter;
 import org.d2v.nn.ParameterStore;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
+import org.d2v.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class OptimTest {
                 s.zeroGrads();
                 w.tensor().grad().copyFrom(gw[t - 1]);
                 bias.tensor().grad().copyFrom(gb[t - 1]);
-                opt.step(lrs[t - 1], clip);
+                opt.step(lrs[t - 1], Tensor.of(dev, DType.F64, Shape.of(1), new double[] {clip}));
                 handStep(pw, gw[t - 1], mw, vw, lrs[t - 1], 0.1, t, clip);
                 handStep(pb, gb[t - 1], mb, vb, lrs[t - 1], 0.0, t, clip);
                 assertArrayEquals(pw, w.tensor().toDoubles(), 1e-14, "weights after step " + t);

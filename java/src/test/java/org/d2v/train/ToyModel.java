@@ -70,7 +70,7 @@ public final class ToyModel implements TrainableModel {
         for (double gi : g) norm += gi * gi;
         grad.copyFrom(g);
         long t = (long) count.toInts()[0] + 1;
-        device.ops().adamw(new AdamWDesc(lr, 0.9, 0.98, 1e-6, 0.01, t, 1.0), w, grad, m, v);
+        device.ops().adamw(new AdamWDesc(lr, 0.9, 0.98, 1e-6, 0.01, t), w, grad, m, v, null);
         device.ops().ema(teacher, w, 0.9);
         device.uploadInts(count.buffer(), count.offset(), new int[] {(int) t});
         if (step == nanAt) loss = Double.NaN;

@@ -2,26 +2,30 @@ package org.d2v.backend.cuda;
 
 import jcuda.driver.CUdeviceptr;
 import org.d2v.backend.Device;
+import org.d2v.backend.memory.CachingAllocator;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 
-/** A cuMemAlloc block of {@code length} elements; closing it frees the memory and tells the device. */
+/**
+ * {@code length} elements in a block of the device's caching allocator (the block may be larger);
+ * closing it hands the block back to the allocator (no cuMemFree, which would wait for the GPU).
+ */
 final class CudaBuffer implements DeviceBuffer {
     private final CudaDevice device;
     private final DType dtype;
     private final long length;
-    private CUdeviceptr pointer;
+    private CachingAllocator.Block<CUdeviceptr> block;
 
-    CudaBuffer(CudaDevice device, DType dtype, long length, CUdeviceptr pointer) {
+    CudaBuffer(CudaDevice device, DType dtype, long length, CachingAllocator.Block<CUdeviceptr> block) {
         this.device = device;
         this.dtype = dtype;
         this.length = length;
-        this.pointer = pointer;
+        this.block = block;
     }
 
     CUdeviceptr pointer() {
-        if (pointer == null) throw new IllegalStateException("cuda buffer used after close");
-        return pointer;
+        if (block == null) throw new IllegalStateException("cuda buffer used after close");
+        return block.handle();
     }
 
     long bytes() { return length * dtype.bytes(); }
@@ -32,13 +36,13 @@ final class CudaBuffer implements DeviceBuffer {
 
     @Override public long length() { return length; }
 
-    @Override public boolean isClosed() { return pointer == null; }
+    @Override public boolean isClosed() { return block == null; }
 
     @Override
     public void close() {
-        if (pointer == null) return;
-        CUdeviceptr p = pointer;
-        pointer = null;
-        device.released(this, p);
+        if (block == null) return;
+        CachingAllocator.Block<CUdeviceptr> b = block;
+        block = null;
+        device.released(this, b);
     }
 }

@@ -5,24 +5,29 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 import jcuda.driver.CUdeviceptr;
 import org.d2v.backend.Device;
-import org.d2v.backend.MemoryMeter;
 import org.d2v.backend.Ops;
+import org.d2v.backend.RuntimeCounters;
 import org.d2v.backend.kernel.KernelOps;
 import org.d2v.tensor.Bf16;
+import org.d2v.backend.memory.CachingAllocator;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 
-/** A CUDA GPU: F32 and I32 buffers, host copies through pinned staging, the kernel op set. */
+/**
+ * A CUDA GPU: F32 and I32 buffers from a caching allocator, uploads through a pinned staging ring
+ * that do not wait, blocking downloads, the kernel op set.
+ */
 public final class CudaDevice implements Device {
     private final CudaRuntime runtime;
+    private final CachingAllocator<CUdeviceptr> allocator;
     private final KernelOps ops;
-    private final MemoryMeter memory = new MemoryMeter();
     private final Set<CudaBuffer> live = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private boolean closed;
 
     CudaDevice(CudaRuntime runtime) {
         this.runtime = runtime;
         runtime.attach(this);
+        this.allocator = new CachingAllocator<>("cuda: " + runtime.driver().deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
     }
 
@@ -46,16 +51,18 @@ public final class CudaDevice implements Device {
     public DeviceBuffer allocate(DType dtype, long elements) {
         if (dtype == DType.F64) throw new IllegalArgumentException("cuda device stores F32, BF16 and I32, not F64");
         if (elements < 1) throw new IllegalArgumentException("cuda: cannot allocate " + elements + " elements");
-        CudaBuffer b = new CudaBuffer(this, dtype, elements, runtime.allocate(elements * dtype.bytes()));
+        CudaBuffer b = new CudaBuffer(this, dtype, elements, allocator.allocate(elements * dtype.bytes()));
         live.add(b);
-        memory.allocated(b.bytes());
         return b;
     }
 
-    void released(CudaBuffer b, CUdeviceptr pointer) {
-        if (live.remove(b)) memory.freed(b.bytes());
-        runtime.release(pointer);
+    void released(CudaBuffer b, CachingAllocator.Block<CUdeviceptr> block) {
+        live.remove(b);
+        allocator.release(block);
     }
+
+    /** The caching allocator behind {@link #allocate}. */
+    public CachingAllocator<CUdeviceptr> allocator() { return allocator; }
 
     private static void checkRange(CudaBuffer b, long offset, int n) {
         if (offset < 0 || offset + n > b.length()) {
@@ -86,6 +93,7 @@ public final class CudaDevice implements Device {
     public void download(DeviceBuffer src, long offset, double[] dst) {
         CudaBuffer b = buf(src);
         checkRange(b, offset, dst.length);
+        ops.checkIndexErrors();
         if (b.dtype() == DType.I32) {
             runtime.read(b.pointer(), offset, dst.length, (s, first, n) -> {
                 for (int i = 0; i < n; i++) dst[first + i] = s.getInt();
@@ -114,16 +122,25 @@ public final class CudaDevice implements Device {
         CudaBuffer b = buf(src);
         if (b.dtype() != DType.I32) throw new IllegalArgumentException("cuda: downloadInts from a " + b.dtype() + " buffer");
         checkRange(b, offset, dst.length);
+        ops.checkIndexErrors();
         runtime.read(b.pointer(), offset, dst.length, (s, first, n) -> s.asIntBuffer().get(dst, first, n));
     }
 
     @Override public void synchronize() { runtime.synchronize(); }
 
-    @Override public long bytesInUse() { return memory.inUse(); }
+    @Override public long bytesInUse() { return allocator.bytesInUse(); }
 
-    @Override public long peakBytesInUse() { return memory.peak(); }
+    @Override public long peakBytesInUse() { return allocator.peakBytesInUse(); }
 
-    @Override public void resetPeak() { memory.resetPeak(); }
+    @Override public long bytesReserved() { return allocator.bytesReserved(); }
+
+    @Override public long peakBytesReserved() { return allocator.peakBytesReserved(); }
+
+    @Override public void resetPeak() { allocator.resetPeaks(); }
+
+    @Override public RuntimeCounters counters() { return runtime.meter().snapshot(); }
+
+    @Override public void resetCounters() { runtime.meter().reset(); }
 
     @Override
     public void close() {
@@ -133,6 +150,7 @@ public final class CudaDevice implements Device {
         synchronized (live) {
             for (CudaBuffer b : live.toArray(new CudaBuffer[0])) b.close();
         }
+        allocator.close();
         runtime.close();
     }
 }

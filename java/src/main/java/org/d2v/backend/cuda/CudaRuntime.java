@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import jcuda.CudaException;
@@ -23,26 +24,34 @@ import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.d2v.backend.Device;
+import org.d2v.backend.RuntimeMeter;
 import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.Flavour;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelSignatures;
 import org.d2v.backend.kernel.LaunchChecks;
+import org.d2v.backend.memory.RawMemory;
+import org.d2v.backend.memory.StagingRing;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
 
 /**
  * {@link KernelRuntime} over the CUDA driver API (JCuda): the primary context of device 0 (shared
  * with libraries such as cuBLAS), one stream for every launch and copy, modules loaded from the
- * nvcc fatbins on the classpath with their functions cached, and a pinned staging buffer for host
- * copies (the driver copies pinned memory at full PCIe speed and without an extra bounce).
+ * nvcc fatbins on the classpath with their functions cached, a ring of pinned staging slots for
+ * uploads that do not wait (the driver copies pinned memory asynchronously, at full PCIe speed) and
+ * a pinned readback buffer for downloads, which wait. Memory comes from the device's caching
+ * allocator over {@link #rawMemory()}; launches, waits and copies are counted in a {@link RuntimeMeter}.
  *
  * <p>A driver context is current per thread, so every entry point makes it current first; the
  * methods are synchronised because the staging buffer and the caches are shared.
  */
 public final class CudaRuntime implements KernelRuntime {
-    /** Staging grows up to this size; larger copies go through it in chunks. */
+    /** The readback buffer grows up to this size; larger downloads go through it in chunks. */
     private static final long MAX_STAGING_BYTES = 32L << 20;
+    /** Pinned upload staging: how far (in bytes of queued uploads) the host may run ahead, and the largest chunk. */
+    private static final long STAGING_CAP_BYTES = 64L << 20;
+    private static final int STAGING_SLOT_BYTES = 8 << 20;
     private static final CUdeviceptr NULL_POINTER = new CUdeviceptr();
 
     private final CudaDriver driver;
@@ -52,8 +61,11 @@ public final class CudaRuntime implements KernelRuntime {
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<CUfunction, Integer> maxThreads = new HashMap<>();
-    private Pointer staging;
-    private long stagingBytes;
+    private final RuntimeMeter meter = new RuntimeMeter();
+    private final PinnedEvents pinned = new PinnedEvents();
+    private final StagingRing<CUevent> staging = new StagingRing<>(pinned, STAGING_CAP_BYTES, STAGING_SLOT_BYTES, meter);
+    private Pointer readback;
+    private long readbackBytes;
     private CudaDevice device;
     private DeviceCapabilities capabilities;
     private final LaunchChecks checks = new LaunchChecks("cuda");
@@ -116,7 +128,19 @@ public final class CudaRuntime implements KernelRuntime {
 
     // ---- memory ----------------------------------------------------------------------------------
 
-    synchronized CUdeviceptr allocate(long bytes) {
+    /** Launches, driver allocations, host synchronisations and bytes copied on this device. */
+    RuntimeMeter meter() { return meter; }
+
+    /** cuMemAlloc / cuMemFree, for the device's caching allocator (cuMemFree waits for the GPU: the cache avoids it). */
+    RawMemory<CUdeviceptr> rawMemory() {
+        return new RawMemory<>() {
+            @Override public CUdeviceptr allocate(long bytes) { return allocateRaw(bytes); }
+
+            @Override public void free(CUdeviceptr p) { releaseRaw(p); }
+        };
+    }
+
+    private synchronized CUdeviceptr allocateRaw(long bytes) {
         enter();
         CUdeviceptr p = new CUdeviceptr();
         try {
@@ -124,70 +148,75 @@ public final class CudaRuntime implements KernelRuntime {
         } catch (CudaException e) {
             long[] free = new long[1], total = new long[1];
             cuMemGetInfo(free, total);
-            throw new IllegalStateException("cuda: allocating " + bytes + " bytes on " + driver.deviceName() + " failed ("
-                    + e.getMessage() + "); " + free[0] + " of " + total[0] + " bytes free, "
-                    + (device == null ? 0 : device.bytesInUse()) + " held by d2v", e);
+            throw new IllegalStateException("cuda: cuMemAlloc of " + bytes + " bytes on " + driver.deviceName() + " failed ("
+                    + e.getMessage() + "); " + free[0] + " of " + total[0] + " bytes free", e);
         }
         return p;
     }
 
-    synchronized void release(CUdeviceptr p) {
+    private synchronized void releaseRaw(CUdeviceptr p) {
         if (closed) return; // the context is gone, and with it the memory
         cuCtxSetCurrent(context);
         cuMemFree(p);
     }
 
-    /** The pinned staging buffer, at least {@code bytes} large (up to the cap), as little-endian bytes. */
-    private ByteBuffer staging(long bytes) {
+    /** The pinned readback buffer, at least {@code bytes} large (up to the cap), as little-endian bytes. */
+    private ByteBuffer readback(long bytes) {
         long want = Math.min(Math.max(bytes, 1L << 20), MAX_STAGING_BYTES);
-        if (staging == null || stagingBytes < want) {
-            if (staging != null) cuMemFreeHost(staging);
-            staging = new Pointer();
-            cuMemAllocHost(staging, want);
-            stagingBytes = want;
+        if (readback == null || readbackBytes < want) {
+            if (readback != null) cuMemFreeHost(readback);
+            readback = new Pointer();
+            cuMemAllocHost(readback, want);
+            readbackBytes = want;
         }
-        return staging.getByteBuffer(0, stagingBytes).order(ByteOrder.nativeOrder());
+        return readback.getByteBuffer(0, readbackBytes).order(ByteOrder.nativeOrder());
     }
 
-    /** Fills chunks of the staging buffer and copies each to the device: {@code fill(buffer, first, count)}. */
-    interface ChunkWriter { void fill(ByteBuffer staging, int first, int count); }
-
-    /** Reads chunks back from the staging buffer: {@code drain(buffer, first, count)}. */
+    /** Reads chunks back from the readback buffer: {@code drain(buffer, first, count)}. */
     interface ChunkReader { void drain(ByteBuffer staging, int first, int count); }
 
-    /** Copies {@code count} 4-byte elements to device memory at element {@code offset}. */
-    void write(CUdeviceptr base, long offset, int count, ChunkWriter writer) { write(base, offset, count, 4, writer); }
+    /**
+     * Queues a copy of {@code count} 4-byte elements to device memory at element {@code offset}
+     * and returns without waiting: {@code fill} writes them into pinned slots of the staging ring,
+     * each copied with cuMemcpyHtoDAsync and reused once its event has passed.
+     */
+    void write(CUdeviceptr base, long offset, int count, StagingRing.Fill fill) { write(base, offset, count, 4, fill); }
 
-    /** Copies {@code count} elements of {@code size} bytes to device memory at element {@code offset}. */
-    synchronized void write(CUdeviceptr base, long offset, int count, int size, ChunkWriter writer) {
+    /** As {@link #write(CUdeviceptr, long, int, StagingRing.Fill)} for elements of {@code size} bytes (2: BF16). */
+    synchronized void write(CUdeviceptr base, long offset, int count, int size, StagingRing.Fill fill) {
         enter();
-        ByteBuffer buf = staging((long) size * count);
-        int perChunk = (int) (stagingBytes / size);
+        int perChunk = staging.maxSlotBytes() / size;
         for (int first = 0; first < count; first += perChunk) {
             int n = Math.min(perChunk, count - first);
-            buf.clear();
-            writer.fill(buf, first, n);
+            StagingRing.Slot<CUevent> slot = staging.acquire(size * n);
+            fill.into(slot.buffer(), first, n);
+            CUevent done = new CUevent();
             try {
-                cuMemcpyHtoDAsync(base.withByteOffset((long) size * (offset + first)), staging, (long) size * n, stream);
-                cuStreamSynchronize(stream); // the staging buffer is reused for the next chunk
+                cuMemcpyHtoDAsync(base.withByteOffset((long) size * (offset + first)), pinned.pointer(slot.buffer()), (long) size * n, stream);
+                cuEventCreate(done, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+                cuEventRecord(done, stream);
             } catch (CudaException e) {
                 throw new IllegalStateException("cuda: upload of " + n + " elements: " + e.getMessage(), e);
             }
+            staging.queued(slot, done);
+            meter.uploaded((long) size * n);
         }
     }
 
-    /** Copies {@code count} 4-byte elements from device memory at element {@code offset}. */
+    /** Copies {@code count} 4-byte elements from device memory at element {@code offset}; waits (a host synchronisation per chunk). */
     void read(CUdeviceptr base, long offset, int count, ChunkReader reader) { read(base, offset, count, 4, reader); }
 
-    /** Copies {@code count} elements of {@code size} bytes from device memory at element {@code offset}. */
+    /** As {@link #read(CUdeviceptr, long, int, ChunkReader)} for elements of {@code size} bytes (2: BF16). */
     synchronized void read(CUdeviceptr base, long offset, int count, int size, ChunkReader reader) {
         enter();
-        ByteBuffer buf = staging((long) size * count);
-        int perChunk = (int) (stagingBytes / size);
+        ByteBuffer buf = readback((long) size * count);
+        int perChunk = (int) (readbackBytes / size);
         for (int first = 0; first < count; first += perChunk) {
             int n = Math.min(perChunk, count - first);
+            meter.hostSync();
+            meter.downloaded((long) size * n);
             try {
-                cuMemcpyDtoHAsync(staging, base.withByteOffset((long) size * (offset + first)), (long) size * n, stream);
+                cuMemcpyDtoHAsync(readback, base.withByteOffset((long) size * (offset + first)), (long) size * n, stream);
                 cuStreamSynchronize(stream);
             } catch (CudaException e) {
                 throw new IllegalStateException("cuda: download of " + n + " elements (or a kernel queued before it) failed: "
@@ -196,6 +225,39 @@ public final class CudaRuntime implements KernelRuntime {
             buf.clear();
             reader.drain(buf, first, n);
         }
+    }
+
+    /** Pinned host slots and CUDA events for the staging ring. Called with the context current (under the runtime's lock). */
+    private static final class PinnedEvents implements StagingRing.Host<CUevent> {
+        private final Map<ByteBuffer, Pointer> pointers = new IdentityHashMap<>();
+
+        Pointer pointer(ByteBuffer b) { return pointers.get(b); }
+
+        @Override
+        public ByteBuffer allocate(int bytes) {
+            Pointer p = new Pointer();
+            cuMemAllocHost(p, bytes);
+            ByteBuffer b = p.getByteBuffer(0, bytes);
+            pointers.put(b, p);
+            return b;
+        }
+
+        @Override public void free(ByteBuffer b) { cuMemFreeHost(pointers.remove(b)); }
+
+        @Override
+        public boolean passed(CUevent e) {
+            try {
+                cuEventQuery(e);
+                return true;
+            } catch (CudaException x) { // JCuda throws for every result but success, CUDA_ERROR_NOT_READY included
+                if (String.valueOf(x.getMessage()).contains("CUDA_ERROR_NOT_READY")) return false;
+                throw new IllegalStateException("cuda: an upload failed: " + x.getMessage(), x);
+            }
+        }
+
+        @Override public void await(CUevent e) { cuEventSynchronize(e); }
+
+        @Override public void release(CUevent e) { cuEventDestroy(e); }
     }
 
     @Override
@@ -253,6 +315,7 @@ public final class CudaRuntime implements KernelRuntime {
         }
         if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return; // nothing to do, and CUDA rejects empty grids
         try {
+            meter.launch();
             cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, stream,
                     Pointer.to(parameters(program, kernel, args)), null);
         } catch (CudaException e) {
@@ -332,6 +395,7 @@ public final class CudaRuntime implements KernelRuntime {
     @Override
     public synchronized void synchronize() {
         enter();
+        meter.hostSync();
         try {
             cuStreamSynchronize(stream);
         } catch (CudaException e) {
@@ -376,8 +440,13 @@ public final class CudaRuntime implements KernelRuntime {
         for (CUmodule m : modules.values()) cuModuleUnload(m);
         modules.clear();
         functions.clear();
-        if (staging != null) cuMemFreeHost(staging);
-        staging = null;
+        try {
+            staging.close();
+        } catch (RuntimeException e) {
+            // as above: the failure was reported where it happened
+        }
+        if (readback != null) cuMemFreeHost(readback);
+        readback = null;
         cuStreamDestroy(stream);
         closed = true;
         cuDevicePrimaryCtxRelease(cuDevice);

@@ -27,8 +27,9 @@ import org.d2v.tensor.Tensor;
  *
  * <p>Deterministic throughout: no atomics; every sum runs in a fixed order, so the same inputs give
  * bit-identical outputs on the same device. scatterRows needs distinct indices within a sample (as
- * the masks produce); gather/scatter indices are not bounds-checked on the device, embedding ids
- * and cross-entropy labels are (on the host, before the launch).
+ * the masks produce); gather/scatter indices are not bounds-checked, embedding ids and
+ * cross-entropy labels are, on the device (see {@link #takeIndexErrors}): no op reads anything back,
+ * so a step queues its work without ever waiting for the device.
  */
 public final class KernelOps implements Ops, AutoCloseable {
     /** Work-group size of 1-D launches and of every block reduction (the kernels' LOCAL arrays match). */
@@ -40,6 +41,11 @@ public final class KernelOps implements Ops, AutoCloseable {
     private KernelVariants variants;
     private final DeviceBuffer partialsBuffer;
     private final Tensor partials;
+    private final DeviceBuffer indexErrorsBuffer;
+    /** 1 once a launch met an out-of-range id or label (see {@link #takeIndexErrors}). */
+    private final Tensor indexErrors;
+    /** Whether an id-checking launch ran since the flag was last taken or checked. */
+    private boolean indexErrorsUnread;
     private DeviceBuffer scratchBuffer;
 
     public KernelOps(KernelRuntime runtime) {
@@ -51,6 +57,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         this.variants = KernelVariants.of(runtime.capabilities());
         this.partialsBuffer = runtime.device().allocate(DType.F32, REDUCE_GROUPS);
         this.partials = Tensor.view(partialsBuffer, 0, Shape.of(REDUCE_GROUPS));
+        this.indexErrorsBuffer = runtime.device().allocate(DType.F32, 1);
+        this.indexErrors = Tensor.view(indexErrorsBuffer, 0, Shape.of(1));
+        runtime.device().upload(indexErrorsBuffer, 0, new double[] {0});
     }
 
     public KernelRuntime runtime() { return rt; }
@@ -67,6 +76,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     @Override
     public void close() {
         partialsBuffer.close();
+        indexErrorsBuffer.close();
         if (scratchBuffer != null) scratchBuffer.close();
     }
 
@@ -287,6 +297,15 @@ public final class KernelOps implements Ops, AutoCloseable {
         finishSum(1.0, out, false);
     }
 
+    @Override
+    public void meanChannelStd(int n, Tensor mean, Tensor meanSquare, Tensor out) {
+        f32("meanChannelStd", mean, meanSquare, out);
+        requireSize(meanSquare, mean.numel(), "meanChannelStd meanSquare");
+        requireSize(out, 1, "meanChannelStd out");
+        if (mean.numel() < 1) throw new IllegalArgumentException("meanChannelStd: no channels");
+        launchGroups("reduce", "mean_channel_std", 1, count(mean.numel(), "meanChannelStd"), n, mean, meanSquare, out);
+    }
+
     private void partialSums(Tensor x, boolean square) {
         rt.launch("reduce", "partial_sum", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
                 count(x.numel(), "sum"), x, square ? 1 : 0, partials);
@@ -444,17 +463,35 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     // ---- tokens ----------------------------------------------------------------------------------
 
-    /** Reads the ids back and checks them on the host: a bad id is an error, not a wild read. */
-    private static int[] checkedIds(String op, Tensor ids, int vocab) {
+    private Tensor ids(String op, Tensor ids) {
         if (ids == null) throw new IllegalArgumentException(op + ": ids are required");
         i32(op, ids);
-        int[] v = ids.toInts();
-        for (int i = 0; i < v.length; i++) {
-            if (v[i] < 0 || v[i] >= vocab) {
-                throw new IllegalArgumentException(op + ": id " + v[i] + " at position " + i + " is outside [0, " + vocab + ")");
-            }
+        indexErrorsUnread = true;
+        return ids;
+    }
+
+    @Override
+    public void takeIndexErrors(Tensor dst) {
+        f32("takeIndexErrors", dst);
+        requireSize(dst, 1, "takeIndexErrors dst");
+        copy(indexErrors, dst);
+        fill(indexErrors, 0);
+        indexErrorsUnread = false;
+    }
+
+    /**
+     * Called by the device before a download (the host waits there anyway): if an id-checking
+     * launch ran and nobody took the flag, reads it and throws when it is set, so a bad id never
+     * passes unnoticed. One small extra read, only after such launches.
+     */
+    public void checkIndexErrors() {
+        if (!indexErrorsUnread) return;
+        indexErrorsUnread = false;
+        if (indexErrors.item() != 0) {
+            fill(indexErrors, 0);
+            throw new IllegalArgumentException("an embedding id or cross-entropy label was outside its range (found on the device, "
+                    + "after the launch: the op read a clamped row instead)");
         }
-        return v;
     }
 
     @Override
@@ -462,13 +499,14 @@ public final class KernelOps implements Ops, AutoCloseable {
         acts("embedding", table, out);
         int vocab = table.dim(0), dim = (int) (table.numel() / vocab), n = (int) ids.numel();
         requireSize(out, (long) n * dim, "embedding out");
-        checkedIds("embedding", ids, vocab);
-        launch1("tokens", "embedding_forward", (long) n * dim, count((long) n * dim, "embedding"), dim, ids, table, out);
+        launch1("tokens", "embedding_forward", (long) n * dim, count((long) n * dim, "embedding"), dim, vocab,
+                ids("embedding", ids), table, out, indexErrors);
     }
 
     /**
-     * Deterministic without atomics: the ids are grouped on the host (a counting sort), and one
-     * work item per (distinct id, column) adds that id's rows in order.
+     * Deterministic without atomics and without reading the ids back: the (id, position) pairs are
+     * sorted on the device (bitonic, log²/2 passes over the next power of two), then each run of
+     * equal ids is summed in order of position.
      */
     @Override
     public void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {
@@ -476,24 +514,19 @@ public final class KernelOps implements Ops, AutoCloseable {
         f32("embeddingBackward dtable", dtable);
         int vocab = dtable.dim(0), dim = (int) (dtable.numel() / vocab), n = (int) ids.numel();
         requireSize(dout, (long) n * dim, "embeddingBackward dout");
+        ids("embeddingBackward", ids);
         if (n == 0) return;
-        int[] v = checkedIds("embeddingBackward", ids, vocab);
-        int[] counts = new int[vocab + 1];
-        for (int id : v) counts[id + 1]++;
-        for (int i = 0; i < vocab; i++) counts[i + 1] += counts[i];
-        int[] order = new int[n];
-        int[] next = counts.clone();
-        for (int i = 0; i < n; i++) order[next[v[i]]++] = i;
-        int segments = 0;
-        for (int id = 0; id < vocab; id++) if (counts[id + 1] > counts[id]) segments++;
-        int[] starts = new int[segments + 1];
-        int s = 0;
-        for (int id = 0; id < vocab; id++) if (counts[id + 1] > counts[id]) starts[s++] = counts[id];
-        starts[segments] = n;
-        // freed right after the launch: OpenCL keeps released memory alive until its commands finish, CUDA's free synchronises
-        try (Tensor orderT = Tensor.ofInts(rt.device(), Shape.of(n), order);
-             Tensor startsT = Tensor.ofInts(rt.device(), Shape.of(segments + 1), starts)) {
-            launch1("tokens", "embedding_backward", (long) segments * dim, segments, dim, ids, orderT, startsT, dout, dtable);
+        count((long) n * dim, "embeddingBackward");
+        int padded = Integer.highestOneBit(Math.max(1, n - 1)) << 1;
+        // Temporaries of the caching allocator: closing them after the launches is safe, since
+        // whatever reuses the blocks is queued after these launches.
+        try (Tensor keys = Tensor.empty(rt.device(), DType.I32, Shape.of(padded));
+             Tensor pos = Tensor.empty(rt.device(), DType.I32, Shape.of(padded))) {
+            launch1("tokens", "embedding_sort_init", padded, n, padded, vocab, ids, keys, pos, indexErrors);
+            for (int k = 2; k <= padded; k <<= 1) {
+                for (int j = k >> 1; j > 0; j >>= 1) launch1("tokens", "bitonic_sort_step", padded, padded, j, k, keys, pos);
+            }
+            launch1("tokens", "embedding_backward_sorted", (long) n * dim, n, dim, keys, pos, dout, dtable);
         }
     }
 
@@ -571,10 +604,10 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(labels, rows, "crossEntropy labels");
         requireSize(loss, 1, "crossEntropy loss");
         if (dlogits != null) requireSize(dlogits, logits.numel(), "crossEntropy dlogits");
-        checkedIds("crossEntropy labels", labels, classes); // a few ints per step; a bad label would read out of bounds
         count(logits.numel(), "crossEntropy");
         rt.launch("loss", "cross_entropy", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
-                rows, classes, logits, labels, dlogits, dlogits != null ? 1 : 0, (float) (gradScale / rows), partials);
+                rows, classes, logits, ids("crossEntropy labels", labels), dlogits, dlogits != null ? 1 : 0,
+                (float) (gradScale / rows), partials, indexErrors);
         finishSum(1.0 / rows, loss, false);
     }
 
@@ -619,22 +652,45 @@ public final class KernelOps implements Ops, AutoCloseable {
     // ---- optimisation ----------------------------------------------------------------------------
 
     @Override
-    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v) {
-        f32("adamw", param, grad, m, v);
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working) {
+        f32("adamw", param, grad, m, v, gradScale);
+        bf16Copy("adamw", working, param);
         long n = param.numel();
         requireSize(grad, n, "adamw grad");
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
+        if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
         launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
-                (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize, (float) d.gradScale());
+                (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
+                gradScale, gradScale != null ? 1 : 0, working, working != null ? 1 : 0);
+    }
+
+    /** A working copy the optimiser kernels write: BF16, as long as the masters (or none). */
+    private static void bf16Copy(String op, Tensor working, Tensor master) {
+        if (working == null) return;
+        if (working.dtype() != DType.BF16) {
+            throw new IllegalArgumentException(op + ": the working copy of fp32 masters is BF16, got " + working.dtype() + " " + working);
+        }
+        requireSize(working, master.numel(), op + " working copy");
     }
 
     @Override
-    public void ema(Tensor teacher, Tensor student, double tau) {
+    public void clipFactor(Tensor sumSquares, double maxNorm, Tensor norm, Tensor factor) {
+        f32("clipFactor", sumSquares, norm, factor);
+        requireSize(sumSquares, 1, "clipFactor sumSquares");
+        requireSize(norm, 1, "clipFactor norm");
+        requireSize(factor, 1, "clipFactor factor");
+        launch1("optim", "clip_factor", 1, sumSquares, (float) maxNorm, norm, factor);
+    }
+
+    @Override
+    public void ema(Tensor teacher, Tensor student, double tau, Tensor working) {
         f32("ema", teacher, student);
+        bf16Copy("ema", working, teacher);
         requireSize(student, teacher.numel(), "ema");
-        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau));
+        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau),
+                working, working != null ? 1 : 0);
     }
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)

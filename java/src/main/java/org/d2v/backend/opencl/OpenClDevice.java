@@ -4,26 +4,31 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import org.d2v.backend.Device;
-import org.d2v.backend.MemoryMeter;
 import org.d2v.backend.Ops;
+import org.d2v.backend.RuntimeCounters;
 import org.d2v.backend.kernel.KernelOps;
+import org.d2v.backend.memory.CachingAllocator;
 import org.d2v.tensor.Bf16;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
 
-/** An OpenCL device: F32, BF16 and I32 buffers, blocking host copies, the kernel op set. */
+/**
+ * An OpenCL device: F32, BF16 and I32 buffers from a caching allocator, uploads that do not wait
+ * (staged, see {@link OpenClRuntime#write}), blocking downloads, the kernel op set.
+ */
 public final class OpenClDevice implements Device {
     private final OpenClRuntime runtime;
+    private final CachingAllocator<cl_mem> allocator;
     private final KernelOps ops;
-    private final MemoryMeter memory = new MemoryMeter();
     private final Set<OpenClBuffer> live = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private boolean closed;
 
     OpenClDevice(OpenClRuntime runtime) {
         this.runtime = runtime;
         runtime.attach(this);
+        this.allocator = new CachingAllocator<>("opencl: " + runtime.deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
     }
 
@@ -49,16 +54,18 @@ public final class OpenClDevice implements Device {
     public DeviceBuffer allocate(DType dtype, long elements) {
         if (dtype == DType.F64) throw new IllegalArgumentException("opencl device stores F32, BF16 and I32, not F64");
         if (elements < 1) throw new IllegalArgumentException("opencl: cannot allocate " + elements + " elements");
-        OpenClBuffer b = new OpenClBuffer(this, dtype, elements, runtime.createBuffer(elements * dtype.bytes()));
+        OpenClBuffer b = new OpenClBuffer(this, dtype, elements, allocator.allocate(elements * dtype.bytes()));
         live.add(b);
-        memory.allocated(b.bytes());
         return b;
     }
 
-    void released(OpenClBuffer b, cl_mem mem) {
-        if (live.remove(b)) memory.freed(b.bytes());
-        runtime.release(mem);
+    void released(OpenClBuffer b, CachingAllocator.Block<cl_mem> block) {
+        live.remove(b);
+        allocator.release(block);
     }
+
+    /** The caching allocator behind {@link #allocate} (tests empty its cache). */
+    public CachingAllocator<cl_mem> allocator() { return allocator; }
 
     private static void checkRange(OpenClBuffer b, long offset, int n) {
         if (offset < 0 || offset + n > b.length()) {
@@ -71,17 +78,17 @@ public final class OpenClDevice implements Device {
         OpenClBuffer b = buf(dst);
         checkRange(b, offset, src.length);
         if (b.dtype() == DType.I32) {
-            int[] v = new int[src.length];
-            for (int i = 0; i < v.length; i++) v[i] = (int) src[i];
-            runtime.write(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
+            runtime.write(b.mem(), offset, src.length, (s, first, n) -> {
+                for (int i = 0; i < n; i++) s.putInt((int) src[first + i]);
+            });
         } else if (b.dtype() == DType.BF16) {
-            short[] v = new short[src.length];
-            for (int i = 0; i < v.length; i++) v[i] = Bf16.bits((float) Bf16.round(src[i]));
-            runtime.write(b.mem(), offset * 2, Pointer.to(v), 2L * v.length);
+            runtime.write(b.mem(), offset, src.length, 2, (s, first, n) -> {
+                for (int i = 0; i < n; i++) s.putShort(Bf16.bits((float) Bf16.round(src[first + i])));
+            });
         } else {
-            float[] v = new float[src.length];
-            for (int i = 0; i < v.length; i++) v[i] = (float) src[i];
-            runtime.write(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
+            runtime.write(b.mem(), offset, src.length, (s, first, n) -> {
+                for (int i = 0; i < n; i++) s.putFloat((float) src[first + i]);
+            });
         }
     }
 
@@ -89,6 +96,7 @@ public final class OpenClDevice implements Device {
     public void download(DeviceBuffer src, long offset, double[] dst) {
         OpenClBuffer b = buf(src);
         checkRange(b, offset, dst.length);
+        ops.checkIndexErrors();
         if (b.dtype() == DType.I32) {
             int[] v = new int[dst.length];
             runtime.read(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
@@ -109,7 +117,7 @@ public final class OpenClDevice implements Device {
         OpenClBuffer b = buf(dst);
         if (b.dtype() != DType.I32) throw new IllegalArgumentException("opencl: uploadInts into a " + b.dtype() + " buffer");
         checkRange(b, offset, src.length);
-        runtime.write(b.mem(), offset * 4, Pointer.to(src), 4L * src.length);
+        runtime.write(b.mem(), offset, src.length, (s, first, n) -> s.asIntBuffer().put(src, first, n));
     }
 
     @Override
@@ -117,16 +125,25 @@ public final class OpenClDevice implements Device {
         OpenClBuffer b = buf(src);
         if (b.dtype() != DType.I32) throw new IllegalArgumentException("opencl: downloadInts from a " + b.dtype() + " buffer");
         checkRange(b, offset, dst.length);
+        ops.checkIndexErrors();
         runtime.read(b.mem(), offset * 4, Pointer.to(dst), 4L * dst.length);
     }
 
     @Override public void synchronize() { runtime.synchronize(); }
 
-    @Override public long bytesInUse() { return memory.inUse(); }
+    @Override public long bytesInUse() { return allocator.bytesInUse(); }
 
-    @Override public long peakBytesInUse() { return memory.peak(); }
+    @Override public long peakBytesInUse() { return allocator.peakBytesInUse(); }
 
-    @Override public void resetPeak() { memory.resetPeak(); }
+    @Override public long bytesReserved() { return allocator.bytesReserved(); }
+
+    @Override public long peakBytesReserved() { return allocator.peakBytesReserved(); }
+
+    @Override public void resetPeak() { allocator.resetPeaks(); }
+
+    @Override public RuntimeCounters counters() { return runtime.meter().snapshot(); }
+
+    @Override public void resetCounters() { runtime.meter().reset(); }
 
     @Override
     public void close() {
@@ -136,6 +153,7 @@ public final class OpenClDevice implements Device {
         synchronized (live) {
             for (OpenClBuffer b : live.toArray(new OpenClBuffer[0])) b.close();
         }
+        allocator.close();
         runtime.close();
     }
 }

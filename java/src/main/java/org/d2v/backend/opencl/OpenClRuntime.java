@@ -2,18 +2,22 @@ package org.d2v.backend.opencl;
 
 import static org.jocl.CL.*;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.d2v.backend.Device;
+import org.d2v.backend.RuntimeMeter;
 import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.Flavour;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelSignatures;
 import org.d2v.backend.kernel.KernelSources;
 import org.d2v.backend.kernel.LaunchChecks;
+import org.d2v.backend.memory.RawMemory;
+import org.d2v.backend.memory.StagingRing;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
 import org.jocl.CL;
@@ -24,6 +28,7 @@ import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
+import org.jocl.cl_event;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
@@ -33,10 +38,16 @@ import org.jocl.cl_program;
  * The OpenCL side of {@link KernelRuntime} over JOCL: one device, one in-order queue, programs
  * compiled from the portable sources on the classpath ({@code org/d2v/kernels/<program>.cl} with
  * {@code d2v.h} prepended), once per storage {@link Flavour} a launch asks for (its defines as
- * build options), and cached with their kernels. Launches are serialised because a
- * cl_kernel's arguments are shared state.
+ * build options), and cached with their kernels. Launches are serialised because a cl_kernel's
+ * arguments are shared state. Uploads are queued without waiting (non-blocking writes from a
+ * {@link StagingRing} of direct buffers), downloads block; both are counted in the
+ * {@link RuntimeMeter} with every launch and every wait.
  */
 public final class OpenClRuntime implements KernelRuntime {
+    /** Host staging for uploads: how far (in bytes of queued uploads) the host may run ahead, and the largest chunk. */
+    private static final long STAGING_CAP_BYTES = 64L << 20;
+    private static final int STAGING_SLOT_BYTES = 8 << 20;
+
     private final cl_platform_id platform;
     private final cl_device_id deviceId;
     private final cl_context context;
@@ -46,6 +57,8 @@ public final class OpenClRuntime implements KernelRuntime {
     private final LaunchChecks checks = new LaunchChecks("opencl");
     private final Map<String, cl_program> programs = new HashMap<>();
     private final Map<String, cl_kernel> kernels = new HashMap<>();
+    private final RuntimeMeter meter = new RuntimeMeter();
+    private final StagingRing<cl_event> staging = new StagingRing<>(new Events(), STAGING_CAP_BYTES, STAGING_SLOT_BYTES, meter);
     private OpenClDevice device;
     private boolean closed;
 
@@ -148,7 +161,19 @@ public final class OpenClRuntime implements KernelRuntime {
 
     // ---- memory ----------------------------------------------------------------------------------
 
-    cl_mem createBuffer(long bytes) {
+    /** Launches, driver allocations, host synchronisations and bytes copied on this device. */
+    RuntimeMeter meter() { return meter; }
+
+    /** clCreateBuffer / clReleaseMemObject, for the device's caching allocator. */
+    RawMemory<cl_mem> rawMemory() {
+        return new RawMemory<>() {
+            @Override public cl_mem allocate(long bytes) { return createBuffer(bytes); }
+
+            @Override public void free(cl_mem mem) { clReleaseMemObject(mem); }
+        };
+    }
+
+    private cl_mem createBuffer(long bytes) {
         try {
             return clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
         } catch (CLException e) {
@@ -156,24 +181,66 @@ public final class OpenClRuntime implements KernelRuntime {
         }
     }
 
-    void release(cl_mem mem) { clReleaseMemObject(mem); }
+    /**
+     * Queues a copy of {@code count} 4-byte elements to {@code mem} at element {@code offset} and
+     * returns without waiting for it: {@code fill} writes them into staging slots (direct buffers
+     * that stay untouched until their copy's event completes, see {@link StagingRing}).
+     */
+    void write(cl_mem mem, long offset, int count, StagingRing.Fill fill) { write(mem, offset, count, 4, fill); }
 
-    void write(cl_mem mem, long byteOffset, Pointer src, long bytes) {
-        if (bytes == 0) return;
-        try {
-            clEnqueueWriteBuffer(queue, mem, CL_TRUE, byteOffset, bytes, src, 0, null, null);
-        } catch (CLException e) {
-            throw new IllegalStateException("opencl: upload of " + bytes + " bytes: " + e.getMessage(), e);
+    /** As {@link #write(cl_mem, long, int, StagingRing.Fill)} for elements of {@code size} bytes (2: BF16). */
+    void write(cl_mem mem, long offset, int count, int size, StagingRing.Fill fill) {
+        if (count == 0) return;
+        int perChunk = staging.maxSlotBytes() / size;
+        for (int first = 0; first < count; first += perChunk) {
+            int n = Math.min(perChunk, count - first);
+            StagingRing.Slot<cl_event> slot = staging.acquire(size * n);
+            ByteBuffer b = slot.buffer();
+            fill.into(b, first, n);
+            b.position(0);
+            cl_event done = new cl_event();
+            synchronized (this) {
+                try {
+                    clEnqueueWriteBuffer(queue, mem, CL_FALSE, (long) size * (offset + first), (long) size * n, Pointer.to(b), 0, null, done);
+                } catch (CLException e) {
+                    throw new IllegalStateException("opencl: upload of " + n + " elements: " + e.getMessage(), e);
+                }
+            }
+            staging.queued(slot, done);
+            meter.uploaded((long) size * n);
         }
+        clFlush(queue); // start the copies now rather than at the next blocking call
     }
 
+    /** Blocking read: waits for the copy and for everything queued before it (a host synchronisation). */
     void read(cl_mem mem, long byteOffset, Pointer dst, long bytes) {
         if (bytes == 0) return;
+        meter.hostSync();
+        meter.downloaded(bytes);
         try {
             clEnqueueReadBuffer(queue, mem, CL_TRUE, byteOffset, bytes, dst, 0, null, null);
         } catch (CLException e) {
             throw new IllegalStateException("opencl: download of " + bytes + " bytes: " + e.getMessage(), e);
         }
+    }
+
+    /** Event queries for the staging ring: a status read never blocks, a wait does. */
+    private static final class Events implements StagingRing.Host<cl_event> {
+        @Override public ByteBuffer allocate(int bytes) { return ByteBuffer.allocateDirect(bytes); }
+
+        @Override public void free(ByteBuffer buffer) {} // a direct buffer's memory goes with the garbage collector
+
+        @Override
+        public boolean passed(cl_event e) {
+            int[] status = new int[1];
+            clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, Sizeof.cl_int, Pointer.to(status), null);
+            if (status[0] < 0) throw new IllegalStateException("opencl: an upload failed (event status " + status[0] + ")");
+            return status[0] == CL_COMPLETE;
+        }
+
+        @Override public void await(cl_event e) { clWaitForEvents(1, new cl_event[] {e}); }
+
+        @Override public void release(cl_event e) { clReleaseEvent(e); }
     }
 
     @Override
@@ -253,6 +320,7 @@ public final class OpenClRuntime implements KernelRuntime {
                 }
             }
             index = -1; // every argument set: a failure now is the enqueue's
+            meter.launch();
             clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
         } catch (CLException e) {
             throw new IllegalStateException("opencl: launching " + LaunchChecks.describe(signature, global, local, args)
@@ -265,6 +333,7 @@ public final class OpenClRuntime implements KernelRuntime {
 
     @Override
     public void synchronize() {
+        meter.hostSync();
         try {
             clFinish(queue);
         } catch (CLException e) {
@@ -277,6 +346,7 @@ public final class OpenClRuntime implements KernelRuntime {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        staging.close();
         for (cl_kernel k : kernels.values()) clReleaseKernel(k);
         for (cl_program p : programs.values()) clReleaseProgram(p);
         kernels.clear();

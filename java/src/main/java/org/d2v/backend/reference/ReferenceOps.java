@@ -190,6 +190,21 @@ final class ReferenceOps implements Ops {
         store(out, 0, s, false);
     }
 
+    @Override
+    public void meanChannelStd(int n, Tensor mean, Tensor meanSquare, Tensor out) {
+        int channels = (int) mean.numel();
+        requireSize(meanSquare, channels, "meanChannelStd meanSquare");
+        requireSize(out, 1, "meanChannelStd out");
+        if (channels < 1) throw new IllegalArgumentException("meanChannelStd: no channels");
+        double s = 0;
+        for (int c = 0; c < channels; c++) {
+            double mu = at(mean, c);
+            double var = Math.max(0, at(meanSquare, c) - mu * mu) * n / Math.max(1, n - 1);
+            s += Math.sqrt(var + 1e-6);
+        }
+        store(out, 0, s / channels, false);
+    }
+
     // ---- activations ---------------------------------------------------------------------------
 
     @Override
@@ -384,6 +399,13 @@ final class ReferenceOps implements Ops {
             int id = index(ids, i, vocab, "embeddingBackward id (vocabulary size " + vocab + ")");
             for (int j = 0; j < dim; j++) store(dtable, id * dim + j, at(dout, i * dim + j), true);
         }
+    }
+
+    /** Bad ids and labels throw where they are met (above), so there is never a flag to hand over. */
+    @Override
+    public void takeIndexErrors(Tensor dst) {
+        requireSize(dst, 1, "takeIndexErrors dst");
+        store(dst, 0, 0, false);
     }
 
     /** Sizes of a row gather/scatter: [batch, tokens, dim] rows against idx [batch, kept]. */
@@ -819,14 +841,17 @@ final class ReferenceOps implements Ops {
     // ---- optimisation --------------------------------------------------------------------------
 
     @Override
-    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v) {
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working) {
         long n = param.numel();
+        if (working != null) requireSize(working, n, "adamw working copy");
         requireSize(grad, n, "adamw grad");
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
+        if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
+        double scale = gradScale == null ? 1 : at(gradScale, 0);
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
         IntStream.range(0, (int) n).parallel().forEach(i -> {
-            double g = at(grad, i) * d.gradScale();
+            double g = at(grad, i) * scale;
             double mi = d.beta1() * at(m, i) + (1 - d.beta1()) * g;
             double vi = d.beta2() * at(v, i) + (1 - d.beta2()) * g * g;
             store(m, i, mi, false);
@@ -838,13 +863,27 @@ final class ReferenceOps implements Ops {
             p -= d.lr() * d.weightDecay() * p;
             p -= stepSize * mi / (Math.sqrt(vi) + d.eps());
             store(param, i, p, false);
+            if (working != null) store(working, i, at(param, i), false); // the stored master, rounded once more
         });
     }
 
     @Override
-    public void ema(Tensor teacher, Tensor student, double tau) {
+    public void clipFactor(Tensor sumSquares, double maxNorm, Tensor norm, Tensor factor) {
+        requireSize(sumSquares, 1, "clipFactor sumSquares");
+        requireSize(norm, 1, "clipFactor norm");
+        requireSize(factor, 1, "clipFactor factor");
+        double total = Math.sqrt(at(sumSquares, 0));
+        store(norm, 0, total, false);
+        store(factor, 0, maxNorm > 0 ? Math.min(1, maxNorm / (total + 1e-6)) : 1, false);
+    }
+
+    @Override
+    public void ema(Tensor teacher, Tensor student, double tau, Tensor working) {
         requireSize(student, teacher.numel(), "ema student");
-        IntStream.range(0, (int) teacher.numel()).parallel().forEach(i ->
-                store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false));
+        if (working != null) requireSize(working, teacher.numel(), "ema working copy");
+        IntStream.range(0, (int) teacher.numel()).parallel().forEach(i -> {
+            store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false);
+            if (working != null) store(working, i, at(teacher, i), false);
+        });
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.d2v.backend.AdamWDesc;
 import org.d2v.backend.AttentionDesc;
 import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
@@ -367,6 +368,7 @@ public abstract class KernelBf16Suite extends KernelTestBase {
         // the weight gradient of a linear layer: dW (+)= dYᵀ·X, bf16 operands into the fp32 gradient buffer
         checkMatmul(MatmulDesc.of(96, 48, 157).withTransA(true), false, true, false, true);
         checkMatmul(MatmulDesc.of(65, 33, 300).withTransA(true), false, true, false, true);
+        checkMatmul(MatmulDesc.of(37, 96, 48).withTransB(true), false, true, false, true); // x·Wᵀ into fp32 (gemm_dot's layout)
         checkMatmul(MatmulDesc.of(300, 768, 96).withTransB(true), true, false, false, false); // one large case
         String e = assertThrows(IllegalArgumentException.class, () -> k().matmul(MatmulDesc.of(4, 4, 4),
                 kF32(randn(16), 4, 4), kF32(randn(16), 4, 4), null, kOut(DType.BF16, 4, 4), null, false)).getMessage();
@@ -667,6 +669,45 @@ public abstract class KernelBf16Suite extends KernelTestBase {
         if (withBias) judge(c + " dbias", difference(db, dbOld), difference(dbe, dbOld), dbn);
     }
 
+    // ---- optimiser: fp32 masters, the bf16 working copy written in the same launch ---------------
+
+    /**
+     * AdamW and the EMA update run on fp32 masters (against the reference to the fp32 tolerance, as
+     * in the fp32 suite) and round the new masters into the bf16 working copy in the same launch:
+     * that copy equals the masters rounded to bf16, bit for bit.
+     */
+    @Test
+    void adamwAndEmaWriteTheWorkingCopy() {
+        int n = 1001;
+        double[] pv = randn(n), gv = randn(n), mv = randn(n, 0.1), vv = randn(n, 0.01);
+        for (int i = 0; i < n; i++) vv[i] = Math.abs(vv[i]);
+        Pair p = input(pv, n), g = input(gv, n), m = input(mv, n), v = input(vv, n), scale = input(new double[] {0.7}, 1);
+        Tensor work = kOut(DType.BF16, n), refWork = naiveOut(DType.BF16, n);
+        for (long step = 1; step <= 3; step++) {
+            AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.98, 1e-6, 0.05, step);
+            k().adamw(d, p.k(), g.k(), m.k(), v.k(), scale.k(), work);
+            r().adamw(d, p.r(), g.r(), m.r(), v.r(), scale.r(), refWork);
+        }
+        assertClose("adamw param", p);
+        assertClose("adamw m", m);
+        assertBf16Of("adamw working copy", p.k(), work);
+        judge("adamw working copy", work, p.r(), refWork);
+        Pair t = randnInput(n), st = randnInput(n);
+        Tensor twork = kOut(DType.BF16, n);
+        k().ema(t.k(), st.k(), 0.999, twork);
+        r().ema(t.r(), st.r(), 0.999);
+        assertClose("ema", t);
+        assertBf16Of("ema working copy", t.k(), twork);
+    }
+
+    /** {@code copy} holds {@code master} rounded to bf16, bit for bit (the host's rounding). */
+    private static void assertBf16Of(String what, Tensor master, Tensor copy) {
+        double[] x = master.toDoubles(), y = copy.toDoubles();
+        for (int i = 0; i < x.length; i++) {
+            assertTrue(Bf16.bits((float) x[i]) == Bf16.bits((float) y[i]), what + ": element " + i + " master " + x[i] + " copy " + y[i]);
+        }
+    }
+
     // ---- what bf16 does not store --------------------------------------------------------------
 
     /** Statistics, losses, biases and optimiser state are fp32: a bf16 tensor there is refused, naming it. */
@@ -676,9 +717,12 @@ public abstract class KernelBf16Suite extends KernelTestBase {
         String e = assertThrows(IllegalArgumentException.class, () -> k().layerNorm(d, kAct(randn(24), 3, 8), null, null,
                 kOut(DType.BF16, 3, 8), kOut(DType.BF16, 3), kOut(DType.F32, 3))).getMessage();
         assertTrue(e.contains("layerNorm") && e.contains("must be F32") && e.contains("BF16"), e);
-        String a = assertThrows(IllegalArgumentException.class, () -> k().adamw(new org.d2v.backend.AdamWDesc(1e-3, 0.9, 0.98, 1e-6, 0, 1, 1),
-                kAct(randn(8), 8), kF32(randn(8), 8), kF32(randn(8), 8), kF32(randn(8), 8))).getMessage();
+        String a = assertThrows(IllegalArgumentException.class, () -> k().adamw(new AdamWDesc(1e-3, 0.9, 0.98, 1e-6, 0, 1),
+                kAct(randn(8), 8), kF32(randn(8), 8), kF32(randn(8), 8), kF32(randn(8), 8), null)).getMessage();
         assertTrue(a.contains("adamw") && a.contains("must be F32"), a);
+        String w = assertThrows(IllegalArgumentException.class, () -> k().adamw(new AdamWDesc(1e-3, 0.9, 0.98, 1e-6, 0, 1),
+                kF32(randn(8), 8), kF32(randn(8), 8), kF32(randn(8), 8), kF32(randn(8), 8), null, kF32(randn(8), 8))).getMessage();
+        assertTrue(w.contains("working copy") && w.contains("BF16"), w);
         String f = assertThrows(IllegalArgumentException.class, () -> Tensor.empty(dev, DType.F64, 4)).getMessage();
         assertTrue(f.contains("F64"), f);
     }

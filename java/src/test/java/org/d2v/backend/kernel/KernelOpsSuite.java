@@ -286,7 +286,11 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         assertClose("embeddingBackward", dtable);
         Pair bad = ints(new int[] {0, vocab}, 2);
         Pair out2 = output(2, dim);
-        assertThrows(IllegalArgumentException.class, () -> k().embedding(bad.k(), table.k(), out2.k()));
+        // checked on the device: the next download throws (see indexErrorsAreFlaggedOnTheDevice)
+        assertThrows(IllegalArgumentException.class, () -> {
+            k().embedding(bad.k(), table.k(), out2.k());
+            out2.k().toDoubles();
+        });
     }
 
     /** For each sample, {@code kept} distinct positions out of {@code tokens}. */
@@ -371,7 +375,10 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         assertClose("crossEntropy loss", sloss);
         assertClose("crossEntropy dlogits", sd);
         Pair logits = randnInput(2, 3), bad = ints(new int[] {0, 3}, 2), loss = output(1);
-        assertThrows(IllegalArgumentException.class, () -> k().crossEntropy(logits.k(), bad.k(), loss.k(), null, 1.0));
+        assertThrows(IllegalArgumentException.class, () -> {
+            k().crossEntropy(logits.k(), bad.k(), loss.k(), null, 1.0);
+            loss.k().item();
+        });
     }
 
     // ---- randomness ------------------------------------------------------------------------------
@@ -444,10 +451,12 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         double[] vv = randn(n, 0.01);
         for (int i = 0; i < n; i++) vv[i] = (float) Math.abs(vv[i]);
         v = input(vv, n);
+        Pair scale = input(new double[] {0.7}, 1);
         for (long step = 1; step <= 3; step++) {
-            AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.98, 1e-6, 0.05, step, 0.7);
-            k().adamw(d, p.k(), g.k(), m.k(), v.k());
-            r().adamw(d, p.r(), g.r(), m.r(), v.r());
+            AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.98, 1e-6, 0.05, step);
+            Pair s = step == 2 ? null : scale; // null: scale 1
+            k().adamw(d, p.k(), g.k(), m.k(), v.k(), s == null ? null : s.k());
+            r().adamw(d, p.r(), g.r(), m.r(), v.r(), s == null ? null : s.r());
         }
         assertClose("adamw param", p);
         assertClose("adamw m", m);
@@ -567,12 +576,14 @@ public abstract class KernelOpsSuite extends KernelTestBase {
             o.sumSquares(t.apply(grads[0]), norm, false);
             for (int i = 1; i < grads.length; i++) o.sumSquares(t.apply(grads[i]), norm, true);
             double clip = Math.min(1.0, 0.5 / Math.sqrt(norm.item()));
+            org.d2v.tensor.Tensor scale = tmp.apply(new int[] {1});
+            scale.copyFrom(new double[] {clip});
             for (int i = 0; i < params.length; i++) {
                 int n = (int) params[i].k().numel();
                 org.d2v.tensor.Tensor m = tmp.apply(new int[] {n}), v = tmp.apply(new int[] {n});
                 o.fill(m, 0);
                 o.fill(v, 0);
-                o.adamw(new AdamWDesc(1e-2, 0.9, 0.98, 1e-6, 0.01, 1, clip), t.apply(params[i]), t.apply(grads[i]).reshape(n), m, v);
+                o.adamw(new AdamWDesc(1e-2, 0.9, 0.98, 1e-6, 0.01, 1), t.apply(params[i]), t.apply(grads[i]).reshape(n), m, v, scale);
             }
         }
         noteError("trainingStep loss", Math.abs(lossK - lossR) / Math.abs(lossR));
@@ -655,5 +666,73 @@ public abstract class KernelOpsSuite extends KernelTestBase {
         assertTrue(eg <= 1e-4, "gradients after two updates: relative error " + eg);
         assertTrue(ev <= 1e-4, "weights after three updates: relative error " + ev);
         assertTrue(losses[1][2] < losses[1][0], "the reference loss falls: " + java.util.Arrays.toString(losses[1]));
+    }
+
+    // ---- work that stays on the device (no host synchronisation inside a step) ------------------
+
+    @Test
+    void clipFactorAndMeanChannelStd() {
+        for (double[] c : new double[][] {{9.0, 1.0}, {0.25, 1.0}, {16.0, 0.0}, {0.0, 0.5}}) {
+            Pair sq = input(new double[] {c[0]}, 1), norm = output(1), factor = output(1);
+            k().clipFactor(sq.k(), c[1], norm.k(), factor.k());
+            r().clipFactor(sq.r(), c[1], norm.r(), factor.r());
+            assertClose("clipFactor norm", norm);
+            assertClose("clipFactor factor", factor);
+        }
+        for (int channels : new int[] {1, 96, 1000}) {
+            int n = 37;
+            double[] mean = randn(channels), sq = new double[channels];
+            for (int i = 0; i < channels; i++) {
+                if (i % 3 == 2) { // a collapsed channel: variance exactly 0 (a mean whose square is exact in float)
+                    mean[i] = (i % 7) / 8.0;
+                    sq[i] = mean[i] * mean[i];
+                } else {
+                    sq[i] = mean[i] * mean[i] + 0.01 + Math.abs(randn(1)[0]); // spreads the guards care about (≥ 0.1)
+                }
+            }
+            Pair mu = input(mean, channels), ms = input(sq, channels), out = output(1);
+            k().meanChannelStd(n, mu.k(), ms.k(), out.k());
+            r().meanChannelStd(n, mu.r(), ms.r(), out.r());
+            assertClose("meanChannelStd", out, 1e-4); // a float difference of squares: rounding of mean² relative to the variance
+        }
+    }
+
+    @Test
+    void indexErrorsAreFlaggedOnTheDevice() {
+        int vocab = 9, dim = 5;
+        Pair table = randnInput(vocab, dim), ok = ints(new int[] {0, 8, 3}, 3), out = output(3, dim);
+        Pair flag = output(1);
+        k().embedding(ok.k(), table.k(), out.k());
+        k().takeIndexErrors(flag.k());
+        assertEquals(0.0, flag.k().item(), "good ids raise no flag");
+        Pair bad = ints(new int[] {2, 9, -1}, 3), dtable = input(new double[vocab * dim], vocab, dim);
+        k().embedding(bad.k(), table.k(), out.k());
+        k().embeddingBackward(bad.k(), randnInput(3, dim).k(), dtable.k());
+        k().takeIndexErrors(flag.k());
+        assertEquals(1.0, flag.k().item(), "a bad id raises the flag");
+        double[] t = table.k().toDoubles(), o = out.k().toDoubles(); // taken: this download does not throw
+        for (int j = 0; j < dim; j++) {
+            assertEquals(t[(vocab - 1) * dim + j], o[dim + j], 0.0, "id 9 reads the last row");
+            assertEquals(t[j], o[2 * dim + j], 0.0, "id -1 reads row 0");
+        }
+        k().takeIndexErrors(flag.k());
+        assertEquals(0.0, flag.k().item(), "taking the flag clears it");
+        Pair logits = randnInput(2, 3), labels = ints(new int[] {1, 3}, 2), loss = output(1);
+        k().crossEntropy(logits.k(), labels.k(), loss.k(), null, 1.0);
+        var e = assertThrows(IllegalArgumentException.class, () -> loss.k().item(), "an untaken flag makes the next download throw");
+        assertTrue(e.getMessage().contains("outside its range"), e.getMessage());
+        assertTrue(Double.isFinite(loss.k().item()), "reported once, then cleared");
+    }
+
+    /** The device sort behind embeddingBackward: sizes around powers of two, ids repeated and all alike. */
+    @Test
+    void embeddingBackwardSortsOnTheDevice() {
+        for (int n : new int[] {1, 2, 3, 255, 256, 257, 1000}) {
+            int vocab = n == 1000 ? 3 : 40, dim = 7;
+            Pair ids = ints(randomInts(n, vocab), n), dout = randnInput(n, dim), dtable = randnInput(vocab, dim);
+            k().embeddingBackward(ids.k(), dout.k(), dtable.k());
+            r().embeddingBackward(ids.r(), dout.r(), dtable.r());
+            assertClose("embeddingBackward n=" + n, dtable);
+        }
     }
 }

@@ -15,7 +15,7 @@ class ReferenceOptimTest extends ReferenceTestBase {
         double[][] grads = {{0.5, -1, 0}, {-0.25, 2, 3}};
         Tensor param = of(p.clone(), 3), mt = zeros(3), vt = zeros(3);
         for (int t = 1; t <= 2; t++) {
-            ops.adamw(new AdamWDesc(lr, b1, b2, eps, wd, t, gs), param, of(grads[t - 1], 3), mt, vt);
+            ops.adamw(new AdamWDesc(lr, b1, b2, eps, wd, t), param, of(grads[t - 1], 3), mt, vt, of(new double[] {gs}, 1));
             for (int i = 0; i < 3; i++) {
                 double g = grads[t - 1][i] * gs;
                 m[i] = b1 * m[i] + (1 - b1) * g;
@@ -34,7 +34,7 @@ class ReferenceOptimTest extends ReferenceTestBase {
 
     private double first(double p0, double g) {
         Tensor param = of(new double[] {p0}, 1);
-        ops.adamw(new AdamWDesc(0.1, 0.9, 0.999, 1e-8, 0.01, 1, 0.5), param, of(new double[] {g}, 1), zeros(1), zeros(1));
+        ops.adamw(new AdamWDesc(0.1, 0.9, 0.999, 1e-8, 0.01, 1), param, of(new double[] {g}, 1), zeros(1), zeros(1), of(new double[] {0.5}, 1));
         return param.item();
     }
 
