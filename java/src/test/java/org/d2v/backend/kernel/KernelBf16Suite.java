@@ -83,6 +83,25 @@ public abstract class KernelBf16Suite extends KernelTestBase {
 
     private void judge(String family, Tensor kernel, Tensor exact, Tensor naive) { judge(family, kernel, exact, naive.toDoubles()); }
 
+    /** One trial of an op with a single scalar result: the kernel's, the exact and the naive value. */
+    private record Scalar(double kernel, double exact, double naive) {}
+
+    /**
+     * The rule for an op whose result is one scalar (a sum, a loss), over {@code trials} independent
+     * inputs: one scalar's error is a coin toss (the naive baseline's extra roundings can cancel its
+     * input rounding by chance), the norm over many trials is not.
+     */
+    private void judgeScalars(String family, int trials, java.util.function.Supplier<Scalar> trial) {
+        double[] kv = new double[trials], ev = new double[trials], nv = new double[trials];
+        for (int i = 0; i < trials; i++) {
+            Scalar t = trial.get();
+            kv[i] = t.kernel();
+            ev[i] = t.exact();
+            nv[i] = t.naive();
+        }
+        judge(family + " (" + trials + " trials)", exact(kv, trials), exact(ev, trials), nv);
+    }
+
     private static double[] concat(double[] a, double[] b) {
         double[] out = new double[a.length + b.length];
         System.arraycopy(a, 0, out, 0, a.length);
@@ -299,19 +318,25 @@ public abstract class KernelBf16Suite extends KernelTestBase {
             }
         }
         for (int n : new int[] {7, 999, 100_003}) {
-            double[] xv = randn(n, 1.0, 0.3);
-            Tensor s = kOut(DType.F32, 1), se = exactOut(1), sq = kOut(DType.F32, 1), sqe = exactOut(1);
-            k().sum(kAct(xv, n), s);
-            r().sum(exact(xv, n), se);
-            Tensor sn = naiveOut(DType.BF16, 1);
-            r().sum(naive(xv, n), sn);
-            judge("sum", s, se, sn);
-            k().sumSquares(kAct(xv, n), sq, false);
-            r().sumSquares(exact(xv, n), sqe, false);
-            Tensor squares = naiveOut(DType.BF16, n), sqn = naiveOut(DType.BF16, 1);
-            r().mul(naive(xv, n), naive(xv, n), squares, false);
-            r().sum(squares, sqn);
-            judge("sumSquares", sq, sqe, sqn);
+            int trials = n < 1000 ? 32 : 4;
+            judgeScalars("sum n" + n, trials, () -> {
+                double[] xv = randn(n, 1.0, 0.3);
+                Tensor s = kOut(DType.F32, 1), se = exactOut(1), sn = naiveOut(DType.BF16, 1);
+                k().sum(kAct(xv, n), s);
+                r().sum(exact(xv, n), se);
+                r().sum(naive(xv, n), sn);
+                return new Scalar(s.item(), se.item(), sn.item());
+            });
+            judgeScalars("sumSquares n" + n, trials, () -> {
+                double[] xv = randn(n, 1.0, 0.3);
+                Tensor sq = kOut(DType.F32, 1), sqe = exactOut(1);
+                k().sumSquares(kAct(xv, n), sq, false);
+                r().sumSquares(exact(xv, n), sqe, false);
+                Tensor squares = naiveOut(DType.BF16, n), sqn = naiveOut(DType.BF16, 1);
+                r().mul(naive(xv, n), naive(xv, n), squares, false);
+                r().sum(squares, sqn);
+                return new Scalar(sq.item(), sqe.item(), sqn.item());
+            });
         }
     }
 
@@ -540,8 +565,21 @@ public abstract class KernelBf16Suite extends KernelTestBase {
         double[] ndpred = new double[pred.length];
         double[] nloss = Bf16Naive.maskedRegression(Bf16Naive.bf(pred), Bf16Naive.bf(target), mask, rows, tokens, dim, clones,
                 d.scale() / d.normalizer(), 0.5, ndpred);
-        judge("maskedRegression loss", loss, losse, nloss);
         judge("maskedRegression dpred", dpred, dprede, ndpred);
+        judgeScalars("maskedRegression loss", 24, () -> {
+            int r = 4, tk = 37, dm = 24;
+            int[] mk = new int[r * tk];
+            int nm = 0;
+            for (int i = 0; i < mk.length; i++) if (rnd.nextDouble() < 0.6) { mk[i] = 1; nm++; }
+            LossDesc ld = new LossDesc(r, tk, dm, 2, 1.0 / Math.sqrt(dm), Math.max(1, nm));
+            double[] pv = randn(r * tk * dm), tv = randn(r / 2 * tk * dm);
+            Tensor l = kOut(DType.F32, 1), le = exactOut(1);
+            k().maskedRegression(ld, kAct(pv, r, tk, dm), kF32(tv, r / 2, tk, dm), Tensor.ofInts(dev, Shape.of(r, tk), mk), l, null, 1.0);
+            r().maskedRegression(ld, exact(pv, r, tk, dm), exact(tv, r / 2, tk, dm), Tensor.ofInts(ref, Shape.of(r, tk), mk), le, null, 1.0);
+            double nl = Bf16Naive.maskedRegression(Bf16Naive.bf(pv), Bf16Naive.bf(tv), mk, r, tk, dm, 2, ld.scale() / ld.normalizer(), 1.0,
+                    new double[pv.length])[0];
+            return new Scalar(l.item(), le.item(), nl);
+        });
 
         for (int[] s : new int[][] {{157, 7}, {9, 1000}}) {
             int n = s[0], classes = s[1];
@@ -551,9 +589,16 @@ public abstract class KernelBf16Suite extends KernelTestBase {
             k().crossEntropy(kAct(logits, n, classes), Tensor.ofInts(dev, Shape.of(n), labels), l, dl, 2.0);
             r().crossEntropy(exact(logits, n, classes), Tensor.ofInts(ref, Shape.of(n), labels), le, dle, 2.0);
             double[] ndl = new double[logits.length];
-            double nl = Bf16Naive.crossEntropy(Bf16Naive.bf(logits), labels, n, classes, 2.0, ndl);
-            judge("crossEntropy " + n + "x" + classes + " loss", l, le, new double[] {nl});
+            Bf16Naive.crossEntropy(Bf16Naive.bf(logits), labels, n, classes, 2.0, ndl);
             judge("crossEntropy " + n + "x" + classes + " dlogits", dl, dle, ndl);
+            judgeScalars("crossEntropy " + n + "x" + classes + " loss", 16, () -> {
+                double[] lv = randn(n * classes, 4.0);
+                int[] lab = randomInts(n, classes);
+                Tensor kl = kOut(DType.F32, 1), el = exactOut(1);
+                k().crossEntropy(kAct(lv, n, classes), Tensor.ofInts(dev, Shape.of(n), lab), kl, null, 1.0);
+                r().crossEntropy(exact(lv, n, classes), Tensor.ofInts(ref, Shape.of(n), lab), el, null, 1.0);
+                return new Scalar(kl.item(), el.item(), Bf16Naive.crossEntropy(Bf16Naive.bf(lv), lab, n, classes, 1.0, new double[lv.length]));
+            });
         }
     }
 
