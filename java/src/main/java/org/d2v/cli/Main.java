@@ -1,40 +1,31 @@
 package org.d2v.cli;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.List;
-import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-/** The {@code d2v} command: dispatches to the {@link Command}s on the class path. */
-public final class Main {
-    private Main() {}
+/** The {@code d2v} command: one picocli command per sub-command, each in its own file. */
+@Command(name = "d2v", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+        description = "data2vec 2.0 on the JVM: pretrain on images, speech and text, probe, fine-tune, and move weights to and from fairseq.",
+        footer = {"", "d2v <command> --help explains every option of a command."},
+        subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, DataCommand.class, PretrainCommand.class, ProbeCommand.class,
+                FinetuneCommand.class, DemoCommand.class, ExportCommand.class, ImportCommand.class})
+public final class Main implements Callable<Integer> {
+    @Spec CommandSpec spec;
 
-    public static void main(String[] args) throws Exception {
-        List<Command> commands = new ArrayList<>();
-        ServiceLoader.load(Command.class).forEach(commands::add);
-        commands.sort(Comparator.comparing(Command::name));
-        String word = args.length == 0 ? "help" : args[0];
-        for (Command c : commands) {
-            if (c.name().equals(word)) System.exit(run(c, Arrays.copyOfRange(args, 1, args.length)));
-        }
-        System.out.println("usage: d2v <command> [options]   (d2v <command> --help for its options)\n\ncommands:");
-        for (Command c : commands) System.out.printf("  %-10s %s%n", c.name(), c.summary());
-        System.exit(word.equals("help") || word.equals("--help") ? 0 : 2);
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
     }
 
-    /**
-     * Runs one command. Commands report their own usage and data errors; what still escapes with a
-     * message of its own (bad data met late, a run that cannot go on) is printed as that message,
-     * not as a stack trace (D2V_DEBUG=1 prints the trace too).
-     */
-    static int run(Command c, String[] args) throws Exception {
-        try {
-            return c.run(args);
-        } catch (java.io.IOException | IllegalArgumentException | IllegalStateException e) {
-            System.err.println("d2v " + c.name() + ": " + e.getMessage());
-            if (System.getenv("D2V_DEBUG") != null) e.printStackTrace();
-            return e instanceof IllegalStateException ? 1 : 2;
-        }
+    /** The whole command tree, configured as every d2v command is. */
+    static CommandLine commandLine() { return Cli.configure(new CommandLine(new Main())); }
+
+    /** {@code d2v} alone: the list of commands. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return Cli.OK;
     }
 }

@@ -3,16 +3,18 @@ package org.d2v.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
-import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data.text.Tokenizers;
+import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.demo.DemoPresets;
+import org.d2v.interop.EncoderWeights;
 import org.d2v.optim.CosineSchedule;
 import org.d2v.train.BatchSource;
 import org.d2v.train.Checkpoint;
@@ -22,71 +24,105 @@ import org.d2v.train.ModelFactory;
 import org.d2v.train.Pretrainer;
 import org.d2v.train.TrainableModel;
 import org.d2v.train.TrainingData;
-import org.d2v.train.TrainingDivergedException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
 
 /** {@code d2v pretrain}: data2vec 2.0 pretraining with checkpoints, metrics, a loss plot and exact resume. */
-public final class PretrainCommand implements Command {
-    static final String HELP = """
-            usage: d2v pretrain --modality image|audio|text --run <dir> [options]
-                   d2v pretrain --resume <dir> [options]
+@Command(name = "pretrain", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+        customSynopsis = {"d2v pretrain --modality image|audio|text --run DIR [options]", "d2v pretrain --resume DIR [options]"},
+        description = {"Pretrain a data2vec 2.0 model (checkpoints, metrics, loss plot, exact resume).", "",
+                "Pretrains a data2vec 2.0 model (student, EMA teacher, multi-mask, conv decoder). The run folder receives "
+                        + "checkpoint-<step>/ folders (tensors.safetensors + manifest.json, written atomically), a 'latest' pointer, "
+                        + "metrics.jsonl, metrics.csv and loss.png. A progress line is printed every few seconds. A non-finite loss "
+                        + "stops the run with an error naming the step.", "", "Options:"})
+public final class PretrainCommand extends CliCommand {
+    enum Modality { image, audio, text }
 
-            Pretrains a data2vec 2.0 model (student, EMA teacher, multi-mask, conv decoder). The run folder
-            receives checkpoint-<step>/ folders (tensors.safetensors + manifest.json, written atomically),
-            a 'latest' pointer, metrics.jsonl, metrics.csv and loss.png. A progress line is printed every
-            few seconds. A non-finite loss stops the run with an error naming the step.
+    enum Size { micro, demo, tiny, base }
 
-            options:
-              --modality image|audio|text  what to pretrain on (required for a new run).
-              --preset micro|demo|tiny|base model size: 'tiny' keeps every mechanism but trains on a CPU in
-                                           minutes (kernel backend); 'demo' is d2v demo's, smaller still and
-                                           without dropout; 'base' is the paper's base configuration (spec
-                                           §2-§8); 'micro' is the smallest, for quick checks on the pure-Java
-                                           reference backend. Default: tiny.
-              --data <path>|generated      what to train on, recognised from the path:
-                                           - a data folder of 'd2v data install' (make data: build/data):
-                                             Fashion-MNIST train, the speech clips, the text corpus
-                                           - image: an IDX file (*-images-idx3-ubyte[.gz]), or a folder of
-                                             PNG/JPEG/BMP/GIF at any size, grey or colour (recursive),
-                                             resampled to the preset's size (random resized crop, flip,
-                                             ImageNet normalisation)
-                                           - audio: a fairseq manifest (.tsv: root folder, then
-                                             path<TAB>num_samples), or a folder of 16 kHz mono WAVs;
-                                             batched as fairseq (min/max_sample_size, max_tokens)
-                                           - text: a folder of .txt files, or one file with one document
-                                             per line (UTF-8)
-                                           or 'generated' for synthetic signals of the right shape.
-                                           Default: generated.
-              --tokenizer <path>           text: a GPT-2/RoBERTa folder (vocab.json + merges.txt +
-                                           fairseq's dict.txt) or a d2v BPE file; saved into the run
-                                           folder. Default: the installed set's BPE, else a BPE of the
-                                           preset's vocabulary size trained on the corpus.
-              --backend auto|reference|opencl|cuda
-                                           where to compute; 'auto' picks the fastest available (cuda, then
-                                           opencl, then the pure-Java reference). Default: auto.
-              --steps N                    train up to update N (counted from the start of the run, so a
-                                           resume continues to N). Also the length of the cosine schedule.
-                                           Default: 100 (a resume keeps the run's value).
-              --batch B                    samples per update (each is cloned M times with its own mask).
-                                           Default: the preset's batch size.
-              --run <dir>                  the run folder of a new run; it must not hold checkpoints yet.
-              --resume <dir>               continue the run in <dir> from its latest checkpoint: weights,
-                                           optimizer moments, teacher, step, random stream and data position
-                                           are restored, so the result equals an uninterrupted run. Options
-                                           not given again are taken from the run's manifest.
-              --seed S                     seed of the initialisation, the masks, dropout and the data order.
-                                           Default: 1 (a resume keeps the run's seed).
-              --checkpoint-every K         write a checkpoint every K updates (0: only at the end); there is
-                                           always one after the last update. Default: 100.
-              --lr X                       peak learning rate. Default: the preset's (tiny 1e-3; base: image
-                                           1e-3, audio 7.5e-4, text 2e-4).
-              --warmup W                   linear warm-up updates before the cosine decay to 0. Default: the
-                                           preset's warm-up if it is shorter than --steps, else steps/10.
-              --progress-seconds T         at most one progress line every T seconds. Default: 10.
-              --help                       print this text.
-            """;
+    @Option(names = "--modality", paramLabel = "image|audio|text", description = "what to pretrain on (required for a new run).")
+    Modality modality;
 
-    private static final Set<String> OPTIONS = Set.of("--modality", "--preset", "--data", "--backend", "--steps", "--batch",
-            "--run", "--resume", "--seed", "--checkpoint-every", "--lr", "--warmup", "--progress-seconds", "--tokenizer");
+    @Option(names = "--preset", paramLabel = "micro|demo|tiny|base",
+            description = "model size: 'tiny' keeps every mechanism but trains on a CPU in minutes (kernel backend); 'demo' is d2v demo's, "
+                    + "smaller still and without dropout; 'base' is the paper's base configuration (docs/algorithm.md §2-§8); 'micro' is "
+                    + "the smallest, for quick checks on the pure-Java reference backend. Default: tiny.")
+    Size preset;
+
+    @Option(names = "--data", paramLabel = "PATH|generated",
+            description = {"what to train on, recognised from the path:",
+                    "- a data folder of 'd2v data install' (make data: build/data): Fashion-MNIST train, the speech clips, the text corpus;",
+                    "- image: an IDX file (*-images-idx3-ubyte[.gz]), or a folder of PNG/JPEG/BMP/GIF at any size, grey or colour "
+                            + "(recursive), resampled to the preset's size (random resized crop, flip, ImageNet normalisation);",
+                    "- audio: a fairseq manifest (.tsv: root folder, then path<TAB>num_samples), or a folder of 16 kHz mono WAVs; "
+                            + "batched as fairseq (min/max_sample_size, max_tokens);",
+                    "- text: a folder of .txt files, or one file with one document per line (UTF-8);",
+                    "or 'generated' for synthetic signals of the right shape. Default: generated."})
+    String data;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH",
+            description = "text: a GPT-2/RoBERTa folder (vocab.json + merges.txt + fairseq's dict.txt) or a d2v BPE file; saved into "
+                    + "the run folder. Default: the installed set's BPE, else a BPE of the preset's vocabulary size trained on the corpus.")
+    Path tokenizer;
+
+    @Option(names = "--backend", paramLabel = "auto|reference|opencl|cuda",
+            description = "where to compute; 'auto' picks the fastest available (cuda, then opencl, then the pure-Java reference). Default: auto.")
+    String backend;
+
+    @Option(names = "--steps", paramLabel = "N",
+            description = "train up to update N (counted from the start of the run, so a resume continues to N). Also the length of the "
+                    + "cosine schedule. Default: 100 (a resume keeps the run's value).")
+    Long steps;
+
+    @Option(names = "--batch", paramLabel = "B",
+            description = "samples per update (each is cloned M times with its own mask). Default: the preset's batch size.")
+    Integer batch;
+
+    @Option(names = "--run", paramLabel = "DIR", description = "the run folder of a new run; it must not hold checkpoints yet.")
+    Path run;
+
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "continue the run in DIR from its latest checkpoint: weights, optimizer moments, teacher, step, random stream and "
+                    + "data position are restored, so the result equals an uninterrupted run. Options not given again are taken from the "
+                    + "run's manifest.")
+    Path resume;
+
+    @Option(names = "--init", paramLabel = "FILE",
+            description = "a new run starts from this encoder weights file (of 'd2v export' or tools/fairseq_to_safetensors.py; "
+                    + "fairseq or d2v names) instead of a random encoder: student and teacher encoder get its tensors, the decoder is "
+                    + "initialised from --seed.")
+    Path init;
+
+    @Option(names = "--seed", paramLabel = "S",
+            description = "seed of the initialisation, the masks, dropout and the data order. Default: 1 (a resume keeps the run's seed).")
+    Long seed;
+
+    @Option(names = "--checkpoint-every", paramLabel = "K",
+            description = "write a checkpoint every K updates (0: only at the end); there is always one after the last update. Default: 100.")
+    Long checkpointEvery;
+
+    @Option(names = "--keep-last", paramLabel = "N",
+            description = "after each checkpoint, delete all but the N newest complete ones (never the one 'latest' names). Default: 0, "
+                    + "keep every checkpoint.")
+    Integer keepLast;
+
+    @Option(names = "--lr", paramLabel = "X",
+            description = "peak learning rate. Default: the preset's (tiny 1e-3; base: image 1e-3, audio 7.5e-4, text 2e-4).")
+    Double lr;
+
+    @Option(names = "--warmup", paramLabel = "W",
+            description = "linear warm-up updates before the cosine decay to 0. Default: the preset's warm-up if it is shorter than --steps, "
+                    + "else steps/10.")
+    Long warmup;
+
+    @Option(names = "--progress-seconds", paramLabel = "T", description = "at most one progress line every T seconds. Default: 10.")
+    Double progressSeconds;
+
+    /** Options that describe the run itself, not where it lives: recorded in each manifest, taken back on resume. */
+    private static final List<String> RECORDED = List.of("--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--seed",
+            "--checkpoint-every", "--keep-last", "--lr", "--warmup", "--progress-seconds", "--tokenizer");
 
     private final BiFunction<Data2VecConfig, Device, TrainableModel> models;
 
@@ -95,110 +131,83 @@ public final class PretrainCommand implements Command {
     /** With another model factory (tests train a small stand-in model through the whole command). */
     PretrainCommand(BiFunction<Data2VecConfig, Device, TrainableModel> models) { this.models = models; }
 
-    @Override public String name() { return "pretrain"; }
-
-    @Override public String summary() { return "pretrain a data2vec 2.0 model (checkpoints, metrics, loss plot, exact resume)"; }
-
     @Override
-    public int run(String[] args) throws Exception {
-        Map<String, String> opt;
+    public Integer call() throws Exception {
+        Map<String, String> given = given(spec.commandLine().getParseResult());
+        if (resume == null) return train(this, run, false, given);
+        if (init != null) throw new IllegalArgumentException("--init: only for a new run (a resume continues from its checkpoint)");
+        if (run != null && !run.equals(resume)) throw new IllegalArgumentException("--run: names another folder than --resume");
+        CheckpointManifest saved = Checkpoint.load(Checkpoint.latest(resume)).manifest();
+        // The run's recorded options, then what is given again (which wins).
+        Map<String, String> merged = new LinkedHashMap<>();
+        for (String k : RECORDED) if (saved.config().containsKey(k)) merged.put(k, saved.config().get(k));
+        merged.putAll(given);
+        List<String> args = new ArrayList<>();
+        merged.forEach((k, v) -> { args.add(k); args.add(v); });
+        PretrainCommand resumed = new PretrainCommand(models);
         try {
-            opt = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("d2v pretrain: " + e.getMessage() + "\n(see d2v pretrain --help)");
-            return 2;
+            new CommandLine(resumed).parseArgs(args.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new CheckpointException(Checkpoint.latest(resume).resolve(Checkpoint.MANIFEST), "recorded option " + Cli.describe(e));
         }
-        if (opt == null) {
-            System.out.print(HELP);
-            return 0;
-        }
-        try {
-            return train(opt);
-        } catch (IllegalArgumentException | CheckpointException e) {
-            System.err.println("d2v pretrain: " + e.getMessage());
-            return 2;
-        } catch (TrainingDivergedException | UnsupportedOperationException | java.io.IOException | java.io.UncheckedIOException e) {
-            System.err.println("d2v pretrain: " + e.getMessage());
-            return 1;
-        }
+        return train(resumed, resume, true, merged);
     }
 
-    /** The options as given, or null for --help; rejects unknown options and missing values. */
-    static Map<String, String> parse(String[] args) {
-        Map<String, String> opt = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) return null;
-            if (!OPTIONS.contains(a)) throw new IllegalArgumentException("unknown option '" + a + "'");
-            if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
-            if (opt.put(a, args[++i]) != null) throw new IllegalArgumentException(a + " given twice");
+    /** The options the user typed (long name → value as typed), in order. */
+    private static Map<String, String> given(CommandLine.ParseResult parsed) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (OptionSpec o : parsed.matchedOptions()) {
+            if (RECORDED.contains(o.longestName())) out.put(o.longestName(), String.join(",", o.originalStringValues()));
         }
-        return opt;
+        return out;
     }
 
-    private int train(Map<String, String> given) throws Exception {
-        Map<String, String> opt = new HashMap<>();
-        Path runDir;
-        boolean resume = given.containsKey("--resume");
-        if (resume) {
-            runDir = Path.of(given.get("--resume"));
-            if (given.containsKey("--run") && !Path.of(given.get("--run")).equals(runDir)) {
-                throw new IllegalArgumentException("--run and --resume name different folders");
-            }
-            CheckpointManifest saved = Checkpoint.load(Checkpoint.latest(runDir)).manifest();
-            opt.putAll(saved.config()); // the run's own options, overridden below by what is given again
-        } else {
-            if (!given.containsKey("--run")) throw new IllegalArgumentException("--run <dir> is required for a new run (or --resume <dir>)");
-            if (!given.containsKey("--modality")) throw new IllegalArgumentException("--modality image|audio|text is required for a new run");
-            runDir = Path.of(given.get("--run"));
-        }
-        opt.putAll(given);
-        opt.remove("--resume");
-        opt.remove("--run");
+    private int train(PretrainCommand o, Path runDir, boolean resume, Map<String, String> recorded) throws Exception {
+        if (runDir == null) throw new IllegalArgumentException("--run: required for a new run (or --resume DIR)");
+        if (o.modality == null) throw new IllegalArgumentException("--modality: required for a new run (image, audio or text)");
+        String mod = o.modality.name(), size = (o.preset == null ? Size.tiny : o.preset).name();
+        String backendName = Options.backend("--backend", o.backend);
+        long steps = Options.atLeast("--steps", o.steps, 100, 1);
+        long seed = o.seed == null ? 1 : o.seed;
+        long every = Options.atLeast("--checkpoint-every", o.checkpointEvery, 100, 0);
+        int keepLast = Options.atLeast("--keep-last", o.keepLast, 0, 0);
+        double progress = Options.positive("--progress-seconds", o.progressSeconds, 10);
+        String data = o.data == null ? TrainingData.GENERATED : o.data;
 
-        String modality = choice(opt, "--modality", null, "image", "audio", "text");
-        String size = choice(opt, "--preset", "tiny", "micro", "demo", "tiny", "base");
-        String backend = choice(opt, "--backend", "auto", "auto", "reference", "opencl", "cuda");
-        long steps = positiveLong(opt, "--steps", 100);
-        long seed = longValue(opt, "--seed", 1);
-        long every = longValue(opt, "--checkpoint-every", 100);
-        if (every < 0) throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + every);
-        double progress = doubleValue(opt, "--progress-seconds", 10);
-        String data = opt.getOrDefault("--data", TrainingData.GENERATED);
-
-        Data2VecConfig config = DemoPresets.named(modality + "-" + size).withSeed(seed);
-        if (opt.containsKey("--batch")) config = config.withBatchSize((int) positiveLong(opt, "--batch", 0));
-        double lr = doubleValue(opt, "--lr", config.optim().lr());
-        if (!(lr > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+        Data2VecConfig config = DemoPresets.named(mod + "-" + size).withSeed(seed);
+        if (o.batch != null) config = config.withBatchSize(Options.atLeast("--batch", o.batch, 0, 1));
+        double lr = Options.positive("--lr", o.lr, config.optim().lr());
         long presetWarmup = config.optim().warmup();
-        long warmup = opt.containsKey("--warmup") ? longValue(opt, "--warmup", 0) : (presetWarmup < steps ? presetWarmup : steps / 10);
-        if (warmup < 0 || warmup >= steps) throw new IllegalArgumentException("--warmup must be in [0, steps), got " + warmup);
+        long warmup = o.warmup != null ? o.warmup : (presetWarmup < steps ? presetWarmup : steps / 10);
+        if (warmup < 0 || warmup >= steps) throw new IllegalArgumentException("--warmup: must be in [0, steps), got " + warmup);
         CosineSchedule schedule = new CosineSchedule(lr, warmup, steps, 0);
 
         if (!resume && Files.exists(runDir.resolve(Checkpoint.LATEST))) {
-            throw new IllegalArgumentException(runDir + " already holds a run; continue it with --resume " + runDir + " or choose a new --run folder");
+            throw new IllegalArgumentException("--run: " + runDir + " already holds a run; continue it with --resume " + runDir
+                    + " or choose a new folder");
         }
-
         // A resumed text run reads its corpus with the tokenizer saved in the run (one trained on the corpus included).
-        Path tokenizer = resume && Tokenizers.savedIn(runDir) != null ? Tokenizers.savedIn(runDir)
-                : opt.containsKey("--tokenizer") ? Path.of(opt.get("--tokenizer")) : null;
-        try (Device device = Backends.open(backend);
+        Path tokenizer = resume && Tokenizers.savedIn(runDir) != null ? Tokenizers.savedIn(runDir) : o.tokenizer;
+        try (Device device = Backends.open(backendName);
              BatchSource source = TrainingData.open(data, tokenizer, config, seed);
              TrainableModel model = models.apply(config, device)) {
             // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
             Files.createDirectories(runDir);
             source.saveRunFiles(runDir);
+            if (o.init != null) {
+                EncoderWeights.Imported in = EncoderWeights.read(o.init, mod, EncoderWeights.encoderShapes(model.state()));
+                EncoderWeights.load(model.state(), in.values());
+                System.out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", o.init, in.values().size(),
+                        in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
+            }
             System.out.printf(Locale.ROOT, "pretraining %s on %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
                     config.name(), device.name(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
             Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
-                    .schedule(schedule).seed(seed).checkpointEvery(every).resume(resume)
+                    .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume)
                     .progressEvery(Duration.ofMillis(Math.round(progress * 1000)))
-                    .describe(config.name(), modality);
-            for (String key : new String[] {"--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--seed",
-                    "--checkpoint-every", "--lr", "--warmup", "--progress-seconds", "--tokenizer"}) {
-                if (opt.containsKey(key)) b.config(key, opt.get(key));
-            }
-            b.config("--modality", modality).config("--preset", size).config("--lr", Double.toString(lr))
+                    .describe(config.name(), mod);
+            recorded.forEach(b::config);
+            b.config("--modality", mod).config("--preset", size).config("--lr", Double.toString(lr))
                     .config("--warmup", Long.toString(warmup)).config("--batch", Integer.toString(config.batchSize()));
             Pretrainer.Result r = b.build().run();
             if (!r.metrics().isEmpty()) {
@@ -207,39 +216,6 @@ public final class PretrainCommand implements Command {
                 System.out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
             }
         }
-        return 0;
-    }
-
-    private static String choice(Map<String, String> opt, String key, String fallback, String... allowed) {
-        String v = opt.getOrDefault(key, fallback);
-        if (v == null) throw new IllegalArgumentException(key + " is required");
-        for (String a : allowed) if (a.equals(v)) return v;
-        throw new IllegalArgumentException(key + " must be one of " + String.join(", ", allowed) + "; got '" + v + "'");
-    }
-
-    private static long longValue(Map<String, String> opt, String key, long fallback) {
-        String v = opt.get(key);
-        if (v == null) return fallback;
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " needs an integer, got '" + v + "'");
-        }
-    }
-
-    private static long positiveLong(Map<String, String> opt, String key, long fallback) {
-        long v = longValue(opt, key, fallback);
-        if (v < 1) throw new IllegalArgumentException(key + " must be >= 1, got " + v);
-        return v;
-    }
-
-    private static double doubleValue(Map<String, String> opt, String key, double fallback) {
-        String v = opt.get(key);
-        if (v == null) return fallback;
-        try {
-            return Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " needs a number, got '" + v + "'");
-        }
+        return Cli.OK;
     }
 }

@@ -8,24 +8,22 @@ import org.d2v.data.text.Tokenizers;
 import org.d2v.data.text.TextSets;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
-import org.d2v.demo.Args;
 import org.d2v.demo.DemoPresets;
 import org.d2v.train.Checkpoint;
 import org.d2v.train.CheckpointManifest;
 import org.d2v.train.RunFiles;
 
 /**
- * The checkpoint of a pretraining run named by --run (and --checkpoint), as probe and finetune
- * read it: the model configuration rebuilt from the manifest and, for text, the tokenizer saved
+ * The checkpoint of a pretraining run named by --run (and --checkpoint), as probe, finetune and
+ * export read it: the model configuration rebuilt from the manifest and, for text, the tokenizer saved
  * with the run.
  */
 record PretrainedRun(Path path, Checkpoint checkpoint, CheckpointManifest manifest, Data2VecConfig config, Tokenizer tokenizer) {
 
     /** Opens it; {@code dataRoot} supplies a tokenizer only for text runs that saved none (generated data). */
-    static PretrainedRun open(Args a, Path dataRoot) throws IOException {
-        if (!a.has("--run")) throw new IllegalArgumentException("--run <dir> is required");
-        Path run = Path.of(a.string("--run", null));
-        Path ckpt = a.has("--checkpoint") ? run.resolve(a.string("--checkpoint", null)) : Checkpoint.latest(run);
+    static PretrainedRun open(Path run, String checkpoint, Path dataRoot) throws IOException {
+        if (run == null) throw new IllegalArgumentException("--run: required (the run folder, holding 'latest' and checkpoint-<step>/)");
+        Path ckpt = checkpoint != null ? run.resolve(checkpoint) : Checkpoint.latest(run);
         Checkpoint c = Checkpoint.load(ckpt);
         CheckpointManifest m = c.manifest();
         Data2VecConfig cfg = RunFiles.modelConfig(m, DemoPresets::named);

@@ -5,7 +5,7 @@
  * <li>Setup: {@code d2v data install} / {@code make data} ({@link org.d2v.data.setup.DataInstaller})
  *     builds {@code build/data/<set>/} from Debian and npm packages with pinned checksums;
  *     {@link org.d2v.data.DataDir} finds it again.</li>
- * <li>What a {@code --data} path is: {@link org.d2v.data.DataInputs} (docs/data.md).</li>
+ * <li>What a {@code --data} path is: {@link org.d2v.data.DataInputs} (docs/own-data.md).</li>
  * <li>Images: {@link org.d2v.data.image.ImageSets} (Fashion-MNIST, MNIST) and
  *     {@link org.d2v.data.image.Idx} give {@link org.d2v.data.image.Images}, channels-last floats
  *     in [0, 1]; {@link org.d2v.data.image.ImageFolder} and {@link org.d2v.data.image.ImageFiles}

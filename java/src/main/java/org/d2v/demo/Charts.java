@@ -74,15 +74,24 @@ public final class Charts {
         g.drawString(title, LEFT, 24);
         g.setFont(legendFont);
         g.drawRect(LEFT, TOP, pw, ph);
-        for (int k = 0; k <= 5; k++) {
-            double xv = x0 + (x1 - x0) * k / 5, yv = y0 + (y1 - y0) * k / 5;
-            int px = LEFT + pw * k / 5, py = TOP + ph - ph * k / 5;
+        // Grid lines and labels at round values (1, 2, 2.5 or 5 times a power of ten), five to eight per axis.
+        java.awt.FontMetrics fm = g.getFontMetrics();
+        double xStep = niceStep((x1 - x0) / 6), yStep = niceStep((y1 - y0) / 6);
+        for (double xv : ticks(x0, x1, xStep)) {
+            int px = LEFT + (int) Math.round((xv - x0) / (x1 - x0) * pw);
             g.setColor(new Color(0xe8e8e8));
             g.drawLine(px, TOP + 1, px, TOP + ph - 1);
+            g.setColor(Color.DARK_GRAY);
+            String label = label(xv, xStep);
+            g.drawString(label, px - fm.stringWidth(label) / 2, TOP + ph + 16);
+        }
+        for (double yv : ticks(y0, y1, yStep)) {
+            int py = TOP + ph - (int) Math.round((yv - y0) / (y1 - y0) * ph);
+            g.setColor(new Color(0xe8e8e8));
             g.drawLine(LEFT + 1, py, LEFT + pw - 1, py);
             g.setColor(Color.DARK_GRAY);
-            g.drawString(format(xv), px - 12, TOP + ph + 16);
-            g.drawString(format(yv), 8, py + 4);
+            String label = label(yv, yStep);
+            g.drawString(label, LEFT - 6 - fm.stringWidth(label), py + 4);
         }
         g.drawString(xLabel, LEFT + pw / 2 - 40, H - 12);
         g.drawString(yLabel, 8, TOP - 8);
@@ -197,9 +206,27 @@ public final class Charts {
         if (!ImageIO.write(img, "png", out.toFile())) throw new IOException(out + ": no PNG writer in this JRE");
     }
 
-    private static String format(double v) {
-        double a = Math.abs(v);
-        if (a != 0 && (a >= 1e4 || a < 1e-2)) return String.format(Locale.ROOT, "%.1e", v);
-        return a >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.3g", v);
+    /** The smallest of 1, 2, 2.5, 5 (times a power of ten) that is at least {@code raw}. */
+    static double niceStep(double raw) {
+        if (!(raw > 0) || !Double.isFinite(raw)) return 1;
+        double p = Math.pow(10, Math.floor(Math.log10(raw)));
+        for (double m : new double[] {1, 2, 2.5, 5}) if (m * p >= raw * (1 - 1e-9)) return m * p;
+        return 10 * p;
+    }
+
+    /** The multiples of {@code step} in [lo, hi]. */
+    static double[] ticks(double lo, double hi, double step) {
+        long first = (long) Math.ceil(lo / step - 1e-9), last = (long) Math.floor(hi / step + 1e-9);
+        double[] t = new double[(int) Math.max(0, last - first + 1)];
+        for (int i = 0; i < t.length; i++) t[i] = (first + i) * step;
+        return t;
+    }
+
+    /** A tick value with the decimals its step has (step 0.25 → 0.75, step 5 → 15), or in powers of ten when tiny or huge. */
+    static String label(double v, double step) {
+        if (Math.abs(v) < step * 1e-6) v = 0;
+        if (v != 0 && (Math.abs(v) >= 1e6 || step < 1e-4)) return String.format(Locale.ROOT, "%.2g", v);
+        int decimals = Math.max(0, java.math.BigDecimal.valueOf(step).stripTrailingZeros().scale());
+        return String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 }

@@ -33,7 +33,9 @@ public final class Study {
             series.add(new Charts.Series(a.name(), x, y, true));
         }
         DemoResult first = arms.get(0).result();
-        Charts.lines(dir.resolve(PLOT), "study: quick linear probe vs pretraining time (same budget each)", "pretraining minutes",
+        DemoResult.CurvePoint q = arms.get(0).result().curve().get(0);
+        Charts.lines(dir.resolve(PLOT), String.format(Locale.ROOT, "study: quick linear probe (%,d train / %,d test) vs pretraining time, same budget each",
+                q.probe().trainSize(), q.probe().testSize()), "pretraining minutes",
                 "test accuracy", series);
         StringBuilder b = new StringBuilder("# d2v demo --study\n\n");
         b.append(String.format(Locale.ROOT, "Each arm pretrains for the same budget (%.0f s, turned into steps from a timing at its start; on a shared machine the "

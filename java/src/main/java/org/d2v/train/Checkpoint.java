@@ -10,8 +10,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.d2v.tensor.DType;
@@ -85,6 +87,33 @@ public final class Checkpoint {
         return new Checkpoint(target, complete);
     }
 
+    /**
+     * Deletes all but the {@code keep} newest complete checkpoints of a run, never the one
+     * {@code latest} points at. Each goes by an atomic rename to a temporary name first, so a crash
+     * half-way leaves a stale temporary (removed by the next save), never a half-deleted checkpoint
+     * under a real name.
+     */
+    public static void keepLast(Path runDir, int keep) throws IOException {
+        if (keep < 1) throw new IllegalArgumentException("keep must be >= 1, got " + keep);
+        Path latest = latest(runDir);
+        List<Long> steps = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(runDir, PREFIX + "*")) {
+            for (Path p : entries) {
+                String digits = p.getFileName().toString().substring(PREFIX.length());
+                if (Files.isDirectory(p) && digits.matches("[0-9]{1,18}")) steps.add(Long.parseLong(digits));
+            }
+        }
+        steps.sort(Comparator.reverseOrder());
+        for (long step : steps.subList(Math.min(keep, steps.size()), steps.size())) {
+            Path dir = runDir.resolve(folderName(step));
+            if (dir.equals(latest)) continue;
+            Path doomed = runDir.resolve(TEMP_PREFIX + "deleted-" + folderName(step) + "-" + System.nanoTime());
+            move(dir, doomed);
+            deleteTree(doomed);
+        }
+        syncDirectory(runDir);
+    }
+
     /** The folder that {@code runDir/latest} points at; a clear error if there is none. */
     public static Path latest(Path runDir) throws IOException {
         Path pointer = runDir.resolve(LATEST);
@@ -108,9 +137,9 @@ public final class Checkpoint {
         } catch (IllegalArgumentException | ClassCastException e) {
             throw new CheckpointException(manifestFile, "bad manifest: " + e.getMessage());
         }
-        if (m.formatVersion() != CheckpointManifest.FORMAT_VERSION) {
+        if (m.formatVersion() != CheckpointManifest.FORMAT_VERSION && m.formatVersion() != CheckpointManifest.FORMAT_WITH_METRICS) {
             throw new CheckpointException(manifestFile, "format version " + m.formatVersion() + " is not supported (this build reads "
-                    + CheckpointManifest.FORMAT_VERSION + ")");
+                    + CheckpointManifest.FORMAT_WITH_METRICS + " and " + CheckpointManifest.FORMAT_VERSION + ")");
         }
         Path tensors = dir.resolve(TENSORS);
         try (SafeTensors.Reader r = SafeTensors.open(tensors)) {

@@ -4,26 +4,29 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.d2v.json.Json;
 
 /**
  * Everything besides the tensors that a resume needs, stored as manifest.json next to them: the
  * step, what was trained (preset, modality, backend, options), where the random stream and the
- * data source stood after this step, the metrics so far, and the checksum of the tensor file.
+ * data source stood after this step, and the checksum of the tensor file. The metrics history
+ * lives in the run's metrics.jsonl (format 1 manifests embedded it, growing every step; they are
+ * still read, see {@link #embeddedMetrics}).
  */
 public record CheckpointManifest(int formatVersion, long step, long totalSteps, String preset, String modality,
                                  String backend, long seed, long rngPosition, long dataPosition,
-                                 Map<String, String> config, List<MetricsRow> metrics, String tensorsSha256,
-                                 long tensorsBytes) {
-    public static final int FORMAT_VERSION = 1;
+                                 Map<String, String> config, String tensorsSha256, long tensorsBytes) {
+    public static final int FORMAT_VERSION = 2;
+    /** The first format: as 2, plus every metrics row so far in the field "metrics". */
+    static final int FORMAT_WITH_METRICS = 1;
 
     public CheckpointManifest {
         config = Map.copyOf(config);
-        metrics = List.copyOf(metrics);
     }
 
     CheckpointManifest withTensors(String sha256, long bytes) {
         return new CheckpointManifest(formatVersion, step, totalSteps, preset, modality, backend, seed, rngPosition,
-                dataPosition, config, metrics, sha256, bytes);
+                dataPosition, config, sha256, bytes);
     }
 
     String toJson() {
@@ -38,9 +41,6 @@ public record CheckpointManifest(int formatVersion, long step, long totalSteps, 
         m.put("rng_position", rngPosition);
         m.put("data_position", dataPosition);
         m.put("config", new java.util.TreeMap<>(config));
-        List<Object> rows = new ArrayList<>();
-        for (MetricsRow r : metrics) rows.add(r.toMap());
-        m.put("metrics", rows);
         m.put("tensors_sha256", tensorsSha256);
         m.put("tensors_bytes", tensorsBytes);
         return Json.write(m);
@@ -48,19 +48,29 @@ public record CheckpointManifest(int formatVersion, long step, long totalSteps, 
 
     /** Parses manifest.json text; throws IllegalArgumentException naming the first field that is wrong. */
     static CheckpointManifest parse(String json) {
-        if (!(Json.parse(json) instanceof Map<?, ?> m)) throw new IllegalArgumentException("not a JSON object");
+        Map<?, ?> m = object(json);
         Map<String, String> config = new LinkedHashMap<>();
         if (!(m.get("config") instanceof Map<?, ?> c)) throw new IllegalArgumentException("field 'config' is missing or not an object");
         c.forEach((k, v) -> config.put(String.valueOf(k), String.valueOf(v)));
-        if (!(m.get("metrics") instanceof List<?> rows)) throw new IllegalArgumentException("field 'metrics' is missing or not a list");
+        return new CheckpointManifest((int) integer(m, "format_version"), integer(m, "step"), integer(m, "total_steps"),
+                text(m, "preset"), text(m, "modality"), text(m, "backend"), integer(m, "seed"), integer(m, "rng_position"),
+                integer(m, "data_position"), config, text(m, "tensors_sha256"), integer(m, "tensors_bytes"));
+    }
+
+    /** The metrics rows a format 1 manifest embeds. */
+    static List<MetricsRow> embeddedMetrics(String json) {
+        if (!(object(json).get("metrics") instanceof List<?> rows)) throw new IllegalArgumentException("field 'metrics' is missing or not a list");
         List<MetricsRow> metrics = new ArrayList<>();
         for (Object r : rows) {
             if (!(r instanceof Map<?, ?> rm)) throw new IllegalArgumentException("a metrics entry is not an object");
             metrics.add(MetricsRow.fromMap(rm));
         }
-        return new CheckpointManifest((int) integer(m, "format_version"), integer(m, "step"), integer(m, "total_steps"),
-                text(m, "preset"), text(m, "modality"), text(m, "backend"), integer(m, "seed"), integer(m, "rng_position"),
-                integer(m, "data_position"), config, metrics, text(m, "tensors_sha256"), integer(m, "tensors_bytes"));
+        return metrics;
+    }
+
+    private static Map<?, ?> object(String json) {
+        if (!(Json.parse(json) instanceof Map<?, ?> m)) throw new IllegalArgumentException("not a JSON object");
+        return m;
     }
 
     private static long integer(Map<?, ?> m, String key) {

@@ -3,6 +3,7 @@ package org.d2v.train;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.d2v.json.Json;
 
 /** One line of metrics.jsonl / metrics.csv: what step {@code step} reported, plus throughput. */
 public record MetricsRow(long step, double lr, double loss, double regression, double cls, double targetStd,

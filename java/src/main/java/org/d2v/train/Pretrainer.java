@@ -50,6 +50,7 @@ public final class Pretrainer {
     private final String preset, modality;
     private final Map<String, String> config;
     private final boolean plot;
+    private final int keepLast;
 
     /** What a finished run reports. {@code checkpoint} is the newest checkpoint folder. */
     public record Result(long step, List<MetricsRow> metrics, Path checkpoint) {}
@@ -73,6 +74,8 @@ public final class Pretrainer {
         this.modality = b.modality;
         this.config = Map.copyOf(b.config);
         this.plot = b.plot;
+        if (b.keepLast < 0) throw new IllegalArgumentException("keepLast must be >= 0, got " + b.keepLast);
+        this.keepLast = b.keepLast;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -93,6 +96,7 @@ public final class Pretrainer {
         private String preset = "custom", modality = "unknown";
         private final Map<String, String> config = new LinkedHashMap<>();
         private boolean plot = true;
+        private int keepLast;
 
         private Builder() {}
 
@@ -140,6 +144,9 @@ public final class Pretrainer {
         /** Whether to redraw loss.png at each checkpoint (default true). */
         public Builder plot(boolean p) { this.plot = p; return this; }
 
+        /** After each checkpoint, delete all but the N newest (0, the default: keep every one). */
+        public Builder keepLast(int n) { this.keepLast = n; return this; }
+
         public Pretrainer build() { return new Pretrainer(this); }
     }
 
@@ -155,10 +162,10 @@ public final class Pretrainer {
             CheckpointManifest m = c.manifest();
             checkSame("modality", m.modality(), modality, c.dir());
             checkSame("preset", m.preset(), preset, c.dir());
+            history = MetricsLog.history(runDir, c); // validated before anything changes
             c.restore(model);
             rng = new RandomStream(m.seed(), m.rngPosition());
             source.seek(m.dataPosition());
-            history = m.metrics();
             start = m.step();
             lastCheckpoint = c.dir();
             out.printf(Locale.ROOT, "resuming %s from step %d (%s)%n", runDir, start, c.dir().getFileName());
@@ -210,8 +217,10 @@ public final class Pretrainer {
                 }
                 if (checkpoint) {
                     CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, n, steps, preset, modality,
-                            model.device().backend(), rng.seed(), rng.position(), source.position(), config, log.rows(), "", 0);
+                            model.device().backend(), rng.seed(), rng.position(), source.position(), config, "", 0);
+                    log.sync();
                     lastCheckpoint = Checkpoint.save(runDir, m, model.state()).dir();
+                    if (keepLast > 0) Checkpoint.keepLast(runDir, keepLast);
                     if (plot) plot(log.rows());
                     interval.restart();
                 }

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.d2v.json.Json;
 import org.d2v.tensor.Bf16;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;

@@ -19,11 +19,8 @@ class PretrainCommandTest {
 
     @Test
     void helpExplainsEveryOption() throws Exception {
-        for (String option : new String[] {"--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--run",
-                "--resume", "--seed", "--checkpoint-every", "--lr", "--warmup", "--progress-seconds", "--help"}) {
-            assertTrue(PretrainCommand.HELP.contains("  " + option + " "), option + " is not explained");
-        }
-        assertEquals(0, new PretrainCommand().run(new String[] {"--help"}));
+        HelpText.explainsEveryOption(new PretrainCommand(), "--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--run",
+                "--resume", "--init", "--seed", "--checkpoint-every", "--keep-last", "--lr", "--warmup", "--progress-seconds");
     }
 
     @Test
@@ -35,7 +32,11 @@ class PretrainCommandTest {
         assertEquals(2, c.run(new String[] {"--modality", "video", "--run", tmp.resolve("r").toString()}));
         assertEquals(2, c.run(new String[] {"--modality", "image", "--run", tmp.resolve("r").toString(), "--steps", "ten"}));
         assertEquals(2, c.run(new String[] {"--resume", tmp.resolve("none").toString()}));
-        assertThrows(IllegalArgumentException.class, () -> PretrainCommand.parse(new String[] {"--seed", "1", "--seed", "2"}));
+        Captured twice = Captured.run(() -> c.run("--seed", "1", "--seed", "2"));
+        assertEquals(2, twice.code());
+        assertEquals("d2v pretrain: --seed: given twice (d2v pretrain --help lists the options)\n", twice.err());
+        Captured notANumber = Captured.run(() -> c.run("--modality=image", "--run", tmp.resolve("r").toString(), "--steps=ten"));
+        assertEquals("d2v pretrain: --steps: 'ten' is not an integer (d2v pretrain --help lists the options)\n", notANumber.err());
     }
 
     @Test
@@ -52,7 +53,9 @@ class PretrainCommandTest {
                 "--batch", "3", "--seed", "5"};
         Path straight = tmp.resolve("straight"), crashed = tmp.resolve("crashed");
         assertEquals(0, new PretrainCommand(toy(-1)).run(concat(common, "--run", straight.toString())));
-        assertThrows(IllegalStateException.class, () -> new PretrainCommand(toy(5)).run(concat(common, "--run", crashed.toString())));
+        Captured crash = Captured.run(() -> new PretrainCommand(toy(5)).run(concat(common, "--run", crashed.toString())));
+        assertEquals(1, crash.code(), "a run that fails is exit 1");
+        assertTrue(crash.err().startsWith("d2v pretrain: ") && !crash.err().contains("\tat "), crash.err());
         assertEquals(crashed.resolve("checkpoint-4"), Checkpoint.latest(crashed));
         assertEquals(0, new PretrainCommand(toy(-1)).run(new String[] {"--resume", crashed.toString()}));
         assertEquals(crashed.resolve("checkpoint-6"), Checkpoint.latest(crashed));

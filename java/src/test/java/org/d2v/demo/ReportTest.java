@@ -1,5 +1,6 @@
 package org.d2v.demo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -54,7 +55,7 @@ class ReportTest {
         assertTrue(md.contains("| random init | 0.7311 |"), md);
         assertTrue(md.contains("| raw pixels | 0.8123 |"), md);
         assertTrue(md.contains("+11.3 points"), md);
-        assertTrue(md.contains("minus the floor (0.8180): +2.6 points"), md);
+        assertTrue(md.contains("minus raw pixels (0.8123, measured in this run): +3.1 points; minus the published floor (0.8180): +2.6 points"), md);
         assertTrue(md.contains("**met**"), md);
         assertTrue(md.contains("100 steps of 64 samples x 4 clones, 52.7 samples/s"), md);
         assertTrue(md.contains("opencl 0.500, reference 1.250"), md);
@@ -67,6 +68,16 @@ class ReportTest {
         assertTrue(json.contains("\"pretrained\": 0.843700, \"random_init\": 0.731100, \"raw\": 0.812300, \"raw_features\": \"raw pixels\""), json);
         assertTrue(json.contains("\"bar_met\": true"), json);
         assertTrue(json.contains("{\"step\": 100, \"seconds\": 121.000, \"accuracy\": 0.790000}"), json);
+    }
+
+    /** The margin is taken over the raw-feature probe just measured, and over the published floor only as a second figure. */
+    @Test
+    void marginIsOverTheRawProbeOfThisRun() {
+        ProbeTask fashion = new ProbeTask("Fashion-MNIST test", null, null, RawFeatures.pixels(), ProbeTasks.FASHION_FLOOR, ProbeTasks.FASHION_MIN_GAIN);
+        assertEquals("pretrained is 18.0 points below raw pixels (0.7800, measured in this run); 21.8 points below the published raw pixels floor 0.8180",
+                fashion.margin(0.6, 0.78));
+        ProbeTask speech = new ProbeTask("digits", null, null, RawFeatures.pixels(), Double.NaN, 0);
+        assertEquals("pretrained is 4.2 points above raw pixels (0.5000, measured in this run)", speech.margin(0.542, 0.5));
     }
 
     @Test
@@ -102,12 +113,28 @@ class ReportTest {
         Report.write(tmp, fakeRun(0.8437, 0.7311));
         BufferedImage img = ImageIO.read(tmp.resolve(Report.PROBE_PLOT).toFile());
         assertNotNull(img);
-        assertTrue(img.getWidth() >= 720 && img.getWidth() < 760, "width " + img.getWidth());
+        // The legend names each probe's size ("quick probe (2,000 train / 1,000 test)"): the canvas widens for it.
+        assertTrue(img.getWidth() >= 720 && img.getWidth() < 900, "width " + img.getWidth());
         assertEquals(440, img.getHeight());
         // The first series' colour (the quick-probe curve) must appear inside the plot area.
         int blue = 0x1f77b4, found = 0;
         for (int y = 40; y < 390; y++) for (int x = 70; x < 550; x++) if ((img.getRGB(x, y) & 0xffffff) == blue) found++;
         assertTrue(found > 50, "curve pixels: " + found);
+    }
+
+    /** Grid lines at round values: 1, 2, 2.5 or 5 times a power of ten, labelled with the decimals of the step. */
+    @Test
+    void ticksAreRoundValues() {
+        assertEquals(0.05, Charts.niceStep(0.047), 1e-15);
+        assertEquals(0.25, Charts.niceStep(0.21), 1e-15);
+        assertEquals(2000, Charts.niceStep(1234), 1e-9);
+        assertEquals(1, Charts.niceStep(1), 0);
+        assertArrayEquals(new double[] {0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85}, Charts.ticks(0.5412, 0.8755, 0.05), 1e-12);
+        assertArrayEquals(new double[] {0, 2.5, 5, 7.5, 10}, Charts.ticks(0, 12.1, 2.5), 1e-12);
+        assertEquals("0.65", Charts.label(0.65, 0.05));
+        assertEquals("7.5", Charts.label(7.5, 2.5));
+        assertEquals("0.0", Charts.label(1e-17, 0.1));
+        assertEquals("12000", Charts.label(12000, 2000));
     }
 
     @Test

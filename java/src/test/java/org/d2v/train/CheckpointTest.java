@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.d2v.backend.Device;
 import org.d2v.backend.reference.ReferenceDevice;
+import org.d2v.json.Json;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
@@ -46,9 +47,7 @@ class CheckpointTest {
 
     private static CheckpointManifest manifest(long step) {
         return new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, step, 10, "tiny", "image", "reference", -42L,
-                1000 + step, 3 * step, Map.of("batch", "4"),
-                List.of(new MetricsRow(1, 1e-4, 2.5, 2.0, 0.5, 1.0, 0.9, 3.0, 10, 100, 0.5),
-                        new MetricsRow(2, 2e-4, Double.NaN, 2.0, 0.5, 1.0, 0.9, 3.0, 10, 100, 1.0)), "", 0);
+                1000 + step, 3 * step, Map.of("batch", "4"), "", 0);
     }
 
     @Test
@@ -65,15 +64,64 @@ class CheckpointTest {
         assertEquals(15, m.dataPosition());
         assertEquals("image", m.modality());
         assertEquals(Map.of("batch", "4"), m.config());
-        assertEquals(2, m.metrics().size());
-        assertEquals(2.5, m.metrics().get(0).loss());
-        assertTrue(Double.isNaN(m.metrics().get(1).loss()), "non-finite metrics come back as NaN");
         assertEquals(64, m.tensorsSha256().length());
 
         Map<String, Tensor> target = zerosLike(saved);
         c.restore(target);
         for (String name : saved.keySet()) {
             assertArrayEquals(saved.get(name).toDoubles(), target.get(name).toDoubles(), 0.0, name);
+        }
+    }
+
+    /** The manifest no longer carries the metrics history: its size does not grow with the step. */
+    @Test
+    void theManifestStaysTheSameSizeAsTheRunGoesOn() throws IOException {
+        Checkpoint.save(run, manifest(10), state(1));
+        Checkpoint.save(run, manifest(99), state(1));
+        long early = Files.size(run.resolve("checkpoint-10").resolve(Checkpoint.MANIFEST));
+        long late = Files.size(run.resolve("checkpoint-99").resolve(Checkpoint.MANIFEST));
+        assertTrue(Math.abs(late - early) <= 4, early + " vs " + late + " bytes: only the digits of step/positions may differ");
+        assertFalse(Files.readString(run.resolve("checkpoint-99").resolve(Checkpoint.MANIFEST)).contains("metrics"));
+    }
+
+    /** Format 1 manifests (with the embedded history) still load. */
+    @Test
+    void aFormatOneManifestStillLoads() throws IOException {
+        Checkpoint.save(run, manifest(2), state(1));
+        Path file = run.resolve("checkpoint-2").resolve(Checkpoint.MANIFEST);
+        String v2 = Files.readString(file);
+        Files.writeString(file, v2.replace("\"format_version\":2", "\"format_version\":1").replace(",\"tensors_sha256\"",
+                ",\"metrics\":[" + new MetricsRow(1, 1e-4, 2.5, 2, 0.5, 1, 0.9, 3, 10, 100, 0.5).toJsonLine() + ","
+                        + new MetricsRow(2, 2e-4, Double.NaN, 2, 0.5, 1, 0.9, 3, 10, 100, 1).toJsonLine() + "],\"tensors_sha256\""));
+        Checkpoint c = Checkpoint.load(Checkpoint.latest(run));
+        assertEquals(1, c.manifest().formatVersion());
+        List<MetricsRow> rows = MetricsLog.history(run, c);
+        assertEquals(2, rows.size());
+        assertEquals(2.5, rows.get(0).loss());
+        assertTrue(Double.isNaN(rows.get(1).loss()), "non-finite metrics come back as NaN");
+        Files.writeString(file, v2.replace("\"format_version\":2", "\"format_version\":3"));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(run.resolve("checkpoint-2")));
+        assertTrue(e.getMessage().contains("format version 3 is not supported"), e.getMessage());
+    }
+
+    @Test
+    void keepLastDeletesOlderCheckpointsButNeverTheLatest() throws IOException {
+        for (long step = 1; step <= 4; step++) Checkpoint.save(run, manifest(step), state(step));
+        Checkpoint.keepLast(run, 2);
+        assertEquals(List.of("checkpoint-3", "checkpoint-4", "latest"), names());
+        // A newer folder than 'latest' (a save that crashed between its rename and the pointer): latest stays too.
+        Files.writeString(run.resolve(Checkpoint.LATEST), "checkpoint-3\n");
+        Checkpoint.keepLast(run, 1);
+        assertEquals(List.of("checkpoint-3", "checkpoint-4", "latest"), names());
+        Files.writeString(run.resolve(Checkpoint.LATEST), "checkpoint-4\n");
+        Checkpoint.keepLast(run, 1);
+        assertEquals(List.of("checkpoint-4", "latest"), names());
+        Checkpoint.load(Checkpoint.latest(run));
+    }
+
+    private List<String> names() throws IOException {
+        try (Stream<Path> s = Files.list(run)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
 
@@ -204,9 +252,12 @@ class CheckpointTest {
         Files.writeString(manifest, original.replaceFirst("\"step\":1,", ""));
         CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(saved()));
         assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("'step'"), e.getMessage());
-        Files.writeString(manifest, original.replace("\"loss\":2.5", "\"loss\":\"x\""));
+        Files.writeString(manifest, original.replace("\"seed\":-42", "\"seed\":\"x\""));
         e = assertThrows(CheckpointException.class, () -> Checkpoint.load(saved()));
-        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("'loss' is not a number"), e.getMessage());
+        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("'seed' is missing or not an integer"), e.getMessage());
+        Files.writeString(manifest, "[".repeat(10_000));
+        e = assertThrows(CheckpointException.class, () -> Checkpoint.load(saved()));
+        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("depth"), e.getMessage());
     }
 
     @Test

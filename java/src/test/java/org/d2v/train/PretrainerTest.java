@@ -103,6 +103,78 @@ class PretrainerTest {
         assertEquals(7, csv.size(), "header + 6 rows, no duplicates from the crashed attempt");
     }
 
+    /** What a row says about the step, without the timings (which differ between any two runs). */
+    private static List<List<Double>> content(List<MetricsRow> rows) {
+        return rows.stream().map(r -> List.of((double) r.step(), r.lr(), r.loss(), r.regression(), r.cls(), r.targetStd(), r.predStd(),
+                r.gradNorm())).toList();
+    }
+
+    /**
+     * A crash after the last checkpoint leaves rows of later steps in metrics.jsonl and, killed in
+     * the middle of a write, a torn last line: the resume drops both, so the run's metrics end up
+     * those of an uninterrupted run.
+     */
+    @Test
+    void resumeTakesTheHistoryFromMetricsJsonlDroppingLaterRowsAndATornLine() throws IOException {
+        List<MetricsRow> straight;
+        try (ToyModel m = new ToyModel(device, 1)) {
+            straight = run(m, tmp.resolve("a"), 6).checkpointEvery(2).build().run().metrics();
+        }
+        Path b = tmp.resolve("b");
+        try (ToyModel m = new ToyModel(device, 1)) {
+            m.crashAt = 6;
+            assertThrows(IllegalStateException.class, () -> run(m, b, 6).checkpointEvery(2).build().run());
+        }
+        Path jsonl = b.resolve(MetricsLog.JSONL);
+        assertEquals(5, MetricsLog.read(b).size(), "step 5 ran after checkpoint-4");
+        Files.writeString(jsonl, "{\"step\":6,\"lr\":0.01,\"lo", java.nio.file.StandardOpenOption.APPEND);
+        try (ToyModel m = new ToyModel(device, 2)) {
+            run(m, b, 6).checkpointEvery(2).resume(true).build().run();
+        }
+        assertEquals(content(straight), content(MetricsLog.read(b)));
+        assertEquals(7, Files.readAllLines(b.resolve(MetricsLog.CSV)).size());
+    }
+
+    @Test
+    void aDamagedHistoryStopsTheResumeBeforeAnythingChanges() throws IOException {
+        Path b = tmp.resolve("b");
+        try (ToyModel m = new ToyModel(device, 1)) {
+            run(m, b, 4).checkpointEvery(2).build().run();
+        }
+        Path jsonl = b.resolve(MetricsLog.JSONL);
+        List<String> lines = Files.readAllLines(jsonl);
+        lines.set(1, "{\"step\":2,");
+        Files.write(jsonl, lines);
+        byte[] before = Files.readAllBytes(jsonl);
+        try (ToyModel m = new ToyModel(device, 2)) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> run(m, b, 6).checkpointEvery(2).resume(true).build().run());
+            assertTrue(e.getMessage().startsWith(jsonl + ": line 2: invalid JSON"), e.getMessage());
+        }
+        assertArrayEquals(before, Files.readAllBytes(jsonl));
+        lines.remove(1);
+        Files.write(jsonl, lines);
+        try (ToyModel m = new ToyModel(device, 2)) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> run(m, b, 6).checkpointEvery(2).resume(true).build().run());
+            assertTrue(e.getMessage().contains("row 2 is for step 3, expected step 2"), e.getMessage());
+        }
+        Files.delete(jsonl);
+        try (ToyModel m = new ToyModel(device, 2)) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> run(m, b, 6).checkpointEvery(2).resume(true).build().run());
+            assertTrue(e.getMessage().contains("missing"), e.getMessage());
+        }
+    }
+
+    @Test
+    void keepLastLeavesTheNewestCheckpoints() throws IOException {
+        Path b = tmp.resolve("b");
+        try (ToyModel m = new ToyModel(device, 1)) {
+            run(m, b, 6).checkpointEvery(1).keepLast(2).build().run();
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(b)) {
+            assertEquals(List.of("checkpoint-5", "checkpoint-6"), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("checkpoint-")).sorted().toList());
+        }
+    }
+
     @Test
     void nonFiniteLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint() throws IOException {
         Path dir = tmp.resolve("nan");
