@@ -468,6 +468,8 @@ public final class Data2Vec implements TrainableModel {
         return out;
     }
 
+    @Override public String precisionId() { return precision.id(); }
+
     /** The working copies (bf16) follow the restored masters. */
     @Override
     public void restored() {

@@ -43,6 +43,9 @@ public record Precision(DType master, DType activations) {
     /** Everything in {@code dtype} (F32, or F64 on the reference backend: the oracle). */
     public static Precision of(DType dtype) { return new Precision(dtype, dtype); }
 
+    /** This policy with activations stored in {@code dtype}. */
+    public Precision withActivations(DType dtype) { return new Precision(master, dtype); }
+
     /** True when activations are stored in BF16 over wider masters. */
     public boolean mixed() { return activations != master; }
 

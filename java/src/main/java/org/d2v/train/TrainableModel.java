@@ -34,5 +34,11 @@ public interface TrainableModel extends AutoCloseable {
      */
     default void restored() {}
 
+    /**
+     * How the model stores its activations ("fp32", "bf16": docs/precision.md), recorded per
+     * segment of a run in its checkpoints. State (masters, moments) is the same either way.
+     */
+    default String precisionId() { return "fp32"; }
+
     @Override void close();
 }
