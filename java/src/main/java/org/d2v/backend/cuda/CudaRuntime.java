@@ -315,7 +315,7 @@ public final class CudaRuntime implements KernelRuntime {
         }
         if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return; // nothing to do, and CUDA rejects empty grids
         try {
-            meter.launch();
+            meter.launch(LaunchChecks.tensorBytes(args));
             cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, stream,
                     Pointer.to(parameters(program, kernel, args)), null);
         } catch (CudaException e) {

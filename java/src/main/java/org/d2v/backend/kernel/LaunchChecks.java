@@ -120,6 +120,13 @@ public final class LaunchChecks {
         afterDebugSync.accept(name);
     }
 
+    /** The bytes of the tensors among a launch's arguments: Σ elements × dtype size (RuntimeCounters#tensorBytes). */
+    public static long tensorBytes(Object[] args) {
+        long bytes = 0;
+        for (Object a : args) if (a instanceof Tensor t) bytes += t.numel() * t.dtype().bytes();
+        return bytes;
+    }
+
     /** The kernels this runtime launched, as "program/kernel" ("program/kernel@bf16" in a bf16 flavour). */
     public Set<String> launched() { return Collections.unmodifiableSet(new TreeSet<>(launched)); }
 

@@ -320,7 +320,7 @@ public final class OpenClRuntime implements KernelRuntime {
                 }
             }
             index = -1; // every argument set: a failure now is the enqueue's
-            meter.launch();
+            meter.launch(LaunchChecks.tensorBytes(args));
             clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
         } catch (CLException e) {
             throw new IllegalStateException("opencl: launching " + LaunchChecks.describe(signature, global, local, args)
