@@ -16,6 +16,8 @@ public final class InfoCommand extends CliCommand {
             System.out.printf("%-10s %-12s %s%n", b.name(), p.available() ? "available" : "unavailable", p.detail());
         }
         System.out.println("auto -> " + Backends.auto().name());
+        // d2v's own JNI libraries (native/) and the vendor libraries they open: cuBLASLt, NCCL, MPI.
+        for (String line : org.d2v.jni.NativeInfo.lines()) System.out.println(line);
         return Cli.OK;
     }
 }

@@ -19,6 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and text files, made in the test.
  */
 class OwnDataTest {
+    /** Exit code of bad input found before training (Cli.USAGE); a file that breaks a step mid-run exits 1. */
+    private static final int BAD_INPUT = 2;
+
     @TempDir Path tmp;
 
     static Captured pretrain(String modality, Path data, Path run, String... more) throws Exception {
@@ -136,10 +139,10 @@ class OwnDataTest {
         assertNamed(pretrain("image", images, tmp.resolve("r1"), "--steps", "4"), 1, bad, "corrupt or unsupported image");
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         Captured e = pretrain("image", empty, tmp.resolve("r2"));
-        assertNamed(e, 1, empty, "no image files");
+        assertNamed(e, BAD_INPUT, empty, "no image files");
         assertTrue(e.err().contains("a folder of PNG/JPEG/BMP/GIF images") && e.err().contains("an IDX images file") && e.err().contains("'generated'"), e.err());
-        assertNamed(pretrain("audio", empty, tmp.resolve("r3")), 1, empty, "no .wav files");
-        assertNamed(pretrain("text", empty, tmp.resolve("r4")), 1, empty, "no .txt files");
+        assertNamed(pretrain("audio", empty, tmp.resolve("r3")), BAD_INPUT, empty, "no .wav files");
+        assertNamed(pretrain("text", empty, tmp.resolve("r4")), BAD_INPUT, empty, "no .txt files");
     }
 
     @Test
@@ -155,7 +158,7 @@ class OwnDataTest {
                 case "cd.wav" -> org.d2v.data.audio.Wav.writeRaw(f, tone, 44_100, 1, 16, 1);
                 default -> org.d2v.data.audio.Wav.writeRaw(f, tone, 16_000, 1, 16, 2);
             }
-            assertNamed(pretrain("audio", dir, tmp.resolve("run-" + c[0])), 1, f, c[1]);
+            assertNamed(pretrain("audio", dir, tmp.resolve("run-" + c[0])), BAD_INPUT, f, c[1]);
         }
     }
 
@@ -166,10 +169,10 @@ class OwnDataTest {
         String[] first = lines.get(0).split("\t");
         lines.set(0, first[0] + "\t" + (Integer.parseInt(first[1]) + 7));
         Path tsv = UserData.manifest(clips, lines, tmp.resolve("bad-count.tsv"));
-        assertNamed(pretrain("audio", tsv, tmp.resolve("r1")), 1, clips.resolve(first[0]), "line 2 of " + tsv);
+        assertNamed(pretrain("audio", tsv, tmp.resolve("r1")), BAD_INPUT, clips.resolve(first[0]), "line 2 of " + tsv);
         lines.set(0, "high/not-there.wav\t1234");
         Path missing = UserData.manifest(clips, lines, tmp.resolve("missing.tsv"));
-        assertNamed(pretrain("audio", missing, tmp.resolve("r2")), 1, clips.resolve("high/not-there.wav"), "no such file");
+        assertNamed(pretrain("audio", missing, tmp.resolve("r2")), BAD_INPUT, clips.resolve("high/not-there.wav"), "no such file");
     }
 
     @Test
@@ -178,9 +181,9 @@ class OwnDataTest {
         Path bad = corpus.resolve("b/latin1.txt");
         Files.createDirectories(bad.getParent());
         Files.write(bad, "caf\u00e9 au lait".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-        assertNamed(pretrain("text", corpus, tmp.resolve("r1")), 1, bad, "invalid byte 0xE9 at byte offset 3");
+        assertNamed(pretrain("text", corpus, tmp.resolve("r1")), BAD_INPUT, bad, "invalid byte 0xE9 at byte offset 3");
         Path lines = tmp.resolve("lines.txt");
         Files.write(lines, ("good line\nsecond caf" + "\u00e9").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-        assertNamed(pretrain("text", lines, tmp.resolve("r2")), 1, lines, "at byte offset 20");
+        assertNamed(pretrain("text", lines, tmp.resolve("r2")), BAD_INPUT, lines, "at byte offset 20");
     }
 }
