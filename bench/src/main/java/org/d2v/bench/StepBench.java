@@ -28,7 +28,7 @@ import org.d2v.train.TrainingData;
  * warm-up (3 steps by default) lets the caching allocator fill; audio presets drop layers at
  * random (layerdrop), so their memory pattern settles once a step kept every layer. Each case runs
  * in every precision of {@code --precisions} (fp32 and bf16 by default, docs/precision.md), side
- * by side, with the bytes of the tensors the step's launches were given (RuntimeCounters#tensorBytes:
+ * by side, with the process's CPU time per step next to the wall time (robust to a loaded machine), and the bytes of the tensors the step's launches were given (RuntimeCounters#tensorBytes:
  * a model of the memory traffic). Writes bench/results/steps-latest.md.
  *
  * <pre>usage: StepBench [--backends a,b] [--presets image-tiny,audio-tiny,text-tiny] [--precisions fp32,bf16]
@@ -37,7 +37,8 @@ import org.d2v.train.TrainingData;
 public final class StepBench {
     private StepBench() {}
 
-    record Row(String backend, String preset, String precision, int steps, int logEvery, double secondsPerStep, double samplesPerSecond,
+    record Row(String backend, String preset, String precision, int steps, int logEvery, double secondsPerStep, double cpuSecondsPerStep,
+               double samplesPerSecond,
                double tokensPerSecond, long peakBytes, long peakReservedBytes, RuntimeCounters counters, double lastLoss) {
         double perStep(long v) { return (double) v / steps; }
     }
@@ -79,14 +80,16 @@ public final class StepBench {
                 .append("(the caching allocator's blocks). Per step: kernel launches, driver allocations/frees, host synchronisations, ")
                 .append("bytes uploaded/downloaded (reads of the statistics included), and MiB of tensor arguments: Σ over the ")
                 .append("step's launches of the bytes of the tensors each was given (each once per launch; a model of the memory ")
-                .append("traffic, not a measurement). Precision: fp32, or bf16 activations over fp32 masters (docs/precision.md).\n\n");
-        md.append("| backend | preset | precision | steps | s/step | samples/s | tokens/s | peak MiB in use | peak MiB reserved "
+                .append("traffic, not a measurement). CPU s/step: CPU time of the whole process (all threads) per step, which on a ")
+                .append("shared machine depends less on the neighbours than the wall time does. Precision: fp32, or bf16 activations over ")
+                .append("fp32 masters (docs/precision.md).\n\n");
+        md.append("| backend | preset | precision | steps | s/step | CPU s/step | samples/s | tokens/s | peak MiB in use | peak MiB reserved "
                 + "| MiB of tensor arguments | launches | driver allocs | driver frees | host syncs | bytes up | bytes down | last loss |\n"
-                + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             RuntimeCounters c = r.counters();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.3f | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f | %.0f | %.4f |%n",
-                    r.backend(), r.preset(), r.precision(), r.steps(), r.secondsPerStep(), r.samplesPerSecond(), r.tokensPerSecond(),
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.3f | %.3f | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f | %.0f | %.4f |%n",
+                    r.backend(), r.preset(), r.precision(), r.steps(), r.secondsPerStep(), r.cpuSecondsPerStep(), r.samplesPerSecond(), r.tokensPerSecond(),
                     r.peakBytes() / 1048576.0, r.peakReservedBytes() / 1048576.0, r.perStep(c.tensorBytes()) / 1048576.0,
                     r.perStep(c.launches()), r.perStep(c.driverAllocations()),
                     r.perStep(c.driverFrees()), r.perStep(c.hostSyncs()), r.perStep(c.bytesUploaded()), r.perStep(c.bytesDownloaded()),
@@ -95,6 +98,15 @@ public final class StepBench {
         System.out.println(md);
         Files.createDirectories(out);
         Files.writeString(out.resolve("steps-latest.md"), md.toString());
+    }
+
+    /**
+     * CPU time of this process (every thread: the JVM's and PoCL's), nanoseconds. On a machine shared
+     * with other work the wall time per step says more about the neighbours than about the step;
+     * the CPU time it took does not depend on them (much: caches and memory bandwidth are shared).
+     */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static Row measure(String backend, String preset, String precision, int steps, int warmup, int logEvery) throws Exception {
@@ -108,7 +120,7 @@ public final class StepBench {
             dev.resetCounters();
             long samples = 0, tokens = 0;
             StepStats last = null;
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), cpu0 = processCpuNanos();
             for (int s = 0; s < steps; s++) {
                 Batch b = source.next();
                 last = model.trainStep(b, warmup + s + 1, 1e-4, rng);
@@ -117,8 +129,8 @@ public final class StepBench {
                 tokens += (long) b.size() * model.tokens(b);
             }
             double lastLoss = last.loss(); // waits for everything queued
-            double sec = (System.nanoTime() - t0) / 1e9;
-            return new Row(backend, preset, model.precision().id(), steps, logEvery, sec / steps, samples / sec, tokens / sec, dev.peakBytesInUse(),
+            double sec = (System.nanoTime() - t0) / 1e9, cpu = (processCpuNanos() - cpu0) / 1e9;
+            return new Row(backend, preset, model.precision().id(), steps, logEvery, sec / steps, cpu / steps, samples / sec, tokens / sec, dev.peakBytesInUse(),
                     dev.peakBytesReserved(), dev.counters(), lastLoss);
         }
     }
