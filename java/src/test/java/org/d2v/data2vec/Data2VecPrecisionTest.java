@@ -52,8 +52,8 @@ class Data2VecPrecisionTest {
             MaskBatch masks = f32.masker().sample(batch.size() * cfg.clones(), f32.tokens(batch), new RandomStream(5));
             Step a = step(f32, batch, masks), b = step(b16, batch, masks);
             double lossErr = Math.abs(b.loss() - a.loss()) / Math.abs(a.loss()), cos = cosine(a.grads(), b.grads());
-            System.out.printf("%s on %s: loss fp32 %.6f bf16 %.6f (rel %.2e); gradient cosine %.6f, relative error %.3e%n",
-                    cfg.name(), kernel.name(), a.loss(), b.loss(), lossErr, cos, relErr(a.grads(), b.grads()));
+            System.out.printf("%s on %s (%s shape): loss fp32 %.6f bf16 %.6f (rel %.2e); gradient cosine %.6f, relative error %.3e%n",
+                    cfg.name(), kernel.name(), kernelShape(), a.loss(), b.loss(), lossErr, cos, relErr(a.grads(), b.grads()));
             assertTrue(lossErr <= LOSS_TOL, cfg.name() + ": bf16 loss " + b.loss() + " vs fp32 " + a.loss());
             assertTrue(cos >= MIN_COSINE, cfg.name() + ": gradient cosine " + cos);
         }
@@ -108,7 +108,7 @@ class Data2VecPrecisionTest {
                 double cross = relErr(r16.grads(), d16.grads()), bf16Noise = relErr(r32.grads(), r16.grads());
                 double crossLoss = Math.abs(d16.loss() - r16.loss()) / Math.abs(r16.loss());
                 double noiseLoss = Math.abs(r16.loss() - r32.loss()) / Math.abs(r32.loss());
-                System.out.printf("%s bf16 opencl vs reference: loss rel %.2e, gradients rel %.3e; bf16 vs fp32 on the reference: loss rel %.2e, gradients rel %.3e%n",
+                System.out.printf("%s bf16 opencl (" + kernelShape() + " shape) vs reference: loss rel %.2e, gradients rel %.3e; bf16 vs fp32 on the reference: loss rel %.2e, gradients rel %.3e%n",
                         cfg.name(), crossLoss, cross, noiseLoss, bf16Noise);
                 assertTrue(bf16Noise > 0, cfg.name() + ": bf16 and fp32 gave identical gradients: bf16 did not run");
                 assertTrue(cross <= 2 * bf16Noise, cfg.name() + ": bf16 gradients differ across backends by " + cross
