@@ -29,10 +29,10 @@ public record Precision(DType master, DType activations) {
 
     /**
      * What {@code auto} picks on a CPU OpenCL device (PoCL), measured side by side with StepBench
-     * (docs/precision.md has the figures): bf16 is not faster there (CPU time per step of the tiny
-     * presets within about 10% either way, in both orders: the conversions cost what the halved
-     * bytes save while the activations fit in cache), so fp32, which also keeps earlier runs'
-     * numbers. {@code d2v demo --precision auto} times both on the machine at hand instead.
+     * (docs/precision.md has the figures): bf16 is slower there (4-20% per step of the tiny presets
+     * on a quiet machine, in both orders: the conversions cost more than the halved bytes save while
+     * the activations fit in cache), so fp32, which also keeps earlier runs' numbers.
+     * {@code d2v demo --precision auto} times both on the machine at hand instead.
      */
     static final Precision CPU_OPENCL_AUTO = FP32;
 
