@@ -77,8 +77,8 @@ study: deps build
 info: build
 	$(JAVA) -jar $(JAR) info
 
-# Op benchmarks (JMH) on every available backend + the libtorch peer side by side, written to
-# bench/results/. Quick by default (under 10 minutes here); BENCH_MODE=full for real measurements.
+# Op benchmarks (JMH) on every available backend + the libtorch peer side by side + the PyTorch twin
+# (bench-torch below), written to bench/results/. Quick by default; BENCH_MODE=full for real measurements.
 BENCH_MODE ?= quick
 bench: deps kernels
 	$(MVN) -Ppeer package -DskipTests
@@ -86,6 +86,25 @@ bench: deps kernels
 	$(JAVA) $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.StepBench $(if $(filter full,$(BENCH_MODE)),--steps 10,)
 	$(JAVA) $(JAVA_OPTS) -Dai.djl.offline=true -cp "bench/peer/target/classes:bench/peer/target/lib/*" \
 	  org.d2v.bench.peer.SideBySide $(if $(filter full,$(BENCH_MODE)),--presets tiny$(,)base,)
+	$(TWIN_BENCH)
+
+# The PyTorch twin of the whole step (bench/pytorch/README.md): the same computation as d2v (one step
+# compared tensor by tensor), then whole steps side by side (d2v OpenCL/reference vs PyTorch
+# eager/SDPA/compile, alternating rounds), then the per-op-family profile of d2v's step and the
+# machine's own limits to read it against. Where `python3 -c "import torch"` fails the PyTorch
+# parts say so and d2v is timed alone.
+define TWIN_BENCH
+	$(JAVA) $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.twin.TwinCheck
+	$(JAVA) $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.twin.TorchSideBySide $(if $(filter full,$(BENCH_MODE)),--rounds 10 --steps 5,)
+	$(JAVA) $(JAVA_OPTS) -cp bench/target/benchmarks.jar org.d2v.bench.profile.OpProfile --tag latest $(if $(filter full,$(BENCH_MODE)),--steps 10,)
+	@if command -v python3 >/dev/null; then python3 bench/peak/limits.py --out bench/results/machine-limits.md; \
+	else echo "python3 not found: bench/results/machine-limits.md not measured"; fi
+endef
+
+.PHONY: bench-torch
+bench-torch: deps kernels
+	$(MVN) package -DskipTests
+	$(TWIN_BENCH)
 
 clean:
 	$(MVN) clean

@@ -44,7 +44,9 @@ import picocli.CommandLine.Option;
                         + "the same model at its random initialisation, and raw features. A quick probe on a subset is taken before "
                         + "training and after each of --probe-points equal parts of the run. Writes report.md, results.json, loss.png, "
                         + "probe_accuracy.png, metrics.csv/jsonl and a checkpoint into the run folder (images also masks.png and "
-                        + "reconstruction.png; text also the tokenizer).",
+                        + "reconstruction.png; text also the tokenizer), and at each quick probe the diagnostics (teacher target layers, "
+                        + "prediction spread and fit, effective ranks, teacher-student distance, position share of the targets; warnings "
+                        + "on collapse or drift) into report.md, diagnostics.csv, diagnostics.png and effective_rank.png.",
                 "  image  pretrain on the Fashion-MNIST training set; probe on its official test set against raw pixels (bar: above "
                         + "the published raw-pixel floor 0.818 of docs/data.md and >= 5 points above random init)",
                 "  audio  pretrain on the KTuberling/KLettres recordings; probe on spoken digits of held-out voices against log-spectra",
@@ -64,6 +66,10 @@ public final class DemoCommand extends CliCommand {
     @Option(names = "--minutes", paramLabel = "M",
             description = "pretraining budget in minutes (turned into a step count from the measured seconds per step) [12]")
     Double minutes;
+
+    @Option(names = "--steps", paramLabel = "N",
+            description = "a fixed number of updates instead of --minutes: the same run on a loaded or a quiet machine [from --minutes]")
+    Integer steps;
 
     @Option(names = "--backend", paramLabel = "NAME",
             description = "auto | reference | opencl | cuda. auto times a few steps on every available backend and trains on the fastest [auto]")
@@ -232,7 +238,8 @@ public final class DemoCommand extends CliCommand {
         return new DemoRun.Options(runDir, cfg, backends(Options.backend("--backend", backend)), Options.positive("--minutes", minutes, 12) * 60,
                 Options.atLeast("--calibration-steps", calibrationSteps, 3, 1), Options.atLeast("--probe-points", probePoints, 4, 1),
                 Options.atLeast("--probe-train", probeTrain, 10_000, 1), Options.atLeast("--probe-test", probeTest, 10_000, 1),
-                Options.atLeast("--quick-train", quickTrain, 1000, 1), Options.atLeast("--quick-test", quickTest, 500, 1), s, 6);
+                Options.atLeast("--quick-train", quickTrain, 1000, 1), Options.atLeast("--quick-test", quickTest, 500, 1), s, 6)
+                .withSteps(steps == null ? 0 : Options.atLeast("--steps", steps, 1, 1));
     }
 
     /** "auto": every available backend, to be timed; otherwise the one named. */

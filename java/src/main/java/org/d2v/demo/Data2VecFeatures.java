@@ -45,6 +45,8 @@ public final class Data2VecFeatures implements FeatureModel {
 
     public Data2Vec model() { return model; }
 
+    @Override public Data2Vec data2vec() { return model; }
+
     @Override public Device device() { return model.device(); }
 
     @Override public StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) { return model.trainStep(batch, step, lr, rng); }

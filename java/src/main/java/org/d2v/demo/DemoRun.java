@@ -44,7 +44,7 @@ public final class DemoRun {
     /** The run's options; see {@code d2v demo --help} for their meaning. */
     public record Options(Path runDir, Data2VecConfig config, List<String> backends, double budgetSeconds,
                           int calibrationSteps, int probePoints, int probeTrain, int probeTest,
-                          int quickTrain, int quickTest, long seed, int figureImages) {
+                          int quickTrain, int quickTest, long seed, int figureImages, long steps) {
         public Options {
             Objects.requireNonNull(runDir, "runDir");
             Objects.requireNonNull(config, "config");
@@ -55,13 +55,27 @@ public final class DemoRun {
             if (probeTrain < 10 || probeTest < 10 || quickTrain < 10 || quickTest < 10) {
                 throw new IllegalArgumentException("probe sets need at least 10 examples each");
             }
+            if (steps < 0) throw new IllegalArgumentException("steps must be >= 0 (0: from the budget), got " + steps);
             backends = List.copyOf(backends);
+        }
+
+        /** Options whose step count comes from the wall-clock budget. */
+        public Options(Path runDir, Data2VecConfig config, List<String> backends, double budgetSeconds, int calibrationSteps, int probePoints,
+                       int probeTrain, int probeTest, int quickTrain, int quickTest, long seed, int figureImages) {
+            this(runDir, config, backends, budgetSeconds, calibrationSteps, probePoints, probeTrain, probeTest, quickTrain, quickTest, seed,
+                    figureImages, 0);
+        }
+
+        /** The same options with a fixed number of updates (0: from the budget), independent of the machine's load. */
+        public Options withSteps(long n) {
+            return new Options(runDir, config, backends, budgetSeconds, calibrationSteps, probePoints, probeTrain, probeTest, quickTrain, quickTest,
+                    seed, figureImages, n);
         }
 
         /** The same options for another run folder and model (the study's arms). */
         public Options with(Path dir, Data2VecConfig cfg) {
             return new Options(dir, cfg, backends, budgetSeconds, calibrationSteps, probePoints, probeTrain, probeTest, quickTrain, quickTest,
-                    seed, figureImages);
+                    seed, figureImages, steps);
         }
     }
 
@@ -114,9 +128,10 @@ public final class DemoRun {
         timed.forEach((c, s) -> perStep.put(c.label(), s));
         String backend = best.backend();
         double secondsPerStep = timed.get(best);
-        long steps = Math.max(o.probePoints(), Math.round(o.budgetSeconds() / secondsPerStep));
+        long steps = o.steps() > 0 ? o.steps() : Math.max(o.probePoints(), Math.round(o.budgetSeconds() / secondsPerStep));
         steps = (steps + o.probePoints() - 1) / o.probePoints() * o.probePoints();
-        out.printf(Locale.ROOT, "backend: %s (%s); budget %.0f s -> %d steps%n", best.label(), describe(perStep), o.budgetSeconds(), steps);
+        out.printf(Locale.ROOT, "backend: %s (%s); %s -> %d steps%n", best.label(), describe(perStep),
+                o.steps() > 0 ? "fixed step budget" : String.format(Locale.ROOT, "budget %.0f s", o.budgetSeconds()), steps);
 
         Data2VecConfig cfg = DemoPresets.annealOver(o.config(), steps);
         long warmup = Math.min(cfg.optim().warmup(), steps / 10);
@@ -142,6 +157,15 @@ public final class DemoRun {
             for (ProbeTask t : tasks) randomInit.add(report(t, Probe.encoder("random init", model, t)));
             List<DemoResult.CurvePoint> curve = new ArrayList<>();
             curve.add(new DemoResult.CurvePoint(0, 0, report(quick, Probe.encoder("quick probe, step 0", model, quick))));
+            // Text blocks and speech crops start anywhere, so position carries no content in them; in an image it does.
+            org.d2v.data2vec.Batch positionBatch = null;
+            if (!(cfg.modality() instanceof ModalityConfig.Image)) {
+                try (BatchSource fixed = data.pretraining().open(cfg, o.seed() + 0x5eed)) {
+                    positionBatch = fixed.next(); // a batch of its own stream: the run's data order is untouched
+                }
+            }
+            RunDiagnostics diagnostics = RunDiagnostics.of(model, quick, o.seed(), positionBatch, out);
+            diagnostics.measure(0, curve.get(0).probe().testAccuracy());
 
             List<MetricsRow> rows = List.of();
             try (BatchSource source = data.pretraining().open(cfg, o.seed())) {
@@ -155,6 +179,7 @@ public final class DemoRun {
                             .build().run().metrics();
                     double t = rows.get(rows.size() - 1).elapsedSec();
                     curve.add(new DemoResult.CurvePoint(upTo, t, report(quick, Probe.encoder("quick probe, step " + upTo, model, quick))));
+                    diagnostics.measure(upTo, curve.get(curve.size() - 1).probe().testAccuracy());
                 }
             }
             out.println("probing the pretrained model ...");
@@ -183,6 +208,7 @@ public final class DemoRun {
                     cfg.clones(), o.budgetSeconds(), seconds, samples / seconds, meanLoss(rows, true), meanLoss(rows, false), curve, results,
                     figures, (System.nanoTime() - began) / 1e9, notes);
             Report.write(o.runDir(), r);
+            diagnostics.write(o.runDir(), cfg.name());
             return r;
         }
     }

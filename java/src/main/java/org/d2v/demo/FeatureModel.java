@@ -25,6 +25,9 @@ public interface FeatureModel extends TrainableModel {
     /** The masks the model trains with. */
     Masker masker();
 
+    /** The data2vec 2.0 model behind these features, for the run's diagnostics; null for other models (tests' stand-ins). */
+    default Data2Vec data2vec() { return null; }
+
     /** Decoder predictions next to their targets for masked inputs (the reconstruction figure); null for a model without a decoder. */
     default Data2Vec.Reconstruction reconstruct(Batch batch, MaskBatch masks, RandomStream rng) { return null; }
 }

@@ -45,9 +45,12 @@ public final class Probe {
     }
 
     /** The grid's L2 with the best accuracy on every HOLD_OUT-th training example, fitted on the rest (ties: the smaller L2). */
-    static double chooseL2(float[] x, int[] y, int dim, int classes) {
+    static double chooseL2(float[] x, int[] y, int dim, int classes) { return chooseL2(x, y, dim, classes, L2_GRID); }
+
+    /** The same choice over another grid (the probe check of {@link ProbeVariants}). */
+    static double chooseL2(float[] x, int[] y, int dim, int classes, double[] grid) {
         int n = y.length, held = (n + HOLD_OUT - 1) / HOLD_OUT;
-        if (held < classes || n - held < classes) return L2_GRID[0];
+        if (held < classes || n - held < classes) return grid[0];
         float[] fitX = new float[(n - held) * dim], valX = new float[held * dim];
         int[] fitY = new int[n - held], valY = new int[held];
         for (int i = 0, f = 0, v = 0; i < n; i++) {
@@ -59,8 +62,8 @@ public final class Probe {
                 fitY[f++] = y[i];
             }
         }
-        double best = L2_GRID[0], bestAcc = -1;
-        for (double l2 : L2_GRID) {
+        double best = grid[0], bestAcc = -1;
+        for (double l2 : grid) {
             double acc = LinearProbe.accuracy(LinearProbe.builder().l2(l2).build().fit(fitX, fitY, dim, classes).predict(valX), valY);
             if (acc > bestAcc) {
                 bestAcc = acc;

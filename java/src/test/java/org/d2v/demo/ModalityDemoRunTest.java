@@ -84,5 +84,10 @@ class ModalityDemoRunTest {
         assertEquals(Files.readString(tokenizer), Files.readString(dir.resolve(RunFiles.TOKENIZER)), "the tokenizer is saved with the model");
         String json = Files.readString(dir.resolve(Report.JSON));
         assertTrue(json.contains("\"task\": \"reviews a\"") && json.contains("\"task\": \"reviews b\""), json);
+        String md = Files.readString(dir.resolve(Report.MARKDOWN));
+        assertTrue(md.contains("## Diagnostics") && md.contains("| step | block | var over positions"), "diagnostics in the report: " + md);
+        List<String> csv = Files.readAllLines(dir.resolve(org.d2v.diagnostics.DiagnosticsLog.CSV));
+        assertEquals(1 + 1 + 1, csv.size(), "a header, step 0 and the one probe point: " + csv);
+        assertTrue(Files.exists(dir.resolve(org.d2v.diagnostics.DiagnosticsLog.CHART)) && Files.exists(dir.resolve(org.d2v.diagnostics.DiagnosticsLog.RANKS)));
     }
 }
