@@ -1,6 +1,8 @@
 /*
- * Fused multi-head attention, F32, flash-style (see AttentionDesc for layouts and semantics):
- * qkv [B,T,3,H,Dh], out and dout [B,T,H,Dh], lse and delta [B,H,T].
+ * Fused multi-head attention, flash-style (see AttentionDesc for layouts and semantics):
+ * qkv [B,T,3,H,Dh], out and dout [B,T,H,Dh], lse and delta [B,H,T]. qkv, out, dout and dqkv are
+ * ACT (d2v.h: bf16 in a bf16 model); scores, the softmax statistics (lse), delta and every
+ * accumulator are float, and so are the tiles in local memory (values widen as they are loaded).
  *
  * One work-item owns one query row (forward, dQ) or one key row (dK/dV) and keeps its vectors
  * in private arrays of ATT_DMAX floats; the other side streams through local memory in tiles of
@@ -37,10 +39,10 @@ DEVICE_FN float att_alibi_coef(int alibi, GLOBAL const float *slopes, int slopes
  * dropThreshold = floor(p·2³²) (0: no dropout), dropScale = 1/(1 − p).
  */
 KERNEL void attention_forward(
-        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const ACT *qkv, int qkvOff,
         GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
         GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
-        GLOBAL float *out, int outOff, GLOBAL float *lse, int lseOff,
+        GLOBAL ACT *out, int outOff, GLOBAL float *lse, int lseOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset) {
     LOCAL_ARRAY(float, kt, ATT_TILE * ATT_DMAX);
@@ -61,7 +63,7 @@ KERNEL void attention_forward(
     float q[ATT_DMAX];
     float acc[ATT_DMAX];
     for (int d = 0; d < Dh; d++) {
-        q[d] = active ? qkv[qkvOff + (b * T + i) * rowStride + h * Dh + d] : 0.0f;
+        q[d] = active ? ACT_LD(qkv[qkvOff + (b * T + i) * rowStride + h * Dh + d]) : 0.0f;
         acc[d] = 0.0f;
     }
     float m = ATT_NEG_BIG, l = 0.0f;
@@ -75,8 +77,8 @@ KERNEL void attention_forward(
         for (int at = lid; at < n * Dh; at += ATT_TILE) { /* the whole group reads rows in order */
             const int r = at / Dh, d = at % Dh;
             const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh + d;
-            kt[r * ATT_DMAX + d] = qkv[base + H * Dh];
-            vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh];
+            kt[r * ATT_DMAX + d] = ACT_LD(qkv[base + H * Dh]);
+            vt[r * ATT_DMAX + d] = ACT_LD(qkv[base + 2 * H * Dh]);
         }
         if (lid < n) {
             kpos[lid] = alibi ? pos[posOff + b * T + j0 + lid] : 0;
@@ -123,12 +125,12 @@ KERNEL void attention_forward(
     }
     if (!active) return;
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-    for (int d = 0; d < Dh; d++) out[outOff + ((b * T + i) * H + h) * Dh + d] = acc[d] * inv;
+    for (int d = 0; d < Dh; d++) out[outOff + ((b * T + i) * H + h) * Dh + d] = ACT_ST(acc[d] * inv);
     lse[lseOff + bh * T + i] = l > 0.0f ? m + LOG(l) : -D2V_INF; /* every key padded: out 0 */
 }
 
 /* delta[b,h,i] = Σ_d dout·out. global (roundup(B·H·T, 64)), local (64). */
-KERNEL void attention_delta(GLOBAL const float *out, int outOff, GLOBAL const float *dout, int doutOff,
+KERNEL void attention_delta(GLOBAL const ACT *out, int outOff, GLOBAL const ACT *dout, int doutOff,
                             GLOBAL float *delta, int deltaOff, int B, int T, int H, int Dh) {
     const int row = GID(0);
     if (row >= B * H * T) return;
@@ -136,7 +138,7 @@ KERNEL void attention_delta(GLOBAL const float *out, int outOff, GLOBAL const fl
     const int b = bh / H, h = bh % H;
     const int base = ((b * T + i) * H + h) * Dh;
     float sum = 0.0f;
-    for (int d = 0; d < Dh; d++) sum += dout[doutOff + base + d] * out[outOff + base + d];
+    for (int d = 0; d < Dh; d++) sum += ACT_LD(dout[doutOff + base + d]) * ACT_LD(out[outOff + base + d]);
     delta[deltaOff + row] = sum;
 }
 
@@ -145,11 +147,11 @@ KERNEL void attention_delta(GLOBAL const float *out, int outOff, GLOBAL const fl
  * global (ceil(T/ATT_TILE)·B·H·ATT_TILE), local (ATT_TILE), groups as in attention_forward.
  */
 KERNEL void attention_backward_kv(
-        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const ACT *qkv, int qkvOff,
         GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
         GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
-        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
-        GLOBAL const float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        GLOBAL const ACT *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL const float *delta, int deltaOff, GLOBAL ACT *dqkv, int dqkvOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
     LOCAL_ARRAY(float, qt, ATT_TILE * ATT_DMAX);
@@ -172,8 +174,8 @@ KERNEL void attention_backward_kv(
 
     float k[ATT_DMAX], v[ATT_DMAX], dk[ATT_DMAX], dv[ATT_DMAX];
     for (int d = 0; d < Dh; d++) {
-        k[d] = active ? qkv[kBase + H * Dh + d] : 0.0f;
-        v[d] = active ? qkv[kBase + 2 * H * Dh + d] : 0.0f;
+        k[d] = active ? ACT_LD(qkv[kBase + H * Dh + d]) : 0.0f;
+        v[d] = active ? ACT_LD(qkv[kBase + 2 * H * Dh + d]) : 0.0f;
         dk[d] = 0.0f;
         dv[d] = 0.0f;
     }
@@ -183,8 +185,8 @@ KERNEL void attention_backward_kv(
         BARRIER();
         for (int at = lid; at < n * Dh; at += ATT_TILE) {
             const int r = at / Dh, d = at % Dh;
-            qt[r * ATT_DMAX + d] = qkv[qkvOff + (b * T + i0 + r) * rowStride + h * Dh + d];
-            gt[r * ATT_DMAX + d] = dout[doutOff + ((b * T + i0 + r) * H + h) * Dh + d];
+            qt[r * ATT_DMAX + d] = ACT_LD(qkv[qkvOff + (b * T + i0 + r) * rowStride + h * Dh + d]);
+            gt[r * ATT_DMAX + d] = ACT_LD(dout[doutOff + ((b * T + i0 + r) * H + h) * Dh + d]);
         }
         if (lid < n) {
             tlse[lid] = lse[lseOff + bh * T + i0 + lid];
@@ -218,11 +220,11 @@ KERNEL void attention_backward_kv(
     const int dBase = dqkvOff + (b * T + j) * rowStride + h * Dh;
     for (int d = 0; d < Dh; d++) {
         if (accumulate) {
-            dqkv[dBase + H * Dh + d] += dk[d];
-            dqkv[dBase + 2 * H * Dh + d] += dv[d];
+            dqkv[dBase + H * Dh + d] = ACT_ST(ACT_LD(dqkv[dBase + H * Dh + d]) + dk[d]);
+            dqkv[dBase + 2 * H * Dh + d] = ACT_ST(ACT_LD(dqkv[dBase + 2 * H * Dh + d]) + dv[d]);
         } else {
-            dqkv[dBase + H * Dh + d] = dk[d];
-            dqkv[dBase + 2 * H * Dh + d] = dv[d];
+            dqkv[dBase + H * Dh + d] = ACT_ST(dk[d]);
+            dqkv[dBase + 2 * H * Dh + d] = ACT_ST(dv[d]);
         }
     }
 }
@@ -237,11 +239,11 @@ KERNEL void attention_backward_kv(
  * global (ceil(T/ATT_TILE)·B·H·ATT_TILE), local (ATT_TILE), groups as in attention_forward.
  */
 KERNEL void attention_backward_q(
-        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const ACT *qkv, int qkvOff,
         GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
         GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
-        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
-        GLOBAL float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        GLOBAL const ACT *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL float *delta, int deltaOff, GLOBAL ACT *dqkv, int dqkvOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
     LOCAL_ARRAY(float, kt, ATT_TILE * ATT_DMAX);
@@ -263,8 +265,8 @@ KERNEL void attention_backward_q(
 
     float q[ATT_DMAX], g[ATT_DMAX], dq[ATT_DMAX];
     for (int d = 0; d < Dh; d++) {
-        q[d] = active ? qkv[qBase + d] : 0.0f;
-        g[d] = active ? dout[gBase + d] : 0.0f;
+        q[d] = active ? ACT_LD(qkv[qBase + d]) : 0.0f;
+        g[d] = active ? ACT_LD(dout[gBase + d]) : 0.0f;
         dq[d] = 0.0f;
     }
     const float rowLse = active ? lse[lseOff + bh * T + i] : 0.0f;
@@ -280,8 +282,8 @@ KERNEL void attention_backward_q(
         for (int at = lid; at < n * Dh; at += ATT_TILE) { /* the whole group reads rows in order */
             const int r = at / Dh, d = at % Dh;
             const int base = qkvOff + (b * T + j0 + r) * rowStride + h * Dh + d;
-            kt[r * ATT_DMAX + d] = qkv[base + H * Dh];
-            vt[r * ATT_DMAX + d] = qkv[base + 2 * H * Dh];
+            kt[r * ATT_DMAX + d] = ACT_LD(qkv[base + H * Dh]);
+            vt[r * ATT_DMAX + d] = ACT_LD(qkv[base + 2 * H * Dh]);
         }
         if (lid < n) {
             kpos[lid] = alibi ? pos[posOff + b * T + j0 + lid] : 0;
@@ -319,8 +321,8 @@ KERNEL void attention_backward_q(
     }
     if (!active) return;
     for (int d = 0; d < Dh; d++) {
-        if (accumulate) dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] += dq[d];
-        else dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] = dq[d];
+        const int at = dqkvOff + (b * T + i) * rowStride + h * Dh + d;
+        dqkv[at] = ACT_ST(accumulate ? ACT_LD(dqkv[at]) + dq[d] : dq[d]);
     }
     if (alibi) delta[deltaOff + bh * T + i] = pSum > 0.0f ? dsDist - dsSum * (pDist / pSum) : 0.0f;
 }
@@ -347,14 +349,14 @@ KERNEL void attention_alibi_grad(GLOBAL const float *part, int partOff,
 }
 
 /* Σ_d a[d]·b[d] in 8 partial sums (so the loop vectorises without reassociation), added in a fixed tree. */
-DEVICE_FN float att_dot(GLOBAL const float *a, GLOBAL const float *b, int n) {
+DEVICE_FN float att_dot(GLOBAL const ACT *a, GLOBAL const ACT *b, int n) {
     float part[8];
 #pragma unroll
     for (int u = 0; u < 8; u++) part[u] = 0.0f;
     const int body = n - n % 8;
     for (int d = 0; d < body; d += 8)
-        for (int u = 0; u < 8; u++) part[u] = FMA(a[d + u], b[d + u], part[u]);
-    for (int d = body; d < n; d++) part[0] = FMA(a[d], b[d], part[0]);
+        for (int u = 0; u < 8; u++) part[u] = FMA(ACT_LD(a[d + u]), ACT_LD(b[d + u]), part[u]);
+    for (int d = body; d < n; d++) part[0] = FMA(ACT_LD(a[d]), ACT_LD(b[d]), part[0]);
     return ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
 }
 
@@ -367,10 +369,10 @@ DEVICE_FN float att_dot(GLOBAL const float *a, GLOBAL const float *b, int n) {
  * attention_forward. global (roundup(B·H·T, 64)), local (64); work-item n = (b, h, i), i fastest.
  */
 KERNEL void attention_forward_rows(
-        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const ACT *qkv, int qkvOff,
         GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
         GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
-        GLOBAL float *out, int outOff, GLOBAL float *lse, int lseOff,
+        GLOBAL ACT *out, int outOff, GLOBAL float *lse, int lseOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset) {
     const int n = GID(0);
@@ -380,9 +382,9 @@ KERNEL void attention_forward_rows(
     const int rowStride = 3 * H * Dh;
     const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
     const int posI = alibi ? pos[posOff + b * T + i] : 0;
-    GLOBAL const float *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
-    GLOBAL const float *keys = qkv + qkvOff + b * T * rowStride + H * Dh + h * Dh;
-    GLOBAL const float *values = keys + H * Dh;
+    GLOBAL const ACT *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
+    GLOBAL const ACT *keys = qkv + qkvOff + b * T * rowStride + H * Dh + h * Dh;
+    GLOBAL const ACT *values = keys + H * Dh;
 
     float acc[ATT_DMAX];
     for (int d = 0; d < Dh; d++) acc[d] = 0.0f;
@@ -398,7 +400,7 @@ KERNEL void attention_forward_rows(
         bool any = false;
         for (int r = 0; r < cnt; r++) {
             if (keyPadding && pad[padOff + b * T + j0 + r] != 0) continue;
-            GLOBAL const float *k = keys + (j0 + r) * rowStride;
+            GLOBAL const ACT *k = keys + (j0 + r) * rowStride;
             const float dot = att_dot(q, k, Dh);
             const int posJ = alibi ? pos[posOff + b * T + j0 + r] : 0;
             s[r] = scale * dot - coef * FABS((float) (posI - posJ));
@@ -425,14 +427,14 @@ KERNEL void attention_forward_rows(
                 wgt = ((I64) words[(int) (e % 4)] >= dropThreshold) ? p * dropScale : 0.0f;
             }
             if (wgt != 0.0f) {
-                GLOBAL const float *v = values + (j0 + r) * rowStride;
-                for (int d = 0; d < Dh; d++) acc[d] = FMA(wgt, v[d], acc[d]);
+                GLOBAL const ACT *v = values + (j0 + r) * rowStride;
+                for (int d = 0; d < Dh; d++) acc[d] = FMA(wgt, ACT_LD(v[d]), acc[d]);
             }
         }
         m = mNew;
     }
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-    for (int d = 0; d < Dh; d++) out[outOff + ((b * T + i) * H + h) * Dh + d] = acc[d] * inv;
+    for (int d = 0; d < Dh; d++) out[outOff + ((b * T + i) * H + h) * Dh + d] = ACT_ST(acc[d] * inv);
     lse[lseOff + bh * T + i] = l > 0.0f ? m + LOG(l) : -D2V_INF; /* every key padded: out 0 */
 }
 
@@ -442,11 +444,11 @@ KERNEL void attention_forward_rows(
  * query order, as attention_backward_kv. global (roundup(B·H·T, 64)), local (64); n = (b, h, j).
  */
 KERNEL void attention_backward_kv_rows(
-        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const ACT *qkv, int qkvOff,
         GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
         GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
-        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
-        GLOBAL const float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        GLOBAL const ACT *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL const float *delta, int deltaOff, GLOBAL ACT *dqkv, int dqkvOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
     const int n = GID(0);
@@ -457,8 +459,8 @@ KERNEL void attention_backward_kv_rows(
     const bool active = !(keyPadding && pad[padOff + b * T + j] != 0);
     const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
     const int posJ = alibi ? pos[posOff + b * T + j] : 0;
-    GLOBAL const float *k = qkv + qkvOff + (b * T + j) * rowStride + H * Dh + h * Dh;
-    GLOBAL const float *v = k + H * Dh;
+    GLOBAL const ACT *k = qkv + qkvOff + (b * T + j) * rowStride + H * Dh + h * Dh;
+    GLOBAL const ACT *v = k + H * Dh;
 
     float dk[ATT_DMAX], dv[ATT_DMAX];
     for (int d = 0; d < Dh; d++) {
@@ -466,8 +468,8 @@ KERNEL void attention_backward_kv_rows(
         dv[d] = 0.0f;
     }
     for (int i = 0; active && i < T; i++) {
-        GLOBAL const float *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
-        GLOBAL const float *g = dout + doutOff + ((b * T + i) * H + h) * Dh;
+        GLOBAL const ACT *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
+        GLOBAL const ACT *g = dout + doutOff + ((b * T + i) * H + h) * Dh;
         const float qk = att_dot(q, k, Dh), gv = att_dot(g, v, Dh);
         const int posI = alibi ? pos[posOff + b * T + i] : 0;
         const float sc = scale * qk - coef * FABS((float) (posI - posJ));
@@ -480,18 +482,18 @@ KERNEL void attention_backward_kv_rows(
         const float pz = p * z;
         const float ds = p * (z * gv - delta[deltaOff + bh * T + i]) * scale;
         for (int d = 0; d < Dh; d++) {
-            dv[d] = FMA(pz, g[d], dv[d]);
-            dk[d] = FMA(ds, q[d], dk[d]);
+            dv[d] = FMA(pz, ACT_LD(g[d]), dv[d]);
+            dk[d] = FMA(ds, ACT_LD(q[d]), dk[d]);
         }
     }
     const int dBase = dqkvOff + (b * T + j) * rowStride + h * Dh;
     for (int d = 0; d < Dh; d++) {
         if (accumulate) {
-            dqkv[dBase + H * Dh + d] += dk[d];
-            dqkv[dBase + 2 * H * Dh + d] += dv[d];
+            dqkv[dBase + H * Dh + d] = ACT_ST(ACT_LD(dqkv[dBase + H * Dh + d]) + dk[d]);
+            dqkv[dBase + 2 * H * Dh + d] = ACT_ST(ACT_LD(dqkv[dBase + 2 * H * Dh + d]) + dv[d]);
         } else {
-            dqkv[dBase + H * Dh + d] = dk[d];
-            dqkv[dBase + 2 * H * Dh + d] = dv[d];
+            dqkv[dBase + H * Dh + d] = ACT_ST(dk[d]);
+            dqkv[dBase + 2 * H * Dh + d] = ACT_ST(dv[d]);
         }
     }
 }
@@ -502,11 +504,11 @@ KERNEL void attention_backward_kv_rows(
  * for the ALiBi share). global (roundup(B·H·T, 64)), local (64); n = (b, h, i).
  */
 KERNEL void attention_backward_q_rows(
-        GLOBAL const float *qkv, int qkvOff,
+        GLOBAL const ACT *qkv, int qkvOff,
         GLOBAL const float *slopes, int slopesOff, GLOBAL const float *ascale, int ascaleOff,
         GLOBAL const int *pos, int posOff, GLOBAL const int *pad, int padOff,
-        GLOBAL const float *dout, int doutOff, GLOBAL const float *lse, int lseOff,
-        GLOBAL float *delta, int deltaOff, GLOBAL float *dqkv, int dqkvOff,
+        GLOBAL const ACT *dout, int doutOff, GLOBAL const float *lse, int lseOff,
+        GLOBAL float *delta, int deltaOff, GLOBAL ACT *dqkv, int dqkvOff,
         int B, int T, int H, int Dh, float scale, int alibi, int keyPadding,
         I64 dropThreshold, float dropScale, I64 seed, I64 offset, int accumulate) {
     const int n = GID(0);
@@ -516,10 +518,10 @@ KERNEL void attention_backward_q_rows(
     const int rowStride = 3 * H * Dh;
     const float coef = att_alibi_coef(alibi, slopes, slopesOff, ascale, ascaleOff, h);
     const int posI = alibi ? pos[posOff + b * T + i] : 0;
-    GLOBAL const float *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
-    GLOBAL const float *g = dout + doutOff + ((b * T + i) * H + h) * Dh;
-    GLOBAL const float *keys = qkv + qkvOff + b * T * rowStride + H * Dh + h * Dh;
-    GLOBAL const float *values = keys + H * Dh;
+    GLOBAL const ACT *q = qkv + qkvOff + (b * T + i) * rowStride + h * Dh;
+    GLOBAL const ACT *g = dout + doutOff + ((b * T + i) * H + h) * Dh;
+    GLOBAL const ACT *keys = qkv + qkvOff + b * T * rowStride + H * Dh + h * Dh;
+    GLOBAL const ACT *values = keys + H * Dh;
 
     float dq[ATT_DMAX];
     for (int d = 0; d < Dh; d++) dq[d] = 0.0f;
@@ -532,7 +534,7 @@ KERNEL void attention_backward_q_rows(
 
     for (int j = 0; j < T; j++) {
         if (keyPadding && pad[padOff + b * T + j] != 0) continue;
-        GLOBAL const float *k = keys + j * rowStride;
+        GLOBAL const ACT *k = keys + j * rowStride;
         const float qk = att_dot(q, k, Dh), gv = att_dot(g, values + j * rowStride, Dh);
         const float dist = FABS((float) (posI - (alibi ? pos[posOff + b * T + j] : 0)));
         const float p = EXP(scale * qk - coef * dist - rowLse);
@@ -552,11 +554,11 @@ KERNEL void attention_backward_q_rows(
         pSum += p;
         pDist += p * dist;
         const float dss = ds * scale;
-        for (int d = 0; d < Dh; d++) dq[d] = FMA(dss, k[d], dq[d]);
+        for (int d = 0; d < Dh; d++) dq[d] = FMA(dss, ACT_LD(k[d]), dq[d]);
     }
     for (int d = 0; d < Dh; d++) {
-        if (accumulate) dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] += dq[d];
-        else dqkv[dqkvOff + (b * T + i) * rowStride + h * Dh + d] = dq[d];
+        const int at = dqkvOff + (b * T + i) * rowStride + h * Dh + d;
+        dqkv[at] = ACT_ST(accumulate ? ACT_LD(dqkv[at]) + dq[d] : dq[d]);
     }
     if (alibi) delta[deltaOff + bh * T + i] = pSum > 0.0f ? dsDist - dsSum * (pDist / pSum) : 0.0f;
 }

@@ -8,6 +8,9 @@
 # For the CUDA-only programs (.cu, which may include kernels/*.cuh) it also keeps the PTX nvcc
 # generates on the way, $OUT/ptx/<program>.compute_80.ptx and .compute_90.ptx (no extra compile:
 # nvcc --keep), which the static tests read (TensorCoreStaticTest, budgets in kernels/budgets.txt).
+# Storage flavours (d2v.h): a source that declares `ACT *` pointers is compiled a second time with
+# -DD2V_ACT_BF16 into <program>.bf16.fatbin, and one that declares `OUT *` pointers a third time with
+# -DD2V_ACT_BF16 -DD2V_OUT_F32 into <program>.bf16-f32.fatbin (org.d2v.backend.kernel.Flavour).
 #
 # Environment: NVCC (empty: no nvcc, skip; unset: look for nvcc on PATH), OUT (default build/kernels),
 # SRC (default: the folder of this script), JOBS (parallel nvcc processes, default 2).
@@ -47,9 +50,26 @@ for s in "${sources[@]}"; do
   seen[$p]=$s
 done
 
-# A fatbin whose source is gone must not ship with the jar.
+# One job per (program, flavour): "<name>|<source>|<defines>", <name> the fatbin's name.
+jobs=()
+declare -A built=()
+for s in "${sources[@]}"; do
+  p=$(basename "${s%.*}")
+  jobs+=("$p|$s|")
+  built[$p]=1
+  if grep -Eq '\bACT[[:space:]]*\*' "$s" || grep -Eq '\bOUT[[:space:]]*\*' "$s"; then
+    jobs+=("$p.bf16|$s|-DD2V_ACT_BF16")
+    built[$p.bf16]=1
+  fi
+  if grep -Eq '\bOUT[[:space:]]*\*' "$s"; then
+    jobs+=("$p.bf16-f32|$s|-DD2V_ACT_BF16 -DD2V_OUT_F32")
+    built[$p.bf16-f32]=1
+  fi
+done
+
+# A fatbin whose source (or flavour) is gone must not ship with the jar.
 for f in "$OUT"/*.fatbin; do
-  [ -n "${seen[$(basename "${f%.fatbin}")]:-}" ] || rm -f "$f" "$OUT/ptxas/$(basename "${f%.fatbin}").log"
+  [ -n "${built[$(basename "${f%.fatbin}")]:-}" ] || rm -f "$f" "$OUT/ptxas/$(basename "${f%.fatbin}").log"
 done
 for f in "$OUT"/ptx/*.ptx; do
   p=$(basename "$f"); p=${p%%.*}
@@ -62,14 +82,13 @@ for h in "$SRC"/*.cuh; do
   if [ -z "$NEWEST_CUH" ] || [ "$h" -nt "$NEWEST_CUH" ]; then NEWEST_CUH=$h; fi
 done
 
-# Compiles one source unless its fatbin is newer than the source, the header and this script.
+# Compiles one job unless its fatbin is newer than the source, the header and this script.
 compile_one() {
-  local src=$1 program fatbin log
-  program=$(basename "${src%.*}")
-  fatbin="$OUT/$program.fatbin"
-  log="$OUT/ptxas/$program.log"
+  local program=${1%%|*} rest=${1#*|}
+  local src=${rest%%|*} defines=${rest#*|}
+  local fatbin="$OUT/$program.fatbin" log="$OUT/ptxas/$program.log"
   local cu=0
-  [[ "$src" == *.cu ]] && cu=1
+  [[ "$src" == *.cu && -z "$defines" ]] && cu=1
   if [ -f "$fatbin" ] && [ -f "$log" ] && [ "$fatbin" -nt "$src" ] && [ "$fatbin" -nt "$HEADER" ] && [ "$fatbin" -nt "$0" ] \
      && { [ "$cu" = 0 ] || { { [ -z "$NEWEST_CUH" ] || [ "$fatbin" -nt "$NEWEST_CUH" ]; } \
           && [ -f "$OUT/ptx/$program.compute_80.ptx" ] && [ -f "$OUT/ptx/$program.compute_90.ptx" ]; }; }; then
@@ -81,7 +100,8 @@ compile_one() {
     tmp=$(mktemp -d "$OUT/ptx/.keep-$program.XXXXXX")
     keep=(--keep --keep-dir "$tmp")
   fi
-  if "$NVCC" "${lang[@]}" -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v "${keep[@]}" \
+  # shellcheck disable=SC2086 # defines are words
+  if "$NVCC" "${lang[@]}" $defines -include "$HEADER" -fatbin "${GENCODE[@]}" -Xptxas -v "${keep[@]}" \
        -o "$fatbin.tmp" "$src" >"$log.tmp" 2>&1; then
     if [ "$cu" = 1 ]; then
       mv "$tmp/$program.compute_80.ptx" "$OUT/ptx/$program.compute_80.ptx"
@@ -90,9 +110,9 @@ compile_one() {
     fi
     mv "$fatbin.tmp" "$fatbin"
     mv "$log.tmp" "$log"
-    echo "nvcc: kernels/$(basename "$src") -> $(basename "$fatbin")"
+    echo "nvcc: kernels/$(basename "$src")${defines:+ ($defines)} -> $(basename "$fatbin")"
   else
-    echo "nvcc failed on kernels/$(basename "$src"):" >&2
+    echo "nvcc failed on kernels/$(basename "$src")${defines:+ ($defines)}:" >&2
     grep -v '^ptxas info' "$log.tmp" >&2 || true
     rm -f "$fatbin.tmp" "$log.tmp"
     [ -n "$tmp" ] && rm -rf "$tmp"
@@ -103,11 +123,11 @@ export -f compile_one
 export NVCC OUT HEADER NEWEST_CUH
 export GENCODE_STR="${GENCODE[*]}"
 
-if [ ${#sources[@]} -eq 0 ]; then
+if [ ${#jobs[@]} -eq 0 ]; then
   echo "kernels/build.sh: no kernels in $SRC"
 else
   # Bash arrays do not cross into xargs' shells: rebuild GENCODE there from its string form.
-  printf '%s\0' "${sources[@]}" | xargs -0 -n 1 -P "$JOBS" bash -c \
+  printf '%s\0' "${jobs[@]}" | xargs -0 -n 1 -P "$JOBS" bash -c \
     'GENCODE=($GENCODE_STR); compile_one "$1"' "$0" \
     || { echo "kernels/build.sh: CUDA compilation failed (see nvcc's message above)" >&2; exit 1; }
 fi
@@ -135,7 +155,7 @@ report="$OUT/ptxas-report.txt"
   done
 } >"$report"
 
-kernels=$(grep -c '^[a-z_0-9]*/' "$report" || true)
+kernels=$(grep -c '^[a-z_0-9.-]*/' "$report" || true)
 spilling=$(grep -c 'SPILLS$' "$report" || true)
 local_mem=$(grep -c 'LOCAL$' "$report" || true)
 echo "ptxas: $kernels kernels, $spilling with spills, $local_mem more with a stack frame (report: $report)"

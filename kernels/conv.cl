@@ -1,5 +1,5 @@
 /*
- * Grouped 2-D convolution, channels-last, F32 (see ConvDesc): x [B,H,W,Cin],
+ * Grouped 2-D convolution, channels-last (see ConvDesc): x [B,H,W,Cin],
  * w [Cout,kH,kW,Cin/G], bias [Cout], y [B,Ho,Wo,Cout]. A 1-D convolution is H = kH = 1.
  *
  * Forward and input-grad give each work-item a tile of channels at one pixel (the register-blocked
@@ -7,7 +7,8 @@
  * forms: conv_backward_weight_tiled (one work-item walks every pixel for a 4×8 tile of weights; the
  * CPU shape) and conv_backward_weight (a work-group per tile of weights, work-items striding over
  * the pixels and a tree in local memory; the GPU shape). Bias-grad is a tree per bias element. All
- * sums are deterministic and need no atomics.
+ * sums are deterministic and need no atomics. x, w, y, dy and dx are ACT (d2v.h; a bf16 model
+ * passes the bf16 working copy of w); bias, dw and dbias are float, and every sum runs in float.
  *
  * Every kernel takes the geometry as ints in this order (ConvKernels.withGeometry):
  * B, Cin, Cout, H, W, kH, kW, sH, sW, pH, pW, G, Ho, Wo.
@@ -24,7 +25,7 @@
  * global (Cout·kH·kW·ceil(cpg/wc) · CONV_WG), local (CONV_WG).
  */
 KERNEL void conv_backward_weight(
-        GLOBAL const float *x, int xOff, GLOBAL const float *dy, int dyOff,
+        GLOBAL const ACT *x, int xOff, GLOBAL const ACT *dy, int dyOff,
         GLOBAL float *dw, int dwOff,
         int B, int Cin, int Cout, int H, int W, int kH, int kW, int sH, int sW, int pH, int pW,
         int G, int Ho, int Wo, int wc) {
@@ -43,7 +44,7 @@ KERNEL void conv_backward_weight(
         const int ow = pix % Wo, oh = (pix / Wo) % Ho, b = pix / (Wo * Ho);
         const int ih = oh * sH - pH + kh, iw = ow * sW - pW + kw;
         if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-        sum += dy[dyOff + pix * Cout + co] * x[xOff + ((b * H + ih) * W + iw) * Cin + ci];
+        sum += ACT_LD(dy[dyOff + pix * Cout + co]) * ACT_LD(x[xOff + ((b * H + ih) * W + iw) * Cin + ci]);
     }
     red[lid] = sum;
     BARRIER();
@@ -55,13 +56,13 @@ KERNEL void conv_backward_weight(
 }
 
 /* dbias[co] += Σ_pixels dy[pixel, co]. global (Cout · CONV_RED), local (CONV_RED). */
-KERNEL void conv_backward_bias(GLOBAL const float *dy, int dyOff, GLOBAL float *dbias, int dbiasOff,
+KERNEL void conv_backward_bias(GLOBAL const ACT *dy, int dyOff, GLOBAL float *dbias, int dbiasOff,
                                int pixels, int Cout) {
     LOCAL_ARRAY(float, red, CONV_RED);
     const int lid = LID(0);
     const int co = GROUP_ID(0);
     float sum = 0.0f;
-    for (int pix = lid; pix < pixels; pix += CONV_RED) sum += dy[dyOff + pix * Cout + co];
+    for (int pix = lid; pix < pixels; pix += CONV_RED) sum += ACT_LD(dy[dyOff + pix * Cout + co]);
     const float total = d2v_block_sum(red, sum);
     if (lid == 0) dbias[dbiasOff + co] += total;
 }
@@ -80,8 +81,8 @@ KERNEL void conv_backward_bias(GLOBAL const float *dy, int dyOff, GLOBAL float *
    x and w), added in a fixed tree at the end. Work-item n = (pixel, group, channel tile), tile
    fastest. global (roundup(B·Ho·Wo·G·tiles, 64)), tiles = ceil((Cout/G)/CONV_OT). */
 KERNEL void conv_forward_tiled(
-        GLOBAL const float *x, int xOff, GLOBAL const float *w, int wOff,
-        GLOBAL const float *bias, int biasOff, GLOBAL float *y, int yOff,
+        GLOBAL const ACT *x, int xOff, GLOBAL const ACT *w, int wOff,
+        GLOBAL const float *bias, int biasOff, GLOBAL ACT *y, int yOff,
         int B, int Cin, int Cout, int H, int W, int kH, int kW, int sH, int sW, int pH, int pW,
         int G, int Ho, int Wo, int hasBias, int tiles) {
     const int n = GID(0);
@@ -90,7 +91,7 @@ KERNEL void conv_forward_tiled(
     const int ow = pix % Wo, oh = (pix / Wo) % Ho, b = pix / (Wo * Ho);
     const int cpg = Cin / G, opg = Cout / G;
     const int co0 = g * opg + t * CONV_OT, cBody = cpg - cpg % CONV_LANES;
-    GLOBAL const float *wr[CONV_OT];
+    GLOBAL const ACT *wr[CONV_OT];
 #pragma unroll
     for (int o = 0; o < CONV_OT; o++) wr[o] = w + wOff + (I64) min(co0 + o, g * opg + opg - 1) * kH * kW * cpg;
     float acc[CONV_OT][CONV_LANES];
@@ -104,26 +105,26 @@ KERNEL void conv_forward_tiled(
         for (int kw = 0; kw < kW; kw++) {
             const int iw = ow * sW - pW + kw;
             if (iw < 0 || iw >= W) continue;
-            GLOBAL const float *xr = x + xOff + ((b * H + ih) * W + iw) * Cin + g * cpg;
+            GLOBAL const ACT *xr = x + xOff + ((b * H + ih) * W + iw) * Cin + g * cpg;
             const int tap = (kh * kW + kw) * cpg;
             for (int c = 0; c < cBody; c += CONV_LANES) {
                 float xv[CONV_LANES];
 #pragma unroll
-                for (int l = 0; l < CONV_LANES; l++) xv[l] = xr[c + l];
+                for (int l = 0; l < CONV_LANES; l++) xv[l] = ACT_LD(xr[c + l]);
 #pragma unroll
                 for (int o = 0; o < CONV_OT; o++)
-                    for (int l = 0; l < CONV_LANES; l++) acc[o][l] = FMA(xv[l], wr[o][tap + c + l], acc[o][l]);
+                    for (int l = 0; l < CONV_LANES; l++) acc[o][l] = FMA(xv[l], ACT_LD(wr[o][tap + c + l]), acc[o][l]);
             }
             for (int c = cBody; c < cpg; c++)
 #pragma unroll
-                for (int o = 0; o < CONV_OT; o++) acc[o][0] = FMA(xr[c], wr[o][tap + c], acc[o][0]);
+                for (int o = 0; o < CONV_OT; o++) acc[o][0] = FMA(ACT_LD(xr[c]), ACT_LD(wr[o][tap + c]), acc[o][0]);
         }
     }
     for (int o = 0; o < CONV_OT; o++) {
         if (t * CONV_OT + o >= opg) break;
         float s = ((acc[o][0] + acc[o][4]) + (acc[o][1] + acc[o][5])) + ((acc[o][2] + acc[o][6]) + (acc[o][3] + acc[o][7]));
         if (hasBias) s += bias[biasOff + co0 + o];
-        y[yOff + pix * Cout + co0 + o] = s;
+        y[yOff + pix * Cout + co0 + o] = ACT_ST(s);
     }
 }
 
@@ -132,8 +133,8 @@ KERNEL void conv_forward_tiled(
    w). Four accumulators over co mod 4 hide the FMA latency. Work-item n = (pixel, group, channel
    tile), tile fastest. global (roundup(B·H·W·G·tiles, 64)), tiles = ceil((Cin/G)/CONV_LANES). */
 KERNEL void conv_backward_input_tiled(
-        GLOBAL const float *dy, int dyOff, GLOBAL const float *w, int wOff,
-        GLOBAL float *dx, int dxOff,
+        GLOBAL const ACT *dy, int dyOff, GLOBAL const ACT *w, int wOff,
+        GLOBAL ACT *dx, int dxOff,
         int B, int Cin, int Cout, int H, int W, int kH, int kW, int sH, int sW, int pH, int pW,
         int G, int Ho, int Wo, int accumulate, int tiles) {
     const int n = GID(0);
@@ -157,29 +158,29 @@ KERNEL void conv_backward_input_tiled(
             const int tw = iw + pW - kw;
             if (tw < 0 || tw % sW != 0 || tw / sW >= Wo) continue;
             const int ow = tw / sW;
-            GLOBAL const float *dyr = dy + dyOff + ((b * Ho + oh) * Wo + ow) * Cout + g * opg;
-            GLOBAL const float *wr = w + wOff + (I64) g * opg * wStep + (kh * kW + kw) * cpg + cl0;
+            GLOBAL const ACT *dyr = dy + dyOff + ((b * Ho + oh) * Wo + ow) * Cout + g * opg;
+            GLOBAL const ACT *wr = w + wOff + (I64) g * opg * wStep + (kh * kW + kw) * cpg + cl0;
             if (full) {
                 int co = 0;
                 for (; co + 4 <= opg; co += 4) {
 #pragma unroll
                     for (int q = 0; q < 4; q++) {
-                        const float d = dyr[co + q];
-                        GLOBAL const float *wq = wr + (I64) (co + q) * wStep;
-                        for (int l = 0; l < CONV_LANES; l++) acc[q][l] = FMA(d, wq[l], acc[q][l]);
+                        const float d = ACT_LD(dyr[co + q]);
+                        GLOBAL const ACT *wq = wr + (I64) (co + q) * wStep;
+                        for (int l = 0; l < CONV_LANES; l++) acc[q][l] = FMA(d, ACT_LD(wq[l]), acc[q][l]);
                     }
                 }
                 for (; co < opg; co++) {
-                    const float d = dyr[co];
-                    GLOBAL const float *wq = wr + (I64) co * wStep;
-                    for (int l = 0; l < CONV_LANES; l++) acc[0][l] = FMA(d, wq[l], acc[0][l]);
+                    const float d = ACT_LD(dyr[co]);
+                    GLOBAL const ACT *wq = wr + (I64) co * wStep;
+                    for (int l = 0; l < CONV_LANES; l++) acc[0][l] = FMA(d, ACT_LD(wq[l]), acc[0][l]);
                 }
             } else {
                 for (int co = 0; co < opg; co++) {
-                    const float d = dyr[co];
-                    GLOBAL const float *wq = wr + (I64) co * wStep;
+                    const float d = ACT_LD(dyr[co]);
+                    GLOBAL const ACT *wq = wr + (I64) co * wStep;
 #pragma unroll
-                    for (int l = 0; l < CONV_LANES; l++) acc[0][l] = FMA(d, wq[min(l, cpg - 1 - cl0)], acc[0][l]);
+                    for (int l = 0; l < CONV_LANES; l++) acc[0][l] = FMA(d, ACT_LD(wq[min(l, cpg - 1 - cl0)]), acc[0][l]);
                 }
             }
         }
@@ -188,8 +189,7 @@ KERNEL void conv_backward_input_tiled(
         if (cl0 + l >= cpg) break;
         const float s = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
         const int at = dxOff + pix * Cin + g * cpg + cl0 + l;
-        if (accumulate) dx[at] += s;
-        else dx[at] = s;
+        dx[at] = ACT_ST(accumulate ? ACT_LD(dx[at]) + s : s);
     }
 }
 
@@ -200,7 +200,7 @@ KERNEL void conv_backward_input_tiled(
    Work-item n = (output-channel tile, tap, channel tile), channel tile fastest.
    global (roundup(G·oTiles·kH·kW·cTiles, 64)), oTiles = ceil((Cout/G)/CONV_OT), cTiles = ceil((Cin/G)/CONV_LANES). */
 KERNEL void conv_backward_weight_tiled(
-        GLOBAL const float *x, int xOff, GLOBAL const float *dy, int dyOff,
+        GLOBAL const ACT *x, int xOff, GLOBAL const ACT *dy, int dyOff,
         GLOBAL float *dw, int dwOff,
         int B, int Cin, int Cout, int H, int W, int kH, int kW, int sH, int sW, int pH, int pW,
         int G, int Ho, int Wo, int oTiles, int cTiles) {
@@ -233,19 +233,19 @@ KERNEL void conv_backward_weight_tiled(
             for (int ow = 0; ow < Wo; ow++) {
                 const int iw = ow * sW - pW + kw;
                 if (iw < 0 || iw >= W) continue;
-                GLOBAL const float *dyr = dy + dyOff + ((b * Ho + oh) * Wo + ow) * Cout;
-                GLOBAL const float *xr = x + xOff + ((b * H + ih) * W + iw) * Cin;
+                GLOBAL const ACT *dyr = dy + dyOff + ((b * Ho + oh) * Wo + ow) * Cout;
+                GLOBAL const ACT *xr = x + xOff + ((b * H + ih) * W + iw) * Cin;
                 float xv[CONV_LANES];
                 if (full) {
 #pragma unroll
-                    for (int l = 0; l < CONV_LANES; l++) xv[l] = xr[g * cpg + cl0 + l];
+                    for (int l = 0; l < CONV_LANES; l++) xv[l] = ACT_LD(xr[g * cpg + cl0 + l]);
                 } else {
 #pragma unroll
-                    for (int l = 0; l < CONV_LANES; l++) xv[l] = xr[cls[l]];
+                    for (int l = 0; l < CONV_LANES; l++) xv[l] = ACT_LD(xr[cls[l]]);
                 }
 #pragma unroll
                 for (int o = 0; o < CONV_OT; o++) {
-                    const float d = dyr[coIdx[o]];
+                    const float d = ACT_LD(dyr[coIdx[o]]);
                     for (int l = 0; l < CONV_LANES; l++) row[o][l] = FMA(d, xv[l], row[o][l]);
                 }
             }

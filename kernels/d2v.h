@@ -11,7 +11,9 @@
  *  - local memory only through LOCAL_ARRAY at kernel scope; pass it to helpers as `LOCAL float *`;
  *  - every work item of a group reaches every BARRIER (no early return before one);
  *  - use the float math macros below (EXP, LOG, ...), never expf/exp directly, and float literals;
- *  - index products that can pass 2^31 go through I64.
+ *  - index products that can pass 2^31 go through I64;
+ *  - tensors that hold activations are `ACT *` and go through ACT_LD/ACT_ST (see "storage
+ *    flavours" below): the same text then serves fp32 and bf16 storage.
  */
 #ifndef D2V_H
 #define D2V_H
@@ -29,6 +31,9 @@
 typedef long long I64;
 typedef unsigned int U32;
 typedef unsigned long long U64;
+typedef unsigned short U16;
+#define AS_UINT(x) __float_as_uint(x)
+#define AS_FLOAT(x) __uint_as_float(x)
 
 DEVICE_FN int d2v_dim3(uint3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (int) v.y : (int) v.z; }
 DEVICE_FN int d2v_dim3d(dim3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (int) v.y : (int) v.z; }
@@ -70,6 +75,9 @@ DEVICE_FN int d2v_dim3d(dim3 v, int d) { return d == 0 ? (int) v.x : d == 1 ? (i
 typedef long I64;
 typedef uint U32;
 typedef ulong U64;
+typedef ushort U16;
+#define AS_UINT(x) as_uint(x)
+#define AS_FLOAT(x) as_float(x)
 
 #define GID(d) ((int) get_global_id(d))
 #define LID(d) ((int) get_local_id(d))
@@ -126,6 +134,55 @@ static inline float d2v_erf(float x) {
     float e = z < 0.5f ? small : big;
     return x < 0.0f ? -e : e;
 }
+#endif
+
+/* ---------------------------------------------------------------- bf16 storage */
+
+/* bfloat16 is storage only: the top 16 bits of a float (sign, 8 exponent bits, 7 mantissa bits),
+   held as a 16-bit integer, so no compiler needs a bf16 type (OpenCL 1.2 has none) and PoCL tests
+   the very conversions a GPU runs. Up: a shift. Down: round to nearest, ties to even, on the bit
+   pattern (carrying into the exponent rounds up to the next binade or to ±Inf, as it should); a NaN
+   keeps its sign and top payload bits and is made quiet, so it never rounds to Inf. The same
+   convention as the CUDA-only kernels (unsigned short, round-to-nearest-even) and as
+   org.d2v.tensor.Bf16 on the host. */
+typedef U16 BF16;
+
+DEVICE_FN float d2v_bf16_to_float(BF16 h) { return AS_FLOAT(((U32) h) << 16); }
+
+DEVICE_FN BF16 d2v_float_to_bf16(float f) {
+    U32 u = AS_UINT(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (BF16) ((u >> 16) | 0x0040u);
+    return (BF16) ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* Storage flavours. Every program is compiled once per flavour it uses (OpenCL: build options at
+   run time; CUDA: one fatbin per flavour, kernels/build.sh), and org.d2v.backend.kernel.Flavour
+   picks the flavour of each launch from the dtypes of its ACT and OUT tensors:
+     f32       ACT = OUT = float                      (no define)
+     bf16      ACT = OUT = bf16                       (-DD2V_ACT_BF16)
+     bf16-f32  ACT = bf16, OUT = float                (-DD2V_ACT_BF16 -DD2V_OUT_F32)
+   ACT is the storage of activations (inputs and outputs alike); OUT is the storage of a GEMM's
+   result, which is an activation except where a bf16 product accumulates into fp32 parameter
+   gradients. Statistics, partial sums, losses, masters and gradients are plain float pointers in
+   every flavour. Arithmetic is always float: ACT_LD widens a stored value, ACT_ST rounds a float
+   for storage (both the identity in the f32 flavour, which therefore compiles as before). */
+#ifdef D2V_ACT_BF16
+typedef BF16 ACT;
+#define ACT_LD(v) d2v_bf16_to_float(v)
+#define ACT_ST(x) d2v_float_to_bf16(x)
+#else
+typedef float ACT;
+#define ACT_LD(v) (v)
+#define ACT_ST(x) (x)
+#endif
+#if defined(D2V_ACT_BF16) && !defined(D2V_OUT_F32)
+typedef BF16 OUT;
+#define OUT_LD(v) d2v_bf16_to_float(v)
+#define OUT_ST(x) d2v_float_to_bf16(x)
+#else
+typedef float OUT;
+#define OUT_LD(v) (v)
+#define OUT_ST(x) (x)
 #endif
 
 /* ---------------------------------------------------------------- shared helpers */

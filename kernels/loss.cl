@@ -1,14 +1,16 @@
 /* Fused losses: each writes its gradient and REDUCE_GROUPS partial sums of the loss (fixed
-   work-groups, fixed order: deterministic); reduce.cl's finish_sum turns those into the loss. */
+   work-groups, fixed order: deterministic); reduce.cl's finish_sum turns those into the loss.
+   Predictions, logits and their gradients are ACT (d2v.h); targets (averages of teacher layers)
+   and the loss are float. */
 
 #define LOSS_LOCAL 256
 
 /* Masked regression (org.d2v.backend.LossDesc): pred [rows, tokens, dim], target [rows/clones, tokens,
    dim], mask [rows, tokens]. partials get Σ_masked (pred − target)²; dpred = gradCoef·(pred − target)
    at masked slots and 0 elsewhere. */
-KERNEL void masked_regression(int n, int tokens, int dim, int clones, GLOBAL const float *pred, int po,
+KERNEL void masked_regression(int n, int tokens, int dim, int clones, GLOBAL const ACT *pred, int po,
                               GLOBAL const float *target, int to, GLOBAL const int *mask, int mo,
-                              GLOBAL float *dpred, int dpo, int hasDpred, float gradCoef,
+                              GLOBAL ACT *dpred, int dpo, int hasDpred, float gradCoef,
                               GLOBAL float *partials, int pao) {
     LOCAL_ARRAY(float, buf, LOSS_LOCAL);
     int slot = tokens * dim;
@@ -16,9 +18,9 @@ KERNEL void masked_regression(int n, int tokens, int dim, int clones, GLOBAL con
     for (int e = GID(0); e < n; e += GLOBAL_SIZE(0)) {
         int r = e / slot, rem = e % slot;
         int masked = mask[mo + r * tokens + rem / dim] != 0;
-        float diff = pred[po + e] - target[to + (I64) (r / clones) * slot + rem];
+        float diff = ACT_LD(pred[po + e]) - target[to + (I64) (r / clones) * slot + rem];
         if (masked) s += diff * diff;
-        if (hasDpred) dpred[dpo + e] = masked ? gradCoef * diff : 0.0f;
+        if (hasDpred) dpred[dpo + e] = ACT_ST(masked ? gradCoef * diff : 0.0f);
     }
     float total = d2v_block_sum(buf, s);
     if (LID(0) == 0) partials[pao + GROUP_ID(0)] = total;
@@ -28,31 +30,32 @@ KERNEL void masked_regression(int n, int tokens, int dim, int clones, GLOBAL con
    over its rows; dlogits = gradCoef·(softmax − onehot). With m the row max, S the sum of
    exp(l_j − m) over j ≠ label and e = exp(l_label − m), the loss is (m − l_label) + log1p((e − 1) + S)
    and 1 − p_label = S / (e + S): no cancellation when the label wins by a wide margin (tiny losses). */
-KERNEL void cross_entropy(int rows, int classes, GLOBAL const float *logits, int lo, GLOBAL const int *labels, int lao,
-                          GLOBAL float *dlogits, int dlo, int hasD, float gradCoef, GLOBAL float *partials, int pao,
+KERNEL void cross_entropy(int rows, int classes, GLOBAL const ACT *logits, int lo, GLOBAL const int *labels, int lao,
+                          GLOBAL ACT *dlogits, int dlo, int hasD, float gradCoef, GLOBAL float *partials, int pao,
                           GLOBAL float *err, int eo) {
     LOCAL_ARRAY(float, buf, LOSS_LOCAL);
     int lid = LID(0);
     float rowLosses = 0.0f;
     for (int row = GROUP_ID(0); row < rows; row += NUM_GROUPS(0)) {
-        GLOBAL const float *l = logits + lo + (I64) row * classes;
+        GLOBAL const ACT *l = logits + lo + (I64) row * classes;
         int label = labels[lao + row];
         if (label < 0 || label >= classes) { /* checked here, not on the host (see tokens.cl): clamp and flag */
             if (lid == 0) err[eo] = 1.0f;
             label = label < 0 ? 0 : classes - 1;
         }
         float mx = -D2V_INF;
-        for (int j = lid; j < classes; j += LOSS_LOCAL) mx = FMAX(mx, l[j]);
+        for (int j = lid; j < classes; j += LOSS_LOCAL) mx = FMAX(mx, ACT_LD(l[j]));
         mx = d2v_block_max(buf, mx);
         float s = 0.0f;
-        for (int j = lid; j < classes; j += LOSS_LOCAL) if (j != label) s += EXP(l[j] - mx);
+        for (int j = lid; j < classes; j += LOSS_LOCAL) if (j != label) s += EXP(ACT_LD(l[j]) - mx);
         float others = d2v_block_sum(buf, s);
-        float e = EXP(l[label] - mx), z = e + others;
-        rowLosses += (mx - l[label]) + LOG1P((e - 1.0f) + others);
+        float ll = ACT_LD(l[label]);
+        float e = EXP(ll - mx), z = e + others;
+        rowLosses += (mx - ll) + LOG1P((e - 1.0f) + others);
         if (hasD) {
-            GLOBAL float *d = dlogits + dlo + (I64) row * classes;
+            GLOBAL ACT *d = dlogits + dlo + (I64) row * classes;
             for (int j = lid; j < classes; j += LOSS_LOCAL) {
-                d[j] = gradCoef * (j == label ? -others / z : EXP(l[j] - mx) / z);
+                d[j] = ACT_ST(gradCoef * (j == label ? -others / z : EXP(ACT_LD(l[j]) - mx) / z));
             }
         }
     }

@@ -1,4 +1,7 @@
-/* Optimiser updates over views of the flat parameter buffers: one launch per range. */
+/* Optimiser updates over views of the flat parameter buffers: one launch per range. Masters,
+   gradients and moments are float in every flavour; a model with bf16 storage also passes the bf16
+   working copy of the weights (work, hasWork), which the same launch rounds the new masters into
+   (d2v.h's rounding), so no second pass over the parameters refreshes it. */
 
 /* AdamW, fairseq's form (org.d2v.backend.AdamWDesc): decay = lr·wd,
    stepSize = lr·sqrt(1 − β2^t)/(1 − β1^t) and the 1 − β are computed on the host in double
@@ -6,7 +9,8 @@
    the device (scale[so], or 1 when hasScale is 0), so the host never waits for the gradient norm. */
 KERNEL void adamw(int n, GLOBAL float *p, int po, GLOBAL const float *g, int go, GLOBAL float *m, int mo,
                   GLOBAL float *v, int vo, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
-                  float eps, float decay, float stepSize, GLOBAL const float *scale, int so, int hasScale) {
+                  float eps, float decay, float stepSize, GLOBAL const float *scale, int so, int hasScale,
+                  GLOBAL BF16 *work, int wo, int hasWork) {
     int i = GID(0);
     if (i >= n) return;
     float gradScale = hasScale ? scale[so] : 1.0f;
@@ -19,12 +23,18 @@ KERNEL void adamw(int n, GLOBAL float *p, int po, GLOBAL const float *g, int go,
     m[mo + i] = mi;
     v[vo + i] = vi;
     p[po + i] = pi;
+    if (hasWork) work[wo + i] = d2v_float_to_bf16(pi);
 }
 
-/* teacher = tau·teacher + (1 − tau)·student; 1 − tau comes from the host in double (tau is often 0.9999). */
-KERNEL void ema(int n, GLOBAL float *teacher, int to, GLOBAL const float *student, int so, float tau, float oneMinusTau) {
+/* teacher = tau·teacher + (1 − tau)·student on the fp32 masters; 1 − tau comes from the host in
+   double (tau is often 0.9999). With hasWork, the teacher's bf16 working copy follows in the same launch. */
+KERNEL void ema(int n, GLOBAL float *teacher, int to, GLOBAL const float *student, int so, float tau, float oneMinusTau,
+                GLOBAL BF16 *work, int wo, int hasWork) {
     int i = GID(0);
-    if (i < n) teacher[to + i] = tau * teacher[to + i] + oneMinusTau * student[so + i];
+    if (i >= n) return;
+    float t = tau * teacher[to + i] + oneMinusTau * student[so + i];
+    teacher[to + i] = t;
+    if (hasWork) work[wo + i] = d2v_float_to_bf16(t);
 }
 
 /* Global-norm clipping on the device (org.d2v.backend.Ops#clipFactor): norm = √sumSquares,

@@ -1,15 +1,16 @@
 /* Whole-tensor reductions in two deterministic stages: partial_* kernels run a fixed number of
    work-groups (a power-of-two local size), each striding over the tensor and writing one partial
-   sum; finish_sum adds the partials in one work-group. No atomics, no subgroups (PoCL has none). */
+   sum; finish_sum adds the partials in one work-group. No atomics, no subgroups (PoCL has none).
+   The input may be ACT (d2v.h); partials and results are float. */
 
 #define D2V_REDUCE_LOCAL 256
 
 /* partials[group] = Σ over this group's share of x (squared when square != 0). */
-KERNEL void partial_sum(int n, GLOBAL const float *x, int xo, int square, GLOBAL float *partials, int po) {
+KERNEL void partial_sum(int n, GLOBAL const ACT *x, int xo, int square, GLOBAL float *partials, int po) {
     LOCAL_ARRAY(float, buf, D2V_REDUCE_LOCAL);
     float s = 0.0f;
     for (int i = GID(0); i < n; i += GLOBAL_SIZE(0)) {
-        float v = x[xo + i];
+        float v = ACT_LD(x[xo + i]);
         s += square ? v * v : v;
     }
     float total = d2v_block_sum(buf, s);

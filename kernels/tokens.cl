@@ -1,7 +1,9 @@
 /* Embedding lookups and row gathers/scatters. Ids are checked on the device, where reading them
    back would make the host wait: a bad id reads (or adds into) row clamp(id) and sets err[eo] = 1,
    which the host sees with the step's statistics (org.d2v.backend.Ops#takeIndexErrors). Every
-   work item that sees a bad id stores the same 1, so the outcome does not depend on their order. */
+   work item that sees a bad id stores the same 1, so the outcome does not depend on their order.
+   Rows are ACT (d2v.h): a bf16 model looks its tokens up in the bf16 working copy of the table, and
+   the table's gradient is float (it accumulates into the fp32 gradient buffer). */
 
 DEVICE_FN int d2v_checked_id(int id, int vocab, GLOBAL float *err, int eo) {
     if (id >= 0 && id < vocab) return id;
@@ -10,8 +12,8 @@ DEVICE_FN int d2v_checked_id(int id, int vocab, GLOBAL float *err, int eo) {
 }
 
 /* out[i, :] = table[ids[i], :]; n = ids·dim elements. */
-KERNEL void embedding_forward(int n, int dim, int vocab, GLOBAL const int *ids, int io, GLOBAL const float *table, int to,
-                              GLOBAL float *out, int oo, GLOBAL float *err, int eo) {
+KERNEL void embedding_forward(int n, int dim, int vocab, GLOBAL const int *ids, int io, GLOBAL const ACT *table, int to,
+                              GLOBAL ACT *out, int oo, GLOBAL float *err, int eo) {
     int e = GID(0);
     if (e >= n) return;
     int i = e / dim, j = e % dim;
@@ -53,20 +55,21 @@ KERNEL void bitonic_sort_step(int padded, int j, int k, GLOBAL int *keys, int ko
 
 /* dtable[id, j] += Σ dout[pos[r], j] over the run of sorted positions r holding id; n·dim work items. */
 KERNEL void embedding_backward_sorted(int n, int dim, GLOBAL const int *keys, int ko, GLOBAL const int *pos, int po,
-                                      GLOBAL const float *dout, int doo, GLOBAL float *dtable, int dto) {
+                                      GLOBAL const ACT *dout, int doo, GLOBAL float *dtable, int dto) {
+
     int e = GID(0);
     if (e >= n * dim) return;
     int i = e / dim, j = e % dim;
     int id = keys[ko + i];
     if (i > 0 && keys[ko + i - 1] == id) return;
     float sum = 0.0f;
-    for (int r = i; r < n && keys[ko + r] == id; r++) sum += dout[doo + (I64) pos[po + r] * dim + j];
+    for (int r = i; r < n && keys[ko + r] == id; r++) sum += ACT_LD(dout[doo + (I64) pos[po + r] * dim + j]);
     dtable[dto + (I64) id * dim + j] += sum;
 }
 
 /* dst[b, k, :] = src[b, idx[b, k], :]; one work item per dst element. */
-KERNEL void gather_rows(int batch, int tokens, int kept, int dim, GLOBAL const float *src, int so,
-                        GLOBAL const int *idx, int io, GLOBAL float *dst, int dso) {
+KERNEL void gather_rows(int batch, int tokens, int kept, int dim, GLOBAL const ACT *src, int so,
+                        GLOBAL const int *idx, int io, GLOBAL ACT *dst, int dso) {
     int e = GID(0);
     if (e >= batch * kept * dim) return;
     int j = e % dim, bk = e / dim, b = bk / kept;
@@ -74,18 +77,17 @@ KERNEL void gather_rows(int batch, int tokens, int kept, int dim, GLOBAL const f
 }
 
 /* dst[b, idx[b, k], :] (+)= src[b, k, :]; the indices of one sample must be distinct. */
-KERNEL void scatter_rows(int batch, int tokens, int kept, int dim, GLOBAL const float *src, int so,
-                         GLOBAL const int *idx, int io, GLOBAL float *dst, int dso, int accumulate) {
+KERNEL void scatter_rows(int batch, int tokens, int kept, int dim, GLOBAL const ACT *src, int so,
+                         GLOBAL const int *idx, int io, GLOBAL ACT *dst, int dso, int accumulate) {
     int e = GID(0);
     if (e >= batch * kept * dim) return;
     int j = e % dim, bk = e / dim, b = bk / kept;
     I64 at = dso + ((I64) b * tokens + idx[io + bk]) * dim + j;
-    float v = src[so + e];
-    dst[at] = accumulate ? dst[at] + v : v;
+    dst[at] = accumulate ? ACT_ST(ACT_LD(dst[at]) + ACT_LD(src[so + e])) : src[so + e];
 }
 
 /* out[b·copies + c, :] = x[b, :]; total = out elements, n = row length. */
-KERNEL void repeat_rows(int total, int n, int copies, GLOBAL const float *x, int xo, GLOBAL float *out, int oo) {
+KERNEL void repeat_rows(int total, int n, int copies, GLOBAL const ACT *x, int xo, GLOBAL ACT *out, int oo) {
     int e = GID(0);
     if (e >= total) return;
     int row = e / n, j = e % n;
@@ -93,12 +95,12 @@ KERNEL void repeat_rows(int total, int n, int copies, GLOBAL const float *x, int
 }
 
 /* dx[b, :] (+)= Σ_c dout[b·copies + c, :]; one work item per dx element; total = dout elements. */
-KERNEL void sum_repeats(int total, int n, int copies, GLOBAL const float *dout, int doo, GLOBAL float *dx, int dxo,
+KERNEL void sum_repeats(int total, int n, int copies, GLOBAL const ACT *dout, int doo, GLOBAL ACT *dx, int dxo,
                         int accumulate) {
     int e = GID(0);
     if (e >= total / copies) return;
     int b = e / n, j = e % n;
     float s = 0.0f;
-    for (int c = 0; c < copies; c++) s += dout[doo + ((I64) b * copies + c) * n + j];
-    dx[dxo + e] = accumulate ? dx[dxo + e] + s : s;
+    for (int c = 0; c < copies; c++) s += ACT_LD(dout[doo + ((I64) b * copies + c) * n + j]);
+    dx[dxo + e] = ACT_ST(accumulate ? ACT_LD(dx[dxo + e]) + s : s);
 }

@@ -33,6 +33,8 @@ public class ForwardingOps implements Ops {
 
     @Override public void copy(Tensor src, Tensor dst) { run("copy", dst, () -> inner.copy(u(src), u(dst))); }
 
+    @Override public void cast(Tensor src, Tensor dst, boolean accumulate) { run("cast", dst, () -> inner.cast(u(src), u(dst), accumulate)); }
+
     @Override public void axpby(double alpha, Tensor x, double beta, Tensor y) { run("axpby", y, () -> inner.axpby(alpha, u(x), beta, u(y))); }
 
     @Override public void add(Tensor a, Tensor b, Tensor out) { run("add", out, () -> inner.add(u(a), u(b), u(out))); }
@@ -158,8 +160,8 @@ public class ForwardingOps implements Ops {
     @Override public void uniform(Tensor out, long seed, long offset) { run("uniform", out, () -> inner.uniform(u(out), seed, offset)); }
 
     @Override
-    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) {
-        run("adamw", param, () -> inner.adamw(d, u(param), u(grad), u(m), u(v), u(gradScale)));
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working) {
+        run("adamw", param, () -> inner.adamw(d, u(param), u(grad), u(m), u(v), u(gradScale), u(working)));
     }
 
     @Override
@@ -174,5 +176,8 @@ public class ForwardingOps implements Ops {
 
     @Override public void takeIndexErrors(Tensor dst) { run("takeIndexErrors", dst, () -> inner.takeIndexErrors(u(dst))); }
 
-    @Override public void ema(Tensor teacher, Tensor student, double tau) { run("ema", teacher, () -> inner.ema(u(teacher), u(student), tau)); }
+    @Override
+    public void ema(Tensor teacher, Tensor student, double tau, Tensor working) {
+        run("ema", teacher, () -> inner.ema(u(teacher), u(student), tau, u(working)));
+    }
 }

@@ -12,6 +12,7 @@ import org.d2v.backend.RandomStream;
 import org.d2v.backend.RuntimeCounters;
 import org.d2v.data2vec.Batch;
 import org.d2v.data2vec.Data2Vec;
+import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.Presets;
 import org.d2v.train.BatchSource;
@@ -25,16 +26,19 @@ import org.d2v.train.TrainingData;
  * launches, driver allocations and frees, host synchronisations, bytes uploaded and downloaded.
  * The step statistics are read every {@code --log-every} steps, as the training loop does. The
  * warm-up (3 steps by default) lets the caching allocator fill; audio presets drop layers at
- * random (layerdrop), so their memory pattern settles once a step kept every layer. Writes
- * bench/results/steps-latest.md.
+ * random (layerdrop), so their memory pattern settles once a step kept every layer. Each case runs
+ * in every precision of {@code --precisions} (fp32 and bf16 by default, docs/precision.md), side
+ * by side, with the process's CPU time per step next to the wall time (robust to a loaded machine), and the bytes of the tensors the step's launches were given (RuntimeCounters#tensorBytes:
+ * a model of the memory traffic). Writes bench/results/steps-latest.md.
  *
- * <pre>usage: StepBench [--backends a,b] [--presets image-tiny,audio-tiny,text-tiny] [--steps N] [--warmup W]
- *                  [--log-every K] [--out dir]</pre>
+ * <pre>usage: StepBench [--backends a,b] [--presets image-tiny,audio-tiny,text-tiny] [--precisions fp32,bf16]
+ *                  [--steps N] [--warmup W] [--log-every K] [--out dir]</pre>
  */
 public final class StepBench {
     private StepBench() {}
 
-    record Row(String backend, String preset, int steps, int logEvery, double secondsPerStep, double samplesPerSecond,
+    record Row(String backend, String preset, String precision, int steps, int logEvery, double secondsPerStep, double cpuSecondsPerStep,
+               double samplesPerSecond,
                double tokensPerSecond, long peakBytes, long peakReservedBytes, RuntimeCounters counters, double lastLoss) {
         double perStep(long v) { return (double) v / steps; }
     }
@@ -42,12 +46,14 @@ public final class StepBench {
     public static void main(String[] args) throws Exception {
         List<String> backends = Backends.all().stream().filter(b -> b.probe().available()).map(Backend::name).toList();
         List<String> presets = List.of("image-tiny", "audio-tiny", "text-tiny");
+        List<String> precisions = List.of("fp32", "bf16");
         int steps = 3, warmup = 3, logEvery = 10;
         Path out = Path.of("bench/results");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--backends" -> backends = List.of(args[++i].split(","));
                 case "--presets" -> presets = List.of(args[++i].split(","));
+                case "--precisions" -> precisions = List.of(args[++i].split(","));
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--log-every" -> logEvery = Integer.parseInt(args[++i]);
@@ -60,8 +66,10 @@ public final class StepBench {
         for (String backend : backends) {
             for (String preset : presets) {
                 if (backend.equals("reference") && preset.endsWith("-base")) continue; // hours in pure Java
-                rows.add(measure(backend, preset, steps, warmup, logEvery));
-                System.out.println(rows.get(rows.size() - 1));
+                for (String precision : precisions) {
+                    rows.add(measure(backend, preset, precision, steps, warmup, logEvery));
+                    System.out.println(rows.get(rows.size() - 1));
+                }
             }
         }
         StringBuilder md = new StringBuilder("# End-to-end pretraining steps\n\n");
@@ -70,15 +78,20 @@ public final class StepBench {
                 .append("The step statistics are read every ").append(logEvery).append(" steps and after the last (one download each). ")
                 .append("Peak = the device's most bytes at once during the timed steps, in use by tensors and reserved from the driver ")
                 .append("(the caching allocator's blocks). Per step: kernel launches, driver allocations/frees, host synchronisations, ")
-                .append("bytes uploaded/downloaded (reads of the statistics included).\n\n");
-        md.append("| backend | preset | steps | s/step | samples/s | tokens/s | peak MiB in use | peak MiB reserved "
-                + "| launches | driver allocs | driver frees | host syncs | bytes up | bytes down | last loss |\n"
-                + "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append("bytes uploaded/downloaded (reads of the statistics included), and MiB of tensor arguments: Σ over the ")
+                .append("step's launches of the bytes of the tensors each was given (each once per launch; a model of the memory ")
+                .append("traffic, not a measurement). CPU s/step: CPU time of the whole process (all threads) per step, which on a ")
+                .append("shared machine depends less on the neighbours than the wall time does. Precision: fp32, or bf16 activations over ")
+                .append("fp32 masters (docs/precision.md).\n\n");
+        md.append("| backend | preset | precision | steps | s/step | CPU s/step | samples/s | tokens/s | peak MiB in use | peak MiB reserved "
+                + "| MiB of tensor arguments | launches | driver allocs | driver frees | host syncs | bytes up | bytes down | last loss |\n"
+                + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             RuntimeCounters c = r.counters();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f | %.0f | %.4f |%n",
-                    r.backend(), r.preset(), r.steps(), r.secondsPerStep(), r.samplesPerSecond(), r.tokensPerSecond(),
-                    r.peakBytes() / 1048576.0, r.peakReservedBytes() / 1048576.0, r.perStep(c.launches()), r.perStep(c.driverAllocations()),
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.3f | %.3f | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.0f | %.0f | %.4f |%n",
+                    r.backend(), r.preset(), r.precision(), r.steps(), r.secondsPerStep(), r.cpuSecondsPerStep(), r.samplesPerSecond(), r.tokensPerSecond(),
+                    r.peakBytes() / 1048576.0, r.peakReservedBytes() / 1048576.0, r.perStep(c.tensorBytes()) / 1048576.0,
+                    r.perStep(c.launches()), r.perStep(c.driverAllocations()),
                     r.perStep(c.driverFrees()), r.perStep(c.hostSyncs()), r.perStep(c.bytesUploaded()), r.perStep(c.bytesDownloaded()),
                     r.lastLoss()));
         }
@@ -87,10 +100,19 @@ public final class StepBench {
         Files.writeString(out.resolve("steps-latest.md"), md.toString());
     }
 
-    static Row measure(String backend, String preset, int steps, int warmup, int logEvery) throws Exception {
+    /**
+     * CPU time of this process (every thread: the JVM's and PoCL's), nanoseconds. On a machine shared
+     * with other work the wall time per step says more about the neighbours than about the step;
+     * the CPU time it took does not depend on them (much: caches and memory bandwidth are shared).
+     */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    static Row measure(String backend, String preset, String precision, int steps, int warmup, int logEvery) throws Exception {
         Data2VecConfig cfg = Presets.named(preset);
         try (Device dev = Backends.open(backend);
-             Data2Vec model = new Data2Vec(dev, cfg);
+             Data2Vec model = new Data2Vec(dev, cfg, Precision.resolve(precision, dev, "--precisions"));
              BatchSource source = TrainingData.open(TrainingData.GENERATED, cfg, 7)) {
             RandomStream rng = new RandomStream(11);
             for (int s = 1; s <= warmup; s++) model.trainStep(source.next(), s, 1e-4, rng).loss();
@@ -98,7 +120,7 @@ public final class StepBench {
             dev.resetCounters();
             long samples = 0, tokens = 0;
             StepStats last = null;
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), cpu0 = processCpuNanos();
             for (int s = 0; s < steps; s++) {
                 Batch b = source.next();
                 last = model.trainStep(b, warmup + s + 1, 1e-4, rng);
@@ -107,8 +129,8 @@ public final class StepBench {
                 tokens += (long) b.size() * model.tokens(b);
             }
             double lastLoss = last.loss(); // waits for everything queued
-            double sec = (System.nanoTime() - t0) / 1e9;
-            return new Row(backend, preset, steps, logEvery, sec / steps, samples / sec, tokens / sec, dev.peakBytesInUse(),
+            double sec = (System.nanoTime() - t0) / 1e9, cpu = (processCpuNanos() - cpu0) / 1e9;
+            return new Row(backend, preset, model.precision().id(), steps, logEvery, sec / steps, cpu / steps, samples / sec, tokens / sec, dev.peakBytesInUse(),
                     dev.peakBytesReserved(), dev.counters(), lastLoss);
         }
     }

@@ -32,7 +32,7 @@ final class AttentionFn {
         AttentionDesc ad = desc;
         Ops ops = qkv.device().ops();
         Tensor out = Tensor.empty(qkv.device(), qkv.dtype(), Shape.of(d.batch(), d.tokens(), d.dim()));
-        Tensor lse = Tensor.empty(qkv.device(), qkv.dtype(), Shape.of(d.batch(), d.heads(), d.tokens()));
+        Tensor lse = Tensor.empty(qkv.device(), qkv.dtype().compute(), Shape.of(d.batch(), d.heads(), d.tokens()));
         Tensor scale = d.alibi() ? alibiScale : null;
         ops.attention(ad, qkv, d.alibi() ? alibiSlopes : null, scale, d.alibi() ? positions : null,
                 d.keyPadding() ? keyPadding : null, out, lse);
@@ -41,7 +41,7 @@ final class AttentionFn {
             Tape.active().add(() -> {
                 Tensor dout = out.grad();
                 if (dout == null) return;
-                Tensor delta = Tensor.empty(qkv.device(), qkv.dtype(), Shape.of(d.batch(), d.heads(), d.tokens()));
+                Tensor delta = Tensor.empty(qkv.device(), qkv.dtype().compute(), Shape.of(d.batch(), d.heads(), d.tokens()));
                 boolean dxNeeded = qkv.requiresGrad();
                 Tensor dqkv = dxNeeded ? qkv.gradOrZeros() : Elementwise.like(qkv);
                 Tensor dScale = scale != null && scale.requiresGrad() ? scale.gradOrZeros() : null;

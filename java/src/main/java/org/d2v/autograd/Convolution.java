@@ -9,7 +9,9 @@ import org.d2v.tensor.Tensor;
 final class Convolution {
     private Convolution() {}
 
-    static Tensor conv(ConvDesc d, Tensor x, Tensor w, Tensor b) {
+    /** The convolution runs in w's storage: x is cast to w's dtype first when it differs. */
+    static Tensor conv(ConvDesc d, Tensor input, Tensor w, Tensor b) {
+        Tensor x = Elementwise.cast(input, w.dtype());
         long inSize = (long) d.batch() * d.inH() * d.inW() * d.inC();
         if (x.numel() != inSize) throw new IllegalArgumentException("conv: x " + x.shape() + " does not match " + d);
         if (w.numel() != (long) d.outC() * d.kH() * d.kW() * d.inPerGroup()) {
@@ -31,7 +33,7 @@ final class Convolution {
                 boolean dw = w.requiresGrad(), db = b != null && b.requiresGrad();
                 if (dw || db) {
                     // The op produces both; a frozen one gets a throw-away buffer.
-                    Tensor gw = dw ? w.gradOrZeros() : Elementwise.like(w);
+                    Tensor gw = dw ? w.gradOrZeros() : Tensor.empty(w.device(), w.dtype().compute(), w.shape());
                     ops.convBackwardWeight(d, x, dy, gw, db ? b.gradOrZeros() : null);
                 }
             });

@@ -9,7 +9,8 @@ import org.d2v.tensor.Tensor;
 final class Dense {
     private Dense() {}
 
-    static Tensor linear(Tensor x, Tensor w, Tensor b, boolean gelu) {
+    static Tensor linear(Tensor input, Tensor w, Tensor b, boolean gelu) {
+        Tensor x = Elementwise.cast(input, w.dtype()); // the GEMM runs in the weight's storage
         int out = w.dim(0), in = w.dim(1);
         if (x.dim(-1) != in) throw new IllegalArgumentException("linear: x " + x.shape() + " vs W " + w.shape());
         if (b != null && b.numel() != out) throw new IllegalArgumentException("linear: bias " + b.shape() + " vs W " + w.shape());
@@ -50,6 +51,7 @@ final class Dense {
      * shape [batch, m, n] (or [m, n] when batch is 1).
      */
     static Tensor matmul(MatmulDesc d, Tensor a, Tensor b) {
+        if (a.dtype() != b.dtype()) throw new IllegalArgumentException("F.matmul: A is " + a.dtype() + ", B is " + b.dtype() + " (cast one with F.cast)");
         if (d.activation() != MatmulDesc.Activation.NONE) {
             throw new IllegalArgumentException("F.matmul: use F.linearGelu for a GELU epilogue");
         }

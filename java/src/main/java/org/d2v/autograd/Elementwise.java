@@ -2,6 +2,7 @@ package org.d2v.autograd;
 
 import org.d2v.backend.Ops;
 import org.d2v.backend.RandomStream;
+import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
@@ -13,6 +14,20 @@ final class Elementwise {
 
     static void sameSize(Tensor a, Tensor b, String op) {
         if (a.numel() != b.numel()) throw new IllegalArgumentException(op + ": " + a.shape() + " vs " + b.shape());
+    }
+
+    static Tensor cast(Tensor x, DType dtype) {
+        if (x.dtype() == dtype) return x;
+        Ops ops = x.device().ops();
+        Tensor y = Tensor.empty(x.device(), dtype, x.shape());
+        ops.cast(x, y, false);
+        if (Tape.needsGrad(x)) {
+            y.setRequiresGrad(true);
+            Tape.active().add(() -> {
+                if (y.grad() != null) ops.cast(y.grad(), x.gradOrZeros(), true);
+            });
+        }
+        return y;
     }
 
     static Tensor add(Tensor a, Tensor b) {
@@ -85,7 +100,7 @@ final class Elementwise {
     static Tensor reduceMiddle(Tensor x, int a, int b, int c, double alpha) {
         if ((long) a * b * c != x.numel()) throw new IllegalArgumentException("reduceMiddle: " + x.shape() + " is not " + a + "x" + b + "x" + c);
         Ops ops = x.device().ops();
-        Tensor y = Tensor.empty(x.device(), x.dtype(), Shape.of(a, c));
+        Tensor y = Tensor.empty(x.device(), x.dtype().compute(), Shape.of(a, c));
         ops.reduceMiddle(a, b, c, alpha, x, y, false);
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
@@ -98,7 +113,7 @@ final class Elementwise {
 
     static Tensor sum(Tensor x) {
         Ops ops = x.device().ops();
-        Tensor y = Tensor.empty(x.device(), x.dtype(), Shape.of(1));
+        Tensor y = Tensor.empty(x.device(), x.dtype().compute(), Shape.of(1));
         ops.sum(x, y);
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);

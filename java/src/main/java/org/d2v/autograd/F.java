@@ -5,6 +5,7 @@ import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.RandomStream;
+import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
@@ -20,7 +21,11 @@ public final class F {
 
     // ---- dense ---------------------------------------------------------------------------------
 
-    /** y = x·Wᵀ + b for x [..., in], W [out, in] (PyTorch layout), b [out] or null. */
+    /**
+     * y = x·Wᵀ + b for x [..., in], W [out, in] (PyTorch layout), b [out] or null. The GEMM runs in
+     * W's storage: x is cast to W's dtype first when it differs (a bf16 model's head on fp32 pooled
+     * features); b stays in its (master) dtype.
+     */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) { return Dense.linear(x, w, b, false); }
 
     /** y = GELU(x·Wᵀ + b), the activation fused into the GEMM epilogue. */
@@ -28,6 +33,14 @@ public final class F {
 
     /** C = op(A)·op(B), batched as {@code d} says (activation NONE); shape [batch, m, n] or [m, n]. */
     public static Tensor matmul(MatmulDesc d, Tensor a, Tensor b) { return Dense.matmul(d, a, b); }
+
+    // ---- precision ----------------------------------------------------------------------------
+
+    /**
+     * x stored as {@code dtype} (F32 ↔ BF16; x itself when it already is): the mixed-precision
+     * boundary (docs/precision.md). The gradient goes back the other way and accumulates into x's.
+     */
+    public static Tensor cast(Tensor x, DType dtype) { return Elementwise.cast(x, dtype); }
 
     // ---- views --------------------------------------------------------------------------------
 
@@ -63,7 +76,7 @@ public final class F {
 
     // ---- reductions ----------------------------------------------------------------------------
 
-    /** out[i, k] = alpha·Σ_j x[i, j, k] for x viewed as [a, b, c]; shape [a, c]. */
+    /** out[i, k] = alpha·Σ_j x[i, j, k] for x viewed as [a, b, c]; shape [a, c], in x's compute dtype (F32 for BF16). */
     public static Tensor reduceMiddle(Tensor x, int a, int b, int c, double alpha) { return Elementwise.reduceMiddle(x, a, b, c, alpha); }
 
     /** Mean over the time axis of x [batch, time, channels]: [batch, channels]. */
@@ -72,7 +85,7 @@ public final class F {
         return reduceMiddle(x, x.dim(0), x.dim(1), x.dim(2), 1.0 / x.dim(1));
     }
 
-    /** Σ x, shape [1]. */
+    /** Σ x, shape [1], in x's compute dtype. */
     public static Tensor sum(Tensor x) { return Elementwise.sum(x); }
 
     // ---- normalisation -------------------------------------------------------------------------

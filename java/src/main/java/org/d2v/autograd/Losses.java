@@ -13,13 +13,16 @@ import org.d2v.tensor.Tensor;
 final class Losses {
     private Losses() {}
 
-    /** Masked regression (spec §7.1). Targets are teacher outputs: no gradient flows into them. */
+    /**
+     * Masked regression (spec §7.1). Targets are teacher outputs: no gradient flows into them. The
+     * target is in pred's compute dtype (fp32 targets for a bf16 model: they are averages).
+     */
     static Tensor maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask) {
         if (pred.numel() != (long) d.rows() * d.tokens() * d.dim()) throw new IllegalArgumentException("maskedRegression: pred " + pred.shape() + " vs " + d);
         if (target.numel() != (long) d.rows() / d.clones() * d.tokens() * d.dim()) throw new IllegalArgumentException("maskedRegression: target " + target.shape() + " vs " + d);
         if (mask.numel() != (long) d.rows() * d.tokens()) throw new IllegalArgumentException("maskedRegression: mask " + mask.shape() + " vs " + d);
         Ops ops = pred.device().ops();
-        Tensor loss = Tensor.empty(pred.device(), pred.dtype(), Shape.of(1));
+        Tensor loss = Tensor.empty(pred.device(), pred.dtype().compute(), Shape.of(1));
         boolean grad = Tape.needsGrad(pred);
         Tensor dpred = grad ? Elementwise.like(pred) : null;
         ops.maskedRegression(d, pred, target, mask, loss, dpred, 1.0);
@@ -33,7 +36,7 @@ final class Losses {
         int classes = logits.dim(-1);
         if (logits.numel() != labels.numel() * classes) throw new IllegalArgumentException("crossEntropy: logits " + logits.shape() + " labels " + labels.shape());
         Ops ops = logits.device().ops();
-        Tensor loss = Tensor.empty(logits.device(), logits.dtype(), Shape.of(1));
+        Tensor loss = Tensor.empty(logits.device(), logits.dtype().compute(), Shape.of(1));
         boolean grad = Tape.needsGrad(logits);
         Tensor dlogits = grad ? Elementwise.like(logits) : null;
         ops.crossEntropy(logits, labels, loss, dlogits, 1.0);

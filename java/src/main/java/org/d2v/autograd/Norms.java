@@ -18,7 +18,7 @@ final class Norms {
         NormDesc d = new NormDesc(rows, dim, eps);
         Ops ops = x.device().ops();
         Tensor y = Elementwise.like(x);
-        DType stat = x.dtype();
+        DType stat = x.dtype().compute(); // fp32 statistics for bf16 activations
         Tensor mean = Tensor.empty(x.device(), stat, Shape.of(rows));
         Tensor rstd = Tensor.empty(x.device(), stat, Shape.of(rows));
         ops.layerNorm(d, x, gamma, beta, y, mean, rstd);
@@ -43,8 +43,8 @@ final class Norms {
         int b = x.dim(0), t = x.dim(1), c = x.dim(2);
         Ops ops = x.device().ops();
         Tensor y = Elementwise.like(x);
-        Tensor mean = Tensor.empty(x.device(), x.dtype(), Shape.of(b, c));
-        Tensor rstd = Tensor.empty(x.device(), x.dtype(), Shape.of(b, c));
+        Tensor mean = Tensor.empty(x.device(), x.dtype().compute(), Shape.of(b, c));
+        Tensor rstd = Tensor.empty(x.device(), x.dtype().compute(), Shape.of(b, c));
         ops.instanceNorm(b, t, c, eps, x, y, mean, rstd);
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);

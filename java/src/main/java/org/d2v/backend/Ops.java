@@ -17,6 +17,11 @@ import org.d2v.tensor.Tensor;
  *   <li>Integer inputs (ids, indices, masks, positions) are {@code I32} tensors.</li>
  *   <li>Random numbers come from {@link Philox} streams (seed, offset) so that every backend draws
  *       the same numbers.</li>
+ *   <li>Activations may be stored in BF16 (docs/precision.md): every op then reads and writes its
+ *       activations in BF16 and computes in float; statistics (LayerNorm mean/rstd, attention
+ *       lse/delta), reductions ({@link #reduceMiddle}, sums), losses, broadcast vectors (biases,
+ *       position tables, LayerNorm gamma/beta), parameter gradients and optimiser state are F32.
+ *       A GEMM's result is BF16 or F32 (bf16 products accumulating into fp32 gradients).</li>
  * </ul>
  */
 public interface Ops {
@@ -26,6 +31,14 @@ public interface Ops {
     void fill(Tensor x, double value);
 
     void copy(Tensor src, Tensor dst);
+
+    /**
+     * dst (+)= src converted to dst's dtype (F32 ↔ BF16: rounding to nearest even on the way down,
+     * exact on the way up; the same dtype is a copy or an add). The mixed-precision boundary: a
+     * parameter read as an activation, an fp32 result read by a bf16 op, and (accumulate) a bf16
+     * gradient added into an fp32 one.
+     */
+    void cast(Tensor src, Tensor dst, boolean accumulate);
 
     /** y = alpha·x + beta·y, elementwise (beta = 0 ignores y's old contents, even NaN). */
     void axpby(double alpha, Tensor x, double beta, Tensor y);
@@ -166,7 +179,8 @@ public interface Ops {
 
     /**
      * Masked regression (see {@link LossDesc}), forward and backward in one pass. loss [1] receives
-     * the loss; dpred (if not null) receives gradScale·∂loss/∂pred (zero at unmasked slots).
+     * the loss; dpred (if not null) receives gradScale·∂loss/∂pred (zero at unmasked slots). The
+     * target is in pred's compute dtype (F32 for BF16 predictions).
      */
     void maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask, Tensor loss, Tensor dpred,
                           double gradScale);
@@ -206,7 +220,16 @@ public interface Ops {
      * the gradients scaled by gradScale[0] (a one-element device tensor, e.g. the clip factor of
      * {@link #clipFactor}; null: 1).
      */
-    void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale);
+    default void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) {
+        adamw(d, param, grad, m, v, gradScale, null);
+    }
+
+    /**
+     * {@link #adamw(AdamWDesc, Tensor, Tensor, Tensor, Tensor, Tensor)} that also writes the new
+     * parameters, rounded to working's dtype, into {@code working} (the bf16 working copy of a
+     * mixed-precision model, same layout; null: none), in the same pass.
+     */
+    void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working);
 
     /**
      * Global-norm clipping on the device (fairseq's clip_grad_norm_): from sumSquares[0] = Σ g²,
@@ -216,5 +239,8 @@ public interface Ops {
     void clipFactor(Tensor sumSquares, double maxNorm, Tensor norm, Tensor factor);
 
     /** teacher = tau·teacher + (1 − tau)·student, elementwise (spec §5). */
-    void ema(Tensor teacher, Tensor student, double tau);
+    default void ema(Tensor teacher, Tensor student, double tau) { ema(teacher, student, tau, null); }
+
+    /** {@link #ema(Tensor, Tensor, double)} on the masters, writing the new teacher also into {@code working} (its bf16 copy; null: none). */
+    void ema(Tensor teacher, Tensor student, double tau, Tensor working);
 }

@@ -10,8 +10,15 @@ public final class RuntimeMeter {
     private final AtomicLong syncs = new AtomicLong();
     private final AtomicLong uploaded = new AtomicLong();
     private final AtomicLong downloaded = new AtomicLong();
+    private final AtomicLong tensorBytes = new AtomicLong();
 
     public void launch() { launches.incrementAndGet(); }
+
+    /** A launch whose tensor arguments hold {@code bytes} in all (see {@link RuntimeCounters#tensorBytes()}). */
+    public void launch(long bytes) {
+        launches.incrementAndGet();
+        tensorBytes.addAndGet(bytes);
+    }
 
     public void driverAllocation() { allocations.incrementAndGet(); }
 
@@ -24,7 +31,8 @@ public final class RuntimeMeter {
     public void downloaded(long bytes) { downloaded.addAndGet(bytes); }
 
     public RuntimeCounters snapshot() {
-        return new RuntimeCounters(launches.get(), allocations.get(), frees.get(), syncs.get(), uploaded.get(), downloaded.get());
+        return new RuntimeCounters(launches.get(), allocations.get(), frees.get(), syncs.get(), uploaded.get(), downloaded.get(),
+                tensorBytes.get());
     }
 
     public void reset() {
@@ -34,5 +42,6 @@ public final class RuntimeMeter {
         syncs.set(0);
         uploaded.set(0);
         downloaded.set(0);
+        tensorBytes.set(0);
     }
 }

@@ -75,6 +75,11 @@ public final class DemoCommand extends CliCommand {
             description = "auto | reference | opencl | cuda. auto times a few steps on every available backend and trains on the fastest [auto]")
     String backend;
 
+    @Option(names = "--precision", paramLabel = "P",
+            description = "fp32 | bf16 (bf16 activations, fp32 master weights; docs/precision.md) | auto: bf16 on a GPU; on a CPU "
+                    + "OpenCL device both are timed with the backends and the faster one trains [auto]")
+    String precision;
+
     @Option(names = "--preset", paramLabel = "NAME",
             description = "a preset of the modality: image-demo (patch 7, D 96, 4 blocks), audio-demo, text-demo, or a *-tiny / *-micro "
                     + "preset [<modality>-demo]")
@@ -146,15 +151,20 @@ public final class DemoCommand extends CliCommand {
         Path dataRoot = data != null ? data : DataDir.root();
         DemoRun.Options o = options();
         if (study && !(o.config().modality() instanceof ModalityConfig.Image)) throw new IllegalArgumentException("--study: is for images");
-        BiFunction<Data2VecConfig, Device, FeatureModel> factory = models != null ? models : Data2VecFeatures.factory(Options.layerFeatures(features));
+        String p = precision == null ? "auto" : precision;
+        if (!List.of("fp32", "bf16", "auto").contains(p)) throw new IllegalArgumentException("--precision: must be fp32, bf16 or auto, got '" + p + "'");
+        boolean layers = Options.layerFeatures(features);
+        DemoRun.Models factory = models != null ? (c, d, q) -> models.apply(c, d)
+                : (c, d, q) -> Data2VecFeatures.factory(layers, q).apply(c, d);
+        if (models != null) p = "fp32"; // a stand-in model knows no precision
         ModalityConfig m = o.config().modality();
         DemoData demo = m instanceof ModalityConfig.Image ? DemoData.fashion(FashionData.load(dataRoot), !noFlip)
                 : m instanceof ModalityConfig.Audio ? DemoData.speech(dataRoot) : DemoData.text(dataRoot, o.config());
         System.out.printf(Locale.ROOT, "d2v demo: %s from %s; probe tasks: %s; run folder %s%n", demo.description(), dataRoot,
                 String.join("; ", demo.tasks().stream().map(t -> t.name() + " (" + t.train().describe() + " / " + t.test().describe() + ")").toList()),
                 o.runDir());
-        if (study) return study(o, demo, factory);
-        DemoResult r = new DemoRun(o, factory, System.out).run(demo);
+        if (study) return study(o, demo, factory, p);
+        DemoResult r = new DemoRun(o, factory, p, System.out).run(demo);
         System.out.println();
         for (DemoResult.TaskResult t : r.tasks()) {
             System.out.printf(Locale.ROOT, "linear probe, %s (%d train / %d test):%n", t.task(), t.pretrained().trainSize(), t.pretrained().testSize());
@@ -171,7 +181,7 @@ public final class DemoCommand extends CliCommand {
      * Arms of equal budget (spec §12's claims in small): data2vec 2.0 with the preset's M clones, with
      * M = 1, and the MAE-style pixel-target arm with M = 1 (one mask per image, no teacher, as MAE).
      */
-    private int study(DemoRun.Options o, DemoData demo, BiFunction<Data2VecConfig, Device, FeatureModel> models) throws Exception {
+    private int study(DemoRun.Options o, DemoData demo, DemoRun.Models models, String precision) throws Exception {
         int m = o.config().clones();
         Map<String, Data2VecConfig> variants = new LinkedHashMap<>();
         variants.put("data2vec 2.0, M = " + m, o.config());
@@ -182,7 +192,7 @@ public final class DemoCommand extends CliCommand {
         for (Map.Entry<String, Data2VecConfig> v : variants.entrySet()) {
             System.out.printf(Locale.ROOT, "%n== study arm: %s%n", v.getKey());
             Path dir = o.runDir().resolve("arm" + ++k + "-" + (v.getValue().loss().pixels() ? "pixels" : "d2v") + "-m" + v.getValue().clones());
-            arms.add(new Study.Arm(v.getKey(), new DemoRun(o.with(dir, v.getValue()), models, System.out).run(demo)));
+            arms.add(new Study.Arm(v.getKey(), new DemoRun(o.with(dir, v.getValue()), models, precision, System.out).run(demo)));
         }
         Study.write(o.runDir(), arms, List.of("The MAE-style arm keeps the encoder, the masks and the conv decoder of the data2vec arms and "
                 + "regresses each masked patch's pixels (normalised per patch, MAE's norm_pix_loss) instead of the teacher's features; MAE's "

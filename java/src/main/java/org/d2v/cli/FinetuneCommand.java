@@ -6,6 +6,7 @@ import java.util.Locale;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.data.DataDir;
+import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.demo.Classifier;
@@ -46,6 +47,11 @@ public final class FinetuneCommand extends CliCommand {
 
     @Option(names = "--backend", paramLabel = "NAME", description = "reference | opencl | cuda | auto [auto]")
     String backend;
+
+    @Option(names = "--precision", paramLabel = "P",
+            description = "fp32 | bf16 (bf16 activations, fp32 master weights) | auto (bf16 on a GPU, the faster one measured on a CPU "
+                    + "OpenCL device); any precision reads any run's checkpoints (docs/precision.md) [auto]")
+    String precision;
 
     @Option(names = "--epochs", paramLabel = "N", description = "passes over the training examples [2]")
     Integer epochs;
@@ -97,11 +103,11 @@ public final class FinetuneCommand extends CliCommand {
         ParameterStore.Builder b = ParameterStore.builder();
         Classifier model = new Classifier(b, cfg, task.train().classes());
         try (Device device = Backends.open(backendName); Scope scope = Scope.open();
-             ParameterStore store = b.build(device, device.defaultFloat(), o.seed())) {
+             ParameterStore store = build(b, device, o.seed())) {
             if (!fromScratch) Classifier.loadEncoder(store, pretrained.checkpoint().readAll(), pretrained.path().toString());
             System.out.printf(Locale.ROOT, "fine-tuning %s (%s, step %d) on %s: %s (%s / %s), %d epochs of batch %d, lr %.3g%n",
                     fromScratch ? "a randomly initialised encoder" : pretrained.path().toString(), pretrained.manifest().preset(),
-                    pretrained.manifest().step(), device.name(), task.name(), task.train().describe(), task.test().describe(), o.epochs(),
+                    pretrained.manifest().step(), device.name() + " in " + Precision.of(store.dtype()).withActivations(store.workingDtype()), task.name(), task.train().describe(), task.test().describe(), o.epochs(),
                     o.batchSize(), o.lr());
             System.out.printf(Locale.ROOT, "test accuracy before fine-tuning (random head): %.4f%n", Finetune.accuracy(model, task.test()));
             Finetune.Result r = Finetune.run(model, store, task.train(), task.test(), o, System.out);
@@ -109,5 +115,11 @@ public final class FinetuneCommand extends CliCommand {
                     r.updates(), r.seconds());
         }
         return Cli.OK;
+    }
+
+    /** The classifier's store on {@code device}: fp32 masters, and a bf16 working copy when --precision asks for bf16. */
+    private ParameterStore build(ParameterStore.Builder b, Device device, long seed) {
+        Precision p = Precision.resolve(precision == null ? "auto" : precision, device, "--precision:");
+        return b.build(device, p.master(), p.activations(), seed);
     }
 }

@@ -12,6 +12,7 @@ import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.data.text.Tokenizers;
+import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.demo.DemoPresets;
 import org.d2v.interop.EncoderWeights;
@@ -71,6 +72,12 @@ public final class PretrainCommand extends CliCommand {
             description = "where to compute; 'auto' picks the fastest available (cuda, then opencl, then the pure-Java reference). Default: auto.")
     String backend;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16|auto",
+            description = "how activations are stored (docs/precision.md): fp32, or bf16 with fp32 master weights, optimizer state, "
+                    + "statistics and loss; 'auto' is bf16 on a GPU and, on a CPU OpenCL device, whichever measured faster there. "
+                    + "Checkpoints hold fp32 masters either way, so a resume may switch. Default: auto (a resume keeps the run's value).")
+    String precision;
+
     @Option(names = "--steps", paramLabel = "N",
             description = "train up to update N (counted from the start of the run, so a resume continues to N). Also the length of the "
                     + "cosine schedule. Default: 100 (a resume keeps the run's value).")
@@ -121,15 +128,17 @@ public final class PretrainCommand extends CliCommand {
     Double progressSeconds;
 
     /** Options that describe the run itself, not where it lives: recorded in each manifest, taken back on resume. */
-    private static final List<String> RECORDED = List.of("--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--seed",
+    private static final List<String> RECORDED = List.of("--modality", "--preset", "--data", "--backend", "--precision", "--steps", "--batch", "--seed",
             "--checkpoint-every", "--keep-last", "--lr", "--warmup", "--progress-seconds", "--tokenizer");
 
-    private final BiFunction<Data2VecConfig, Device, TrainableModel> models;
+    private final ModelFactory.Maker models;
 
-    public PretrainCommand() { this(ModelFactory::build); }
+    public PretrainCommand() { this((ModelFactory.Maker) ModelFactory::build); }
 
     /** With another model factory (tests train a small stand-in model through the whole command). */
-    PretrainCommand(BiFunction<Data2VecConfig, Device, TrainableModel> models) { this.models = models; }
+    PretrainCommand(BiFunction<Data2VecConfig, Device, TrainableModel> models) { this((c, d, p) -> models.apply(c, d)); }
+
+    private PretrainCommand(ModelFactory.Maker models) { this.models = models; }
 
     @Override
     public Integer call() throws Exception {
@@ -188,20 +197,22 @@ public final class PretrainCommand extends CliCommand {
         }
         // A resumed text run reads its corpus with the tokenizer saved in the run (one trained on the corpus included).
         Path tokenizer = resume && Tokenizers.savedIn(runDir) != null ? Tokenizers.savedIn(runDir) : o.tokenizer;
+        String precisionName = o.precision == null ? "auto" : o.precision;
         try (Device device = Backends.open(backendName);
              BatchSource source = TrainingData.open(data, tokenizer, config, seed);
-             TrainableModel model = models.apply(config, device)) {
+             TrainableModel model = models.build(config, device, Precision.resolve(precisionName, device, "--precision:"))) {
             // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
             Files.createDirectories(runDir);
             source.saveRunFiles(runDir);
             if (o.init != null) {
                 EncoderWeights.Imported in = EncoderWeights.read(o.init, mod, EncoderWeights.encoderShapes(model.state()));
                 EncoderWeights.load(model.state(), in.values());
+                model.restored();
                 System.out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", o.init, in.values().size(),
                         in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
             }
-            System.out.printf(Locale.ROOT, "pretraining %s on %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
-                    config.name(), device.name(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
+            System.out.printf(Locale.ROOT, "pretraining %s on %s in %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
+                    config.name(), device.name(), model.precisionId(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
             Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
                     .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume)
                     .progressEvery(Duration.ofMillis(Math.round(progress * 1000)))

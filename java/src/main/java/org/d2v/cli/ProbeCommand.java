@@ -8,6 +8,7 @@ import java.util.Locale;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
 import org.d2v.data.DataDir;
+import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.demo.Data2VecFeatures;
@@ -52,6 +53,11 @@ public final class ProbeCommand extends CliCommand {
     @Option(names = "--backend", paramLabel = "NAME", description = "reference | opencl | cuda | auto (auto: highest priority available) [auto]")
     String backend;
 
+    @Option(names = "--precision", paramLabel = "P",
+            description = "fp32 | bf16 (bf16 activations, fp32 master weights) | auto (bf16 on a GPU, the faster one measured on a CPU "
+                    + "OpenCL device); any precision reads any run's checkpoints (docs/precision.md) [auto]")
+    String precision;
+
     @Option(names = "--probe-train", paramLabel = "N", description = "images: training images of the probe (the first N of 60k) [10000]")
     Integer probeTrain;
 
@@ -80,14 +86,15 @@ public final class ProbeCommand extends CliCommand {
         List<ProbeTask> tasks = tasks(cfg, dataRoot, pretrained, tr, te);
         try (Device device = Backends.open(backendName)) {
             List<Probe.Outcome[]> results = new ArrayList<>();
-            try (FeatureModel model = Data2VecFeatures.factory(layers).apply(cfg, device)) {
-                pretrained.checkpoint().restore(model.state());
-                System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s%n", pretrained.path(), pretrained.manifest().step(),
-                        pretrained.manifest().preset(), device.name());
+            Precision p = Precision.resolve(precision == null ? "auto" : precision, device, "--precision:");
+            try (FeatureModel model = Data2VecFeatures.factory(layers, p).apply(cfg, device)) {
+                pretrained.checkpoint().restore(model);
+                System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s in %s%n", pretrained.path(), pretrained.manifest().step(),
+                        pretrained.manifest().preset(), device.name(), p);
                 for (ProbeTask t : tasks) results.add(new Probe.Outcome[] {Probe.encoder("pretrained", model, t), Probe.raw(t), null});
             }
             if (randomInit) {
-                try (FeatureModel fresh = Data2VecFeatures.factory(layers).apply(cfg.withSeed(pretrained.manifest().seed()), device)) {
+                try (FeatureModel fresh = Data2VecFeatures.factory(layers, p).apply(cfg.withSeed(pretrained.manifest().seed()), device)) {
                     for (int i = 0; i < tasks.size(); i++) results.get(i)[2] = Probe.encoder("random init", fresh, tasks.get(i));
                 }
             }

@@ -47,8 +47,8 @@ final class AudioFeatures extends Module {
         int batch = waves.dim(0), samples = waves.dim(1);
         // task.normalize: zero mean, unit variance per utterance (a layer norm over the waveform).
         Tensor normed = Tensor.empty(waves.device(), waves.dtype(), waves.shape());
-        Tensor mean = Tensor.empty(waves.device(), waves.dtype(), Shape.of(batch));
-        Tensor rstd = Tensor.empty(waves.device(), waves.dtype(), Shape.of(batch));
+        Tensor mean = Tensor.empty(waves.device(), waves.dtype().compute(), Shape.of(batch));
+        Tensor rstd = Tensor.empty(waves.device(), waves.dtype().compute(), Shape.of(batch));
         waves.device().ops().layerNorm(new NormDesc(batch, samples, LN_EPS), waves, null, null, normed, mean, rstd);
         Tensor h = normed.reshape(batch, samples, 1);
         for (int i = 0; i < convs.size(); i++) h = F.gelu(norms.get(i).forward(convs.get(i).forward(h)));

@@ -93,8 +93,8 @@ final class Backbone extends Module {
 
     int extraTokens() { return cls == null ? 0 : 1; }
 
-    /** A parameter of the built backbone: inputs go to its device in its type. */
-    Tensor anchor() { return blocks.get(0).attention().qkv().weight().tensor(); }
+    /** A parameter of the built backbone as the compute reads it: inputs go to its device in its type. */
+    Tensor anchor() { return blocks.get(0).attention().qkv().weight().compute(); }
 
     boolean hasConvPositions() { return !convPos.isEmpty(); }
 

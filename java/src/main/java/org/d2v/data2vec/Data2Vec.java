@@ -50,7 +50,11 @@ public final class Data2Vec implements TrainableModel {
 
     private final Device device;
     private final Ops ops;
+    private final Precision precision;
+    /** The masters' dtype: parameters, gradients, moments, constants, targets. */
     private final DType dtype;
+    /** The activations' storage: inputs, activations and their gradients. */
+    private final DType act;
     private final Data2VecConfig cfg;
     private final ParameterStore store;
     private final ParameterStore teacherStore;
@@ -80,10 +84,16 @@ public final class Data2Vec implements TrainableModel {
 
     public Data2Vec(Device device, Data2VecConfig cfg) { this(device, cfg, device.defaultFloat()); }
 
-    public Data2Vec(Device device, Data2VecConfig cfg, DType dtype) {
+    /** Everything in {@code dtype} (F32, or F64 on the reference backend). */
+    public Data2Vec(Device device, Data2VecConfig cfg, DType dtype) { this(device, cfg, Precision.of(dtype)); }
+
+    /** With the mixed-precision policy {@code precision} (docs/precision.md); {@link Precision#check} first. */
+    public Data2Vec(Device device, Data2VecConfig cfg, Precision precision) {
         this.device = device;
         this.ops = device.ops();
-        this.dtype = dtype;
+        this.precision = precision.check(device);
+        this.dtype = precision.master();
+        this.act = precision.activations();
         this.cfg = cfg;
         int dim = cfg.encoder().dim();
         ModalityConfig m = cfg.modality();
@@ -107,11 +117,11 @@ public final class Data2Vec implements TrainableModel {
         teacher.eval();
         ParameterStore s = null, t = null;
         try {
-            s = b.build(device, dtype, cfg.seed());
-            t = tb.build(device, dtype, cfg.seed());
+            s = b.build(device, dtype, act, cfg.seed());
+            t = tb.build(device, dtype, act, cfg.seed());
             this.ema = new EmaTeacher(t, s, cfg.ema().schedule());
             ema.copyFromStudent();
-            for (Parameter p : t.parameters()) p.tensor().setRequiresGrad(false);
+            t.requiresGrad(false);
             this.store = s;
             this.teacherStore = t;
             this.adamM = zerosOwned(s.length());
@@ -154,6 +164,9 @@ public final class Data2Vec implements TrainableModel {
     @Override public Device device() { return device; }
 
     public Data2VecConfig config() { return cfg; }
+
+    /** The mixed-precision policy this model runs with. */
+    public Precision precision() { return precision; }
 
     /** The student's parameters (flat buffers, names, tracked/decay flags). */
     public ParameterStore parameters() { return store; }
@@ -299,7 +312,7 @@ public final class Data2Vec implements TrainableModel {
         Tensor x = F.gatherRows(F.repeatRows(local, clones), keep);
         AttentionBias bias = AttentionBias.NONE;
         if (student.hasConvPositions()) {
-            Tensor full = F.scatterRows(x, keep, Tensor.zeros(device, dtype, rows, tokens, dim));
+            Tensor full = F.scatterRows(x, keep, Tensor.zeros(device, act, rows, tokens, dim));
             x = F.add(x, F.gatherRows(student.convPositions(full), keep));
             bias = student.alibi(alibiSlopes, keep);
         }
@@ -367,10 +380,11 @@ public final class Data2Vec implements TrainableModel {
     /** The same values without the autograd link: the teacher never sends gradients back. */
     private static Tensor detach(Tensor x) { return Tensor.view(x.buffer(), x.offset(), x.shape()); }
 
+    /** Model inputs are activations: stored in the activations' dtype. */
     private Tensor upload(float[] values, int... dims) {
         double[] v = new double[values.length];
         for (int i = 0; i < v.length; i++) v[i] = values[i];
-        return Tensor.of(device, dtype, Shape.of(dims), v);
+        return Tensor.of(device, act, Shape.of(dims), v);
     }
 
     /**
@@ -387,7 +401,8 @@ public final class Data2Vec implements TrainableModel {
             double wd = r.decay() || !o.exemptFromDecay() ? o.weightDecay() : 0;
             ops.adamw(new AdamWDesc(lr, o.beta1(), o.beta2(), o.eps(), wd, step),
                     ParameterStore.slice(store.values(), r), ParameterStore.slice(store.grads(), r),
-                    ParameterStore.slice(adamM, r), ParameterStore.slice(adamV, r), clipFactor);
+                    ParameterStore.slice(adamM, r), ParameterStore.slice(adamV, r), clipFactor,
+                    store.working() == null ? null : ParameterStore.slice(store.working(), r)); // the bf16 copy in the same launch
         }
     }
 
@@ -451,6 +466,15 @@ public final class Data2Vec implements TrainableModel {
         for (Parameter p : store.parameters()) out.put("adam.m." + p.name(), adamM.view(p.offset(), p.shape()));
         for (Parameter p : store.parameters()) out.put("adam.v." + p.name(), adamV.view(p.offset(), p.shape()));
         return out;
+    }
+
+    @Override public String precisionId() { return precision.id(); }
+
+    /** The working copies (bf16) follow the restored masters. */
+    @Override
+    public void restored() {
+        store.refreshWorking();
+        teacherStore.refreshWorking();
     }
 
     private void ensureOpen() {

@@ -122,7 +122,8 @@ public final class Encoder extends Module {
         return Tensor.of(anchor.device(), anchor.dtype(), Shape.of(dims), v);
     }
 
+    /** A fixed table (positions, ALiBi slopes), kept in the compute dtype of {@code like}'s storage (fp32 for bf16). */
     private static Tensor constant(double[] values, Tensor like) {
-        return Tensor.of(like.device(), like.dtype(), Shape.of(values.length), values);
+        return Tensor.of(like.device(), like.dtype().compute(), Shape.of(values.length), values);
     }
 }

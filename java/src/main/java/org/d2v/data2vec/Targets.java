@@ -8,7 +8,9 @@ import org.d2v.tensor.Tensor;
 /**
  * The teacher's regression targets (spec §5): the FFN outputs of the top K main blocks, each
  * without the extra tokens and instance-normalised over time, averaged, then (images) a
- * non-affine LayerNorm over channels. Teacher activations carry no gradient.
+ * non-affine LayerNorm over channels. Teacher activations carry no gradient. The average and the
+ * LayerNorm run in the compute dtype (fp32 for a bf16 teacher: every accumulator is fp32), and so
+ * the targets are fp32.
  */
 final class Targets {
     private Targets() {}
@@ -26,6 +28,7 @@ final class Targets {
             if (a.requiresGrad()) throw new IllegalStateException("teacher activations must not carry gradients");
             Tensor y = extra > 0 ? dropLeading(a, extra) : a;
             if (cfg.instanceNormLayers()) y = F.instanceNorm(y, LossConfig.TARGET_EPS);
+            y = F.cast(y, y.dtype().compute());
             if (acc == null) {
                 acc = Tensor.empty(y.device(), y.dtype(), y.shape());
                 y.device().ops().axpby(1.0 / k, y, 0, acc);

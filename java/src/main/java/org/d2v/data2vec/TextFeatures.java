@@ -37,7 +37,8 @@ final class TextFeatures extends Module {
             throw new IllegalArgumentException("text of " + length + " tokens exceeds the " + cfg.maxPositions() + " learned positions");
         }
         Tensor posIds = Indices.iota(ids.device(), 1, length, firstPosition()).reshape(length);
-        Tensor x = F.addBroadcast(tokens.forward(ids), positions.forward(posIds));
+        // Positions are a table added to every sample: looked up in the master (fp32) table.
+        Tensor x = F.addBroadcast(tokens.forward(ids), positions.forwardMaster(posIds));
         return dropout(norm.forward(x), cfg.dropout());
     }
 }

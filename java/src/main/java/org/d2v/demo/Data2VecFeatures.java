@@ -6,6 +6,7 @@ import org.d2v.backend.Device;
 import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.Batch;
 import org.d2v.data2vec.Data2Vec;
+import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.data2vec.mask.Masker;
@@ -37,6 +38,11 @@ public final class Data2VecFeatures implements FeatureModel {
         return (config, device) -> new Data2VecFeatures(new Data2Vec(device, config), layers);
     }
 
+    /** {@link #factory(boolean)} with the mixed-precision policy {@code precision}. */
+    public static BiFunction<Data2VecConfig, Device, FeatureModel> factory(boolean layers, Precision precision) {
+        return (config, device) -> new Data2VecFeatures(new Data2Vec(device, config, precision), layers);
+    }
+
     public Data2Vec model() { return model; }
 
     @Override public Data2Vec data2vec() { return model; }
@@ -46,6 +52,10 @@ public final class Data2VecFeatures implements FeatureModel {
     @Override public StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) { return model.trainStep(batch, step, lr, rng); }
 
     @Override public Map<String, Tensor> state() { return model.state(); }
+
+    @Override public void restored() { model.restored(); }
+
+    @Override public String precisionId() { return model.precisionId(); }
 
     @Override
     public double[] pooledFeatures(Batch batch) {

@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
+import org.d2v.data2vec.Precision;
 import org.d2v.backend.RandomStream;
 import org.d2v.data.image.Images;
 import org.d2v.data2vec.config.Data2VecConfig;
@@ -78,14 +79,37 @@ public final class DemoRun {
         }
     }
 
+    /** Builds the demo's model on a device in a precision. */
+    @FunctionalInterface
+    public interface Models {
+        FeatureModel create(Data2VecConfig config, Device device, Precision precision);
+    }
+
     private final Options o;
-    private final BiFunction<Data2VecConfig, Device, FeatureModel> models;
+    private final Models models;
+    private final String precision;
     private final PrintStream out;
 
+    /** fp32 models from a factory that knows no precision (tests, stand-in models). */
     public DemoRun(Options options, BiFunction<Data2VecConfig, Device, FeatureModel> models, PrintStream out) {
+        this(options, (c, d, p) -> models.apply(c, d), "fp32", out);
+    }
+
+    /**
+     * With {@code precision} fp32, bf16 or auto: auto times each backend in every precision worth
+     * trying there (bf16 on a GPU; fp32 and bf16 on a CPU OpenCL device; fp32 on the reference) and
+     * keeps the fastest pair, as the backend calibration does.
+     */
+    public DemoRun(Options options, Models models, String precision, PrintStream out) {
         this.o = options;
         this.models = models;
+        this.precision = precision;
         this.out = out;
+    }
+
+    /** A backend and a precision to run on, named "backend" for fp32 and "backend bf16" otherwise. */
+    private record Candidate(String backend, Precision precision) {
+        String label() { return precision.mixed() ? backend + " " + precision : backend; }
     }
 
     public DemoResult run(DemoData data) throws IOException {
@@ -98,12 +122,15 @@ public final class DemoRun {
             if (used < all) notes.add(tasks.get(i).name() + ": the final probe used the first " + used + " of the " + all + " test examples");
         }
 
-        Map<String, Double> perStep = calibrate(data);
-        String backend = perStep.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
-        double secondsPerStep = perStep.get(backend);
+        Map<Candidate, Double> timed = calibrate(data);
+        Candidate best = timed.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        Map<String, Double> perStep = new LinkedHashMap<>();
+        timed.forEach((c, s) -> perStep.put(c.label(), s));
+        String backend = best.backend();
+        double secondsPerStep = timed.get(best);
         long steps = o.steps() > 0 ? o.steps() : Math.max(o.probePoints(), Math.round(o.budgetSeconds() / secondsPerStep));
         steps = (steps + o.probePoints() - 1) / o.probePoints() * o.probePoints();
-        out.printf(Locale.ROOT, "backend: %s (%s); %s -> %d steps%n", backend, describe(perStep),
+        out.printf(Locale.ROOT, "backend: %s (%s); %s -> %d steps%n", best.label(), describe(perStep),
                 o.steps() > 0 ? "fixed step budget" : String.format(Locale.ROOT, "budget %.0f s", o.budgetSeconds()), steps);
 
         Data2VecConfig cfg = DemoPresets.annealOver(o.config(), steps);
@@ -114,7 +141,7 @@ public final class DemoRun {
             Files.copy(f.getValue(), o.runDir().resolve(f.getKey()), StandardCopyOption.REPLACE_EXISTING);
         }
         List<String> figures = new ArrayList<>();
-        try (Device device = Backends.open(backend); FeatureModel model = models.apply(cfg, device)) {
+        try (Device device = Backends.open(backend); FeatureModel model = models.create(cfg, device, best.precision())) {
             out.printf(Locale.ROOT, "model %s on %s: batch %d x %d clones, lr %.3g, warm-up %d%n",
                     cfg.name(), device.name(), cfg.batchSize(), cfg.clones(), cfg.optim().lr(), warmup);
             Images figureImages = data.figureImages() == null ? null : data.figureImages().images();
@@ -146,7 +173,8 @@ public final class DemoRun {
                     long upTo = steps * k / o.probePoints();
                     rows = Pretrainer.builder().model(model).source(source).runDir(o.runDir()).steps(upTo).schedule(schedule)
                             .seed(o.seed()).checkpointEvery(0).resume(k > 1).progressEvery(Duration.ofSeconds(30)).progress(out)
-                            .describe(cfg.name(), cfg.modality().kind()).config("--backend", backend).config("--batch", Integer.toString(cfg.batchSize()))
+                            .describe(cfg.name(), cfg.modality().kind()).config("--backend", backend).config("--precision", best.precision().id())
+                            .config("--batch", Integer.toString(cfg.batchSize()))
                             .config(RunFiles.TARGETS, cfg.loss().pixels() ? "pixels" : "teacher")
                             .build().run().metrics();
                     double t = rows.get(rows.size() - 1).elapsedSec();
@@ -176,7 +204,7 @@ public final class DemoRun {
 
             double seconds = rows.get(rows.size() - 1).elapsedSec();
             long samples = steps * cfg.batchSize();
-            DemoResult r = new DemoResult(data.description(), cfg.name(), summary(cfg), backend, device.name(), perStep, steps, cfg.batchSize(),
+            DemoResult r = new DemoResult(data.description(), cfg.name(), summary(cfg), best.label(), device.name(), perStep, steps, cfg.batchSize(),
                     cfg.clones(), o.budgetSeconds(), seconds, samples / seconds, meanLoss(rows, true), meanLoss(rows, false), curve, results,
                     figures, (System.nanoTime() - began) / 1e9, notes);
             Report.write(o.runDir(), r);
@@ -185,32 +213,57 @@ public final class DemoRun {
         }
     }
 
-    /** Seconds per step on each candidate backend: a few steps on a throwaway model, the first (compiling) one not counted. */
-    private Map<String, Double> calibrate(DemoData data) {
-        Map<String, Double> perStep = new LinkedHashMap<>();
+    /** The precisions worth timing on {@code device} for the --precision option. */
+    private List<Precision> precisions(Device device) {
+        if (!precision.equals("auto")) return List.of(Precision.resolve(precision, device, "--precision:"));
+        Precision auto = Precision.auto(device);
+        // auto's fixed choice stands where there is nothing to measure: a GPU (bf16), the reference (fp32)
+        boolean cpuKernels = device.ops() instanceof org.d2v.backend.kernel.KernelOps k
+                && k.runtime().capabilities().kind() == org.d2v.backend.kernel.DeviceCapabilities.Kind.CPU;
+        return cpuKernels ? List.of(Precision.FP32, Precision.BF16.check(device)) : List.of(auto.check(device));
+    }
+
+    /**
+     * Seconds per step on each candidate backend and precision: a few steps on a throwaway model,
+     * the first (compiling) one not counted.
+     */
+    private Map<Candidate, Double> calibrate(DemoData data) {
+        Map<Candidate, Double> perStep = new LinkedHashMap<>();
         for (String name : o.backends()) {
-            try (Device device = Backends.open(name); FeatureModel model = models.apply(o.config(), device);
-                 BatchSource source = data.pretraining().open(o.config(), o.seed() + 1)) {
-                RandomStream rng = new RandomStream(o.seed() + 1);
-                long start = 0;
-                StepStats last = null;
-                for (int n = 1; n <= o.calibrationSteps(); n++) {
-                    if (n == 2) {
-                        last.resolve(); // a step only queues its work: wait for the first one before starting the clock
-                        start = System.nanoTime();
-                    }
-                    last = model.trainStep(source.next(), n, o.config().optim().lr() * 1e-3, rng);
-                }
-                last.resolve();
-                double s = (System.nanoTime() - start) / 1e9 / (o.calibrationSteps() - 1);
-                perStep.put(name, s);
-                out.printf(Locale.ROOT, "calibration: %s %.3f s/step%n", name, s);
+            List<Precision> candidates;
+            try (Device device = Backends.open(name)) {
+                candidates = precisions(device);
             } catch (RuntimeException | LinkageError e) {
                 out.printf(Locale.ROOT, "calibration: %s unavailable (%s)%n", name, e.getMessage());
+                continue;
             }
+            for (Precision p : candidates) calibrate(data, new Candidate(name, p), perStep);
         }
         if (perStep.isEmpty()) throw new IllegalStateException("none of the backends " + o.backends() + " could run the model");
         return perStep;
+    }
+
+    private void calibrate(DemoData data, Candidate c, Map<Candidate, Double> perStep) {
+        String name = c.label();
+        try (Device device = Backends.open(c.backend()); FeatureModel model = models.create(o.config(), device, c.precision());
+             BatchSource source = data.pretraining().open(o.config(), o.seed() + 1)) {
+            RandomStream rng = new RandomStream(o.seed() + 1);
+            long start = 0;
+            StepStats last = null;
+            for (int n = 1; n <= o.calibrationSteps(); n++) {
+                if (n == 2) {
+                    last.resolve(); // a step only queues its work: wait for the first one before starting the clock
+                    start = System.nanoTime();
+                }
+                last = model.trainStep(source.next(), n, o.config().optim().lr() * 1e-3, rng);
+            }
+            last.resolve();
+            double s = (System.nanoTime() - start) / 1e9 / (o.calibrationSteps() - 1);
+            perStep.put(c, s);
+            out.printf(Locale.ROOT, "calibration: %s %.3f s/step%n", name, s);
+        } catch (RuntimeException | LinkageError e) {
+            out.printf(Locale.ROOT, "calibration: %s unavailable (%s)%n", name, e.getMessage());
+        }
     }
 
     private Probe.Outcome report(ProbeTask t, Probe.Outcome p) {

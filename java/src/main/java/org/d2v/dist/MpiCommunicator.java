@@ -90,6 +90,8 @@ public final class MpiCommunicator implements Communicator {
             case F32 -> Mpi.Type.F32;
             case F64 -> Mpi.Type.F64;
             case I32 -> Mpi.Type.I32;
+            case BF16 -> throw new IllegalArgumentException("mpi: BF16 tensors are storage for activations and never"
+                    + " reduced; gradients and parameters are F32: " + t);
         };
         Device device = t.device();
         long total = t.numel();

@@ -71,6 +71,8 @@ public final class NcclCommunicator implements Communicator {
             case F32 -> Nccl.Type.F32;
             case I32 -> Nccl.Type.I32;
             case F64 -> Nccl.Type.F64;
+            case BF16 -> throw new IllegalArgumentException("nccl: BF16 tensors are storage for activations and never"
+                    + " reduced; gradients and parameters are F32: " + t);
         };
     }
 

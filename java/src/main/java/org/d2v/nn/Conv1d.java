@@ -35,7 +35,7 @@ public final class Conv1d extends Module {
     public Tensor forward(Tensor x) {
         if (x.shape().rank() != 3 || x.dim(2) != inC) throw new IllegalArgumentException("Conv1d wants [batch, length, " + inC + "], got " + x.shape());
         ConvDesc d = ConvDesc.conv1d(x.dim(0), inC, outC, x.dim(1), k, stride, pad, groups);
-        return F.conv(d, x, weight.tensor(), bias == null ? null : bias.tensor());
+        return F.conv(d, x, weight.compute(), bias == null ? null : bias.tensor());
     }
 
     public Parameter weight() { return weight; }

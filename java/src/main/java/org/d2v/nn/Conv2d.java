@@ -35,7 +35,7 @@ public final class Conv2d extends Module {
     public Tensor forward(Tensor x) {
         if (x.shape().rank() != 4 || x.dim(3) != inC) throw new IllegalArgumentException("Conv2d wants [batch, h, w, " + inC + "], got " + x.shape());
         ConvDesc d = ConvDesc.conv2d(x.dim(0), inC, outC, x.dim(1), x.dim(2), k, stride, pad, groups);
-        return F.conv(d, x, weight.tensor(), bias == null ? null : bias.tensor());
+        return F.conv(d, x, weight.compute(), bias == null ? null : bias.tensor());
     }
 
     public Parameter weight() { return weight; }

@@ -19,8 +19,11 @@ public final class Embedding extends Module {
         this.table = b.declare("weight", Shape.of(vocab, dim), init);
     }
 
-    /** ids (I32, any shape) → [..., dim]. */
-    public Tensor forward(Tensor ids) { return F.embedding(ids, table.tensor()); }
+    /** ids (I32, any shape) → [..., dim], stored as the compute reads the table (its bf16 working copy in a bf16 model). */
+    public Tensor forward(Tensor ids) { return F.embedding(ids, table.compute()); }
+
+    /** ids → [..., dim] from the master table (fp32): rows added as a broadcast table, such as learned positions. */
+    public Tensor forwardMaster(Tensor ids) { return F.embedding(ids, table.tensor()); }
 
     public Parameter table() { return table; }
 }

@@ -29,10 +29,11 @@ public final class Linear extends Module {
         return new Linear(b, in, out, bias, Init.pytorchDefault(in), Init.pytorchDefault(in));
     }
 
-    public Tensor forward(Tensor x) { return F.linear(x, weight.tensor(), bias == null ? null : bias.tensor()); }
+    /** x·Wᵀ + b with W as the compute reads it (a bf16 working copy in a bf16 model) and the fp32 bias. */
+    public Tensor forward(Tensor x) { return F.linear(x, weight.compute(), bias == null ? null : bias.tensor()); }
 
     /** GELU(x·Wᵀ + b), fused into the GEMM. */
-    public Tensor forwardGelu(Tensor x) { return F.linearGelu(x, weight.tensor(), bias == null ? null : bias.tensor()); }
+    public Tensor forwardGelu(Tensor x) { return F.linearGelu(x, weight.compute(), bias == null ? null : bias.tensor()); }
 
     public Parameter weight() { return weight; }
 

@@ -5,8 +5,11 @@ import org.d2v.tensor.Tensor;
 
 /**
  * One declared parameter: its full name, shape, initialiser and optimiser flags. After the
- * {@link ParameterStore} is built, {@link #tensor()} is a view into the flat parameter buffer
- * whose grad is the matching view into the flat gradient buffer.
+ * {@link ParameterStore} is built, {@link #tensor()} is a view into the flat parameter buffer (the
+ * master weights) whose grad is the matching view into the flat gradient buffer, and
+ * {@link #compute()} the view a GEMM, convolution or embedding reads: the master itself, or in a
+ * store with a working copy (bf16, docs/precision.md) the matching view of that copy, whose
+ * gradient is the master's (fp32) gradient.
  */
 public final class Parameter {
     private final String name;
@@ -16,6 +19,7 @@ public final class Parameter {
     private final boolean tracked;
     private long offset = -1;
     private Tensor tensor;
+    private Tensor working;
 
     Parameter(String name, Shape shape, Init init, boolean decay, boolean tracked) {
         this.name = name;
@@ -48,9 +52,25 @@ public final class Parameter {
         return tensor;
     }
 
-    void bind(long offset, Tensor tensor) {
+    /**
+     * The weights as the compute reads them: {@link #tensor()}, or its working copy (same values
+     * rounded to the store's working dtype), which follows the master's requiresGrad and whose
+     * gradient accumulates into the master's gradient.
+     */
+    public Tensor compute() {
+        Tensor master = tensor();
+        if (working == null) return master;
+        working.setRequiresGrad(master.requiresGrad());
+        working.setGrad(master.grad());
+        return working;
+    }
+
+    void bind(long offset, Tensor tensor) { bind(offset, tensor, null); }
+
+    void bind(long offset, Tensor tensor, Tensor working) {
         this.offset = offset;
         this.tensor = tensor;
+        this.working = working;
     }
 
     @Override public String toString() { return name + shape + (decay ? " decay" : "") + (tracked ? " tracked" : ""); }

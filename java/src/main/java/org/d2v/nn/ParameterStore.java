@@ -28,6 +28,13 @@ import org.d2v.tensor.Tensor;
  * so AdamW needs at most three launches.
  * Every parameter starts at a multiple of {@link #ALIGN} elements (vector loads on GPUs); the
  * padding is zero in both buffers and stays zero under AdamW and EMA.
+ *
+ * <p>With a working dtype other than the masters' (BF16 for an F32 store, docs/precision.md), a
+ * third flat buffer of the same layout holds the working copy that GEMMs, convolutions and
+ * embeddings read ({@link Parameter#compute()}). It is refreshed from the masters in one launch
+ * ({@link #refreshWorking()}) after initialisation and {@link #loadStateDict}; AdamW and the EMA
+ * update write it in their own launch. Anything else that writes {@link #values()} must call
+ * {@link #refreshWorking()}.
  */
 public final class ParameterStore implements AutoCloseable {
     /** Alignment of every parameter's start, in elements. */
@@ -44,11 +51,13 @@ public final class ParameterStore implements AutoCloseable {
     private final Range trackedRange;
     private final DeviceBuffer valueBuffer;
     private final DeviceBuffer gradBuffer;
+    private final DeviceBuffer workingBuffer;
     private final Tensor values;
     private final Tensor grads;
+    private final Tensor working;
     private boolean closed;
 
-    private ParameterStore(Device device, DType dtype, List<Parameter> declared, long seed) {
+    private ParameterStore(Device device, DType dtype, DType workingDtype, List<Parameter> declared, long seed) {
         this.device = device;
         this.dtype = dtype;
         List<Parameter> ordered = new ArrayList<>();
@@ -82,16 +91,20 @@ public final class ParameterStore implements AutoCloseable {
         this.trackedRange = new Range(0, trackedEnd, false);
         long length = Math.max(at, 1);
         this.valueBuffer = device.allocate(dtype, length);
-        DeviceBuffer g;
+        DeviceBuffer g = null, w = null;
         try {
             g = device.allocate(dtype, length);
+            if (workingDtype != dtype) w = device.allocate(workingDtype, length);
         } catch (RuntimeException e) {
             valueBuffer.close();
+            if (g != null) g.close();
             throw e;
         }
         this.gradBuffer = g;
+        this.workingBuffer = w;
         this.values = Tensor.view(valueBuffer, 0, Shape.of((int) length));
         this.grads = Tensor.view(gradBuffer, 0, Shape.of((int) length));
+        this.working = w == null ? null : Tensor.view(w, 0, Shape.of((int) length));
         device.ops().fill(values, 0);
         device.ops().fill(grads, 0);
         RandomStream rng = new RandomStream(seed);
@@ -100,10 +113,12 @@ public final class ParameterStore implements AutoCloseable {
             v.setGrad(Tensor.view(gradBuffer, p.offset(), p.shape()));
             v.setRequiresGrad(true);
             v.named(p.name());
-            p.bind(p.offset(), v);
+            Tensor wv = w == null ? null : Tensor.view(w, p.offset(), p.shape()).named(p.name() + " (" + workingDtype + " copy)");
+            p.bind(p.offset(), v, wv);
             p.init().apply(v, device.ops(), rng);
             byName.put(p.name(), p);
         }
+        refreshWorking();
     }
 
     private static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
@@ -113,6 +128,17 @@ public final class ParameterStore implements AutoCloseable {
     public Device device() { return device; }
 
     public DType dtype() { return dtype; }
+
+    /** The dtype compute reads the weights in: {@link #dtype()}, or that of the working copy. */
+    public DType workingDtype() { return working == null ? dtype : working.dtype(); }
+
+    /** The whole flat working copy (same layout as {@link #values()}), or null without one. */
+    public Tensor working() { return working; }
+
+    /** Rounds the masters into the working copy, one launch over the whole buffer (no-op without one). */
+    public void refreshWorking() {
+        if (working != null) device.ops().cast(values, working, false);
+    }
 
     /** Parameters in layout order. */
     public List<Parameter> parameters() { return parameters; }
@@ -187,6 +213,7 @@ public final class ParameterStore implements AutoCloseable {
             }
         }
         for (Parameter p : parameters) p.tensor().copyFrom(state.get(p.name()));
+        refreshWorking();
     }
 
     /**
@@ -209,6 +236,7 @@ public final class ParameterStore implements AutoCloseable {
         closed = true;
         valueBuffer.close();
         gradBuffer.close();
+        if (workingBuffer != null) workingBuffer.close();
     }
 
     /**
@@ -272,12 +300,22 @@ public final class ParameterStore implements AutoCloseable {
         }
 
         /** Allocates both flat buffers once and initialises every parameter from {@code seed}. */
-        public ParameterStore build(Device device, DType dtype, long seed) {
+        public ParameterStore build(Device device, DType dtype, long seed) { return build(device, dtype, dtype, seed); }
+
+        /**
+         * Masters (and gradients) in {@code dtype}; with {@code working} ≠ dtype also a working copy
+         * in {@code working} (BF16 over F32 masters: docs/precision.md).
+         */
+        public ParameterStore build(Device device, DType dtype, DType working, long seed) {
             if (!dtype.isFloating()) throw new IllegalArgumentException("parameters must be floating point, got " + dtype);
+            if (working != dtype && working != DType.BF16) {
+                throw new IllegalArgumentException("a working copy of " + dtype + " parameters is BF16, not " + working);
+            }
+            if (dtype == DType.BF16) throw new IllegalArgumentException("master weights are F32 (or F64), not BF16: bf16 is a working copy");
             // Parameters bind to the store they were built into; a second model needs its own builder.
             if (declarations.built) throw new IllegalStateException("this builder already built its ParameterStore");
             declarations.built = true;
-            return new ParameterStore(device, dtype, List.copyOf(declarations.list), seed);
+            return new ParameterStore(device, dtype, working, List.copyOf(declarations.list), seed);
         }
 
         public ParameterStore build(Device device, DType dtype) { return build(device, dtype, 0); }

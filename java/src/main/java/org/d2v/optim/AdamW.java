@@ -10,7 +10,8 @@ import org.d2v.tensor.Tensor;
 /**
  * AdamW over a {@link ParameterStore}'s flat buffers (fairseq's "adam", see {@link AdamWDesc}):
  * the moments m and v are two more flat buffers of the same layout, and one step is one
- * {@link Ops#adamw} launch per range of the store, with weight decay on or off per range.
+ * {@link Ops#adamw} launch per range of the store, with weight decay on or off per range. A store
+ * with a bf16 working copy has it rewritten by the same launches.
  */
 public final class AdamW implements AutoCloseable {
     /** Hyper-parameters other than the learning rate, which a schedule supplies per step. */
@@ -54,7 +55,8 @@ public final class AdamW implements AutoCloseable {
             AdamWDesc d = new AdamWDesc(lr, config.beta1(), config.beta2(), config.eps(),
                     r.decay() ? config.weightDecay() : 0, step);
             ops.adamw(d, ParameterStore.slice(store.values(), r), ParameterStore.slice(store.grads(), r),
-                    ParameterStore.slice(m, r), ParameterStore.slice(v, r), gradScale);
+                    ParameterStore.slice(m, r), ParameterStore.slice(v, r), gradScale,
+                    store.working() == null ? null : ParameterStore.slice(store.working(), r));
         }
     }
 

@@ -27,6 +27,7 @@ public final class EmaTeacher {
         ParameterStore.Range r = student.trackedRange();
         if (r.length() == 0) return;
         student.device().ops().copy(ParameterStore.slice(student.values(), r), ParameterStore.slice(teacher.values(), r));
+        teacher.refreshWorking();
     }
 
     /**
@@ -38,7 +39,8 @@ public final class EmaTeacher {
         double tau = schedule.tau(n);
         ParameterStore.Range r = student.trackedRange();
         if (tau < 1 && r.length() > 0) {
-            student.device().ops().ema(ParameterStore.slice(teacher.values(), r), ParameterStore.slice(student.values(), r), tau);
+            student.device().ops().ema(ParameterStore.slice(teacher.values(), r), ParameterStore.slice(student.values(), r), tau,
+                    teacher.working() == null ? null : ParameterStore.slice(teacher.working(), r)); // its bf16 copy in the same launch
         }
         return tau;
     }

@@ -161,6 +161,12 @@ public final class Checkpoint {
      * same shape (floating types may convert, F64 ↔ F32); everything is checked before anything is
      * written, so a failed restore leaves the model as it was.
      */
+    /** {@link #restore(Map)} into {@code model}'s state, then {@link TrainableModel#restored()}. */
+    public void restore(TrainableModel model) throws IOException {
+        restore(model.state());
+        model.restored();
+    }
+
     public void restore(Map<String, Tensor> state) throws IOException {
         Path tensors = dir.resolve(TENSORS);
         try (SafeTensors.Reader r = SafeTensors.open(tensors)) {

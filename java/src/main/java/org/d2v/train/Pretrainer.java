@@ -157,13 +157,14 @@ public final class Pretrainer {
         RandomStream rng = new RandomStream(seed);
         List<MetricsRow> history = List.of();
         Path lastCheckpoint = null;
+        List<PrecisionSegments.Segment> precisions = List.of();
         if (resume) {
             Checkpoint c = Checkpoint.load(Checkpoint.latest(runDir));
             CheckpointManifest m = c.manifest();
             checkSame("modality", m.modality(), modality, c.dir());
             checkSame("preset", m.preset(), preset, c.dir());
             history = MetricsLog.history(runDir, c); // validated before anything changes
-            c.restore(model.state());
+            c.restore(model);
             rng = new RandomStream(m.seed(), m.rngPosition());
             source.seek(m.dataPosition());
             start = m.step();
@@ -174,6 +175,12 @@ public final class Pretrainer {
                         m.backend(), model.device().backend());
             }
             if (m.seed() != seed) out.printf(Locale.ROOT, "note: keeping the run's seed %d (not %d)%n", m.seed(), seed);
+            precisions = PrecisionSegments.parse(m.config().get(PrecisionSegments.KEY));
+            String before = precisions.get(precisions.size() - 1).precision();
+            if (!before.equals(model.precisionId())) {
+                out.printf(Locale.ROOT, "note: the run trained in %s up to step %d and continues in %s (checkpoints hold the fp32 masters either way)%n",
+                        before, start, model.precisionId());
+            }
         } else if (Files.exists(runDir.resolve(Checkpoint.LATEST))) {
             throw new IOException(runDir + ": this run folder already has checkpoints; resume it (--resume) or choose a new folder");
         }
@@ -182,6 +189,8 @@ public final class Pretrainer {
             return new Result(start, history, lastCheckpoint);
         }
 
+        Map<String, String> manifestConfig = new LinkedHashMap<>(config);
+        manifestConfig.put(PrecisionSegments.KEY, PrecisionSegments.format(PrecisionSegments.continued(precisions, start + 1, model.precisionId())));
         double elapsedBefore = history.isEmpty() ? 0 : history.get(history.size() - 1).elapsedSec();
         long began = System.nanoTime(), lastPrint = Long.MIN_VALUE;
         long settledBytes = -1; // device memory after the second step of this session: later growth is a leak
@@ -217,7 +226,7 @@ public final class Pretrainer {
                 }
                 if (checkpoint) {
                     CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, n, steps, preset, modality,
-                            model.device().backend(), rng.seed(), rng.position(), source.position(), config, "", 0);
+                            model.device().backend(), rng.seed(), rng.position(), source.position(), manifestConfig, "", 0);
                     log.sync();
                     lastCheckpoint = Checkpoint.save(runDir, m, model.state()).dir();
                     if (keepLast > 0) Checkpoint.keepLast(runDir, keepLast);

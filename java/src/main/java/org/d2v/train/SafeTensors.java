@@ -22,13 +22,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.d2v.json.Json;
+import org.d2v.tensor.Bf16;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
  * The safetensors file format, written and read here without a library: an 8-byte little-endian
- * header length N, N bytes of JSON {@code {name: {"dtype": "F32"|"F64"|"I32", "shape": [...],
+ * header length N, N bytes of JSON {@code {name: {"dtype": "F32"|"F64"|"BF16"|"I32", "shape": [...],
  * "data_offsets": [begin, end]}, "__metadata__": {string: string}}} padded with spaces to a
  * multiple of 8, then the raw little-endian data of every tensor back to back.
  */
@@ -102,6 +103,7 @@ public final class SafeTensors {
             } else {
                 for (double v : part.toDoubles()) {
                     if (dt == DType.F32) buf.putFloat((float) v);
+                    else if (dt == DType.BF16) buf.putShort(Bf16.bits((float) v));
                     else buf.putDouble(v);
                 }
             }
@@ -186,6 +188,7 @@ public final class SafeTensors {
                 while (buf.hasRemaining()) {
                     out[i++] = switch (info.dtype()) {
                         case F32 -> buf.getFloat();
+                        case BF16 -> Bf16.value(buf.getShort());
                         case F64 -> buf.getDouble();
                         case I32 -> buf.getInt();
                     };
@@ -265,7 +268,7 @@ public final class SafeTensors {
         try {
             dtype = DType.valueOf(String.valueOf(m.get("dtype")));
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(file, "bad header: tensor '" + name + "' has unsupported dtype " + m.get("dtype") + " (F32, F64, I32)");
+            throw new CheckpointException(file, "bad header: tensor '" + name + "' has unsupported dtype " + m.get("dtype") + " (F32, F64, BF16, I32)");
         }
         if (!(m.get("shape") instanceof List<?> dims) || !(m.get("data_offsets") instanceof List<?> offs) || offs.size() != 2) {
             throw new CheckpointException(file, "bad header: tensor '" + name + "' needs a shape list and two data_offsets");

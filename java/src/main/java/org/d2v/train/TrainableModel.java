@@ -28,5 +28,17 @@ public interface TrainableModel extends AutoCloseable {
      */
     Map<String, Tensor> state();
 
+    /**
+     * Called after the values of {@link #state()} were overwritten (a checkpoint restored): a model
+     * that keeps copies derived from them (the bf16 working copy of its weights) refreshes them.
+     */
+    default void restored() {}
+
+    /**
+     * How the model stores its activations ("fp32", "bf16": docs/precision.md), recorded per
+     * segment of a run in its checkpoints. State (masters, moments) is the same either way.
+     */
+    default String precisionId() { return "fp32"; }
+
     @Override void close();
 }

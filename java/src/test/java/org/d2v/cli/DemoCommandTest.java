@@ -17,7 +17,7 @@ class DemoCommandTest {
     void helpExplainsEveryOption() throws Exception {
         HelpText.explainsEveryOption(new DemoCommand(), "--data", "--run", "--minutes", "--backend", "--preset", "--batch", "--clones", "--lr",
                 "--probe-points", "--probe-train", "--probe-test", "--quick-train", "--quick-test", "--calibration-steps",
-                "--no-flip", "--study", "--seed", "--features", "--mask", "--modality", "--ema", "--steps");
+                "--no-flip", "--study", "--seed", "--features", "--mask", "--modality", "--ema", "--steps", "--precision");
     }
 
     @Test

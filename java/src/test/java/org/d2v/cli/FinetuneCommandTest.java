@@ -13,7 +13,7 @@ class FinetuneCommandTest {
     @Test
     void helpExplainsEveryOptionAndBadLinesAreUsageErrors() throws Exception {
         HelpText.explainsEveryOption(new FinetuneCommand(), "--run", "--checkpoint", "--data", "--backend", "--epochs", "--batch", "--lr",
-                "--weight-decay", "--warmup", "--clip", "--train", "--test", "--seed", "--domain", "--from-scratch", "--test-data");
+                "--weight-decay", "--warmup", "--clip", "--train", "--test", "--seed", "--domain", "--from-scratch", "--test-data", "--precision");
         FinetuneCommand c = new FinetuneCommand();
         assertEquals(2, c.run(new String[] {}));
         assertEquals(2, c.run(new String[] {"--epochs", "0", "--run", tmp.toString()}));

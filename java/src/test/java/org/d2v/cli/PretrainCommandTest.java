@@ -20,7 +20,7 @@ class PretrainCommandTest {
     @Test
     void helpExplainsEveryOption() throws Exception {
         HelpText.explainsEveryOption(new PretrainCommand(), "--modality", "--preset", "--data", "--backend", "--steps", "--batch", "--run",
-                "--resume", "--init", "--seed", "--checkpoint-every", "--keep-last", "--lr", "--warmup", "--progress-seconds", "--tokenizer");
+                "--resume", "--init", "--seed", "--checkpoint-every", "--keep-last", "--lr", "--warmup", "--progress-seconds", "--tokenizer", "--precision");
     }
 
     @Test

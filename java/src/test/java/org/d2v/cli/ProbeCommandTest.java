@@ -21,7 +21,7 @@ class ProbeCommandTest {
     @Test
     void helpExplainsEveryOption() throws Exception {
         HelpText.explainsEveryOption(new ProbeCommand(), "--run", "--checkpoint", "--data", "--backend", "--probe-train", "--probe-test",
-                "--features", "--domain", "--random-init", "--test-data");
+                "--features", "--domain", "--random-init", "--test-data", "--precision");
         assertEquals(2, new ProbeCommand().run(new String[] {}));
         assertEquals(2, new ProbeCommand().run(new String[] {"--run", tmp.resolve("none").toString()}));
     }

@@ -8,6 +8,7 @@ import org.d2v.backend.Device;
 import org.d2v.backend.Ops;
 import org.d2v.backend.RuntimeCounters;
 import org.d2v.backend.kernel.KernelOps;
+import org.d2v.tensor.Bf16;
 import org.d2v.backend.memory.CachingAllocator;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
@@ -53,7 +54,7 @@ public final class CudaDevice implements Device {
 
     @Override
     public DeviceBuffer allocate(DType dtype, long elements) {
-        if (dtype == DType.F64) throw new IllegalArgumentException("cuda device stores F32 and I32 only, not F64");
+        if (dtype == DType.F64) throw new IllegalArgumentException("cuda device stores F32, BF16 and I32, not F64");
         if (elements < 1) throw new IllegalArgumentException("cuda: cannot allocate " + elements + " elements");
         CudaBuffer b = new CudaBuffer(this, dtype, elements, allocator.allocate(elements * dtype.bytes()));
         live.add(b);
@@ -82,6 +83,10 @@ public final class CudaDevice implements Device {
             runtime.write(b.pointer(), offset, src.length, (s, first, n) -> {
                 for (int i = 0; i < n; i++) s.putInt((int) src[first + i]);
             });
+        } else if (b.dtype() == DType.BF16) {
+            runtime.write(b.pointer(), offset, src.length, 2, (s, first, n) -> {
+                for (int i = 0; i < n; i++) s.putShort(Bf16.bits((float) Bf16.round(src[first + i])));
+            });
         } else {
             runtime.write(b.pointer(), offset, src.length, (s, first, n) -> {
                 for (int i = 0; i < n; i++) s.putFloat((float) src[first + i]);
@@ -97,6 +102,10 @@ public final class CudaDevice implements Device {
         if (b.dtype() == DType.I32) {
             runtime.read(b.pointer(), offset, dst.length, (s, first, n) -> {
                 for (int i = 0; i < n; i++) dst[first + i] = s.getInt();
+            });
+        } else if (b.dtype() == DType.BF16) {
+            runtime.read(b.pointer(), offset, dst.length, 2, (s, first, n) -> {
+                for (int i = 0; i < n; i++) dst[first + i] = Bf16.value(s.getShort());
             });
         } else {
             runtime.read(b.pointer(), offset, dst.length, (s, first, n) -> {

@@ -27,13 +27,16 @@ final class CudaKernels {
         }
     }
 
-    /** The fatbin image of {@code program}; a clear error when this build has none. */
+    /** The fatbin image of {@code program} ("gemm", or "gemm.bf16" for a storage flavour); a clear error when this build has none. */
     static byte[] fatbin(String program) {
         String path = DIR + program + ".fatbin";
         try (InputStream in = CudaKernels.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException("cuda: no " + path + " on the classpath: kernels/" + program
-                        + ".cl was not compiled by nvcc in this build (run `make kernels` with nvcc, then package)");
+                int dot = program.indexOf('.');
+                String source = dot < 0 ? program : program.substring(0, dot);
+                String flavour = dot < 0 ? "" : " in its " + program.substring(dot + 1) + " storage flavour";
+                throw new IllegalStateException("cuda: no " + path + " on the classpath: kernels/" + source
+                        + ".cl was not compiled by nvcc" + flavour + " in this build (run `make kernels` with nvcc, then package)");
             }
             return in.readAllBytes();
         } catch (IOException e) {

@@ -26,6 +26,7 @@ import jcuda.driver.JCudaDriver;
 import org.d2v.backend.Device;
 import org.d2v.backend.RuntimeMeter;
 import org.d2v.backend.kernel.DeviceCapabilities;
+import org.d2v.backend.kernel.Flavour;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelSignatures;
 import org.d2v.backend.kernel.LaunchChecks;
@@ -180,37 +181,43 @@ public final class CudaRuntime implements KernelRuntime {
      * and returns without waiting: {@code fill} writes them into pinned slots of the staging ring,
      * each copied with cuMemcpyHtoDAsync and reused once its event has passed.
      */
-    synchronized void write(CUdeviceptr base, long offset, int count, StagingRing.Fill fill) {
+    void write(CUdeviceptr base, long offset, int count, StagingRing.Fill fill) { write(base, offset, count, 4, fill); }
+
+    /** As {@link #write(CUdeviceptr, long, int, StagingRing.Fill)} for elements of {@code size} bytes (2: BF16). */
+    synchronized void write(CUdeviceptr base, long offset, int count, int size, StagingRing.Fill fill) {
         enter();
-        int perChunk = staging.maxSlotBytes() / 4;
+        int perChunk = staging.maxSlotBytes() / size;
         for (int first = 0; first < count; first += perChunk) {
             int n = Math.min(perChunk, count - first);
-            StagingRing.Slot<CUevent> slot = staging.acquire(4 * n);
+            StagingRing.Slot<CUevent> slot = staging.acquire(size * n);
             fill.into(slot.buffer(), first, n);
             CUevent done = new CUevent();
             try {
-                cuMemcpyHtoDAsync(base.withByteOffset(4L * (offset + first)), pinned.pointer(slot.buffer()), 4L * n, stream);
+                cuMemcpyHtoDAsync(base.withByteOffset((long) size * (offset + first)), pinned.pointer(slot.buffer()), (long) size * n, stream);
                 cuEventCreate(done, CUevent_flags.CU_EVENT_DISABLE_TIMING);
                 cuEventRecord(done, stream);
             } catch (CudaException e) {
                 throw new IllegalStateException("cuda: upload of " + n + " elements: " + e.getMessage(), e);
             }
             staging.queued(slot, done);
-            meter.uploaded(4L * n);
+            meter.uploaded((long) size * n);
         }
     }
 
     /** Copies {@code count} 4-byte elements from device memory at element {@code offset}; waits (a host synchronisation per chunk). */
-    synchronized void read(CUdeviceptr base, long offset, int count, ChunkReader reader) {
+    void read(CUdeviceptr base, long offset, int count, ChunkReader reader) { read(base, offset, count, 4, reader); }
+
+    /** As {@link #read(CUdeviceptr, long, int, ChunkReader)} for elements of {@code size} bytes (2: BF16). */
+    synchronized void read(CUdeviceptr base, long offset, int count, int size, ChunkReader reader) {
         enter();
-        ByteBuffer buf = readback(4L * count);
-        int perChunk = (int) (readbackBytes / 4);
+        ByteBuffer buf = readback((long) size * count);
+        int perChunk = (int) (readbackBytes / size);
         for (int first = 0; first < count; first += perChunk) {
             int n = Math.min(perChunk, count - first);
             meter.hostSync();
-            meter.downloaded(4L * n);
+            meter.downloaded((long) size * n);
             try {
-                cuMemcpyDtoHAsync(readback, base.withByteOffset(4L * (offset + first)), 4L * n, stream);
+                cuMemcpyDtoHAsync(readback, base.withByteOffset((long) size * (offset + first)), (long) size * n, stream);
                 cuStreamSynchronize(stream);
             } catch (CudaException e) {
                 throw new IllegalStateException("cuda: download of " + n + " elements (or a kernel queued before it) failed: "
@@ -259,26 +266,28 @@ public final class CudaRuntime implements KernelRuntime {
 
     // ---- modules and launches --------------------------------------------------------------------
 
-    private CUfunction function(String program, String kernel) {
-        String key = program + "/" + kernel;
+    /** The kernel in the program's fatbin of {@code flavour} (kernels/build.sh builds one per storage flavour). */
+    private CUfunction function(String program, Flavour flavour, String kernel) {
+        String fatbin = flavour.fatbinName(program);
+        String key = fatbin + "/" + kernel;
         CUfunction f = functions.get(key);
         if (f != null) return f;
-        CUmodule module = modules.get(program);
+        CUmodule module = modules.get(fatbin);
         if (module == null) {
             module = new CUmodule();
             try {
-                cuModuleLoadData(module, CudaKernels.fatbin(program));
+                cuModuleLoadData(module, CudaKernels.fatbin(fatbin));
             } catch (CudaException e) {
-                throw new IllegalStateException("cuda: loading kernels/" + program + ".fatbin on " + driver.describe()
+                throw new IllegalStateException("cuda: loading kernels/" + fatbin + ".fatbin on " + driver.describe()
                         + " failed: " + e.getMessage() + " (the fatbin has SASS for sm_80, sm_90 and PTX 9.0)", e);
             }
-            modules.put(program, module);
+            modules.put(fatbin, module);
         }
         f = new CUfunction();
         try {
             cuModuleGetFunction(f, module, kernel);
         } catch (CudaException e) {
-            throw new IllegalStateException("cuda: no kernel '" + kernel + "' in kernels/" + program + ".fatbin ("
+            throw new IllegalStateException("cuda: no kernel '" + kernel + "' in kernels/" + fatbin + ".fatbin ("
                     + e.getMessage() + ")", e);
         }
         int[] threads = new int[1];
@@ -291,8 +300,8 @@ public final class CudaRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         enter();
-        KernelSignatures.Signature signature = checks.before(program, kernel, args);
-        CUfunction f = function(program, kernel);
+        KernelSignatures.Launch signature = checks.before(program, kernel, args);
+        CUfunction f = function(program, signature.flavour(), kernel);
         int[] block = blockSize(global, local);
         int[] grid = new int[3];
         for (int d = 0; d < 3; d++) grid[d] = d < global.length ? (int) (global[d] / block[d]) : 1;
@@ -307,7 +316,7 @@ public final class CudaRuntime implements KernelRuntime {
         }
         if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0) return; // nothing to do, and CUDA rejects empty grids
         try {
-            meter.launch();
+            meter.launch(LaunchChecks.tensorBytes(args));
             cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, stream,
                     Pointer.to(parameters(program, kernel, args)), null);
         } catch (CudaException e) {

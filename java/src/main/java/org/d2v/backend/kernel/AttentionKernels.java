@@ -10,7 +10,8 @@ import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 
 /**
- * Launches the fused attention kernels of {@code kernels/attention.cl}: forward (online softmax
+ * Launches the fused attention kernels of {@code kernels/attention.cl} (qkv, out and their gradients
+ * F32 or BF16, the statistics lse and delta and the ALiBi tensors F32): forward (online softmax
  * over key tiles, writes lse), and backward as four deterministic launches: delta = rowsum(dO ⊙ O),
  * dK/dV per key, dQ per query (which also leaves each row's ALiBi-scale share in delta), and a
  * per-head reduction into dAlibiScale.
@@ -46,9 +47,9 @@ public final class AttentionKernels {
                          Tensor dqkv, Tensor dAlibiScale, boolean accumulate) {
         check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
         long bt = (long) d.batch() * d.tokens();
-        require(dout, DType.F32, bt * d.dim(), "attentionBackward dout [B,T,H,Dh]");
+        require(dout, qkv.dtype(), bt * d.dim(), "attentionBackward dout [B,T,H,Dh] (stored as qkv)");
         require(delta, DType.F32, bt * d.heads(), "attentionBackward delta [B,H,T]");
-        require(dqkv, DType.F32, bt * 3 * d.dim(), "attentionBackward dqkv [B,T,3,H,Dh]");
+        require(dqkv, qkv.dtype(), bt * 3 * d.dim(), "attentionBackward dqkv [B,T,3,H,Dh] (stored as qkv)");
         fitsInt(dqkv, "attentionBackward dqkv");
         if (d.alibi()) require(dAlibiScale, DType.F32, d.heads(), "attentionBackward dAlibiScale [H]");
 
@@ -122,8 +123,11 @@ public final class AttentionKernels {
                     + " (ATT_DMAX in kernels/attention.cl), got " + d.headDim());
         }
         long bt = (long) d.batch() * d.tokens();
-        require(qkv, DType.F32, bt * 3 * d.dim(), "attention qkv [B,T,3,H,Dh]");
-        require(out, DType.F32, bt * d.dim(), "attention out [B,T,H,Dh]");
+        if (qkv == null || (qkv.dtype() != DType.F32 && qkv.dtype() != DType.BF16)) {
+            throw new IllegalArgumentException("attention qkv [B,T,3,H,Dh] must be F32 or BF16, got " + (qkv == null ? "none" : qkv.dtype()));
+        }
+        require(qkv, qkv.dtype(), bt * 3 * d.dim(), "attention qkv [B,T,3,H,Dh]");
+        require(out, qkv.dtype(), bt * d.dim(), "attention out [B,T,H,Dh] (stored as qkv)");
         require(lse, DType.F32, bt * d.heads(), "attention lse [B,H,T]");
         fitsInt(qkv, "attention qkv");
         if (d.alibi()) {

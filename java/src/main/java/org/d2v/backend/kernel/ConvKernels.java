@@ -98,10 +98,18 @@ public final class ConvKernels {
         return all;
     }
 
+    /** x and y (or dx and dy) are activations, F32 or BF16 alike; w is stored as they are, except
+     * for the weight gradient ({@code op} convBackwardWeight), which is F32. */
     private static void check(ConvDesc d, Tensor x, Tensor w, Tensor y, String op) {
-        require(x, DType.F32, (long) d.batch() * d.inH() * d.inW() * d.inC(), op + " x [B,inH,inW,inC]");
-        require(w, DType.F32, (long) d.outC() * d.kH() * d.kW() * d.inPerGroup(), op + " w [outC,kH,kW,inC/groups]");
-        require(y, DType.F32, (long) d.batch() * d.outH() * d.outW() * d.outC(), op + " y [B,outH,outW,outC]");
+        if (x == null || (x.dtype() != DType.F32 && x.dtype() != DType.BF16)) {
+            throw new IllegalArgumentException(op + " x [B,inH,inW,inC] must be F32 or BF16, got " + (x == null ? "none" : x.dtype()));
+        }
+        DType act = x.dtype();
+        boolean weightGrad = op.equals("convBackwardWeight");
+        require(x, act, (long) d.batch() * d.inH() * d.inW() * d.inC(), op + " x [B,inH,inW,inC]");
+        require(w, weightGrad ? DType.F32 : act, (long) d.outC() * d.kH() * d.kW() * d.inPerGroup(),
+                op + (weightGrad ? " dw [outC,kH,kW,inC/groups] (a parameter gradient)" : " w [outC,kH,kW,inC/groups] (stored as x)"));
+        require(y, act, (long) d.batch() * d.outH() * d.outW() * d.outC(), op + " y [B,outH,outW,outC] (stored as x)");
         fitsInt(x, op + " x");
         fitsInt(y, op + " y");
         if (w.numel() * WEIGHT_GROUP > Integer.MAX_VALUE) {

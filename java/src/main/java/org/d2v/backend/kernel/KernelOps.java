@@ -15,7 +15,10 @@ import org.d2v.tensor.Tensor;
 
 /**
  * The op set over any {@link KernelRuntime}: shape checks, launch geometry and arguments, written
- * once for OpenCL and CUDA. Kernels compute in F32; other float dtypes are rejected.
+ * once for OpenCL and CUDA. Kernels compute in F32 and store activations in F32 or BF16 (each
+ * program is compiled per storage {@link Flavour}; the tensors' dtypes choose it); statistics,
+ * reductions, losses, master weights, gradients of parameters and optimiser state are F32. F64 is
+ * rejected. Every op checks its dtypes first and names the tensor that does not fit.
  *
  * <p>Whole-tensor reductions (sums, losses) run in two deterministic stages through a small
  * partial-sum buffer that this object owns (allocated once, freed by {@link #close()}), so the
@@ -103,10 +106,40 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     private static int acc(boolean accumulate) { return accumulate ? 1 : 0; }
 
+    /** {@code t} is stored as kernels can store floats: F32 or BF16 (never F64). */
+    private static void storable(String op, Tensor t) {
+        if (t != null && t.dtype() != DType.F32 && t.dtype() != DType.BF16) {
+            throw new IllegalArgumentException(op + ": kernel backends store floats as F32 or BF16, got " + t.dtype() + " " + t);
+        }
+    }
+
+    /**
+     * Activations of one op: F32 or BF16, all the same (the op runs in that storage flavour). A
+     * bf16 tensor meeting an fp32 one is a missing cast (F.cast), named here with both.
+     */
+    private static void acts(String op, Tensor... ts) {
+        Tensor first = null;
+        for (Tensor t : ts) {
+            if (t == null) continue;
+            storable(op, t);
+            if (first == null) first = t;
+            else if (t.dtype() != first.dtype()) {
+                throw new IllegalArgumentException(op + ": activations of one op share a storage dtype, got " + first.dtype()
+                        + " " + first + " and " + t.dtype() + " " + t + " (cast one with F.cast)");
+            }
+        }
+    }
+
+    /**
+     * Tensors kernels keep in F32 whatever the activations' storage: statistics, sums, losses,
+     * broadcast vectors, master weights, parameter gradients and optimiser state.
+     */
     private static void f32(String op, Tensor... ts) {
         for (Tensor t : ts) {
             if (t != null && t.dtype() != DType.F32) {
-                throw new IllegalArgumentException(op + ": kernel backends compute in F32, got " + t.dtype() + " " + t);
+                throw new IllegalArgumentException(op + ": " + (t.name() != null ? t.name() + " " : "") + t.shape()
+                        + " must be F32 (statistics, sums, losses, master weights, gradients and optimiser state stay fp32"
+                        + " when activations are bf16), got " + t.dtype());
             }
         }
     }
@@ -150,21 +183,39 @@ public final class KernelOps implements Ops, AutoCloseable {
             launch1("elementwise", "fill_int", x.numel(), count(x.numel(), "fill"), x, (int) value);
             return;
         }
-        f32("fill", x);
+        acts("fill", x);
         launch1("elementwise", "fill", x.numel(), count(x.numel(), "fill"), x, (float) value);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
         requireSize(dst, src.numel(), "copy");
-        if (src.dtype() != dst.dtype()) throw new IllegalArgumentException("copy: " + src.dtype() + " to " + dst.dtype());
-        if (src.dtype() != DType.I32) f32("copy", src);
-        launch1("elementwise", "copy", src.numel(), count(src.numel(), "copy"), src, dst);
+        if (src.dtype() != dst.dtype()) {
+            throw new IllegalArgumentException("copy: " + src.dtype() + " to " + dst.dtype() + " (a conversion is a cast)");
+        }
+        if (src.dtype() != DType.I32) storable("copy", src);
+        launch1("elementwise", src.dtype() == DType.BF16 ? "copy_u16" : "copy", src.numel(), count(src.numel(), "copy"), src, dst);
+    }
+
+    @Override
+    public void cast(Tensor src, Tensor dst, boolean accumulate) {
+        storable("cast", src);
+        storable("cast", dst);
+        requireSize(dst, src.numel(), "cast");
+        int n = count(src.numel(), "cast");
+        if (src.dtype() == dst.dtype()) {
+            if (accumulate) axpby(1, src, 1, dst);
+            else copy(src, dst);
+        } else if (dst.dtype() == DType.BF16) {
+            launch1("elementwise", "to_bf16", n, n, src, dst, acc(accumulate));
+        } else {
+            launch1("elementwise", "from_bf16", n, n, src, dst, acc(accumulate));
+        }
     }
 
     @Override
     public void axpby(double alpha, Tensor x, double beta, Tensor y) {
-        f32("axpby", x, y);
+        acts("axpby", x, y);
         requireSize(y, x.numel(), "axpby");
         if (fast.ran(new FastCall.Axpby(alpha, x, beta, y))) return;
         launch1("elementwise", "axpby", x.numel(), count(x.numel(), "axpby"), (float) alpha, x, (float) beta, y);
@@ -172,7 +223,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        f32("add", a, b, out);
+        acts("add", a, b, out);
         requireSize(b, a.numel(), "add");
         requireSize(out, a.numel(), "add");
         if (fast.ran(new FastCall.Add(a, b, out))) return;
@@ -181,7 +232,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        f32("mul", a, b, out);
+        acts("mul", a, b, out);
         requireSize(b, a.numel(), "mul");
         requireSize(out, a.numel(), "mul");
         launch1("elementwise", "mul", a.numel(), count(a.numel(), "mul"), a, b, out, acc(accumulate));
@@ -189,7 +240,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void addBroadcast(Tensor x, Tensor v, Tensor out) {
-        f32("addBroadcast", x, v, out);
+        acts("addBroadcast", x, out);
+        f32("addBroadcast v", v);
         requireSize(out, x.numel(), "addBroadcast");
         if (v.numel() == 0 || x.numel() % v.numel() != 0) {
             throw new IllegalArgumentException("addBroadcast: " + x.shape() + " is not rows of " + v.shape());
@@ -199,7 +251,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void reduceMiddle(int a, int b, int c, double alpha, Tensor x, Tensor out, boolean accumulate) {
-        f32("reduceMiddle", x, out);
+        storable("reduceMiddle", x);
+        f32("reduceMiddle out", out);
         requireSize(x, (long) a * b * c, "reduceMiddle x");
         requireSize(out, (long) a * c, "reduceMiddle out");
         count(x.numel(), "reduceMiddle");
@@ -226,7 +279,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void broadcastMiddle(int a, int b, int c, double alpha, Tensor dout, Tensor dx, boolean accumulate) {
-        f32("broadcastMiddle", dout, dx);
+        f32("broadcastMiddle dout", dout);
+        storable("broadcastMiddle", dx);
         requireSize(dout, (long) a * c, "broadcastMiddle dout");
         requireSize(dx, (long) a * b * c, "broadcastMiddle dx");
         count(dx.numel(), "broadcastMiddle");
@@ -235,7 +289,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void sumSquares(Tensor x, Tensor out, boolean accumulate) {
-        f32("sumSquares", x, out);
+        storable("sumSquares", x);
+        f32("sumSquares out", out);
         requireSize(out, 1, "sumSquares out");
         partialSums(x, true);
         finishSum(1.0, out, accumulate);
@@ -243,7 +298,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void sum(Tensor x, Tensor out) {
-        f32("sum", x, out);
+        storable("sum", x);
+        f32("sum out", out);
         requireSize(out, 1, "sum out");
         partialSums(x, false);
         finishSum(1.0, out, false);
@@ -270,7 +326,12 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void matmul(MatmulDesc d, Tensor a, Tensor b, Tensor bias, Tensor c, Tensor preact, boolean accumulate) {
-        f32("matmul", a, b, bias, c, preact);
+        acts("matmul A, B", a, b);
+        acts("matmul C, preact", c, preact);
+        f32("matmul bias", bias);
+        if (a.dtype() == DType.F32 && c.dtype() == DType.BF16) {
+            throw new IllegalArgumentException("matmul: F32 operands with a BF16 result " + c + ": no GEMM flavour stores that (cast the operands)");
+        }
         boolean gelu = d.activation() == MatmulDesc.Activation.GELU;
         if (accumulate && gelu) throw new IllegalArgumentException("matmul: accumulate with an activation is not defined");
         int m = d.m(), n = d.n(), k = d.k();
@@ -313,7 +374,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void gelu(Tensor x, Tensor y) {
-        f32("gelu", x, y);
+        acts("gelu", x, y);
         requireSize(y, x.numel(), "gelu");
         if (fast.ran(new FastCall.Gelu(x, y))) return;
         launch1("elementwise", "gelu_forward", x.numel(), count(x.numel(), "gelu"), x, y);
@@ -321,7 +382,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void geluBackward(Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
-        f32("geluBackward", x, dy, dx);
+        acts("geluBackward", x, dy, dx);
         requireSize(dy, x.numel(), "geluBackward dy");
         requireSize(dx, x.numel(), "geluBackward dx");
         if (fast.ran(new FastCall.GeluBackward(x, dy, dx, accumulate))) return;
@@ -332,7 +393,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void layerNorm(NormDesc d, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor rstd) {
-        f32("layerNorm", x, gamma, beta, y, mean, rstd);
+        acts("layerNorm", x, y);
+        f32("layerNorm", gamma, beta, mean, rstd);
         long n = (long) d.rows() * d.dim();
         requireSize(x, n, "layerNorm x");
         requireSize(y, n, "layerNorm y");
@@ -352,7 +414,8 @@ public final class KernelOps implements Ops, AutoCloseable {
     @Override
     public void layerNormBackward(NormDesc d, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate) {
-        f32("layerNormBackward", x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
+        acts("layerNormBackward", x, dy, dx);
+        f32("layerNormBackward", gamma, mean, rstd, dgamma, dbeta);
         long n = (long) d.rows() * d.dim();
         requireSize(x, n, "layerNormBackward x");
         requireSize(dy, n, "layerNormBackward dy");
@@ -385,7 +448,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void instanceNorm(int batch, int time, int channels, double eps, Tensor x, Tensor y, Tensor mean, Tensor rstd) {
-        f32("instanceNorm", x, y, mean, rstd);
+        acts("instanceNorm", x, y);
+        f32("instanceNorm", mean, rstd);
         long n = (long) batch * time * channels;
         requireSize(x, n, "instanceNorm x");
         requireSize(y, n, "instanceNorm y");
@@ -399,7 +463,8 @@ public final class KernelOps implements Ops, AutoCloseable {
     @Override
     public void instanceNormBackward(int batch, int time, int channels, Tensor x, Tensor mean, Tensor rstd,
                                      Tensor dy, Tensor dx, boolean accumulate) {
-        f32("instanceNormBackward", x, mean, rstd, dy, dx);
+        acts("instanceNormBackward", x, dy, dx);
+        f32("instanceNormBackward", mean, rstd);
         long n = (long) batch * time * channels;
         requireSize(x, n, "instanceNormBackward x");
         requireSize(dy, n, "instanceNormBackward dy");
@@ -447,7 +512,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void embedding(Tensor ids, Tensor table, Tensor out) {
-        f32("embedding", table, out);
+        acts("embedding", table, out);
         int vocab = table.dim(0), dim = (int) (table.numel() / vocab), n = (int) ids.numel();
         requireSize(out, (long) n * dim, "embedding out");
         launch1("tokens", "embedding_forward", (long) n * dim, count((long) n * dim, "embedding"), dim, vocab,
@@ -461,7 +526,8 @@ public final class KernelOps implements Ops, AutoCloseable {
      */
     @Override
     public void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {
-        f32("embeddingBackward", dout, dtable);
+        storable("embeddingBackward", dout);
+        f32("embeddingBackward dtable", dtable);
         int vocab = dtable.dim(0), dim = (int) (dtable.numel() / vocab), n = (int) ids.numel();
         requireSize(dout, (long) n * dim, "embeddingBackward dout");
         ids("embeddingBackward", ids);
@@ -489,7 +555,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void gatherRows(Tensor src, Tensor idx, Tensor dst) {
-        f32("gatherRows", src, dst);
+        acts("gatherRows", src, dst);
         i32("gatherRows", idx);
         rowsLayout("gatherRows", src, idx, dst);
         int batch = src.dim(0), tokens = src.dim(1), dim = src.dim(2), kept = idx.dim(1);
@@ -499,7 +565,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void scatterRows(Tensor src, Tensor idx, Tensor dst, boolean accumulate) {
-        f32("scatterRows", src, dst);
+        acts("scatterRows", src, dst);
         i32("scatterRows", idx);
         rowsLayout("scatterRows", dst, idx, src);
         int batch = dst.dim(0), tokens = dst.dim(1), dim = dst.dim(2), kept = idx.dim(1);
@@ -509,7 +575,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void repeatRows(Tensor x, int copies, Tensor out) {
-        f32("repeatRows", x, out);
+        acts("repeatRows", x, out);
         if (copies < 1) throw new IllegalArgumentException("repeatRows: copies must be >= 1, got " + copies);
         int batch = x.dim(0), n = (int) (x.numel() / Math.max(1, batch));
         requireSize(out, (long) batch * copies * n, "repeatRows out");
@@ -518,7 +584,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void sumRepeats(Tensor dout, int copies, Tensor dx, boolean accumulate) {
-        f32("sumRepeats", dout, dx);
+        acts("sumRepeats", dout, dx);
         if (copies < 1) throw new IllegalArgumentException("sumRepeats: copies must be >= 1, got " + copies);
         int batch = dx.dim(0), n = (int) (dx.numel() / Math.max(1, batch));
         requireSize(dout, (long) batch * copies * n, "sumRepeats dout");
@@ -529,7 +595,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask, Tensor loss, Tensor dpred, double gradScale) {
-        f32("maskedRegression", pred, target, loss, dpred);
+        acts("maskedRegression", pred, dpred);
+        f32("maskedRegression", target, loss);
         i32("maskedRegression", mask);
         long n = (long) d.rows() * d.tokens() * d.dim();
         requireSize(pred, n, "maskedRegression pred");
@@ -547,7 +614,8 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void crossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dlogits, double gradScale) {
-        f32("crossEntropy", logits, loss, dlogits);
+        acts("crossEntropy", logits, dlogits);
+        f32("crossEntropy loss", loss);
         i32("crossEntropy", labels);
         int rows = logits.dim(0), classes = (int) (logits.numel() / Math.max(1, rows));
         requireSize(labels, rows, "crossEntropy labels");
@@ -569,7 +637,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void dropout(Tensor x, Tensor y, double p, long seed, long offset) {
-        f32("dropout", x, y);
+        acts("dropout", x, y);
         requireSize(y, x.numel(), "dropout");
         int n = count(x.numel(), "dropout");
         launch1("random", "dropout", Philox.blocksUniform(n), n, x, y, threshold(p), (float) (1 / (1 - p)), seed, offset, 0);
@@ -577,7 +645,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void dropoutBackward(Tensor dy, Tensor dx, double p, long seed, long offset, boolean accumulate) {
-        f32("dropoutBackward", dy, dx);
+        acts("dropoutBackward", dy, dx);
         requireSize(dx, dy.numel(), "dropoutBackward");
         int n = count(dy.numel(), "dropoutBackward");
         launch1("random", "dropout", Philox.blocksUniform(n), n, dy, dx, threshold(p), (float) (1 / (1 - p)), seed, offset,
@@ -586,14 +654,14 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     @Override
     public void normal(Tensor out, double mean, double std, long seed, long offset) {
-        f32("normal", out);
+        acts("normal", out);
         int n = count(out.numel(), "normal");
         launch1("random", "normal", Philox.blocksNormal(n), n, out, (float) mean, (float) std, seed, offset);
     }
 
     @Override
     public void uniform(Tensor out, long seed, long offset) {
-        f32("uniform", out);
+        acts("uniform", out);
         int n = count(out.numel(), "uniform");
         launch1("random", "uniform", Philox.blocksUniform(n), n, out, seed, offset);
     }
@@ -601,18 +669,28 @@ public final class KernelOps implements Ops, AutoCloseable {
     // ---- optimisation ----------------------------------------------------------------------------
 
     @Override
-    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) {
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working) {
         f32("adamw", param, grad, m, v, gradScale);
+        bf16Copy("adamw", working, param);
         long n = param.numel();
         requireSize(grad, n, "adamw grad");
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
-        if (fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale))) return;
+        if (working == null && fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale))) return; // no working copy in the fast variants yet
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
         launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
                 (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
-                gradScale, gradScale != null ? 1 : 0);
+                gradScale, gradScale != null ? 1 : 0, working, working != null ? 1 : 0);
+    }
+
+    /** A working copy the optimiser kernels write: BF16, as long as the masters (or none). */
+    private static void bf16Copy(String op, Tensor working, Tensor master) {
+        if (working == null) return;
+        if (working.dtype() != DType.BF16) {
+            throw new IllegalArgumentException(op + ": the working copy of fp32 masters is BF16, got " + working.dtype() + " " + working);
+        }
+        requireSize(working, master.numel(), op + " working copy");
     }
 
     @Override
@@ -625,11 +703,14 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public void ema(Tensor teacher, Tensor student, double tau) {
+    public void ema(Tensor teacher, Tensor student, double tau, Tensor working) {
         f32("ema", teacher, student);
+        bf16Copy("ema", working, teacher);
         requireSize(student, teacher.numel(), "ema");
-        if (fast.ran(new FastCall.Ema(teacher, student, tau))) return;
-        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau));
+        // The fast variants write no bf16 working copy (yet): with one, the portable kernel runs.
+        if (working == null && fast.ran(new FastCall.Ema(teacher, student, tau))) return;
+        launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau),
+                working, working != null ? 1 : 0);
     }
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)

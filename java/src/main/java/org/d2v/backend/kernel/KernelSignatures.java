@@ -23,8 +23,10 @@ import org.d2v.tensor.Tensor;
  * element offset, which together take one Java argument: a {@link Tensor} or null), {@code int}
  * or {@code U32} (an Integer), {@code I64} or {@code U64} (a Long), {@code float} (a Float). A
  * pointer's element type fixes the tensor's dtype: {@code float *} F32, {@code int *} I32,
- * {@code U32 *} either (32-bit copies), {@code unsigned short *} (the CUDA-only kernels' bf16
- * storage) {@link #BF16_STORAGE}.
+ * {@code U32 *} either (32-bit copies), {@code BF16 *} / {@code U16 *} BF16; {@code ACT *} and
+ * {@code OUT *} take the dtype of the launch's {@link Flavour}, which the dtypes of those tensors
+ * choose ({@link Signature#flavour}): all ACT tensors of one launch share a dtype, and so do all
+ * OUT tensors.
  */
 public final class KernelSignatures {
     /** What a declared parameter takes from Java. */
@@ -37,8 +39,25 @@ public final class KernelSignatures {
         Kind(String wants) { this.wants = wants; }
     }
 
-    /** One Java argument's parameter: its name, what it takes, the tensor dtypes a pointer accepts, and the declaration. */
-    public record Param(String name, Kind kind, Set<DType> dtypes, String declaration) {
+    /** Where a pointer's dtype comes from: its declaration, or the launch's flavour (ACT, OUT). */
+    public enum Storage { FIXED, ACT, OUT }
+
+    /**
+     * One Java argument's parameter: its name, what it takes, the tensor dtypes a FIXED pointer
+     * accepts (ACT and OUT pointers: the flavour's), and the declaration.
+     */
+    public record Param(String name, Kind kind, Set<DType> dtypes, Storage storage, String declaration) {
+        Param(String name, Kind kind, Set<DType> dtypes, String declaration) { this(name, kind, dtypes, Storage.FIXED, declaration); }
+
+        /** The dtypes this pointer takes in {@code flavour}. */
+        public Set<DType> dtypes(Flavour flavour) {
+            return switch (storage) {
+                case FIXED -> dtypes;
+                case ACT -> Set.of(flavour.act());
+                case OUT -> Set.of(flavour.out());
+            };
+        }
+
         @Override public String toString() { return declaration; }
     }
 
@@ -50,33 +69,88 @@ public final class KernelSignatures {
 
         /**
          * Throws IllegalArgumentException naming the kernel, the argument position (1-based, of the
-         * Java arguments), the parameter and both types when {@code args} do not fit.
+         * Java arguments), the parameter and both types when {@code args} do not fit; returns the
+         * flavour the launch runs in.
          */
-        public void check(Object[] args) {
+        public Flavour check(Object[] args) {
             if (args.length != params.size()) {
                 throw new IllegalArgumentException("kernel " + qualifiedName() + " (kernels/" + file + ") takes "
                         + params.size() + " arguments " + names() + ", launched with " + args.length);
             }
+            Flavour flavour = flavour(args);
             for (int i = 0; i < args.length; i++) {
                 Param p = params.get(i);
                 Object a = args[i];
-                String problem = mismatch(p, a);
+                String problem = mismatch(p, a, flavour);
                 if (problem != null) {
                     throw new IllegalArgumentException("kernel " + qualifiedName() + " (kernels/" + file + "): argument "
                             + (i + 1) + " of " + args.length + " '" + p.name() + "' is declared " + p.declaration()
-                            + ", which takes " + p.kind().wants + (p.kind() == Kind.POINTER ? " of " + p.dtypes() : "")
+                            + ", which takes " + p.kind().wants + (p.kind() == Kind.POINTER ? " of " + p.dtypes(flavour) : "")
+                            + (p.storage() != Storage.FIXED ? " in the " + flavour.id() + " flavour" : "")
                             + "; got " + problem);
                 }
             }
+            return flavour;
+        }
+
+        /**
+         * The flavour {@code args} ask for: the dtype of their ACT tensors and of their OUT tensors
+         * (f32 when there are none). Tensors of one storage that disagree, or a pair no flavour
+         * stores, are an error naming the arguments.
+         */
+        public Flavour flavour(Object[] args) {
+            DType act = null, out = null;
+            String actFrom = null, outFrom = null;
+            for (int i = 0; i < Math.min(args.length, params.size()); i++) {
+                Param p = params.get(i);
+                if (p.storage() == Storage.FIXED || !(args[i] instanceof Tensor t)) continue;
+                String here = "argument " + (i + 1) + " '" + p.name() + "' (" + t.dtype() + ")";
+                if (p.storage() == Storage.ACT) {
+                    if (act != null && act != t.dtype()) throw mixed("ACT", actFrom, here);
+                    act = t.dtype();
+                    actFrom = here;
+                } else {
+                    if (out != null && out != t.dtype()) throw mixed("OUT", outFrom, here);
+                    out = t.dtype();
+                    outFrom = here;
+                }
+            }
+            Flavour f = Flavour.of(act, out);
+            if (f == null) {
+                throw new IllegalArgumentException("kernel " + qualifiedName() + " (kernels/" + file + ") has no flavour with "
+                        + (act == null ? "" : "activations (ACT) in " + act + ", from " + actFrom)
+                        + (act != null && out != null ? " and " : "")
+                        + (out == null ? "" : "results (OUT) in " + out + ", from " + outFrom)
+                        + "; kernels store activations in F32 or BF16 (flavours " + flavoursText() + ")");
+            }
+            return f;
+        }
+
+        private IllegalArgumentException mixed(String storage, String first, String second) {
+            return new IllegalArgumentException("kernel " + qualifiedName() + " (kernels/" + file + "): its " + storage
+                    + " tensors must share one dtype, but " + first + " and " + second + " differ");
+        }
+
+        /** The flavours this kernel is compiled in and differs between: f32; bf16 with ACT or OUT pointers; bf16-f32 with OUT pointers. */
+        public List<Flavour> flavours() {
+            boolean act = params.stream().anyMatch(p -> p.storage() != Storage.FIXED);
+            boolean out = params.stream().anyMatch(p -> p.storage() == Storage.OUT);
+            return out ? List.of(Flavour.F32, Flavour.BF16, Flavour.BF16_F32) : act ? List.of(Flavour.F32, Flavour.BF16) : List.of(Flavour.F32);
+        }
+
+        private static String flavoursText() {
+            StringBuilder s = new StringBuilder();
+            for (Flavour f : Flavour.values()) s.append(s.length() == 0 ? "" : ", ").append(f.id()).append(": ").append(f.act()).append('/').append(f.out());
+            return s.toString();
         }
 
         private List<String> names() { return params.stream().map(Param::name).toList(); }
     }
 
-    /** Why {@code a} does not fit {@code p} ("an I32 tensor [4]", "Integer 3"), or null when it does. */
-    private static String mismatch(Param p, Object a) {
+    /** Why {@code a} does not fit {@code p} in {@code flavour} ("an I32 tensor [4]", "Integer 3"), or null when it does. */
+    private static String mismatch(Param p, Object a, Flavour flavour) {
         boolean fits = switch (p.kind()) {
-            case POINTER -> a == null || (a instanceof Tensor t && p.dtypes().contains(t.dtype()));
+            case POINTER -> a == null || (a instanceof Tensor t && p.dtypes(flavour).contains(t.dtype()));
             case INT, U32 -> a instanceof Integer;
             case I64, U64 -> a instanceof Long;
             case FLOAT -> a instanceof Float;
@@ -87,15 +161,7 @@ public final class KernelSignatures {
         return a.getClass().getSimpleName() + " " + a;
     }
 
-    /**
-     * The dtypes a bf16 pointer ({@code unsigned short *}) takes: the tensor layer's BF16 once it has
-     * one, none before (no launch can pass a bf16 tensor yet, and the check says so). Looked up by
-     * name so that this parser needs no change when the dtype arrives.
-     */
-    static final Set<DType> BF16_STORAGE = java.util.Arrays.stream(DType.values()).filter(t -> t.name().equals("BF16"))
-            .collect(java.util.stream.Collectors.toUnmodifiableSet());
-
-    private static final Map<String, Map<String, Signature>> BY_PROGRAM = new ConcurrentHashMap<>();
+        private static final Map<String, Map<String, Signature>> BY_PROGRAM = new ConcurrentHashMap<>();
 
     private KernelSignatures() {}
 
@@ -109,11 +175,16 @@ public final class KernelSignatures {
         return s;
     }
 
-    /** Checks {@code args} against the declaration of {@code program/kernel} and returns it. */
-    public static Signature check(String program, String kernel, Object[] args) {
+    /** A checked launch: the kernel's declaration and the flavour its arguments run in. */
+    public record Launch(Signature signature, Flavour flavour) {
+        /** "program/kernel", with "@flavour" outside f32 (launch logs, errors). */
+        public String qualifiedName() { return flavour.qualify(signature.qualifiedName()); }
+    }
+
+    /** Checks {@code args} against the declaration of {@code program/kernel}; returns it with the launch's flavour. */
+    public static Launch check(String program, String kernel, Object[] args) {
         Signature s = of(program, kernel);
-        s.check(args);
-        return s;
+        return new Launch(s, s.check(args));
     }
 
     /** Every kernel {@code program} declares, in source order. */
@@ -179,12 +250,13 @@ public final class KernelSignatures {
         }
         String base = String.join(" ", type);
         if (pointer) {
+            if (base.equals("ACT")) return new Param(name, Kind.POINTER, Set.of(), Storage.ACT, decl);
+            if (base.equals("OUT")) return new Param(name, Kind.POINTER, Set.of(), Storage.OUT, decl);
             Set<DType> dtypes = switch (base) {
                 case "float" -> Set.of(DType.F32);
                 case "int" -> Set.of(DType.I32);
                 case "U32", "uint", "unsigned", "unsigned int" -> Set.of(DType.F32, DType.I32);
-                // bf16 storage of the CUDA-only kernels (BF16_STORAGE: none until the tensor layer has the dtype)
-                case "unsigned short", "ushort", "U16" -> BF16_STORAGE;
+                case "BF16", "U16", "ushort", "unsigned short" -> Set.of(DType.BF16);
                 default -> throw unsupported(decl, file, kernel);
             };
             return new Param(name, Kind.POINTER, dtypes, decl);
@@ -202,7 +274,7 @@ public final class KernelSignatures {
 
     private static IllegalStateException unsupported(String decl, String file, String kernel) {
         return new IllegalStateException("kernels/" + file + ": kernel " + kernel + " parameter '" + decl
-                + "' has a type no launch can pass (pointers to float, int, U32 or unsigned short; int, U32, I64, U64, float)");
+                + "' has a type no launch can pass (pointers to float, int, U32, BF16/U16, ACT or OUT; int, U32, I64, U64, float)");
     }
 
     /** The source without its comments (so a commented-out kernel is not a kernel), line breaks kept. */

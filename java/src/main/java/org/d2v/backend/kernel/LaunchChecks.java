@@ -95,8 +95,8 @@ public final class LaunchChecks {
     /** Called with "program/kernel" after each launch the sync-debug mode waited for (tests count them). */
     public void afterDebugSync(Consumer<String> hook) { afterDebugSync = hook == null ? kernel -> {} : hook; }
 
-    /** Checks the arguments of a launch against the kernel's declaration; returns the declaration. */
-    public KernelSignatures.Signature before(String program, String kernel, Object[] args) {
+    /** Checks the arguments of a launch against the kernel's declaration; returns it with the launch's flavour. */
+    public KernelSignatures.Launch before(String program, String kernel, Object[] args) {
         return KernelSignatures.check(program, kernel, args);
     }
 
@@ -104,8 +104,8 @@ public final class LaunchChecks {
      * After the runtime queued the launch: records it, and in the sync-debug mode waits for it
      * through {@code synchronize}, turning a failure into one that names the kernel and its arguments.
      */
-    public void after(KernelSignatures.Signature signature, long[] global, long[] local, Object[] args, Runnable synchronize) {
-        String name = signature.qualifiedName();
+    public void after(KernelSignatures.Launch launch, long[] global, long[] local, Object[] args, Runnable synchronize) {
+        String name = launch.qualifiedName();
         if (!launched.contains(name)) { // a read, not a write, on every launch after the first
             launched.add(name);
             LAUNCHED_IN_THIS_JVM.add(name);
@@ -114,13 +114,20 @@ public final class LaunchChecks {
         try {
             synchronize.run();
         } catch (RuntimeException e) {
-            throw new IllegalStateException(api + " (" + SYNC_DEBUG_ENV + "): kernel " + describe(signature, global, local, args)
+            throw new IllegalStateException(api + " (" + SYNC_DEBUG_ENV + "): kernel " + describe(launch, global, local, args)
                     + " failed: " + e.getMessage(), e);
         }
-        afterDebugSync.accept(signature.qualifiedName());
+        afterDebugSync.accept(name);
     }
 
-    /** The kernels this runtime launched, as "program/kernel". */
+    /** The bytes of the tensors among a launch's arguments: Σ elements × dtype size (RuntimeCounters#tensorBytes). */
+    public static long tensorBytes(Object[] args) {
+        long bytes = 0;
+        for (Object a : args) if (a instanceof Tensor t) bytes += t.numel() * t.dtype().bytes();
+        return bytes;
+    }
+
+    /** The kernels this runtime launched, as "program/kernel" ("program/kernel@bf16" in a bf16 flavour). */
     public Set<String> launched() { return Collections.unmodifiableSet(new TreeSet<>(launched)); }
 
     /**
@@ -136,8 +143,9 @@ public final class LaunchChecks {
      * A launch as text for error messages: {@code program/kernel(name=value, ...)} with each tensor's
      * dtype, shape, element offset and buffer length, then the work sizes.
      */
-    public static String describe(KernelSignatures.Signature signature, long[] global, long[] local, Object[] args) {
-        StringBuilder s = new StringBuilder(signature.qualifiedName()).append('(');
+    public static String describe(KernelSignatures.Launch launch, long[] global, long[] local, Object[] args) {
+        KernelSignatures.Signature signature = launch.signature();
+        StringBuilder s = new StringBuilder(launch.qualifiedName()).append('(');
         for (int i = 0; i < args.length; i++) {
             if (i > 0) s.append(", ");
             s.append(i < signature.params().size() ? signature.params().get(i).name() : "extra" + i).append('=');

@@ -8,13 +8,14 @@ import org.d2v.backend.Ops;
 import org.d2v.backend.RuntimeCounters;
 import org.d2v.backend.kernel.KernelOps;
 import org.d2v.backend.memory.CachingAllocator;
+import org.d2v.tensor.Bf16;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
 
 /**
- * An OpenCL device: F32 and I32 buffers from a caching allocator, uploads that do not wait
+ * An OpenCL device: F32, BF16 and I32 buffers from a caching allocator, uploads that do not wait
  * (staged, see {@link OpenClRuntime#write}), blocking downloads, the kernel op set.
  */
 public final class OpenClDevice implements Device {
@@ -51,7 +52,7 @@ public final class OpenClDevice implements Device {
 
     @Override
     public DeviceBuffer allocate(DType dtype, long elements) {
-        if (dtype == DType.F64) throw new IllegalArgumentException("opencl device stores F32 and I32 only, not F64");
+        if (dtype == DType.F64) throw new IllegalArgumentException("opencl device stores F32, BF16 and I32, not F64");
         if (elements < 1) throw new IllegalArgumentException("opencl: cannot allocate " + elements + " elements");
         OpenClBuffer b = new OpenClBuffer(this, dtype, elements, allocator.allocate(elements * dtype.bytes()));
         live.add(b);
@@ -80,6 +81,10 @@ public final class OpenClDevice implements Device {
             runtime.write(b.mem(), offset, src.length, (s, first, n) -> {
                 for (int i = 0; i < n; i++) s.putInt((int) src[first + i]);
             });
+        } else if (b.dtype() == DType.BF16) {
+            runtime.write(b.mem(), offset, src.length, 2, (s, first, n) -> {
+                for (int i = 0; i < n; i++) s.putShort(Bf16.bits((float) Bf16.round(src[first + i])));
+            });
         } else {
             runtime.write(b.mem(), offset, src.length, (s, first, n) -> {
                 for (int i = 0; i < n; i++) s.putFloat((float) src[first + i]);
@@ -96,6 +101,10 @@ public final class OpenClDevice implements Device {
             int[] v = new int[dst.length];
             runtime.read(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);
             for (int i = 0; i < v.length; i++) dst[i] = v[i];
+        } else if (b.dtype() == DType.BF16) {
+            short[] v = new short[dst.length];
+            runtime.read(b.mem(), offset * 2, Pointer.to(v), 2L * v.length);
+            for (int i = 0; i < v.length; i++) dst[i] = Bf16.value(v[i]);
         } else {
             float[] v = new float[dst.length];
             runtime.read(b.mem(), offset * 4, Pointer.to(v), 4L * v.length);

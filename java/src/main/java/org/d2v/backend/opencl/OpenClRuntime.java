@@ -11,6 +11,7 @@ import java.util.Map;
 import org.d2v.backend.Device;
 import org.d2v.backend.RuntimeMeter;
 import org.d2v.backend.kernel.DeviceCapabilities;
+import org.d2v.backend.kernel.Flavour;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelSignatures;
 import org.d2v.backend.kernel.KernelSources;
@@ -36,9 +37,10 @@ import org.jocl.cl_program;
 /**
  * The OpenCL side of {@link KernelRuntime} over JOCL: one device, one in-order queue, programs
  * compiled from the portable sources on the classpath ({@code org/d2v/kernels/<program>.cl} with
- * {@code d2v.h} prepended) and cached with their kernels. Launches are serialised because a
- * cl_kernel's arguments are shared state. Uploads are queued without waiting (non-blocking writes
- * from a {@link StagingRing} of direct buffers), downloads block; both are counted in the
+ * {@code d2v.h} prepended), once per storage {@link Flavour} a launch asks for (its defines as
+ * build options), and cached with their kernels. Launches are serialised because a cl_kernel's
+ * arguments are shared state. Uploads are queued without waiting (non-blocking writes from a
+ * {@link StagingRing} of direct buffers), downloads block; both are counted in the
  * {@link RuntimeMeter} with every launch and every wait.
  */
 public final class OpenClRuntime implements KernelRuntime {
@@ -148,7 +150,7 @@ public final class OpenClRuntime implements KernelRuntime {
         clGetDeviceInfo(deviceId, CL_DEVICE_LOCAL_MEM_SIZE, Sizeof.cl_long, Pointer.to(localMem), null);
         clGetDeviceInfo(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(workGroup), null);
         clGetDeviceInfo(deviceId, CL_DEVICE_MAX_COMPUTE_UNITS, Sizeof.cl_uint, Pointer.to(units), null);
-        clGetKernelWorkGroupInfo(kernel("elementwise", "fill"), deviceId, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+        clGetKernelWorkGroupInfo(kernel("elementwise", Flavour.F32, "fill"), deviceId, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
                 Sizeof.size_t, Pointer.to(multiple), null);
         DeviceCapabilities.Kind kind = (type[0] & CL_DEVICE_TYPE_GPU) != 0 ? DeviceCapabilities.Kind.GPU
                 : (type[0] & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? DeviceCapabilities.Kind.ACCELERATOR : DeviceCapabilities.Kind.CPU;
@@ -184,25 +186,28 @@ public final class OpenClRuntime implements KernelRuntime {
      * returns without waiting for it: {@code fill} writes them into staging slots (direct buffers
      * that stay untouched until their copy's event completes, see {@link StagingRing}).
      */
-    void write(cl_mem mem, long offset, int count, StagingRing.Fill fill) {
+    void write(cl_mem mem, long offset, int count, StagingRing.Fill fill) { write(mem, offset, count, 4, fill); }
+
+    /** As {@link #write(cl_mem, long, int, StagingRing.Fill)} for elements of {@code size} bytes (2: BF16). */
+    void write(cl_mem mem, long offset, int count, int size, StagingRing.Fill fill) {
         if (count == 0) return;
-        int perChunk = staging.maxSlotBytes() / 4;
+        int perChunk = staging.maxSlotBytes() / size;
         for (int first = 0; first < count; first += perChunk) {
             int n = Math.min(perChunk, count - first);
-            StagingRing.Slot<cl_event> slot = staging.acquire(4 * n);
+            StagingRing.Slot<cl_event> slot = staging.acquire(size * n);
             ByteBuffer b = slot.buffer();
             fill.into(b, first, n);
             b.position(0);
             cl_event done = new cl_event();
             synchronized (this) {
                 try {
-                    clEnqueueWriteBuffer(queue, mem, CL_FALSE, 4 * (offset + first), 4L * n, Pointer.to(b), 0, null, done);
+                    clEnqueueWriteBuffer(queue, mem, CL_FALSE, (long) size * (offset + first), (long) size * n, Pointer.to(b), 0, null, done);
                 } catch (CLException e) {
                     throw new IllegalStateException("opencl: upload of " + n + " elements: " + e.getMessage(), e);
                 }
             }
             staging.queued(slot, done);
-            meter.uploaded(4L * n);
+            meter.uploaded((long) size * n);
         }
         clFlush(queue); // start the copies now rather than at the next blocking call
     }
@@ -243,20 +248,22 @@ public final class OpenClRuntime implements KernelRuntime {
 
     // ---- programs and launches ---------------------------------------------------------------------
 
-    private cl_program program(String name) {
-        cl_program p = programs.get(name);
+    private cl_program program(String name, Flavour flavour) {
+        String key = flavour.fatbinName(name);
+        cl_program p = programs.get(key);
         if (p != null) return p;
         String source = KernelSources.read("d2v.h") + "\n#line 1\n" + KernelSources.read(name + ".cl");
         p = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
+        String options = ("-cl-std=CL1.2 " + flavour.defines()).trim();
         try {
-            clBuildProgram(p, 1, new cl_device_id[] {deviceId}, "-cl-std=CL1.2", null, null);
+            clBuildProgram(p, 1, new cl_device_id[] {deviceId}, options, null, null);
         } catch (CLException e) {
             String log = buildLog(p);
             clReleaseProgram(p);
-            throw new IllegalStateException("opencl: building kernels/" + name + ".cl failed (" + e.getMessage()
-                    + ") on " + deviceName + ":\n" + log, e);
+            throw new IllegalStateException("opencl: building kernels/" + name + ".cl (" + options + ") failed ("
+                    + e.getMessage() + ") on " + deviceName + ":\n" + log, e);
         }
-        programs.put(name, p);
+        programs.put(key, p);
         return p;
     }
 
@@ -272,11 +279,11 @@ public final class OpenClRuntime implements KernelRuntime {
         }
     }
 
-    private cl_kernel kernel(String program, String name) {
-        String key = program + "/" + name;
+    private cl_kernel kernel(String program, Flavour flavour, String name) {
+        String key = flavour.qualify(program + "/" + name);
         cl_kernel k = kernels.get(key);
         if (k != null) return k;
-        cl_program p = program(program);
+        cl_program p = program(program, flavour);
         try {
             k = clCreateKernel(p, name, null);
         } catch (CLException e) {
@@ -290,8 +297,8 @@ public final class OpenClRuntime implements KernelRuntime {
     @Override
     public synchronized void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         if (closed) throw new IllegalStateException("opencl runtime is closed");
-        KernelSignatures.Signature signature = checks.before(program, kernel, args);
-        cl_kernel k = kernel(program, kernel);
+        KernelSignatures.Launch signature = checks.before(program, kernel, args);
+        cl_kernel k = kernel(program, signature.flavour(), kernel);
         int index = 0;
         try {
             for (Object a : args) {
@@ -313,7 +320,7 @@ public final class OpenClRuntime implements KernelRuntime {
                 }
             }
             index = -1; // every argument set: a failure now is the enqueue's
-            meter.launch();
+            meter.launch(LaunchChecks.tensorBytes(args));
             clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
         } catch (CLException e) {
             throw new IllegalStateException("opencl: launching " + LaunchChecks.describe(signature, global, local, args)

@@ -9,12 +9,15 @@ import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.NormDesc;
 import org.d2v.backend.Ops;
 import org.d2v.backend.Philox;
+import org.d2v.tensor.Bf16;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 
 /**
  * The op set in plain Java, written for reading: the oracle every kernel is checked against.
- * Sums accumulate in double; F32 outputs are rounded to float on store. Work is split across
+ * Sums accumulate in double; F32 outputs are rounded to float and BF16 outputs to bfloat16 on
+ * store (once, to nearest even: {@link Bf16#round(double)}), so a bf16 model here rounds at exactly
+ * the storage points where the kernels do, with the math in between in double. Work is split across
  * threads only where tasks write disjoint outputs (matmul rows, attention (batch, head) pairs,
  * convolution rows or channels), so results do not depend on the thread count.
  */
@@ -22,7 +25,13 @@ final class ReferenceOps implements Ops {
 
     // ---- access helpers ------------------------------------------------------------------------
 
-    static double round(DType t, double v) { return t == DType.F32 ? (double) (float) v : v; }
+    static double round(DType t, double v) {
+        return switch (t) {
+            case F32 -> (double) (float) v;
+            case BF16 -> Bf16.round(v);
+            default -> v;
+        };
+    }
 
     private static double[] data(Tensor t) { return t == null ? null : ReferenceDevice.buf(t.buffer()).data; }
 
@@ -51,6 +60,12 @@ final class ReferenceOps implements Ops {
     public void copy(Tensor src, Tensor dst) {
         requireSize(dst, src.numel(), "copy");
         for (int i = 0; i < src.numel(); i++) store(dst, i, at(src, i), false);
+    }
+
+    @Override
+    public void cast(Tensor src, Tensor dst, boolean accumulate) {
+        requireSize(dst, src.numel(), "cast");
+        for (int i = 0; i < src.numel(); i++) store(dst, i, at(src, i), accumulate);
     }
 
     @Override
@@ -826,8 +841,9 @@ final class ReferenceOps implements Ops {
     // ---- optimisation --------------------------------------------------------------------------
 
     @Override
-    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) {
+    public void adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working) {
         long n = param.numel();
+        if (working != null) requireSize(working, n, "adamw working copy");
         requireSize(grad, n, "adamw grad");
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
@@ -847,6 +863,7 @@ final class ReferenceOps implements Ops {
             p -= d.lr() * d.weightDecay() * p;
             p -= stepSize * mi / (Math.sqrt(vi) + d.eps());
             store(param, i, p, false);
+            if (working != null) store(working, i, at(param, i), false); // the stored master, rounded once more
         });
     }
 
@@ -861,9 +878,12 @@ final class ReferenceOps implements Ops {
     }
 
     @Override
-    public void ema(Tensor teacher, Tensor student, double tau) {
+    public void ema(Tensor teacher, Tensor student, double tau, Tensor working) {
         requireSize(student, teacher.numel(), "ema student");
-        IntStream.range(0, (int) teacher.numel()).parallel().forEach(i ->
-                store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false));
+        if (working != null) requireSize(working, teacher.numel(), "ema working copy");
+        IntStream.range(0, (int) teacher.numel()).parallel().forEach(i -> {
+            store(teacher, i, tau * at(teacher, i) + (1 - tau) * at(student, i), false);
+            if (working != null) store(working, i, at(teacher, i), false);
+        });
     }
 }

@@ -187,7 +187,11 @@ final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Acces
     /** Checks the arguments as the CUDA runtime does, then runs the kernel in the emulator (grid = global / local). */
     @Override
     public void launch(String program, String kernel, long[] global, long[] local, Object... args) {
-        KernelSignatures.Signature signature = checks.before(program, kernel, args);
+        KernelSignatures.Launch signature = checks.before(program, kernel, args);
+        // The emulator runs the f32 kernel text only; bf16 flavours are checked on PoCL and by ptxas.
+        if (signature.flavour() != org.d2v.backend.kernel.Flavour.F32)
+            throw new UnsupportedOperationException("the CUDA emulator runs f32 kernels only, not "
+                    + signature.flavour().qualify(program + "/" + kernel));
         int[] block = CudaRuntime.blockSize(global, local);
         int[] grid = {1, 1, 1};
         for (int d = 0; d < global.length; d++) grid[d] = Math.toIntExact(global[d] / block[d]);

@@ -60,13 +60,18 @@ class KernelBuildScriptTest {
         Files.copy(KERNELS.resolve("d2v.h"), src.resolve("d2v.h"));
         Files.writeString(src.resolve("good.cl"), "KERNEL void twice(int n, GLOBAL float *x, int xo) {\n"
                 + "    int i = GID(0);\n    if (i < n) x[xo + i] *= 2.0f;\n}\n");
+        // an ACT pointer: compiled a second time in the bf16 storage flavour
+        Files.writeString(src.resolve("act.cl"), "KERNEL void half(int n, GLOBAL ACT *x, int xo) {\n"
+                + "    int i = GID(0);\n    if (i < n) x[xo + i] = ACT_ST(0.5f * ACT_LD(x[xo + i]));\n}\n");
         Result ok = run(Map.of("NVCC", nvcc, "SRC", src.toString()), out);
         assertEquals(0, ok.exit(), ok.output());
         assertTrue(Files.size(out.resolve("good.fatbin")) > 0);
-        assertEquals(List.of("good"), Files.readAllLines(out.resolve("cuda-kernels.txt")).stream()
-                .filter(l -> !l.startsWith("#")).toList());
+        assertTrue(Files.size(out.resolve("act.bf16.fatbin")) > 0, ok.output());
+        assertFalse(Files.exists(out.resolve("good.bf16.fatbin")), "a program without ACT pointers has one flavour");
+        assertEquals(List.of("act", "act.bf16", "good"), Files.readAllLines(out.resolve("cuda-kernels.txt")).stream()
+                .filter(l -> !l.startsWith("#")).sorted().toList());
         String report = Files.readString(out.resolve("ptxas-report.txt"));
-        assertTrue(report.contains("good/twice") && report.contains("sm_80:") && report.contains("sm_90:"), report);
+        assertTrue(report.contains("good/twice") && report.contains("act.bf16/half") && report.contains("sm_80:") && report.contains("sm_90:"), report);
 
         Files.writeString(src.resolve("bad.cl"), "KERNEL void broken(GLOBAL float *x, int xo) { x[xo] = no_such_name; }\n");
         Result bad = run(Map.of("NVCC", nvcc, "SRC", src.toString()), out);

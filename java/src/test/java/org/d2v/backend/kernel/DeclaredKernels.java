@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-/** Every kernel declared in the repository's kernels/ (Maven runs tests in java/), as "program/kernel". */
+/** Every kernel declared in the repository's kernels/ (Maven runs tests in java/), as "program/kernel" (with its storage flavours). */
 public final class DeclaredKernels {
     public static final Path DIR = Path.of("..", "kernels").toAbsolutePath().normalize();
 
@@ -25,10 +25,16 @@ public final class DeclaredKernels {
         }
     }
 
+    /**
+     * Every kernel in every storage flavour it is compiled in and differs between
+     * ({@link KernelSignatures.Signature#flavours}): "program/kernel", "program/kernel@bf16", ...
+     */
     public static TreeSet<String> all() {
         List<String> names = new ArrayList<>();
         for (String program : programs()) {
-            for (String kernel : KernelSignatures.program(program).keySet()) names.add(program + "/" + kernel);
+            for (KernelSignatures.Signature s : KernelSignatures.program(program).values()) {
+                for (Flavour f : s.flavours()) names.add(f.qualify(program + "/" + s.kernel()));
+            }
         }
         return new TreeSet<>(names);
     }

@@ -44,7 +44,16 @@ class KernelSignaturesTest {
         assertEquals(List.of("M", "N", "K", "transA", "transB", "strideA", "strideB", "strideC", "A", "B", "bias", "C",
                 "preact", "hasBias", "gelu", "hasPreact", "accumulate"), gemm.params().stream().map(Param::name).toList());
         assertEquals(Kind.POINTER, gemm.params().get(8).kind());
-        assertEquals(Set.of(DType.F32), gemm.params().get(8).dtypes());
+        assertEquals(KernelSignatures.Storage.ACT, gemm.params().get(8).storage(), "A is GLOBAL const ACT *");
+        assertEquals(Set.of(DType.F32), gemm.params().get(8).dtypes(Flavour.F32));
+        assertEquals(Set.of(DType.BF16), gemm.params().get(8).dtypes(Flavour.BF16));
+        assertEquals(Set.of(DType.F32), gemm.params().get(10).dtypes(Flavour.BF16), "bias is float in every flavour");
+        assertEquals(Set.of(DType.F32), gemm.params().get(11).dtypes(Flavour.BF16_F32), "C is OUT: F32 in bf16-f32");
+        assertEquals(List.of(Flavour.F32, Flavour.BF16, Flavour.BF16_F32), gemm.flavours());
+        assertEquals(List.of(Flavour.F32, Flavour.BF16), KernelSignatures.of("norm", "layer_norm_forward").flavours());
+        assertEquals(List.of(Flavour.F32), KernelSignatures.of("reduce", "finish_sum").flavours());
+        assertEquals(Set.of(DType.BF16), KernelSignatures.of("elementwise", "to_bf16").params().get(2).dtypes(),
+                "BF16 pointers take BF16 tensors");
         Signature att = KernelSignatures.of("attention", "attention_forward");
         Param threshold = att.params().stream().filter(p -> p.name().equals("dropThreshold")).findFirst().orElseThrow();
         assertEquals(Kind.I64, threshold.kind());
@@ -102,6 +111,37 @@ class KernelSignaturesTest {
                     .getMessage();
             assertEquals("kernel random/uniform (kernels/random.cl): argument 4 of 4 'offset' is declared I64 offset,"
                     + " which takes a Long; got Integer 2", e);
+        }
+    }
+
+    /**
+     * The dtypes of a launch's ACT and OUT tensors choose its flavour; ACT tensors that disagree, a
+     * pair no flavour stores, and a FIXED float pointer given a bf16 tensor are errors naming them.
+     */
+    @Test
+    void theTensorsChooseTheFlavourAndMixturesAreNamed() {
+        try (ReferenceDevice dev = new ReferenceDevice(DType.F64);
+             Tensor f = Tensor.zeros(dev, DType.F32, 4); Tensor h = Tensor.zeros(dev, DType.BF16, 4)) {
+            Signature add = KernelSignatures.of("elementwise", "add");
+            assertEquals(Flavour.F32, add.check(new Object[] {4, f, f, f}));
+            assertEquals(Flavour.BF16, add.check(new Object[] {4, h, h, h}));
+            String mixed = assertThrows(IllegalArgumentException.class, () -> add.check(new Object[] {4, h, f, h})).getMessage();
+            assertTrue(mixed.contains("ACT tensors must share one dtype") && mixed.contains("argument 2 'a' (BF16)")
+                    && mixed.contains("argument 3 'b' (F32)"), mixed);
+            Signature gemm = KernelSignatures.of("gemm", "gemm_dot");
+            Object[] weightGrad = {1, 1, 4, 1, 0, 4, 4, 1, h, h, null, f, null, 0, 0, 0, 1};
+            assertEquals(Flavour.BF16_F32, gemm.check(weightGrad), "bf16 operands accumulating into an fp32 gradient");
+            Object[] none = {1, 1, 4, 1, 0, 4, 4, 1, f, f, null, h, null, 0, 0, 0, 0};
+            String noFlavour = assertThrows(IllegalArgumentException.class, () -> gemm.check(none)).getMessage();
+            assertTrue(noFlavour.contains("no flavour with activations (ACT) in F32") && noFlavour.contains("results (OUT) in BF16"),
+                    noFlavour);
+            Signature addBroadcast = KernelSignatures.of("elementwise", "add_broadcast");
+            String fixed = assertThrows(IllegalArgumentException.class, () -> addBroadcast.check(new Object[] {4, 4, h, h, h}))
+                    .getMessage();
+            assertTrue(fixed.contains("argument 4 of 5 'v' is declared GLOBAL const float *v") && fixed.contains("[F32]")
+                    && fixed.contains("got a BF16 tensor"), fixed);
+            assertEquals("elementwise/add@bf16", new KernelSignatures.Launch(add, Flavour.BF16).qualifiedName());
+            assertEquals("elementwise/add", new KernelSignatures.Launch(add, Flavour.F32).qualifiedName());
         }
     }
 

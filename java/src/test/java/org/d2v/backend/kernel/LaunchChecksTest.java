@@ -33,7 +33,7 @@ class LaunchChecksTest {
             Tensor x = whole.view(8, Shape.of(4, 5));
             LaunchChecks checks = new LaunchChecks("opencl", "1");
             Object[] args = {20, x, 0.5f};
-            KernelSignatures.Signature sig = checks.before("elementwise", "fill", args);
+            KernelSignatures.Launch sig = checks.before("elementwise", "fill", args);
             RuntimeException fault = new IllegalStateException("CL_OUT_OF_RESOURCES");
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> checks.after(sig, new long[] {256}, new long[] {256}, args, () -> { throw fault; }));
@@ -49,7 +49,7 @@ class LaunchChecksTest {
         List<String> waits = new ArrayList<>(), synced = new ArrayList<>();
         checks.afterDebugSync(synced::add);
         Object[] args = {1, null, 0f};
-        KernelSignatures.Signature sig = checks.before("elementwise", "fill", args);
+        KernelSignatures.Launch sig = checks.before("elementwise", "fill", args);
         checks.after(sig, new long[] {1}, new long[] {1}, args, () -> waits.add("wait"));
         assertEquals(List.of(), waits);
         checks.setSyncDebug(true);

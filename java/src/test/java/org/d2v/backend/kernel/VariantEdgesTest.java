@@ -2,6 +2,7 @@ package org.d2v.backend.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.d2v.backend.AttentionDesc;
 import org.d2v.backend.ConvDesc;
@@ -137,6 +138,21 @@ class VariantEdgesTest extends KernelTestBase {
         }
     }
 
+    /**
+     * A row mean can be near zero while its rounding error is set by the row's values, so a relative
+     * error against the mean alone flickers with the seed; this measures the error against the
+     * root-mean-square of the inputs it averages.
+     */
+    private void assertCloseOnScale(String family, Pair p, Pair inputs) {
+        double[] k = p.k().toDoubles(), r = p.r().toDoubles(), x = inputs.r().toDoubles();
+        double sq = 0;
+        for (double v : x) sq += v * v;
+        double rms = Math.sqrt(sq / x.length), worstError = 0;
+        for (int i = 0; i < k.length; i++) worstError = Math.max(worstError, Math.abs(k[i] - r[i]) / rms);
+        noteError(family, worstError);
+        assertTrue(worstError <= TOL, family + ": error " + worstError + " of the inputs' rms " + rms + " > " + TOL + " (seed " + seed + ")");
+    }
+
     private void layerNorm(int rows, int dim, boolean affine) {
         String c = "layerNorm " + rows + "x" + dim + (affine ? " affine" : "");
         NormDesc d = new NormDesc(rows, dim, 1e-5);
@@ -145,7 +161,7 @@ class VariantEdgesTest extends KernelTestBase {
         dev.ops().layerNorm(d, k(x), k(g), k(b), k(y), k(mean), k(rstd));
         ref.ops().layerNorm(d, r(x), r(g), r(b), r(y), r(mean), r(rstd));
         assertClose(c + ": y", y.view());
-        assertClose(c + ": mean", mean.view());
+        assertCloseOnScale(c + ": mean", mean.view(), x.view());
         assertClose(c + ": rstd", rstd.view());
         assertGuards(c, y, mean, rstd);
         Guarded dy = in(rows, dim), dx = in(rows, dim); // dx accumulates onto random values

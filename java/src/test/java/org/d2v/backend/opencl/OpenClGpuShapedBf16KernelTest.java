@@ -1,0 +1,11 @@
+package org.d2v.backend.opencl;
+
+import org.d2v.backend.kernel.KernelBf16Suite;
+import org.d2v.backend.kernel.KernelVariants;
+
+/** The bf16 kernel suite on OpenCL with the GPU-shaped kernels forced: PoCL runs the bf16 flavour a GPU launches. */
+class OpenClGpuShapedBf16KernelTest extends KernelBf16Suite {
+    @Override protected String backendName() { return "opencl"; }
+
+    @Override protected KernelVariants.Shape kernelShape() { return KernelVariants.Shape.GPU; }
+}
