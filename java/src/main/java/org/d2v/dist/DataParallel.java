@@ -41,6 +41,9 @@ public final class DataParallel {
      */
     public void sumGradients(Tensor flat) {
         if (comm.size() <= 1) return;
+        // The host path downloads the buffer, which waits for the backward anyway: waiting first costs
+        // nothing and keeps the backward out of the all-reduce's time. NCCL must not wait.
+        if (!(comm instanceof NcclCommunicator)) flat.device().synchronize();
         long t0 = System.nanoTime();
         comm.allReduceSum(flat);
         gradientNanos += System.nanoTime() - t0;
@@ -62,8 +65,8 @@ public final class DataParallel {
     }
 
     /**
-     * Host seconds spent in gradient all-reduces so far. Over MPI that is the whole transfer; over
-     * NCCL only the time to queue it (the device runs it later).
+     * Host seconds spent in gradient all-reduces so far. Over MPI that is the whole transfer plus the
+     * wait for the slowest rank to arrive; over NCCL only the time to queue it (the device runs it later).
      */
     public double gradientSeconds() { return gradientNanos * 1e-9; }
 
