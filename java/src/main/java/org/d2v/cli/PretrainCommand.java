@@ -177,6 +177,10 @@ public final class PretrainCommand extends CliCommand {
         } catch (CommandLine.ParameterException e) {
             throw new CheckpointException(Checkpoint.latest(resume).resolve(Checkpoint.MANIFEST), "recorded option " + Cli.describe(e));
         }
+        // Options of this session only (how the work is cut and when it stops), never recorded: as given now.
+        resumed.updateFreq = updateFreq;
+        resumed.stopAt = stopAt;
+        resumed.checkReplicas = checkReplicas;
         return train(resumed, resume, true, merged);
     }
 

@@ -95,6 +95,21 @@ class PretrainCommandTest {
         assertEquals(2, new PretrainCommand(toy(-1)).run(concat(common, "--run", straight.toString())));
     }
 
+    @Test
+    void stopAtHoldsForItsSessionOnlyAndTheResumesMatchAStraightRun() throws Exception {
+        String[] common = {"--modality", "image", "--backend", "reference", "--steps", "6", "--checkpoint-every", "5", "--batch", "3"};
+        Path straight = tmp.resolve("straight"), pieces = tmp.resolve("pieces");
+        assertEquals(0, new PretrainCommand(toy(-1)).run(concat(common, "--run", straight.toString())));
+        assertEquals(0, new PretrainCommand(toy(-1)).run(concat(common, "--stop-at", "2", "--run", pieces.toString())));
+        assertEquals(pieces.resolve("checkpoint-2"), Checkpoint.latest(pieces));
+        assertEquals(0, new PretrainCommand(toy(-1)).run("--resume", pieces.toString(), "--stop-at", "4"));
+        assertEquals(pieces.resolve("checkpoint-4"), Checkpoint.latest(pieces), "--stop-at given with --resume holds for that session");
+        assertFalse(Checkpoint.load(Checkpoint.latest(pieces)).manifest().config().containsKey("--stop-at"), "never recorded");
+        assertEquals(0, new PretrainCommand(toy(-1)).run("--resume", pieces.toString()));
+        assertEquals(pieces.resolve("checkpoint-6"), Checkpoint.latest(pieces), "the next resume runs to --steps");
+        assertEquals(losses(straight), losses(pieces));
+    }
+
     private static BiFunction<Data2VecConfig, Device, TrainableModel> toy(long crashAt) {
         return (config, device) -> {
             ToyModel m = new ToyModel(device, config.seed());

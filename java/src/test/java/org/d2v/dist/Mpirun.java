@@ -71,6 +71,7 @@ public final class Mpirun {
     public static Job run(List<String> cmd, int limitSeconds, WhileRunning during) throws IOException, InterruptedException {
         Path log = Files.createTempFile("mpirun", ".log");
         try {
+            long started = System.nanoTime();
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 if (during != null) during.during(p);
@@ -85,9 +86,9 @@ public final class Mpirun {
                 fail("mpirun still running after " + limitSeconds + " s (a hang): " + cmd + "\n" + Files.readString(log, StandardCharsets.UTF_8));
             }
             String out = Files.readString(log, StandardCharsets.UTF_8);
-            System.out.println("---- " + String.join(" ", cmd.subList(cmd.indexOf("-np"), cmd.indexOf("-np") + 2)) + " "
-                    + cmd.subList(cmd.size() - Math.min(cmd.size(), 30), cmd.size()).stream().filter(a -> !a.contains(File.pathSeparator)).toList()
-                    + " (exit " + p.exitValue() + ")\n" + out);
+            int main = cmd.indexOf("-cp") + 2;
+            System.out.println("---- mpirun -np " + cmd.get(cmd.indexOf("-np") + 1) + " " + String.join(" ", cmd.subList(main, cmd.size()))
+                    + String.format(" (exit %d, %.1f s)%n", p.exitValue(), (System.nanoTime() - started) * 1e-9) + out);
             return new Job(p.exitValue(), out, endedAt);
         } finally {
             Files.deleteIfExists(log);

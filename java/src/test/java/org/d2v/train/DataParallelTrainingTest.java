@@ -54,7 +54,9 @@ class DataParallelTrainingTest {
         twoJob = mpirun(2, concat(IMAGE, "--check-replicas", "2", "--run", two.toString()));
         assertEquals(0, twoJob.exitCode(), twoJob.output());
         one = tmp.resolve("one-rank");
+        long t0 = System.nanoTime();
         assertEquals(0, new PretrainCommand().run(concat(IMAGE, "--run", one.toString())));
+        System.out.printf(Locale.ROOT, "in one process: %.1f s%n", (System.nanoTime() - t0) * 1e-9);
         accumulated = tmp.resolve("one-rank-update-freq-2");
         assertEquals(0, new PretrainCommand().run(concat(IMAGE, "--update-freq", "2", "--run", accumulated.toString())));
     }
