@@ -146,12 +146,23 @@ device-bundle: kernels
 	MVN="$(MVN)" bench/device/bundle.sh
 
 # All-reduce bandwidth over MPI between BENCH_RANKS processes on this machine (sizes 4 KB … 256 MB),
-# written to bench/results/allreduce-latest.md. The launch under mpirun is what docs/distributed.md shows.
+# written to bench/results/allreduce-latest.md; then the step time of the same global batch on 1 rank,
+# 1 rank with --update-freq 2 and BENCH_RANKS ranks (DIST_STEP_CASES = backend:preset:global batch),
+# written to bench/results/dist-step-latest.md. The launch under mpirun is what docs/distributed.md shows.
 BENCH_RANKS ?= 2
+DIST_STEP_CASES ?= reference:image-micro:8 opencl:image-tiny:16
 MPIRUN_ROOT := $(if $(filter 0,$(shell id -u)),--allow-run-as-root,)
+MPIRUN_CPU  = LD_PRELOAD=$(JSIG) mpirun $(MPIRUN_ROOT) --oversubscribe --bind-to none -x LD_PRELOAD
 .PHONY: bench-dist
 bench-dist: deps kernels native
 	$(MVN) -q package -DskipTests
 	@command -v mpirun >/dev/null || { echo "mpirun not found: install openmpi-bin libopenmpi-dev"; exit 1; }
 	LD_PRELOAD=$(JSIG) mpirun $(MPIRUN_ROOT) --oversubscribe -np $(BENCH_RANKS) -x LD_PRELOAD \
 	  java -cp bench/target/benchmarks.jar org.d2v.bench.AllReduceBench --out bench/results/allreduce-latest.md $(BENCH_ARGS)
+	rm -f bench/results/dist-step.tsv
+	for c in $(DIST_STEP_CASES); do IFS=: read backend preset batch <<< "$$c"; \
+	  run="java -cp bench/target/benchmarks.jar org.d2v.bench.DistStepBench --backend $$backend --preset $$preset --batch $$batch --tsv bench/results/dist-step.tsv"; \
+	  $(MPIRUN_CPU) -np 1 $$run && $(MPIRUN_CPU) -np 1 $$run --update-freq 2 && $(MPIRUN_CPU) -np $(BENCH_RANKS) $$run || exit 1; \
+	done
+	$(JAVA) -cp bench/target/benchmarks.jar org.d2v.bench.DistStepBench --report bench/results/dist-step.tsv --out bench/results/dist-step-latest.md
+	rm -f bench/results/dist-step.tsv

@@ -3,8 +3,10 @@ package org.d2v.backend;
 /**
  * Hands out non-overlapping Philox offsets for one seed. Its whole state is (seed, next offset),
  * which a checkpoint saves so that a resumed run draws exactly the numbers it would have drawn.
+ * Not final: a micro-batch's stream (org.d2v.data2vec) hands out the offsets of its samples' part
+ * of whole-batch draws.
  */
-public final class RandomStream {
+public class RandomStream {
     private final long seed;
     private long next;
 

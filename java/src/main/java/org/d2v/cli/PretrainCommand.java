@@ -1,5 +1,7 @@
 package org.d2v.cli;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +16,13 @@ import org.d2v.backend.Device;
 import org.d2v.data.text.Tokenizers;
 import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.demo.DemoPresets;
+import org.d2v.dist.Communicator;
+import org.d2v.dist.Communicators;
+import org.d2v.dist.DataParallel;
+import org.d2v.dist.DistOptions;
+import org.d2v.dist.Launch;
 import org.d2v.interop.EncoderWeights;
 import org.d2v.optim.CosineSchedule;
 import org.d2v.train.BatchSource;
@@ -23,6 +31,7 @@ import org.d2v.train.CheckpointException;
 import org.d2v.train.CheckpointManifest;
 import org.d2v.train.ModelFactory;
 import org.d2v.train.Pretrainer;
+import org.d2v.train.Sharding;
 import org.d2v.train.TrainableModel;
 import org.d2v.train.TrainingData;
 import picocli.CommandLine;
@@ -84,8 +93,26 @@ public final class PretrainCommand extends CliCommand {
     Long steps;
 
     @Option(names = "--batch", paramLabel = "B",
-            description = "samples per update (each is cloned M times with its own mask). Default: the preset's batch size.")
+            description = "samples per update over all ranks and micro-batches, the global batch (each sample is cloned M times with "
+                    + "its own mask; audio: clips of the longest length, max_tokens = B x max_sample_size). Default: the preset's "
+                    + "(base: fairseq's global batch, image 256, audio 24, text 64; the smaller presets one device batch).")
     Integer batch;
+
+    @Option(names = "--update-freq", paramLabel = "N",
+            description = "micro-batches per update on each rank (fairseq's update_freq): gradients are accumulated over them and the "
+                    + "loss is normalised over the whole global batch, so the update is the same for any split. Default: as many as keep "
+                    + "each micro-batch within the preset's per-device batch (base: image 16, audio 3, text 4).")
+    Integer updateFreq;
+
+    @Option(names = "--stop-at", paramLabel = "N",
+            description = "end this session after update N with a checkpoint; the schedule still runs to --steps and --resume continues "
+                    + "(for jobs cut into time-limited pieces). Default: train to --steps.")
+    Long stopAt;
+
+    @Option(names = "--check-replicas", paramLabel = "K",
+            description = "under mpirun/srun: every K updates verify that every rank holds bit-identical parameters, teacher and "
+                    + "optimizer moments (downloads the whole state: a debug option). Default: 0, never.")
+    Integer checkReplicas;
 
     @Option(names = "--run", paramLabel = "DIR", description = "the run folder of a new run; it must not hold checkpoints yet.")
     Path run;
@@ -159,6 +186,10 @@ public final class PretrainCommand extends CliCommand {
         } catch (CommandLine.ParameterException e) {
             throw new CheckpointException(Checkpoint.latest(resume).resolve(Checkpoint.MANIFEST), "recorded option " + Cli.describe(e));
         }
+        // Options of this session only (how the work is cut and when it stops), never recorded: as given now.
+        resumed.updateFreq = updateFreq;
+        resumed.stopAt = stopAt;
+        resumed.checkReplicas = checkReplicas;
         return train(resumed, resume, true, merged);
     }
 
@@ -172,6 +203,8 @@ public final class PretrainCommand extends CliCommand {
     }
 
     private int train(PretrainCommand o, Path runDir, boolean resume, Map<String, String> recorded) throws Exception {
+        Launch launch = Launch.detect(System.getenv());
+        DistOptions dist = DistOptions.fromEnvironment(System.getenv());
         if (runDir == null) throw new IllegalArgumentException("--run: required for a new run (or --resume DIR)");
         if (o.modality == null) throw new IllegalArgumentException("--modality: required for a new run (image, audio or text)");
         String mod = o.modality.name(), size = (o.preset == null ? Size.tiny : o.preset).name();
@@ -185,6 +218,9 @@ public final class PretrainCommand extends CliCommand {
 
         Data2VecConfig config = DemoPresets.named(mod + "-" + size).withSeed(seed);
         if (o.batch != null) config = config.withBatchSize(Options.atLeast("--batch", o.batch, 0, 1));
+        Sharding sharding = split(config, launch.rank(), launch.size(), o.updateFreq);
+        long stopAt = Options.atLeast("--stop-at", o.stopAt, 0, 0);
+        int checkReplicas = Options.atLeast("--check-replicas", o.checkReplicas, 0, 0);
         double lr = Options.positive("--lr", o.lr, config.optim().lr());
         long presetWarmup = config.optim().warmup();
         long warmup = o.warmup != null ? o.warmup : (presetWarmup < steps ? presetWarmup : steps / 10);
@@ -197,36 +233,92 @@ public final class PretrainCommand extends CliCommand {
         }
         // A resumed text run reads its corpus with the tokenizer saved in the run (one trained on the corpus included).
         Path tokenizer = resume && Tokenizers.savedIn(runDir) != null ? Tokenizers.savedIn(runDir) : o.tokenizer;
+        Data2VecConfig cfg = config;
         String precisionName = o.precision == null ? "auto" : o.precision;
-        try (Device device = Backends.open(backendName);
-             BatchSource source = TrainingData.open(data, tokenizer, config, seed);
-             TrainableModel model = models.build(config, device, Precision.resolve(precisionName, device, "--precision:"))) {
-            // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
-            Files.createDirectories(runDir);
-            source.saveRunFiles(runDir);
-            if (o.init != null) {
-                EncoderWeights.Imported in = EncoderWeights.read(o.init, mod, EncoderWeights.encoderShapes(model.state()));
-                EncoderWeights.load(model.state(), in.values());
-                model.restored();
-                System.out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", o.init, in.values().size(),
-                        in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
-            }
-            System.out.printf(Locale.ROOT, "pretraining %s on %s in %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
-                    config.name(), device.name(), model.precisionId(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
-            Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
-                    .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume)
-                    .progressEvery(Duration.ofMillis(Math.round(progress * 1000)))
-                    .describe(config.name(), mod);
-            recorded.forEach(b::config);
-            b.config("--modality", mod).config("--preset", size).config("--lr", Double.toString(lr))
-                    .config("--warmup", Long.toString(warmup)).config("--batch", Integer.toString(config.batchSize()));
-            Pretrainer.Result r = b.build().run();
-            if (!r.metrics().isEmpty()) {
-                System.out.printf(Locale.ROOT, "done: step %d, loss %.5g; checkpoint %s; metrics and %s in %s%n", r.step(),
-                        r.metrics().get(r.metrics().size() - 1).loss(), r.checkpoint(), Pretrainer.PLOT, runDir);
-                System.out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
-            }
+        // One process per device: the device is opened first (CUDA picks the GPU from the local rank, docs/distributed.md).
+        try (Device device = Backends.open(backendName)) {
+            Communicator comm = Communicators.open(device, launch, dist);
+            Communicators.run(comm, c -> {
+                DataParallel dp = new DataParallel(c);
+                PrintStream out = c.isRoot() ? System.out : new PrintStream(OutputStream.nullOutputStream());
+                try (BatchSource source = TrainingData.open(data, tokenizer, cfg, seed);
+                     TrainableModel model = models.build(cfg, device, Precision.resolve(precisionName, device, "--precision:"))) {
+                    source.shard(sharding);
+                    // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
+                    if (c.isRoot()) {
+                        Files.createDirectories(runDir);
+                        source.saveRunFiles(runDir);
+                    }
+                    if (o.init != null) {
+                        EncoderWeights.Imported in = EncoderWeights.read(o.init, mod, EncoderWeights.encoderShapes(model.state()));
+                        EncoderWeights.load(model.state(), in.values());
+                        model.restored();
+                        out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", o.init, in.values().size(),
+                                in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
+                    }
+                    out.printf(Locale.ROOT, "pretraining %s on %s in %s: %d steps, %s x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
+                            cfg.name(), device.name(), model.precisionId(), steps, describe(cfg, sharding), cfg.clones(), lr, warmup, source.describe(), runDir);
+                    if (c.size() > 1) out.println("data parallel: " + c.describe());
+                    Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
+                            .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume)
+                            .progressEvery(Duration.ofMillis(Math.round(progress * 1000))).progress(out)
+                            .dataParallel(dp).stopAt(stopAt).checkReplicasEvery(checkReplicas)
+                            .describe(cfg.name(), mod);
+                    recorded.forEach(b::config);
+                    b.config("--modality", mod).config("--preset", size).config("--lr", Double.toString(lr))
+                            .config("--warmup", Long.toString(warmup)).config("--batch", Integer.toString(cfg.batchSize()))
+                            .config("ranks", Integer.toString(c.size())).config("update-freq", Integer.toString(sharding.updateFreq()));
+                    Pretrainer.Result r = b.build().run();
+                    if (!r.metrics().isEmpty()) {
+                        out.printf(Locale.ROOT, "done: step %d, loss %.5g; checkpoint %s; metrics and %s in %s%n", r.step(),
+                                r.metrics().get(r.metrics().size() - 1).loss(), r.checkpoint(), Pretrainer.PLOT, runDir);
+                        out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
+                    }
+                    if (c.size() > 1) {
+                        out.printf(Locale.ROOT, "gradient all-reduce: %.2f s in all for %d updates (%s)%n", dp.gradientSeconds(),
+                                r.step(), c.describe());
+                    }
+                }
+            });
         }
         return Cli.OK;
+    }
+
+    /**
+     * How each global batch is cut for this job: {@code ranks} × F micro-batches, F given by
+     * --update-freq or, by default, the fewest that keep a micro-batch within the per-device batch.
+     * Fixed-size batches (image, text) must split evenly; audio batches (by length) are cut as
+     * evenly as their clip counts allow.
+     */
+    static Sharding split(Data2VecConfig cfg, int rank, int ranks, Integer updateFreq) {
+        int global = cfg.batchSize();
+        boolean even = !(cfg.modality() instanceof ModalityConfig.Audio);
+        if (global < ranks) {
+            throw new IllegalArgumentException("--batch: the global batch of " + global + " is smaller than the " + ranks + " ranks of this job");
+        }
+        if (even && global % ranks != 0) {
+            throw new IllegalArgumentException("--batch: the global batch of " + global + " does not split evenly over " + ranks + " ranks");
+        }
+        int f;
+        if (updateFreq != null) {
+            f = Options.atLeast("--update-freq", updateFreq, 1, 1);
+            if ((long) ranks * f > global || (even && global % (ranks * f) != 0)) {
+                throw new IllegalArgumentException("--update-freq: the global batch of " + global + " (--batch) does not split into " + ranks
+                        + " rank(s) x " + f + " micro-batches" + (even ? " of equal size" : ""));
+            }
+        } else {
+            f = Math.max(1, (global + ranks * cfg.deviceBatch() - 1) / (ranks * cfg.deviceBatch()));
+            while (even && global % (ranks * f) != 0) f++; // ends at global / ranks at the latest
+        }
+        return new Sharding(rank, ranks, f);
+    }
+
+    /** "global batch 256 = 2 ranks x 8 micro-batches x 16 per device (preset's per-device batch 16)". */
+    static String describe(Data2VecConfig cfg, Sharding s) {
+        int global = cfg.batchSize(), parts = s.parts();
+        String per = global % parts == 0 ? Integer.toString(global / parts) : "~" + String.format(Locale.ROOT, "%.1f", (double) global / parts);
+        return "global batch " + global + " = " + s.ranks() + (s.ranks() == 1 ? " rank" : " ranks") + " x " + s.updateFreq()
+                + (s.updateFreq() == 1 ? " micro-batch" : " micro-batches") + " x " + per + " per device (preset's per-device batch "
+                + cfg.deviceBatch() + ")";
     }
 }

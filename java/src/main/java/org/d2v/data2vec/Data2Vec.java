@@ -18,6 +18,7 @@ import org.d2v.data2vec.config.OptimConfig;
 import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.data2vec.mask.Masker;
 import org.d2v.data2vec.mask.Maskers;
+import org.d2v.dist.DataParallel;
 import org.d2v.nn.AttentionBias;
 import org.d2v.nn.Module;
 import org.d2v.nn.Parameter;
@@ -29,6 +30,7 @@ import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Scope;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
+import org.d2v.train.BatchShare;
 import org.d2v.train.StatsRing;
 import org.d2v.train.StepStats;
 import org.d2v.train.TrainableModel;
@@ -47,6 +49,24 @@ import org.d2v.train.TrainableModel;
 public final class Data2Vec implements TrainableModel {
     /** One forward pass: the total loss, its terms, the decoder output and the teacher targets. */
     record Forward(Tensor loss, Tensor regression, Tensor cls, Tensor pred, Tensor target, Tensor maskedIdx) {}
+
+    /**
+     * What the loss terms of a micro-batch are divided by: the masked positions of the whole global
+     * batch (all ranks, all micro-batches, all clones: fairseq's sample_size, spec §7.1), and for the
+     * image CLS term the global batch in units of the per-device batch (see {@link #trainStep}).
+     */
+    record Normalisers(double masked, double cls) {}
+
+    /** Philox blocks of one update: update n draws only from [base, base + UPDATE_BLOCKS) of the run's stream. */
+    static final long UPDATE_BLOCKS = 1L << 40;
+    /** Masks: sample i of the global batch draws from its own range of this many blocks at the start of the update's. */
+    static final long MASK_BLOCKS_PER_SAMPLE = 1L << 22;
+    /** The device draws (dropout, noise) of the update start here, after the masks of up to 2^16 samples. */
+    static final long DEVICE_DRAWS_AT = 1L << 38;
+    static final int MAX_GLOBAL_SAMPLES = (int) (DEVICE_DRAWS_AT / MASK_BLOCKS_PER_SAMPLE);
+
+    /** Layout of the update's sums (see {@link #trainStep}): loss terms, the index-error flag, then 4 × width guard sums. */
+    private static final int SUM_LOSS = 0, SUM_REGRESSION = 1, SUM_CLS = 2, SUM_INDEX_ERRORS = 3, SUM_GUARDS = 4;
 
     private final Device device;
     private final Ops ops;
@@ -77,6 +97,10 @@ public final class Data2Vec implements TrainableModel {
     private final Tensor clipFactor;
     /** Per-step statistics on the device, read by the host once per logging interval. */
     private final StatsRing stats;
+    /** Width of the decoder's output (D, or a patch's pixels): the collapse guards' channels. */
+    private final int predicted;
+    /** The update's sums over its micro-batches (and, summed once, over the ranks): see {@link #trainStep}. */
+    private final Tensor updateSums;
     private boolean closed;
 
     /** Steps whose statistics can wait on the device before the host must read them (see {@link StatsRing}). */
@@ -107,7 +131,7 @@ public final class Data2Vec implements TrainableModel {
         student = encoder.backbone();
         boolean grid = m instanceof ModalityConfig.Image;
         int g = m instanceof ModalityConfig.Image img ? img.grid() : 0;
-        int predicted = cfg.loss().pixels() ? pixelTargetDim(cfg) : dim;
+        this.predicted = cfg.loss().pixels() ? pixelTargetDim(cfg) : dim;
         decoder = new ConvDecoder(b.child("decoder"), cfg.decoder(), dim, predicted, grid, g, g, m instanceof ModalityConfig.Text);
         studentModules.add(encoder);
         studentModules.add(decoder);
@@ -134,6 +158,7 @@ public final class Data2Vec implements TrainableModel {
             this.clipSumSquares = clip.view(0, Shape.of(1));
             this.clipFactor = clip.view(1, Shape.of(1));
             this.stats = new StatsRing(device, dtype, STATS_SLOTS, this::problem);
+            this.updateSums = zerosOwned(SUM_GUARDS + 4L * predicted);
         } catch (RuntimeException e) {
             if (s != null) s.close();
             if (t != null) t.close();
@@ -226,37 +251,129 @@ public final class Data2Vec implements TrainableModel {
     // ---- training ---------------------------------------------------------------------------
 
     /**
-     * One update (spec §9). Nothing is read back: the loss terms, the collapse-guard statistics, the
-     * gradient norm and the index-error flag go into this step's slot of the device stats ring, and
-     * the returned stats are pending until the ring is read (see {@link StepStats}). The collapse
-     * guards and the gradient-norm check run then, and name this step.
+     * One update (spec §9) on this rank's micro-batches of the global batch. Nothing is read back:
+     * the loss terms, the collapse-guard statistics, the gradient norm and the index-error flag go
+     * into this step's slot of the device stats ring, and the returned stats are pending until the
+     * ring is read (see {@link StepStats}). The collapse guards and the gradient-norm check run then,
+     * and name this step.
+     *
+     * <p>The update equals one step on the whole global batch (docs/distributed.md):
+     * <ul>
+     *   <li>randomness per global sample: sample i's masks come from its own stream, and every device
+     *       draw of a micro-batch takes its samples' part of the whole batch's draw ({@link ShareStream});</li>
+     *   <li>the masked positions of every micro-batch on every rank are counted first and summed over the
+     *       ranks, and each micro-batch's regression loss is divided by that global count, so the
+     *       accumulated gradient is the gradient of the global batch's loss;</li>
+     *   <li>the image CLS term (summed over rows, spec §7.2) is divided by the global batch in units of
+     *       the per-device batch ({@link Data2VecConfig#deviceBatch()}): fairseq weighs it by the batch of
+     *       one GPU; d2v keeps that weight fixed, however the global batch is split;</li>
+     *   <li>after the last backward the flat gradient buffer is summed over the ranks (one all-reduce),
+     *       together with a small buffer of the loss terms and the collapse guards' per-channel sums, so
+     *       the statistics describe the global batch; then clipping, AdamW and the EMA run once.</li>
+     * </ul>
      */
     @Override
-    public StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) {
+    public StepStats trainStep(BatchShare share, long step, double lr, RandomStream rng, DataParallel dp) {
         ensureOpen();
         if (step < 1) throw new IllegalArgumentException("steps count from 1, got " + step);
-        for (Module mod : studentModules) mod.train(rng);
-        int tokens = tokens(batch);
-        stats.slot(step); // reads the ring first if this slot still holds an unread step
-        try (Scope scope = Scope.open()) {
-            MaskBatch masks = masker.sample(batch.size() * cfg.clones(), tokens, rng);
-            store.zeroGrads();
-            Forward f;
-            try (Tape tape = Tape.record()) {
-                f = forward(batch, masks, rng);
-                tape.backward(f.loss());
+        if (share.globalSamples() > MAX_GLOBAL_SAMPLES) {
+            throw new IllegalArgumentException("a global batch of " + share.globalSamples() + " samples exceeds " + MAX_GLOBAL_SAMPLES);
+        }
+        long base = rng.takeUniform(4 * UPDATE_BLOCKS); // the update's range, the same on every rank
+        List<MaskBatch> masks = new ArrayList<>();
+        long[] counts = new long[3]; // samples, masked positions (all clones), tokens
+        for (BatchShare.Part part : share.parts()) {
+            if (part.size() == 0) {
+                masks.add(null);
+                continue;
             }
-            CollapseGuard.maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx(), stats.field(step, StatsRing.TARGET_STD));
-            CollapseGuard.maskedStd(f.pred(), f.maskedIdx(), stats.field(step, StatsRing.PRED_STD));
+            int tokens = tokens(part.batch());
+            MaskBatch m = masks(part, tokens, rng.seed(), base);
+            masks.add(m);
+            counts[0] += part.size();
+            counts[1] += (long) m.rows() * m.masked();
+            counts[2] += (long) part.size() * tokens;
+        }
+        dp.sumCounts(counts);
+        if (counts[0] != share.globalSamples()) {
+            throw new IllegalStateException("step " + step + ": the ranks' micro-batches hold " + counts[0] + " samples, not the global batch's "
+                    + share.globalSamples() + " (the ranks do not read the same data)");
+        }
+        Normalisers norm = new Normalisers(counts[1], (double) share.globalSamples() / cfg.deviceBatch());
+        stats.slot(step); // reads the ring first if this slot still holds an unread step
+        store.zeroGrads();
+        ops.fill(updateSums, 0);
+        for (int k = 0; k < share.parts().size(); k++) {
+            BatchShare.Part part = share.parts().get(k);
+            if (part.size() > 0) accumulate(part, masks.get(k), norm, new ShareStream(rng.seed(), base + DEVICE_DRAWS_AT, part.first(),
+                    part.size(), share.globalSamples()));
+        }
+        try (Scope scope = Scope.open()) {
+            ops.takeIndexErrors(updateSums.view(SUM_INDEX_ERRORS, Shape.of(1)));
+            dp.sumGradients(store.grads());
+            dp.sumStats(updateSums);
+            writeStats(step, counts[1]);
             optimizerStep(step, lr, stats.field(step, StatsRing.GRAD_NORM));
             // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5); pixel targets need no teacher.
             if (!cfg.loss().pixels()) ema.update(step);
-            ops.copy(f.loss(), stats.field(step, StatsRing.LOSS));
-            ops.copy(f.regression(), stats.field(step, StatsRing.REGRESSION));
-            if (f.cls() != null) ops.copy(f.cls(), stats.field(step, StatsRing.CLS));
-            else ops.fill(stats.field(step, StatsRing.CLS), 0);
-            ops.takeIndexErrors(stats.field(step, StatsRing.INDEX_ERRORS));
-            return stats.pending(step, batch.size(), (long) batch.size() * tokens);
+            return stats.pending(step, counts[0], counts[2]);
+        }
+    }
+
+    /** The masks of a micro-batch: each sample's M rows from the sample's own stream (its index in the global batch). */
+    private MaskBatch masks(BatchShare.Part part, int tokens, long seed, long base) {
+        int clones = cfg.clones(), per = clones * tokens;
+        int[] all = new int[part.size() * per];
+        int masked = 0;
+        for (int j = 0; j < part.size(); j++) {
+            MaskBatch one = masker.sample(clones, tokens, new RandomStream(seed, base + (part.first() + j) * MASK_BLOCKS_PER_SAMPLE));
+            System.arraycopy(one.mask(), 0, all, j * per, per);
+            masked = one.masked();
+        }
+        return new MaskBatch(part.size() * clones, tokens, masked, all);
+    }
+
+    /**
+     * Forward and backward of one micro-batch, adding into the flat gradient buffer and the update's
+     * sums. Its activations are freed before the next micro-batch starts.
+     */
+    private void accumulate(BatchShare.Part part, MaskBatch masks, Normalisers norm, RandomStream stream) {
+        for (Module mod : studentModules) mod.train(stream);
+        try (Scope scope = Scope.open()) {
+            Forward f;
+            try (Tape tape = Tape.record()) {
+                f = forward(part.batch(), masks, stream, norm);
+                tape.backward(f.loss());
+            }
+            ops.axpby(1, f.loss(), 1, updateSums.view(SUM_LOSS, Shape.of(1)));
+            ops.axpby(1, f.regression(), 1, updateSums.view(SUM_REGRESSION, Shape.of(1)));
+            if (f.cls() != null) ops.axpby(1, f.cls(), 1, updateSums.view(SUM_CLS, Shape.of(1)));
+            addChannelSums(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx(), SUM_GUARDS);
+            addChannelSums(f.pred(), f.maskedIdx(), SUM_GUARDS + 2 * predicted);
+        }
+    }
+
+    /** Σ x and Σ x² per channel over the masked positions, added at {@code at} of the update's sums. */
+    private void addChannelSums(Tensor x, Tensor maskedIdx, int at) {
+        Tensor sel = F.gatherRows(x, maskedIdx);
+        int n = (int) (sel.numel() / predicted);
+        ops.axpby(1, F.reduceMiddle(sel, 1, n, predicted, 1.0), 1, updateSums.view(at, Shape.of(predicted)));
+        ops.axpby(1, F.reduceMiddle(F.mul(sel, sel), 1, n, predicted, 1.0), 1, updateSums.view(at + predicted, Shape.of(predicted)));
+    }
+
+    /**
+     * The summed statistics into the step's slot: the loss terms, the flag, and the collapse guards
+     * (spec §7.3, fairseq's compute_var over all GPUs) from the per-channel sums over all {@code masked} positions.
+     */
+    private void writeStats(long step, long masked) {
+        ops.copy(updateSums.view(SUM_LOSS, Shape.of(3)), stats.slot(step).view(StatsRing.LOSS, Shape.of(3)));
+        ops.copy(updateSums.view(SUM_INDEX_ERRORS, Shape.of(1)), stats.field(step, StatsRing.INDEX_ERRORS));
+        int n = (int) Math.min(Integer.MAX_VALUE, masked);
+        for (int g = 0; g < 2; g++) {
+            Tensor mean = Tensor.empty(device, dtype, Shape.of(predicted)), meanSq = Tensor.empty(device, dtype, Shape.of(predicted));
+            ops.axpby(1.0 / masked, updateSums.view(SUM_GUARDS + 2 * g * predicted, Shape.of(predicted)), 0, mean);
+            ops.axpby(1.0 / masked, updateSums.view(SUM_GUARDS + (2 * g + 1) * predicted, Shape.of(predicted)), 0, meanSq);
+            ops.meanChannelStd(n, mean, meanSq, stats.field(step, g == 0 ? StatsRing.TARGET_STD : StatsRing.PRED_STD));
         }
     }
 
@@ -276,9 +393,14 @@ public final class Data2Vec implements TrainableModel {
 
     /**
      * Student and teacher forward for one batch with the given masks (spec §9), recording on the
-     * active tape. Package-private so tests can fix the masks.
+     * active tape, its loss normalised as a batch of its own. Package-private so tests can fix the masks.
      */
     Forward forward(Batch batch, MaskBatch masks, RandomStream rng) {
+        return forward(batch, masks, rng, new Normalisers((double) masks.rows() * masks.masked(), (double) batch.size() / cfg.deviceBatch()));
+    }
+
+    /** {@link #forward(Batch, MaskBatch, RandomStream)} as a micro-batch of a larger batch: the loss terms divided by {@code norm}. */
+    Forward forward(Batch batch, MaskBatch masks, RandomStream rng, Normalisers norm) {
         int samples = batch.size(), clones = cfg.clones(), rows = samples * clones, dim = cfg.encoder().dim();
         int tokens = tokens(batch);
         if (masks.rows() != rows || masks.tokens() != tokens) {
@@ -326,11 +448,11 @@ public final class Data2Vec implements TrainableModel {
 
         LossConfig lc = cfg.loss();
         double s = lc.scaleFor(dim);
-        Tensor regression = Objective.regression(pred, target, mask, clones, masks.masked(), s);
+        Tensor regression = Objective.regression(pred, target, mask, clones, norm.masked(), s);
         Tensor cls = null;
         Tensor loss = regression;
         if (extra > 0 && lc.clsWeight() > 0) {
-            cls = Objective.cls(encoded, target, clones, lc.clsWeight() * s);
+            cls = Objective.cls(encoded, target, clones, lc.clsWeight() * s, norm.cls());
             loss = F.add(regression, cls);
         }
         return new Forward(loss, regression, cls, pred, target, maskedIdx);

@@ -29,25 +29,27 @@ final class Objective {
     /**
      * s · Σ over masked (row, t) of ||pred − target||² / N_mask (spec §7.1): pred [rows, T, D],
      * target [rows / clones, T, D] shared by the clones of a sample, mask [rows, T] (I32, 1 =
-     * masked), every row masking {@code maskedPerRow} positions.
+     * masked); {@code masked} = N_mask, the masked positions of the whole (global) batch, of which
+     * this batch may be a part.
      */
-    static Tensor regression(Tensor pred, Tensor target, Tensor mask, int clones, int maskedPerRow, double scale) {
+    static Tensor regression(Tensor pred, Tensor target, Tensor mask, int clones, double masked, double scale) {
         int rows = pred.dim(0), tokens = pred.dim(1), dim = pred.dim(2);
-        return F.maskedRegression(new LossDesc(rows, tokens, dim, clones, scale, (double) rows * maskedPerRow), pred, target, mask);
+        return F.maskedRegression(new LossDesc(rows, tokens, dim, clones, scale, masked), pred, target, mask);
     }
 
     /**
-     * The image CLS loss (spec §7.2): weight · s · Σ_rows ||c − ȳ||², where c is the student's
-     * encoder output at the CLS position (token 0 of {@code encoded} [rows, 1 + kept, D]) and ȳ
-     * the mean of the sample's target [samples, T, D] over all positions. Summed, not averaged.
+     * The image CLS loss (spec §7.2): weight · s · Σ_rows ||c − ȳ||² / {@code normaliser}, where c
+     * is the student's encoder output at the CLS position (token 0 of {@code encoded} [rows, 1 +
+     * kept, D]) and ȳ the mean of the sample's target [samples, T, D] over all positions. Summed,
+     * not averaged: over one device's batch (normaliser 1), or over a larger batch in units of it.
      */
-    static Tensor cls(Tensor encoded, Tensor target, int clones, double weightTimesScale) {
+    static Tensor cls(Tensor encoded, Tensor target, int clones, double weightTimesScale, double normaliser) {
         int rows = encoded.dim(0), dim = encoded.dim(2);
         Tensor clsPred = F.gatherRows(encoded, Indices.iota(encoded.device(), rows, 1, 0));
         Tensor clsTarget = F.meanOverTime(target);
         int[] ones = new int[rows];
         Arrays.fill(ones, 1);
         Tensor all = Tensor.ofInts(encoded.device(), Shape.of(rows, 1), ones);
-        return F.maskedRegression(new LossDesc(rows, 1, dim, clones, weightTimesScale, 1.0), clsPred, clsTarget, all);
+        return F.maskedRegression(new LossDesc(rows, 1, dim, clones, weightTimesScale, normaliser), clsPred, clsTarget, all);
     }
 }

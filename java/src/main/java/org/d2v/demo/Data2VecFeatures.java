@@ -10,7 +10,9 @@ import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.data2vec.mask.Masker;
+import org.d2v.dist.DataParallel;
 import org.d2v.tensor.Tensor;
+import org.d2v.train.BatchShare;
 import org.d2v.train.StepStats;
 
 /**
@@ -49,7 +51,10 @@ public final class Data2VecFeatures implements FeatureModel {
 
     @Override public Device device() { return model.device(); }
 
-    @Override public StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) { return model.trainStep(batch, step, lr, rng); }
+    @Override
+    public StepStats trainStep(BatchShare share, long step, double lr, RandomStream rng, DataParallel dp) {
+        return model.trainStep(share, step, lr, rng, dp);
+    }
 
     @Override public Map<String, Tensor> state() { return model.state(); }
 

@@ -114,8 +114,9 @@ public final class Experiment {
         @Override public org.d2v.backend.Device device() { return inner.device(); }
 
         @Override
-        public org.d2v.train.StepStats trainStep(org.d2v.data2vec.Batch batch, long step, double lr, org.d2v.backend.RandomStream rng) {
-            org.d2v.train.StepStats s = inner.trainStep(batch, step, lr, rng);
+        public org.d2v.train.StepStats trainStep(org.d2v.train.BatchShare share, long step, double lr, org.d2v.backend.RandomStream rng,
+                                                 org.d2v.dist.DataParallel dp) {
+            org.d2v.train.StepStats s = inner.trainStep(share, step, lr, rng, dp);
             table.copyFrom(initial);
             return s;
         }

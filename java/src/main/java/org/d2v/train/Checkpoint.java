@@ -137,9 +137,9 @@ public final class Checkpoint {
         } catch (IllegalArgumentException | ClassCastException e) {
             throw new CheckpointException(manifestFile, "bad manifest: " + e.getMessage());
         }
-        if (m.formatVersion() != CheckpointManifest.FORMAT_VERSION && m.formatVersion() != CheckpointManifest.FORMAT_WITH_METRICS) {
+        if (m.formatVersion() < CheckpointManifest.FORMAT_WITH_METRICS || m.formatVersion() > CheckpointManifest.FORMAT_VERSION) {
             throw new CheckpointException(manifestFile, "format version " + m.formatVersion() + " is not supported (this build reads "
-                    + CheckpointManifest.FORMAT_WITH_METRICS + " and " + CheckpointManifest.FORMAT_VERSION + ")");
+                    + CheckpointManifest.FORMAT_WITH_METRICS + " to " + CheckpointManifest.FORMAT_VERSION + ")");
         }
         Path tensors = dir.resolve(TENSORS);
         try (SafeTensors.Reader r = SafeTensors.open(tensors)) {

@@ -9,14 +9,17 @@ import org.d2v.json.Json;
 /**
  * Everything besides the tensors that a resume needs, stored as manifest.json next to them: the
  * step, what was trained (preset, modality, backend, options), where the random stream and the
- * data source stood after this step, and the checksum of the tensor file. The metrics history
+ * data source stood after this step (format 3: in global samples; 2 and 1: in batches), and the
+ * checksum of the tensor file. The metrics history
  * lives in the run's metrics.jsonl (format 1 manifests embedded it, growing every step; they are
  * still read, see {@link #embeddedMetrics}).
  */
 public record CheckpointManifest(int formatVersion, long step, long totalSteps, String preset, String modality,
                                  String backend, long seed, long rngPosition, long dataPosition,
                                  Map<String, String> config, String tensorsSha256, long tensorsBytes) {
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
+    /** From this format on the data position counts global samples (before: batches served). */
+    public static final int FORMAT_SAMPLE_POSITIONS = 3;
     /** The first format: as 2, plus every metrics row so far in the field "metrics". */
     static final int FORMAT_WITH_METRICS = 1;
 

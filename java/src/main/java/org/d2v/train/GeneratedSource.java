@@ -1,21 +1,24 @@
 package org.d2v.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.d2v.backend.RandomStream;
+import org.d2v.data.batch.BatchLoader;
 import org.d2v.data2vec.Batch;
 
 /**
- * Synthetic data for tests, smoke runs and benchmarks before (or without) real data: batch k is a
- * pure function of (seed, k), so {@link #seek} is free and a resumed run sees the same batches.
- * The signals have structure a model can learn (smooth images, tones, repeated token patterns),
- * so the pretraining loss of a working model falls on them.
+ * Synthetic data for tests, smoke runs and benchmarks before (or without) real data: sample i of
+ * global batch k is a pure function of (seed, k, i), so {@link #seek} is free, a resumed run sees
+ * the same batches, and a sharded source ({@link #shard}) makes each rank's samples exactly as an
+ * unsharded one would. Positions count samples. The signals have structure a model can learn
+ * (smooth images, tones, repeated token patterns), so the pretraining loss of a working model
+ * falls on them.
  */
 public abstract sealed class GeneratedSource implements BatchSource {
-    /** Philox blocks reserved per batch: far more than any batch draws, so batches never share numbers. */
-    private static final long STRIDE = 1L << 32;
-
     private final long seed;
     protected final int batchSize;
-    private long position;
+    private Sharding sharding = Sharding.NONE;
+    private long batches;
 
     private GeneratedSource(long seed, int batchSize) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -38,22 +41,42 @@ public abstract sealed class GeneratedSource implements BatchSource {
         return new Text(seed, batchSize, length, vocab);
     }
 
+    @Override public final Batch next() { return nextShare().single(); }
+
     @Override
-    public final Batch next() {
-        RandomStream rng = new RandomStream(seed, position * STRIDE);
-        position++;
-        return generate(rng);
+    public final BatchShare nextShare() {
+        RandomStream batch = BatchLoader.streamOf(seed, batches++);
+        List<BatchShare.Part> parts = new ArrayList<>();
+        for (int k = 0; k < sharding.updateFreq(); k++) {
+            int from = sharding.from(k, batchSize), to = sharding.to(k, batchSize);
+            List<RandomStream> streams = new ArrayList<>();
+            for (int i = from; i < to; i++) streams.add(LoaderSource.sampleStream(batch, i));
+            parts.add(new BatchShare.Part(generate(streams), from));
+        }
+        return new BatchShare(parts, batchSize);
     }
 
-    @Override public final long position() { return position; }
+    @Override public final void shard(Sharding s) { this.sharding = s; }
+
+    @Override public final long position() { return batches * batchSize; }
 
     @Override
     public final void seek(long position) {
         if (position < 0) throw new IllegalArgumentException("negative data position " + position);
-        this.position = position;
+        if (position % batchSize != 0) {
+            throw new IllegalArgumentException("data position " + position + " (samples) is not the start of a global batch of "
+                    + batchSize + ": the run was trained with another batch size (--batch)");
+        }
+        this.batches = position / batchSize;
     }
 
-    abstract Batch generate(RandomStream rng);
+    @Override public final void seekToBatch(long batches) {
+        if (batches < 0) throw new IllegalArgumentException("negative data position " + batches);
+        this.batches = batches;
+    }
+
+    /** One sample per stream, in order. */
+    abstract Batch generate(List<RandomStream> samples);
 
     private static final class Images extends GeneratedSource {
         private final int size, channels;
@@ -65,10 +88,10 @@ public abstract sealed class GeneratedSource implements BatchSource {
         }
 
         @Override
-        Batch generate(RandomStream rng) {
-            float[] px = new float[batchSize * size * size * channels];
+        Batch generate(List<RandomStream> samples) {
+            float[] px = new float[samples.size() * size * size * channels];
             int i = 0;
-            for (int b = 0; b < batchSize; b++) {
+            for (RandomStream rng : samples) {
                 double[][] waves = new double[3][4];
                 for (double[] w : waves) {
                     w[0] = (rng.nextUniform() * 2 - 1) * 0.4; // frequency in y (cycles per pixel)
@@ -86,7 +109,7 @@ public abstract sealed class GeneratedSource implements BatchSource {
                     }
                 }
             }
-            return new Batch.Images(batchSize, size, size, channels, px);
+            return new Batch.Images(samples.size(), size, size, channels, px);
         }
 
         @Override public String describe() { return "generated images " + size + "x" + size + "x" + channels; }
@@ -101,9 +124,10 @@ public abstract sealed class GeneratedSource implements BatchSource {
         }
 
         @Override
-        Batch generate(RandomStream rng) {
-            float[] w = new float[batchSize * samples];
-            for (int b = 0; b < batchSize; b++) {
+        Batch generate(List<RandomStream> streams) {
+            float[] w = new float[streams.size() * samples];
+            for (int b = 0; b < streams.size(); b++) {
+                RandomStream rng = streams.get(b);
                 double f0 = 80 + rng.nextUniform() * 400, f1 = 300 + rng.nextUniform() * 2000;
                 double p0 = rng.nextUniform() * 2 * Math.PI, p1 = rng.nextUniform() * 2 * Math.PI;
                 double noise = 0.02 + rng.nextUniform() * 0.03;
@@ -115,7 +139,7 @@ public abstract sealed class GeneratedSource implements BatchSource {
                     w[b * samples + t] = (float) v;
                 }
             }
-            return new Batch.Audio(batchSize, samples, w);
+            return new Batch.Audio(streams.size(), samples, w);
         }
 
         @Override public String describe() { return "generated audio, " + samples + " samples at 16 kHz"; }
@@ -132,9 +156,10 @@ public abstract sealed class GeneratedSource implements BatchSource {
         }
 
         @Override
-        Batch generate(RandomStream rng) {
-            int[] ids = new int[batchSize * length];
-            for (int b = 0; b < batchSize; b++) {
+        Batch generate(List<RandomStream> samples) {
+            int[] ids = new int[samples.size() * length];
+            for (int b = 0; b < samples.size(); b++) {
+                RandomStream rng = samples.get(b);
                 int[] motif = new int[2 + rng.nextInt(7)];
                 // Ids 0..3 are left to special tokens (bos, pad, eos, unk in fairseq's dictionaries).
                 for (int k = 0; k < motif.length; k++) motif[k] = 4 + rng.nextInt(vocab - 4);
@@ -144,7 +169,7 @@ public abstract sealed class GeneratedSource implements BatchSource {
                 }
                 ids[b * length] = 0; // a beginning-of-sequence id, as the real text loader puts there
             }
-            return new Batch.Text(batchSize, length, ids);
+            return new Batch.Text(samples.size(), length, ids);
         }
 
         @Override public String describe() { return "generated text, " + length + " tokens, vocabulary " + vocab; }

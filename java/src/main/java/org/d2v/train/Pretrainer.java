@@ -12,7 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.d2v.backend.RandomStream;
-import org.d2v.data2vec.Batch;
+import org.d2v.dist.DataParallel;
+import org.d2v.dist.ReplicaCheck;
 import org.d2v.optim.CosineSchedule;
 
 /**
@@ -32,6 +33,12 @@ import org.d2v.optim.CosineSchedule;
  * <p>Resume restores the model's tensors, the step, the random stream and the data position from
  * the run's latest checkpoint, so the continued run computes exactly what an uninterrupted one
  * would have. Everything random flows from one {@link RandomStream} for that reason.
+ *
+ * <p>Data-parallel ({@link Builder#dataParallel}): every rank runs this loop on its share of each
+ * global batch (the source is sharded) and the model sums the gradients over the ranks; rank 0
+ * alone writes files (checkpoints, metrics, the plot) and prints, the other ranks only train, and
+ * every rank starts from rank 0's state. The data position is counted in global samples, so a run
+ * may resume with another number of ranks (docs/distributed.md).
  */
 public final class Pretrainer {
     public static final String PLOT = "loss.png";
@@ -51,6 +58,9 @@ public final class Pretrainer {
     private final Map<String, String> config;
     private final boolean plot;
     private final int keepLast;
+    private final DataParallel dp;
+    private final long stopAt;
+    private final int checkReplicasEvery;
 
     /** What a finished run reports. {@code checkpoint} is the newest checkpoint folder. */
     public record Result(long step, List<MetricsRow> metrics, Path checkpoint) {}
@@ -76,6 +86,11 @@ public final class Pretrainer {
         this.plot = b.plot;
         if (b.keepLast < 0) throw new IllegalArgumentException("keepLast must be >= 0, got " + b.keepLast);
         this.keepLast = b.keepLast;
+        this.dp = Objects.requireNonNull(b.dp, "dataParallel");
+        if (b.stopAt < 0) throw new IllegalArgumentException("stopAt must be >= 0, got " + b.stopAt);
+        this.stopAt = b.stopAt;
+        if (b.checkReplicasEvery < 0) throw new IllegalArgumentException("checkReplicasEvery must be >= 0, got " + b.checkReplicasEvery);
+        this.checkReplicasEvery = b.checkReplicasEvery;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -97,6 +112,9 @@ public final class Pretrainer {
         private final Map<String, String> config = new LinkedHashMap<>();
         private boolean plot = true;
         private int keepLast;
+        private DataParallel dp = DataParallel.SINGLE;
+        private long stopAt;
+        private int checkReplicasEvery;
 
         private Builder() {}
 
@@ -147,12 +165,28 @@ public final class Pretrainer {
         /** After each checkpoint, delete all but the N newest (0, the default: keep every one). */
         public Builder keepLast(int n) { this.keepLast = n; return this; }
 
+        /**
+         * The job this process is one rank of (default: one process). The source must be sharded
+         * for it ({@link BatchSource#shard}) and every rank must run the same loop.
+         */
+        public Builder dataParallel(DataParallel d) { this.dp = d; return this; }
+
+        /**
+         * End this session after step N (with a checkpoint), N ≤ steps; the schedule still runs to
+         * {@link #steps}, and a resume continues from there. 0 (default): train to steps.
+         */
+        public Builder stopAt(long n) { this.stopAt = n; return this; }
+
+        /** Every K steps verify that all ranks hold bit-identical state ({@link ReplicaCheck}); 0 (default): never. */
+        public Builder checkReplicasEvery(int k) { this.checkReplicasEvery = k; return this; }
+
         public Pretrainer build() { return new Pretrainer(this); }
     }
 
     /** Trains up to {@code steps}; throws {@link TrainingDivergedException} on a non-finite loss. */
     public Result run() throws IOException {
-        Files.createDirectories(runDir);
+        boolean root = dp.isRoot();
+        if (root) Files.createDirectories(runDir);
         long start = 0;
         RandomStream rng = new RandomStream(seed);
         List<MetricsRow> history = List.of();
@@ -163,31 +197,34 @@ public final class Pretrainer {
             CheckpointManifest m = c.manifest();
             checkSame("modality", m.modality(), modality, c.dir());
             checkSame("preset", m.preset(), preset, c.dir());
-            history = MetricsLog.history(runDir, c); // validated before anything changes
+            if (root) history = MetricsLog.history(runDir, c); // validated before anything changes; rank 0 owns the files
             c.restore(model);
             rng = new RandomStream(m.seed(), m.rngPosition());
-            source.seek(m.dataPosition());
+            if (m.formatVersion() >= CheckpointManifest.FORMAT_SAMPLE_POSITIONS) source.seek(m.dataPosition());
+            else source.seekToBatch(m.dataPosition()); // older checkpoints counted batches
             start = m.step();
             lastCheckpoint = c.dir();
-            out.printf(Locale.ROOT, "resuming %s from step %d (%s)%n", runDir, start, c.dir().getFileName());
-            if (!m.backend().equals(model.device().backend())) {
+            if (root) out.printf(Locale.ROOT, "resuming %s from step %d (%s)%n", runDir, start, c.dir().getFileName());
+            if (root && !m.backend().equals(model.device().backend())) {
                 out.printf(Locale.ROOT, "note: the run was trained on %s and continues on %s (not bit-identical across backends)%n",
                         m.backend(), model.device().backend());
             }
-            if (m.seed() != seed) out.printf(Locale.ROOT, "note: keeping the run's seed %d (not %d)%n", m.seed(), seed);
+            if (root && m.seed() != seed) out.printf(Locale.ROOT, "note: keeping the run's seed %d (not %d)%n", m.seed(), seed);
             precisions = PrecisionSegments.parse(m.config().get(PrecisionSegments.KEY));
             String before = precisions.get(precisions.size() - 1).precision();
-            if (!before.equals(model.precisionId())) {
+            if (root && !before.equals(model.precisionId())) {
                 out.printf(Locale.ROOT, "note: the run trained in %s up to step %d and continues in %s (checkpoints hold the fp32 masters either way)%n",
                         before, start, model.precisionId());
             }
         } else if (Files.exists(runDir.resolve(Checkpoint.LATEST))) {
             throw new IOException(runDir + ": this run folder already has checkpoints; resume it (--resume) or choose a new folder");
         }
-        if (start >= steps) {
-            out.printf(Locale.ROOT, "nothing to do: the run is at step %d of %d%n", start, steps);
+        long end = stopAt > 0 ? Math.min(stopAt, steps) : steps;
+        if (start >= end) {
+            if (root) out.printf(Locale.ROOT, "nothing to do: the run is at step %d of %d%n", start, end);
             return new Result(start, history, lastCheckpoint);
         }
+        dp.broadcastState(model.state()); // every rank starts from rank 0's state
 
         Map<String, String> manifestConfig = new LinkedHashMap<>(config);
         manifestConfig.put(PrecisionSegments.KEY, PrecisionSegments.format(PrecisionSegments.continued(precisions, start + 1, model.precisionId())));
@@ -195,17 +232,19 @@ public final class Pretrainer {
         long began = System.nanoTime(), lastPrint = Long.MIN_VALUE;
         long settledBytes = -1; // device memory after the second step of this session: later growth is a leak
         boolean leakReported = false;
-        try (MetricsLog log = MetricsLog.open(runDir, history)) {
-            Interval interval = new Interval(log, began, elapsedBefore);
-            for (long n = start + 1; n <= steps; n++) {
+        try (MetricsLog log = root ? MetricsLog.open(runDir, history) : null) {
+            Interval interval = root ? new Interval(log, began, elapsedBefore) : null;
+            for (long n = start + 1; n <= end; n++) {
                 double lr = schedule.lr(n - 1);
                 StepStats stats;
                 try {
-                    stats = model.trainStep(source.next(), n, lr, rng);
+                    stats = model.trainStep(source.nextShare(), n, lr, rng, dp);
                 } catch (RuntimeException e) {
-                    interval.flushAfter(e, lastCheckpoint); // rows (and any earlier bad step) of the steps that did run
+                    if (root) interval.flushAfter(e, lastCheckpoint); // rows (and any earlier bad step) of the steps that did run
                     throw e;
                 }
+                if (checkReplicasEvery > 0 && n % checkReplicasEvery == 0) checkReplicas(n);
+                if (!root) continue; // the other ranks only train: rank 0 checks, logs and checkpoints
                 interval.add(n, lr, stats);
                 long bytes = model.device().bytesInUse();
                 if (n == start + 2) settledBytes = bytes;
@@ -214,7 +253,7 @@ public final class Pretrainer {
                             settledBytes, bytes, n);
                     leakReported = true;
                 }
-                boolean last = n == steps;
+                boolean last = n == end;
                 boolean checkpoint = last || (checkpointEvery > 0 && n % checkpointEvery == 0);
                 boolean printDue = last || n == start + 1 || System.nanoTime() - lastPrint >= progressEvery.toNanos();
                 if (checkpoint || printDue || interval.size() >= statsEvery) {
@@ -234,7 +273,15 @@ public final class Pretrainer {
                     interval.restart();
                 }
             }
-            return new Result(steps, log.rows(), lastCheckpoint);
+            return new Result(end, root ? log.rows() : List.of(), lastCheckpoint);
+        }
+    }
+
+    /** Every rank verifies that it holds rank 0's state, bit for bit; rank 0 says so. */
+    private void checkReplicas(long n) {
+        ReplicaCheck.Result r = ReplicaCheck.verify(model.state(), dp.communicator(), "after step " + n);
+        if (dp.isRoot()) {
+            out.printf(Locale.ROOT, "step %d: the state of all %d ranks is identical (%d tensors, checksum %s)%n", n, dp.ranks(), r.tensors(), r.hex());
         }
     }
 
@@ -307,7 +354,7 @@ public final class Pretrainer {
 
     private void progress(MetricsRow r, long start, long nanos, long n) {
         double perStep = nanos * 1e-9 / (n - start);
-        long eta = Math.round(perStep * (steps - n));
+        long eta = Math.round(perStep * ((stopAt > 0 ? Math.min(stopAt, steps) : steps) - n));
         out.printf(Locale.ROOT, "step %d/%d  loss %.5g  reg %.5g  lr %.3e  %.1f samples/s  %.0f tokens/s  ETA %d:%02d:%02d%n",
                 n, steps, r.loss(), r.regression(), r.lr(), r.samplesPerSec(), r.tokensPerSec(), eta / 3600, eta / 60 % 60, eta % 60);
     }

@@ -4,6 +4,7 @@ import java.util.Map;
 import org.d2v.backend.Device;
 import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.Batch;
+import org.d2v.dist.DataParallel;
 import org.d2v.tensor.Tensor;
 
 /**
@@ -14,13 +15,24 @@ public interface TrainableModel extends AutoCloseable {
     Device device();
 
     /**
-     * One full update n (1-based): masks, student and teacher forward, loss, backward, clipping,
-     * AdamW at {@code lr}, then the EMA teacher update for step n. All randomness from {@code rng}.
-     * The returned stats may be pending (see {@link StepStats}): a step that keeps its statistics on
-     * the device queues its work and returns without waiting for it, and the model's checks on the
-     * step (e.g. collapse guards) report through {@link StepStats#problem()} when they arrive.
+     * One full update n (1-based) on this rank's share of the global batch: masks, student and
+     * teacher forward, loss and backward for each micro-batch (gradients accumulated), the sum of
+     * the gradients over the ranks ({@code dp}), clipping, AdamW at {@code lr}, then the EMA
+     * teacher update for step n. The loss is normalised over the whole global batch, so the update
+     * equals one step on the global batch in one piece. All randomness from {@code rng}, which
+     * every rank holds at the same position and leaves at the same position.
+     *
+     * <p>The returned stats may be pending (see {@link StepStats}): a step that keeps its
+     * statistics on the device queues its work and returns without waiting for it, and the model's
+     * checks on the step (e.g. collapse guards) report through {@link StepStats#problem()} when
+     * they arrive. They describe the global batch.
      */
-    StepStats trainStep(Batch batch, long step, double lr, RandomStream rng);
+    StepStats trainStep(BatchShare share, long step, double lr, RandomStream rng, DataParallel dp);
+
+    /** One update on a whole batch in one process. */
+    default StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) {
+        return trainStep(BatchShare.whole(batch), step, lr, rng, DataParallel.SINGLE);
+    }
 
     /**
      * Every tensor needed to resume exactly (student and teacher parameters, optimizer moments), by

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.d2v.backend.RandomStream;
 import org.d2v.data.DataDir;
 import org.d2v.data.DataFormatException;
 import org.d2v.data.DataInputs;
@@ -116,29 +115,29 @@ public final class TrainingData {
         double mean = sum / set.pixels().length, std = Math.sqrt(Math.max(1e-12, sum2 / set.pixels().length - mean * mean));
         ImageAugmenter aug = ImageAugmenter.pretraining();
         int per = set.imageSize();
-        return new LoaderSource(set.count(), batch, seed, (idx, rng) -> {
-            float[] px = new float[idx.length * per];
-            for (int i = 0; i < idx.length; i++) {
-                float[] one = aug.apply(set.image(idx[i]), set.height(), set.width(), set.channels(), rng);
-                for (int k = 0; k < per; k++) px[i * per + k] = (float) ((one[k] - mean) / std);
+        return new LoaderSource(set.count(), batch, seed, (idx, from, to, rng) -> {
+            float[] px = new float[(to - from) * per];
+            for (int i = from; i < to; i++) {
+                float[] one = aug.apply(set.image(idx[i]), set.height(), set.width(), set.channels(), LoaderSource.sampleStream(rng, i));
+                for (int k = 0; k < per; k++) px[(i - from) * per + k] = (float) ((one[k] - mean) / std);
             }
-            return new Batch.Images(idx.length, set.height(), set.width(), set.channels(), px);
+            return new Batch.Images(to - from, set.height(), set.width(), set.channels(), px);
         }, "images " + set.height() + "x" + set.width() + "x" + set.channels() + ", " + set.count() + " examples");
     }
 
     private static BatchSource resampledIdx(Images set, ModalityConfig.Image m, int batch, long seed) {
         if (set.channels() != 1) throw new IllegalArgumentException("IDX images have one channel, not " + set.channels());
         ImagePipeline pipe = new ImagePipeline(m.size(), m.channels());
-        return new LoaderSource(set.count(), batch, seed, (idx, rng) -> {
-            float[] px = new float[idx.length * pipe.imageSize()];
-            for (int i = 0; i < idx.length; i++) {
+        return new LoaderSource(set.count(), batch, seed, (idx, from, to, rng) -> {
+            float[] px = new float[(to - from) * pipe.imageSize()];
+            for (int i = from; i < to; i++) {
                 float[] grey = set.image(idx[i]);
                 float[] chans = new float[grey.length * m.channels()];
                 for (int k = 0; k < chans.length; k++) chans[k] = grey[k / m.channels()];
                 ImageFiles.Decoded d = new ImageFiles.Decoded(set.height(), set.width(), m.channels(), chans);
-                System.arraycopy(pipe.pretrain(d, sampleStream(rng, i)), 0, px, i * pipe.imageSize(), pipe.imageSize());
+                System.arraycopy(pipe.pretrain(d, LoaderSource.sampleStream(rng, i)), 0, px, (i - from) * pipe.imageSize(), pipe.imageSize());
             }
-            return new Batch.Images(idx.length, m.size(), m.size(), m.channels(), px);
+            return new Batch.Images(to - from, m.size(), m.size(), m.channels(), px);
         }, "IDX images " + set.height() + "x" + set.width() + " resampled to " + m.size() + "x" + m.size() + "x" + m.channels() + ", " + set.count() + " examples");
     }
 
@@ -148,20 +147,15 @@ public final class TrainingData {
             throw new IllegalArgumentException(folder.root() + ": " + folder.size() + " images, fewer than one batch of " + batch);
         }
         ImagePipeline pipe = new ImagePipeline(m.size(), m.channels());
-        return new LoaderSource(folder.size(), batch, seed, (idx, rng) -> {
-            float[] px = new float[idx.length * pipe.imageSize()];
-            for (int i = 0; i < idx.length; i++) {
+        return new LoaderSource(folder.size(), batch, seed, (idx, from, to, rng) -> {
+            float[] px = new float[(to - from) * pipe.imageSize()];
+            for (int i = from; i < to; i++) {
                 ImageFiles.Decoded d = ImageFiles.read(folder.files().get(idx[i]), m.channels());
-                System.arraycopy(pipe.pretrain(d, sampleStream(rng, i)), 0, px, i * pipe.imageSize(), pipe.imageSize());
+                System.arraycopy(pipe.pretrain(d, LoaderSource.sampleStream(rng, i)), 0, px, (i - from) * pipe.imageSize(), pipe.imageSize());
             }
-            return new Batch.Images(idx.length, m.size(), m.size(), m.channels(), px);
+            return new Batch.Images(to - from, m.size(), m.size(), m.channels(), px);
         }, folder.size() + " image files of " + folder.root() + " -> " + m.size() + "x" + m.size() + "x" + m.channels()
                 + " (random resized crop, flip, ImageNet normalisation)");
-    }
-
-    /** Sample i's own stream within a batch's: what it draws does not depend on the other samples. */
-    private static RandomStream sampleStream(RandomStream batch, int i) {
-        return new RandomStream(batch.seed(), (long) i << 40); // 2^40 draws apart: never overlapping
     }
 
     // ---- audio ----------------------------------------------------------------------------------
@@ -202,15 +196,15 @@ public final class TrainingData {
         LengthBuckets plan = new LengthBuckets(lengths, maxTokens, seed);
         String what = kept.size() + " of " + index.size() + " " + index.what() + " (>= " + min + " samples; "
                 + (index.size() - kept.size()) + " shorter skipped), " + plan.batchesPerEpoch() + " batches of <= " + maxTokens + " samples";
-        return new LoaderSource(plan, seed, (idx, rng) -> {
+        return new LoaderSource(plan, seed, (idx, from, to, rng) -> {
             long target = Long.MAX_VALUE;
-            for (int k : idx) target = Math.min(target, lengths[k]);
+            for (int k : idx) target = Math.min(target, lengths[k]); // the whole global batch's shortest, on every rank
             int n = (int) target;
-            float[] out = new float[idx.length * n];
-            for (int i = 0; i < idx.length; i++) {
+            float[] out = new float[(to - from) * n];
+            for (int i = from; i < to; i++) {
                 Wav.Info clip = index.clips().get(kept.get(idx[i]));
                 long len = clip.samples();
-                int start = rng.nextInt((int) Math.min(Integer.MAX_VALUE, len - n + 1));
+                int start = LoaderSource.sampleStream(rng, i).nextInt((int) Math.min(Integer.MAX_VALUE, len - n + 1));
                 float[] crop;
                 if (len <= 2L * max) {
                     float[] whole = Waveforms.normalize(Wav.read(clip.file(), clip, 0, (int) len));
@@ -219,9 +213,9 @@ public final class TrainingData {
                 } else {
                     crop = Waveforms.normalize(Wav.read(clip.file(), clip, start, n));
                 }
-                System.arraycopy(crop, 0, out, i * n, n);
+                System.arraycopy(crop, 0, out, (i - from) * n, n);
             }
-            return new Batch.Audio(idx.length, n, out);
+            return new Batch.Audio(to - from, n, out);
         }, what, null, null);
     }
 
@@ -244,13 +238,13 @@ public final class TrainingData {
                     + m.samples() + " samples; need " + batch + " for one batch");
         }
         int n = m.samples();
-        return new LoaderSource(waves.size(), batch, seed, (idx, rng) -> {
-            float[] out = new float[idx.length * n];
-            for (int i = 0; i < idx.length; i++) {
-                float[] crop = Waveforms.normalize(Waveforms.randomCrop(waves.get(idx[i]), n, rng));
-                System.arraycopy(crop, 0, out, i * n, n);
+        return new LoaderSource(waves.size(), batch, seed, (idx, from, to, rng) -> {
+            float[] out = new float[(to - from) * n];
+            for (int i = from; i < to; i++) {
+                float[] crop = Waveforms.normalize(Waveforms.randomCrop(waves.get(idx[i]), n, LoaderSource.sampleStream(rng, i)));
+                System.arraycopy(crop, 0, out, (i - from) * n, n);
             }
-            return new Batch.Audio(idx.length, n, out);
+            return new Batch.Audio(to - from, n, out);
         }, "speech clips, " + waves.size() + " of at least " + n + " samples");
     }
 
@@ -278,13 +272,13 @@ public final class TrainingData {
             tokens.close();
             throw new IllegalArgumentException("the corpus gives " + blocks + " blocks, more than this loader indexes");
         }
-        return new LoaderSource(BatchPlan.shuffled((int) blocks, batch, seed), seed, (idx, rng) -> {
-            int[] out = new int[idx.length * m.length()];
-            for (int i = 0; i < idx.length; i++) {
-                out[i * m.length()] = Tokenizer.BOS;
-                System.arraycopy(tokens.read((long) idx[i] * per, per), 0, out, i * m.length() + 1, per);
+        return new LoaderSource(BatchPlan.shuffled((int) blocks, batch, seed), seed, (idx, from, to, rng) -> {
+            int[] out = new int[(to - from) * m.length()];
+            for (int i = from; i < to; i++) {
+                out[(i - from) * m.length()] = Tokenizer.BOS;
+                System.arraycopy(tokens.read((long) idx[i] * per, per), 0, out, (i - from) * m.length() + 1, per);
             }
-            return new Batch.Text(idx.length, m.length(), out);
+            return new Batch.Text(to - from, m.length(), out);
         }, corpus.describe() + ", " + tokens.tokens() + " tokens (" + tok.describe() + "), " + blocks + " blocks of " + m.length(),
                 tokens, tok::saveTo);
     }
@@ -305,10 +299,10 @@ public final class TrainingData {
     /** {@link #text} over blocks already cut (each {@code m.length()} ids). */
     public static BatchSource blocks(List<int[]> blocks, ModalityConfig.Text m, int batch, long seed) {
         if (blocks.size() < batch) throw new IllegalArgumentException("the text corpus gives " + blocks.size() + " blocks, fewer than a batch of " + batch);
-        return new LoaderSource(blocks.size(), batch, seed, (idx, rng) -> {
-            int[] out = new int[idx.length * m.length()];
-            for (int i = 0; i < idx.length; i++) System.arraycopy(blocks.get(idx[i]), 0, out, i * m.length(), m.length());
-            return new Batch.Text(idx.length, m.length(), out);
+        return new LoaderSource(blocks.size(), batch, seed, (idx, from, to, rng) -> {
+            int[] out = new int[(to - from) * m.length()];
+            for (int i = from; i < to; i++) System.arraycopy(blocks.get(idx[i]), 0, out, (i - from) * m.length(), m.length());
+            return new Batch.Text(to - from, m.length(), out);
         }, "text corpus, " + blocks.size() + " blocks of " + m.length() + " tokens");
     }
 }

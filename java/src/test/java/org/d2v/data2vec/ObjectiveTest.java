@@ -82,7 +82,7 @@ class ObjectiveTest {
         try (Scope s = Scope.open()) {
             Tensor loss = Objective.regression(Tensor.of(dev, DType.F64, Shape.of(rows, tokens, dim), pred),
                     Tensor.of(dev, DType.F64, Shape.of(samples, tokens, dim), target),
-                    Tensor.ofInts(dev, Shape.of(rows, tokens), masks.mask()), clones, masks.masked(), scale);
+                    Tensor.ofInts(dev, Shape.of(rows, tokens), masks.mask()), clones, (double) rows * masks.masked(), scale);
             assertEquals(expected, loss.item(), 1e-12);
         }
     }
@@ -105,8 +105,11 @@ class ObjectiveTest {
         }
         try (Scope s = Scope.open()) {
             Tensor loss = Objective.cls(Tensor.of(dev, DType.F64, Shape.of(rows, 1 + kept, dim), enc),
-                    Tensor.of(dev, DType.F64, Shape.of(samples, tokens, dim), target), clones, w);
+                    Tensor.of(dev, DType.F64, Shape.of(samples, tokens, dim), target), clones, w, 1.0);
             assertEquals(expected, loss.item(), 1e-12);
+            Tensor part = Objective.cls(Tensor.of(dev, DType.F64, Shape.of(rows, 1 + kept, dim), enc),
+                    Tensor.of(dev, DType.F64, Shape.of(samples, tokens, dim), target), clones, w, 4.0);
+            assertEquals(expected / 4, part.item(), 1e-12, "a batch that is part of one 4 device batches large");
         }
     }
 }

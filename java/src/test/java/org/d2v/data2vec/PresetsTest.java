@@ -31,6 +31,8 @@ class PresetsTest {
         assertEquals(0.01, c.loss().clsWeight());
         assertEquals(1 / Math.sqrt(768), c.loss().scaleFor(768), 1e-15);
         assertEquals(16, c.clones());
+        assertEquals(256, c.batchSize(), "fairseq's global batch: 16 images per GPU x 16 GPUs");
+        assertEquals(16, c.deviceBatch(), "fairseq's per-GPU batch");
         assertEquals(0.8, c.mask().prob());
         assertEquals(0.07, c.mask().adjust());
         assertEquals(3, c.mask().length());
@@ -55,6 +57,8 @@ class PresetsTest {
     void audioBaseValues() {
         Data2VecConfig c = Presets.audioBase();
         ModalityConfig.Audio a = (ModalityConfig.Audio) c.modality();
+        assertEquals(24, c.batchSize(), "8 GPUs x about 1,000,000 samples (here 3 clips of 320,000)");
+        assertEquals(3, c.deviceBatch());
         assertEquals(999, a.framesFor(320_000), "20 s gives 999 frames");
         assertEquals(99, a.framesFor(32_000), "2 s gives 99 frames");
         assertEquals(19, a.convPosKernel());
@@ -85,6 +89,11 @@ class PresetsTest {
     void textBaseValues() {
         Data2VecConfig c = Presets.textBase();
         assertEquals(512, c.modality().tokens());
+        assertEquals(64, c.batchSize(), "4 sequences per GPU x 16 GPUs");
+        assertEquals(4, c.deviceBatch());
+        assertEquals(4, Presets.textTiny().deviceBatch(), "the smaller presets: one device takes the whole batch");
+        assertEquals(8, Presets.textTiny().withBatchSize(8).deviceBatch(), "... and keeps doing so");
+        assertEquals(4, c.withBatchSize(128).deviceBatch(), "the base presets keep their per-device batch");
         assertEquals(0, c.encoder().prenetDepth());
         assertEquals(12, c.loss().topK());
         assertEquals(1.0, c.loss().scaleFor(768));

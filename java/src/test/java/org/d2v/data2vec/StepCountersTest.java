@@ -33,12 +33,13 @@ class StepCountersTest {
         try (Device dev = backend.equals("reference") ? new ReferenceDevice() : KernelTestBase.openOrSkip(backend);
              Data2Vec m = new Data2Vec(dev, cfg)) {
             RandomStream rng = new RandomStream(5);
-            for (int step = 1; step <= 2; step++) m.trainStep(TinyData.batch(cfg, new Random(step)), step, LR, rng).loss(); // warm-up
+            // Warm-up: three steps, since layerdrop (audio) may skip a block in one and leave the footprint unreached.
+            for (int step = 1; step <= 3; step++) m.trainStep(TinyData.batch(cfg, new Random(step)), step, LR, rng).loss();
             List<Batch> batches = new ArrayList<>();
-            for (int step = 3; step <= 6; step++) batches.add(TinyData.batch(cfg, new Random(step)));
+            for (int step = 4; step <= 7; step++) batches.add(TinyData.batch(cfg, new Random(step)));
             dev.resetCounters();
             List<StepStats> pending = new ArrayList<>();
-            for (int step = 3; step <= 6; step++) pending.add(m.trainStep(batches.get(step - 3), step, LR, rng));
+            for (int step = 4; step <= 7; step++) pending.add(m.trainStep(batches.get(step - 4), step, LR, rng));
             RuntimeCounters steps = dev.counters();
             assertEquals(0, steps.hostSyncs(), preset + " on " + backend + ": four steps, " + steps);
             assertEquals(0, steps.bytesDownloaded(), steps.toString());

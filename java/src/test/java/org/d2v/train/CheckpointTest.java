@@ -89,8 +89,8 @@ class CheckpointTest {
     void aFormatOneManifestStillLoads() throws IOException {
         Checkpoint.save(run, manifest(2), state(1));
         Path file = run.resolve("checkpoint-2").resolve(Checkpoint.MANIFEST);
-        String v2 = Files.readString(file);
-        Files.writeString(file, v2.replace("\"format_version\":2", "\"format_version\":1").replace(",\"tensors_sha256\"",
+        String v3 = Files.readString(file);
+        Files.writeString(file, v3.replace("\"format_version\":3", "\"format_version\":1").replace(",\"tensors_sha256\"",
                 ",\"metrics\":[" + new MetricsRow(1, 1e-4, 2.5, 2, 0.5, 1, 0.9, 3, 10, 100, 0.5).toJsonLine() + ","
                         + new MetricsRow(2, 2e-4, Double.NaN, 2, 0.5, 1, 0.9, 3, 10, 100, 1).toJsonLine() + "],\"tensors_sha256\""));
         Checkpoint c = Checkpoint.load(Checkpoint.latest(run));
@@ -99,9 +99,11 @@ class CheckpointTest {
         assertEquals(2, rows.size());
         assertEquals(2.5, rows.get(0).loss());
         assertTrue(Double.isNaN(rows.get(1).loss()), "non-finite metrics come back as NaN");
-        Files.writeString(file, v2.replace("\"format_version\":2", "\"format_version\":3"));
+        Files.writeString(file, v3.replace("\"format_version\":3", "\"format_version\":2"));
+        assertEquals(2, Checkpoint.load(run.resolve("checkpoint-2")).manifest().formatVersion(), "format 2 (data positions in batches) loads");
+        Files.writeString(file, v3.replace("\"format_version\":3", "\"format_version\":4"));
         CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.load(run.resolve("checkpoint-2")));
-        assertTrue(e.getMessage().contains("format version 3 is not supported"), e.getMessage());
+        assertTrue(e.getMessage().contains("format version 4 is not supported"), e.getMessage());
     }
 
     @Test

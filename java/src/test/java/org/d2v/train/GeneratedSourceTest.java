@@ -12,8 +12,9 @@ class GeneratedSourceTest {
         for (GeneratedSource s : new GeneratedSource[] {GeneratedSource.images(2, 8, 3, 5), GeneratedSource.audio(2, 400, 5),
                 GeneratedSource.text(3, 16, 50, 5)}) {
             Batch b0 = s.next(), b1 = s.next(), b2 = s.next();
-            assertEquals(3, s.position());
-            s.seek(1);
+            int batch = b0.size();
+            assertEquals(3L * batch, s.position(), "positions count samples");
+            s.seek(batch);
             assertEquals(content(b1), content(s.next()), s.describe());
             assertEquals(content(b2), content(s.next()), s.describe());
             assertNotEquals(content(b0), content(b1), s.describe());

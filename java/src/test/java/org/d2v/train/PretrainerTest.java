@@ -52,6 +52,46 @@ class PretrainerTest {
         for (String k : a.keySet()) assertArrayEquals(a.get(k), b.get(k), 0.0, k);
     }
 
+    /** --stop-at: the session ends early with a checkpoint while the schedule runs to steps; the resume is bit-identical. */
+    @Test
+    void stopAtEndsTheSessionWithTheScheduleOfTheWholeRun() throws IOException {
+        Pretrainer.Result straight;
+        try (ToyModel m = new ToyModel(device, 1)) {
+            straight = run(m, tmp.resolve("straight"), 6).build().run();
+        }
+        Path b = tmp.resolve("stopped");
+        try (ToyModel m = new ToyModel(device, 1)) {
+            Pretrainer.Result first = run(m, b, 6).stopAt(4).build().run();
+            assertEquals(4, first.step());
+            assertEquals(b.resolve("checkpoint-4"), first.checkpoint(), "a checkpoint at the stop, off the every-3 grid");
+            assertEquals(4 * 4, Checkpoint.load(first.checkpoint()).manifest().dataPosition(), "four batches of 4 samples");
+            assertEquals(6, Checkpoint.load(first.checkpoint()).manifest().totalSteps());
+        }
+        try (ToyModel m = new ToyModel(device, 99)) {
+            assertArrayEquals(lossBits(straight.metrics()), lossBits(run(m, b, 6).resume(true).build().run().metrics()));
+        }
+    }
+
+    /** Checkpoints of format 2 counted batches, not samples: a resume converts. */
+    @Test
+    void aFormatTwoCheckpointResumesAtItsBatch() throws IOException {
+        Pretrainer.Result straight;
+        try (ToyModel m = new ToyModel(device, 1)) {
+            straight = run(m, tmp.resolve("straight"), 6).build().run();
+        }
+        Path b = tmp.resolve("old");
+        try (ToyModel m = new ToyModel(device, 1)) {
+            run(m, b, 3).build().run();
+        }
+        Path manifest = b.resolve("checkpoint-3").resolve(Checkpoint.MANIFEST);
+        String v3 = Files.readString(manifest);
+        assertTrue(v3.contains("\"data_position\":12"), v3);
+        Files.writeString(manifest, v3.replace("\"format_version\":3", "\"format_version\":2").replace("\"data_position\":12", "\"data_position\":3"));
+        try (ToyModel m = new ToyModel(device, 99)) {
+            assertArrayEquals(lossBits(straight.metrics()), lossBits(run(m, b, 6).resume(true).build().run().metrics()));
+        }
+    }
+
     @Test
     void threeStepsThenResumeIsBitIdenticalToSixStraight() throws IOException {
         Pretrainer.Result straight;

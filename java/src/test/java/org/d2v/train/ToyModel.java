@@ -8,6 +8,7 @@ import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.Batch;
 import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.data2vec.mask.RandomMasker;
+import org.d2v.dist.DataParallel;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
@@ -43,8 +44,11 @@ public final class ToyModel implements TrainableModel {
 
     @Override public Device device() { return device; }
 
+    /** One process, the whole batch at once: what the loop tests need. */
     @Override
-    public StepStats trainStep(Batch batch, long step, double lr, RandomStream rng) {
+    public StepStats trainStep(BatchShare share, long step, double lr, RandomStream rng, DataParallel dp) {
+        if (dp.ranks() != 1) throw new UnsupportedOperationException("the toy model trains in one process");
+        Batch batch = share.single();
         if (step == crashAt) throw new IllegalStateException("injected crash at step " + step);
         Batch.Images img = (Batch.Images) batch;
         int b = img.size(), per = img.height() * img.width() * img.channels();

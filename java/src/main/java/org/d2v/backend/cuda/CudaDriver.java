@@ -9,11 +9,12 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.JCudaDriver;
 
 /**
- * What the CUDA driver says about device 0, read once. Every call into JCuda may throw an Error
+ * What the CUDA driver says about the GPU this process opens ({@link CudaOrdinal}: device 0, or the
+ * local rank's under mpirun/srun), read once. Every call into JCuda may throw an Error
  * (UnsatisfiedLinkError when libcuda.so.1 is absent), so only {@link #detect()} touches the driver
  * and it turns any Throwable into a reason.
  */
-record CudaDriver(String deviceName, int major, int minor, int multiprocessors, long totalMemory,
+record CudaDriver(int ordinal, String deviceName, int major, int minor, int multiprocessors, long totalMemory,
                   int driverVersion, int clockKhz, int memoryClockKhz, int memoryBusBits, int maxThreadsPerBlock) {
 
     /** The driver's answer, or why there is none ("no CUDA driver: …" or "CUDA driver present but unusable: …"). */
@@ -36,15 +37,21 @@ record CudaDriver(String deviceName, int major, int minor, int multiprocessors, 
             int[] count = new int[1];
             cuDeviceGetCount(count);
             if (count[0] == 0) return new Detected(null, "CUDA driver present but unusable: it reports no device");
+            int ordinal;
+            try {
+                ordinal = CudaOrdinal.choose(count[0], System.getenv());
+            } catch (IllegalArgumentException e) {
+                return new Detected(null, "CUDA driver present but no GPU for this process: " + e.getMessage());
+            }
             CUdevice dev = new CUdevice();
-            cuDeviceGet(dev, 0);
+            cuDeviceGet(dev, ordinal);
             byte[] name = new byte[256];
             cuDeviceGetName(name, name.length, dev);
             long[] mem = new long[1];
             cuDeviceTotalMem(mem, dev);
             int[] version = new int[1];
             cuDriverGetVersion(version);
-            return new Detected(new CudaDriver(cString(name), attribute(dev, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
+            return new Detected(new CudaDriver(ordinal, cString(name), attribute(dev, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
                     attribute(dev, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
                     attribute(dev, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT), mem[0], version[0],
                     attribute(dev, CU_DEVICE_ATTRIBUTE_CLOCK_RATE), attribute(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE),
@@ -85,7 +92,7 @@ record CudaDriver(String deviceName, int major, int minor, int multiprocessors, 
     double peakBandwidthGBs() { return 2.0 * memoryClockKhz * 1e3 * (memoryBusBits / 8.0) / 1e9; }
 
     String describe() {
-        return String.format("%s (%s, %d SMs, %.1f GiB, driver %s)", deviceName, arch(), multiprocessors,
+        return String.format("%s%s (%s, %d SMs, %.1f GiB, driver %s)", ordinal == 0 ? "" : "GPU " + ordinal + ": ", deviceName, arch(), multiprocessors,
                 totalMemory / (double) (1L << 30), driverVersionString());
     }
 }

@@ -36,7 +36,8 @@ import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
 
 /**
- * {@link KernelRuntime} over the CUDA driver API (JCuda): the primary context of device 0 (shared
+ * {@link KernelRuntime} over the CUDA driver API (JCuda): the primary context of the chosen GPU
+ * ({@link CudaOrdinal}: device 0, or the local rank's under mpirun/srun; shared
  * with libraries such as cuBLAS), one stream for every launch and copy, modules loaded from the
  * nvcc fatbins on the classpath with their functions cached, a ring of pinned staging slots for
  * uploads that do not wait (the driver copies pinned memory asynchronously, at full PCIe speed) and
@@ -76,7 +77,7 @@ public final class CudaRuntime implements KernelRuntime {
         JCudaDriver.setExceptionsEnabled(true);
         try {
             cuInit(0);
-            cuDeviceGet(cuDevice, 0);
+            cuDeviceGet(cuDevice, driver.ordinal());
             cuDevicePrimaryCtxRetain(context, cuDevice);
             cuCtxSetCurrent(context);
             // Blocking stream (flags 0): ordered with the legacy default stream that libraries may use.

@@ -11,6 +11,11 @@ import java.util.function.Supplier;
  * is documented in docs/data2vec.md. The {@code *-tiny} presets keep every mechanism but train
  * on a small CPU in minutes (on a kernel backend). The {@code *-micro} presets are smaller still:
  * a step takes a fraction of a second on the plain-Java reference backend (unit tests, CI smoke).
+ *
+ * <p>Batches: the base presets hold fairseq's global batch (per-GPU batch × world size of the
+ * config, spec §8) and its per-GPU batch as the per-device batch, so one device reaches the
+ * reference's batch by accumulating micro-batches ({@code --update-freq}); the smaller presets
+ * train on one device batch per update.
  */
 public final class Presets {
     private Presets() {}
@@ -43,7 +48,7 @@ public final class Presets {
                 new EmaConfig(0.9998, 0.99999, 100_000),
                 new LossConfig(10, true, true, Double.NaN, 0.01, 0, 0, 5000),
                 new OptimConfig(1e-3, 0.9, 0.95, 1e-8, 0.05, 50_040, 375_300, 4, false),
-                16, 16, 1);
+                16, 256, 1, 16); // fairseq: 16 images per GPU × 16 GPUs
     }
 
     /**
@@ -64,7 +69,7 @@ public final class Presets {
                 new EmaConfig(0.999, 0.99999, 75_000),
                 new LossConfig(8, true, false, Double.NaN, 0, 0.1, 0.01, 5000),
                 new OptimConfig(7.5e-4, 0.9, 0.98, 1e-6, 0.01, 8000, 400_000, 0, false),
-                8, 3, 1);
+                8, 24, 1, 3); // fairseq: max_tokens 1,000,000 per GPU × 8 GPUs (here 3 × 320,000 per device)
     }
 
     /** RoBERTa-sized: 512 tokens, 12 blocks, M = 8, random masking R = 0.48 (config; paper 0.42). */
@@ -78,7 +83,7 @@ public final class Presets {
                 new EmaConfig(0.9999, 0.99999, 100_000),
                 new LossConfig(12, true, false, 1.0, 0, 0.1, 0.01, 5000),
                 new OptimConfig(2e-4, 0.9, 0.98, 1e-6, 0.01, 4000, 1_000_000, 1.0, false),
-                8, 4, 1);
+                8, 64, 1, 4); // fairseq: 4 sequences per GPU × 16 GPUs
     }
 
     // ---- tiny (CPU minutes) ---------------------------------------------------------------------
