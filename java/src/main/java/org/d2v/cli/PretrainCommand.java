@@ -1,5 +1,6 @@
 package org.d2v.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,7 +12,6 @@ import java.util.Map;
 import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
-import org.d2v.data.text.Tokenizers;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.demo.DemoPresets;
 import org.d2v.interop.EncoderWeights;
@@ -19,11 +19,13 @@ import org.d2v.optim.CosineSchedule;
 import org.d2v.train.BatchSource;
 import org.d2v.train.Checkpoint;
 import org.d2v.train.CheckpointException;
-import org.d2v.train.CheckpointManifest;
+import org.d2v.train.MemoryEstimate;
 import org.d2v.train.ModelFactory;
 import org.d2v.train.Pretrainer;
+import org.d2v.train.ResumeCheck;
 import org.d2v.train.TrainableModel;
 import org.d2v.train.TrainingData;
+import org.d2v.train.WriteFailure;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.OptionSpec;
@@ -134,23 +136,30 @@ public final class PretrainCommand extends CliCommand {
     @Override
     public Integer call() throws Exception {
         Map<String, String> given = given(spec.commandLine().getParseResult());
-        if (resume == null) return train(this, run, false, given);
+        if (resume == null) return train(this, run, null, given);
         if (init != null) throw new IllegalArgumentException("--init: only for a new run (a resume continues from its checkpoint)");
         if (run != null && !run.equals(resume)) throw new IllegalArgumentException("--run: names another folder than --resume");
-        CheckpointManifest saved = Checkpoint.load(Checkpoint.latest(resume)).manifest();
-        // The run's recorded options, then what is given again (which wins).
+        // Everything a resume reads is validated before the run folder changes: first the checkpoint.
+        Checkpoint c = ResumeCheck.checkpoint(resume, System.out);
+        Path manifest = c.dir().resolve(Checkpoint.MANIFEST);
+        ResumeOptions.refuseChanges(given, c.manifest().config(), manifest);
+        // The run's recorded options, then what is given again (which wins: --steps, --backend, ...).
         Map<String, String> merged = new LinkedHashMap<>();
-        for (String k : RECORDED) if (saved.config().containsKey(k)) merged.put(k, saved.config().get(k));
+        for (String k : RECORDED) if (c.manifest().config().containsKey(k)) merged.put(k, c.manifest().config().get(k));
         merged.putAll(given);
         List<String> args = new ArrayList<>();
         merged.forEach((k, v) -> { args.add(k); args.add(v); });
         PretrainCommand resumed = new PretrainCommand(models);
         try {
-            new CommandLine(resumed).parseArgs(args.toArray(String[]::new));
+            Cli.configure(new CommandLine(resumed)).parseArgs(args.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {
-            throw new CheckpointException(Checkpoint.latest(resume).resolve(Checkpoint.MANIFEST), "recorded option " + Cli.describe(e));
+            throw new CheckpointException(manifest, "recorded option " + Cli.describe(e));
         }
-        return train(resumed, resume, true, merged);
+        ResumeOptions.noteScheduleChanges(given, c.manifest().config(), System.out);
+        // The run's own tokenizer reads its data; one given again must be the same (a recorded path is not compared: the run's copy rules).
+        Path givenTokenizer = given.containsKey("--tokenizer") ? Path.of(given.get("--tokenizer")) : null;
+        resumed.tokenizer = RunTokenizer.forResume(resume, c.manifest().modality(), merged.getOrDefault("--data", TrainingData.GENERATED), givenTokenizer);
+        return train(resumed, resume, c, merged);
     }
 
     /** The options the user typed (long name → value as typed), in order. */
@@ -162,7 +171,9 @@ public final class PretrainCommand extends CliCommand {
         return out;
     }
 
-    private int train(PretrainCommand o, Path runDir, boolean resume, Map<String, String> recorded) throws Exception {
+    /** A new run ({@code resumeFrom} null) or a resume from that validated checkpoint. */
+    private int train(PretrainCommand o, Path runDir, Checkpoint resumeFrom, Map<String, String> recorded) throws Exception {
+        boolean resume = resumeFrom != null;
         if (runDir == null) throw new IllegalArgumentException("--run: required for a new run (or --resume DIR)");
         if (o.modality == null) throw new IllegalArgumentException("--modality: required for a new run (image, audio or text)");
         String mod = o.modality.name(), size = (o.preset == null ? Size.tiny : o.preset).name();
@@ -182,40 +193,75 @@ public final class PretrainCommand extends CliCommand {
         if (warmup < 0 || warmup >= steps) throw new IllegalArgumentException("--warmup: must be in [0, steps), got " + warmup);
         CosineSchedule schedule = new CosineSchedule(lr, warmup, steps, 0);
 
-        if (!resume && Files.exists(runDir.resolve(Checkpoint.LATEST))) {
-            throw new IllegalArgumentException("--run: " + runDir + " already holds a run; continue it with --resume " + runDir
-                    + " or choose a new folder");
-        }
-        // A resumed text run reads its corpus with the tokenizer saved in the run (one trained on the corpus included).
-        Path tokenizer = resume && Tokenizers.savedIn(runDir) != null ? Tokenizers.savedIn(runDir) : o.tokenizer;
-        try (Device device = Backends.open(backendName);
-             BatchSource source = TrainingData.open(data, tokenizer, config, seed);
-             TrainableModel model = models.apply(config, device)) {
-            // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
-            Files.createDirectories(runDir);
-            source.saveRunFiles(runDir);
-            if (o.init != null) {
-                EncoderWeights.Imported in = EncoderWeights.read(o.init, mod, EncoderWeights.encoderShapes(model.state()));
-                EncoderWeights.load(model.state(), in.values());
-                System.out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", o.init, in.values().size(),
-                        in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
+        ResumeCheck.Point point = null;
+        Path tokenizer = o.tokenizer;
+        if (resume) {
+            point = ResumeCheck.validate(resumeFrom, runDir, mod, config.name());
+        } else {
+            String used = ResumeCheck.inUse(runDir);
+            if (used != null) {
+                throw new IllegalArgumentException("--run: " + runDir + " " + used + (used.startsWith("is a file") ? ""
+                        : used.startsWith("already holds") ? "; continue it with --resume " + runDir + " or choose a new folder"
+                        : "; nothing there can be resumed: choose a new folder (or delete this one)"));
             }
-            System.out.printf(Locale.ROOT, "pretraining %s on %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
-                    config.name(), device.name(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
-            Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
-                    .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume)
-                    .progressEvery(Duration.ofMillis(Math.round(progress * 1000)))
-                    .describe(config.name(), mod);
-            recorded.forEach(b::config);
-            b.config("--modality", mod).config("--preset", size).config("--lr", Double.toString(lr))
-                    .config("--warmup", Long.toString(warmup)).config("--batch", Integer.toString(config.batchSize()));
-            Pretrainer.Result r = b.build().run();
-            if (!r.metrics().isEmpty()) {
-                System.out.printf(Locale.ROOT, "done: step %d, loss %.5g; checkpoint %s; metrics and %s in %s%n", r.step(),
-                        r.metrics().get(r.metrics().size() - 1).loss(), r.checkpoint(), Pretrainer.PLOT, runDir);
-                System.out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
+        }
+        Data2VecConfig modelConfig = config;
+        try (Device device = Backends.open(backendName)) {
+            MemoryEstimate estimate = MemoryEstimate.of(modelConfig, device.defaultFloat(), models);
+            System.out.println(estimate.describe(device.memory(), device.name()));
+            estimate.check(o.batch != null ? "--batch" : "--batch (the preset's " + config.batchSize() + ")", device.memory(), device.name());
+            try (BatchSource source = TrainingData.open(data, tokenizer, config, seed);
+                 TrainableModel model = models.apply(config, device)) {
+                if (!resume) {
+                    // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
+                    Files.createDirectories(runDir);
+                    try {
+                        source.saveRunFiles(runDir);
+                    } catch (IOException e) {
+                        throw WriteFailure.of(runDir, "the run's tokenizer", e, 0);
+                    }
+                }
+                if (o.init != null) initialise(model, o.init, mod, true);
+                System.out.printf(Locale.ROOT, "pretraining %s on %s: %d steps, batch %d x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
+                        config.name(), device.name(), steps, config.batchSize(), config.clones(), lr, warmup, source.describe(), runDir);
+                Path init = o.init;
+                Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
+                        .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume).resumeFrom(point)
+                        .progressEvery(Duration.ofMillis(Math.round(progress * 1000)))
+                        .describe(config.name(), mod).stopOnSignals(true)
+                        .rebuild(dev -> {
+                            TrainableModel fresh = models.apply(modelConfig, dev);
+                            if (init != null) {
+                                try {
+                                    initialise(fresh, init, mod, false);
+                                } catch (IOException e) {
+                                    fresh.close();
+                                    throw new java.io.UncheckedIOException(e);
+                                }
+                            }
+                            return fresh;
+                        });
+                recorded.forEach(b::config);
+                b.config("--modality", mod).config("--preset", size).config("--lr", Double.toString(lr))
+                        .config("--warmup", Long.toString(warmup)).config("--batch", Integer.toString(config.batchSize()));
+                Pretrainer.Result r = b.build().run();
+                if (!r.metrics().isEmpty()) {
+                    System.out.printf(Locale.ROOT, "done: step %d, loss %.5g; checkpoint %s; metrics and %s in %s%n", r.step(),
+                            r.metrics().get(r.metrics().size() - 1).loss(), r.checkpoint(), Pretrainer.PLOT, runDir);
+                    System.out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
+                }
             }
         }
         return Cli.OK;
+    }
+
+    /** Loads --init's encoder weights into a new model (student and teacher encoder). */
+    private static void initialise(TrainableModel model, Path init, String modality, boolean say) throws IOException {
+        EncoderWeights.Imported in = EncoderWeights.read(init, modality, EncoderWeights.encoderShapes(model.state()));
+        EncoderWeights.load(model.state(), in.values());
+        if (say) {
+            System.out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", init, in.values().size(),
+                    in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
+        }
     }
 }

@@ -238,6 +238,9 @@ public final class Data2Vec implements TrainableModel {
             optimizerStep(step, lr, stats.field(step, StatsRing.GRAD_NORM));
             // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5); pixel targets need no teacher.
             if (!cfg.loss().pixels()) ema.update(step);
+            // Σθ after the update: finite exactly when every weight is (the teacher averages finite students), so the loop
+            // stops at the step that made a weight non-finite, before a checkpoint could save it (a finite loss proves nothing of the update).
+            ops.sum(store.values(), stats.field(step, StatsRing.WEIGHT_SUM));
             ops.copy(f.loss(), stats.field(step, StatsRing.LOSS));
             ops.copy(f.regression(), stats.field(step, StatsRing.REGRESSION));
             if (f.cls() != null) ops.copy(f.cls(), stats.field(step, StatsRing.CLS));
@@ -258,6 +261,7 @@ public final class Data2Vec implements TrainableModel {
         }
         if (!Double.isFinite(f[StatsRing.LOSS])) return null;
         if (!Double.isFinite(f[StatsRing.GRAD_NORM])) return "step " + step + ": the gradient norm is " + f[StatsRing.GRAD_NORM];
+        if (!Double.isFinite(f[StatsRing.WEIGHT_SUM])) return "step " + step + ": the weights are not finite after the update";
         return CollapseGuard.problem(cfg.loss(), step, f[StatsRing.TARGET_STD], f[StatsRing.PRED_STD]);
     }
 

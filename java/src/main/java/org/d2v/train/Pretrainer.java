@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
+import org.d2v.backend.Device;
 import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.Batch;
 import org.d2v.optim.CosineSchedule;
@@ -51,6 +53,9 @@ public final class Pretrainer {
     private final Map<String, String> config;
     private final boolean plot;
     private final int keepLast;
+    private final ResumeCheck.Point resumeFrom;
+    private final Function<Device, TrainableModel> rebuild;
+    private final boolean stopOnSignals;
 
     /** What a finished run reports. {@code checkpoint} is the newest checkpoint folder. */
     public record Result(long step, List<MetricsRow> metrics, Path checkpoint) {}
@@ -76,6 +81,9 @@ public final class Pretrainer {
         this.plot = b.plot;
         if (b.keepLast < 0) throw new IllegalArgumentException("keepLast must be >= 0, got " + b.keepLast);
         this.keepLast = b.keepLast;
+        this.resumeFrom = b.resumeFrom;
+        this.rebuild = b.rebuild;
+        this.stopOnSignals = b.stopOnSignals;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -97,6 +105,9 @@ public final class Pretrainer {
         private final Map<String, String> config = new LinkedHashMap<>();
         private boolean plot = true;
         private int keepLast;
+        private ResumeCheck.Point resumeFrom;
+        private Function<Device, TrainableModel> rebuild;
+        private boolean stopOnSignals;
 
         private Builder() {}
 
@@ -147,22 +158,41 @@ public final class Pretrainer {
         /** After each checkpoint, delete all but the N newest (0, the default: keep every one). */
         public Builder keepLast(int n) { this.keepLast = n; return this; }
 
+        /** A resume from this point, validated beforehand ({@link ResumeCheck#validate}); implies {@link #resume}. */
+        public Builder resumeFrom(ResumeCheck.Point p) { this.resumeFrom = p; this.resume = p != null || resume; return this; }
+
+        /**
+         * How to build the model as the run began (before its first step) on another device. With it,
+         * a step that produces a non-finite value is replayed in checking mode to name the first op
+         * whose output was not finite ({@link StepReplay}); the run's model is closed first (the run
+         * cannot go on, and the replay needs its memory).
+         */
+        public Builder rebuild(Function<Device, TrainableModel> f) { this.rebuild = f; return this; }
+
+        /**
+         * SIGINT and SIGTERM stop the run at the end of the current step with a checkpoint
+         * ({@link SignalStop}; exit 130/143 in the CLI); default off (the JVM's handlers stay).
+         */
+        public Builder stopOnSignals(boolean s) { this.stopOnSignals = s; return this; }
+
         public Pretrainer build() { return new Pretrainer(this); }
     }
 
-    /** Trains up to {@code steps}; throws {@link TrainingDivergedException} on a non-finite loss. */
+    /**
+     * Trains up to {@code steps}; throws {@link TrainingDivergedException} on a non-finite loss,
+     * gradient norm or weight, and {@link RunStoppedException} after a signal (with a checkpoint).
+     * Nothing in the run folder changes before everything a resume reads was validated.
+     */
     public Result run() throws IOException {
-        Files.createDirectories(runDir);
         long start = 0;
         RandomStream rng = new RandomStream(seed);
         List<MetricsRow> history = List.of();
         Path lastCheckpoint = null;
         if (resume) {
-            Checkpoint c = Checkpoint.load(Checkpoint.latest(runDir));
+            ResumeCheck.Point point = resumeFrom != null ? resumeFrom : ResumeCheck.validate(runDir, modality, preset, out);
+            Checkpoint c = point.checkpoint();
             CheckpointManifest m = c.manifest();
-            checkSame("modality", m.modality(), modality, c.dir());
-            checkSame("preset", m.preset(), preset, c.dir());
-            history = MetricsLog.history(runDir, c); // validated before anything changes
+            history = point.history();
             c.restore(model.state());
             rng = new RandomStream(m.seed(), m.rngPosition());
             source.seek(m.dataPosition());
@@ -174,21 +204,26 @@ public final class Pretrainer {
                         m.backend(), model.device().backend());
             }
             if (m.seed() != seed) out.printf(Locale.ROOT, "note: keeping the run's seed %d (not %d)%n", m.seed(), seed);
-        } else if (Files.exists(runDir.resolve(Checkpoint.LATEST))) {
-            throw new IOException(runDir + ": this run folder already has checkpoints; resume it (--resume) or choose a new folder");
+        } else {
+            String used = ResumeCheck.inUse(runDir);
+            if (used != null) throw new CheckpointException(runDir, used + "; resume it (--resume) or choose a new folder");
         }
         if (start >= steps) {
             out.printf(Locale.ROOT, "nothing to do: the run is at step %d of %d%n", start, steps);
             return new Result(start, history, lastCheckpoint);
         }
+        Files.createDirectories(runDir);
+        StepReplay.Anchor startAnchor = new StepReplay.Anchor(lastCheckpoint, start, rng.seed(), rng.position(), source.position());
 
         double elapsedBefore = history.isEmpty() ? 0 : history.get(history.size() - 1).elapsedSec();
         long began = System.nanoTime(), lastPrint = Long.MIN_VALUE;
         long settledBytes = -1; // device memory after the second step of this session: later growth is a leak
         boolean leakReported = false;
-        try (MetricsLog log = MetricsLog.open(runDir, history)) {
-            Interval interval = new Interval(log, began, elapsedBefore);
+        try (MetricsLog log = MetricsLog.open(runDir, history);
+             SignalStop signals = stopOnSignals ? SignalStop.install(System.err) : SignalStop.none()) {
+            Interval interval = new Interval(log, began, elapsedBefore, startAnchor);
             for (long n = start + 1; n <= steps; n++) {
+                if (signals.requested() != null && n == start + 1) throw stopped(signals, start, lastCheckpoint, false);
                 double lr = schedule.lr(n - 1);
                 StepStats stats;
                 try {
@@ -205,8 +240,8 @@ public final class Pretrainer {
                             settledBytes, bytes, n);
                     leakReported = true;
                 }
-                boolean last = n == steps;
-                boolean checkpoint = last || (checkpointEvery > 0 && n % checkpointEvery == 0);
+                boolean last = n == steps, stop = signals.requested() != null;
+                boolean checkpoint = last || stop || (checkpointEvery > 0 && n % checkpointEvery == 0);
                 boolean printDue = last || n == start + 1 || System.nanoTime() - lastPrint >= progressEvery.toNanos();
                 if (checkpoint || printDue || interval.size() >= statsEvery) {
                     MetricsRow row = interval.flush(lastCheckpoint);
@@ -219,14 +254,53 @@ public final class Pretrainer {
                     CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, n, steps, preset, modality,
                             model.device().backend(), rng.seed(), rng.position(), source.position(), config, "", 0);
                     log.sync();
-                    lastCheckpoint = Checkpoint.save(runDir, m, model.state()).dir();
+                    try {
+                        lastCheckpoint = Checkpoint.save(runDir, m, model.state()).dir();
+                    } catch (NonFiniteTensorException e) {
+                        // A model that does not measure its weights per step: the save is the last line of defence.
+                        throw new TrainingDivergedException(n, "the weights are not finite at step " + n + " (" + e.getMessage() + ")", null,
+                                lastCheckpoint == null ? null : lastCheckpoint.toString());
+                    }
                     if (keepLast > 0) Checkpoint.keepLast(runDir, keepLast);
                     if (plot) plot(log.rows());
                     interval.restart();
                 }
+                if (stop) throw stopped(signals, n, lastCheckpoint, true);
             }
             return new Result(steps, log.rows(), lastCheckpoint);
         }
+    }
+
+    /** The run ends after a signal: where its checkpoint is and how to continue. */
+    private RunStoppedException stopped(SignalStop signals, long step, Path checkpoint, boolean saved) {
+        String where = checkpoint == null ? "no checkpoint was written" : (saved ? "checkpoint written: " : "its last checkpoint is ") + checkpoint;
+        String message = "stopped by " + signals.requested() + (saved ? " after step " + step : " before any step of this session") + "; " + where
+                + (checkpoint == null ? "" : "; continue with: d2v pretrain --resume " + runDir);
+        return new RunStoppedException(signals.requested(), signals.exitCode(), step, message);
+    }
+
+    /**
+     * A step produced a non-finite value: the run stops. With a model factory, the step is first
+     * replayed in checking mode from the last checkpoint (or the run's start) to name the first op
+     * whose output was not finite; the run's model is closed before, to give the replay its memory.
+     */
+    private TrainingDivergedException diverged(long step, String what, Path lastCheckpoint, StepReplay.Anchor startAnchor) {
+        String replay = null;
+        if (rebuild != null) {
+            StepReplay.Anchor anchor = startAnchor;
+            try {
+                if (lastCheckpoint != null && !lastCheckpoint.equals(startAnchor.checkpoint())) {
+                    CheckpointManifest m = Checkpoint.load(lastCheckpoint).manifest();
+                    anchor = new StepReplay.Anchor(lastCheckpoint, m.step(), m.seed(), m.rngPosition(), m.dataPosition());
+                }
+                Device device = model.device();
+                model.close();
+                replay = StepReplay.run(rebuild, device, anchor, step, source, schedule, out);
+            } catch (IOException | RuntimeException e) {
+                replay = "(no replay: " + e.getMessage() + ")";
+            }
+        }
+        return new TrainingDivergedException(step, what, replay, lastCheckpoint == null ? null : lastCheckpoint.toString());
     }
 
     /** A step whose statistics are not written yet. */
@@ -241,14 +315,16 @@ public final class Pretrainer {
         private final MetricsLog log;
         private final long began;
         private final double elapsedBefore;
+        private final StepReplay.Anchor startAnchor;
         private final List<PendingRow> rows = new ArrayList<>();
         private long startedAt;
 
-        Interval(MetricsLog log, long began, double elapsedBefore) {
+        Interval(MetricsLog log, long began, double elapsedBefore, StepReplay.Anchor startAnchor) {
             this.log = log;
             this.began = began;
             this.elapsedBefore = elapsedBefore;
             this.startedAt = began;
+            this.startAnchor = startAnchor;
         }
 
         void add(long step, double lr, StepStats stats) { rows.add(new PendingRow(step, lr, stats)); }
@@ -258,7 +334,12 @@ public final class Pretrainer {
         /** The time spent between intervals (checkpoints, plots) does not count towards the next one's steps. */
         void restart() { startedAt = System.nanoTime(); }
 
-        /** Writes the pending rows; returns the last. Throws at the first bad step (its row is written if its loss diverged). */
+        /**
+         * Writes the pending rows; returns the last. Throws at the first bad step, whose row is written
+         * too: {@link TrainingDivergedException} for a non-finite loss, gradient norm or weight, an
+         * IllegalStateException for a problem the model named (a collapse, a bad id); both name the
+         * last good checkpoint.
+         */
         MetricsRow flush(Path lastCheckpoint) throws IOException {
             if (rows.isEmpty()) return null;
             List<PendingRow> batch = List.copyOf(rows);
@@ -271,13 +352,16 @@ public final class Pretrainer {
             MetricsRow row = null;
             for (int i = 0; i < batch.size(); i++) {
                 PendingRow p = batch.get(i);
-                String problem = p.stats().problem();
-                if (problem != null) throw new IllegalStateException(problem);
                 row = MetricsRow.of(p.step(), p.lr(), p.stats(), perStep, startElapsed + perStep * (i + 1));
                 log.append(row);
-                if (!Double.isFinite(row.loss())) {
+                String nonFinite = p.stats().values().nonFinite(p.step());
+                String problem = p.stats().problem();
+                if (nonFinite != null || problem != null) {
+                    log.sync(); // the failing step's row survives what follows
                     if (plot) plot(log.rows());
-                    throw new TrainingDivergedException(p.step(), row.loss(), lastCheckpoint == null ? null : lastCheckpoint.toString());
+                    if (nonFinite != null) throw diverged(p.step(), nonFinite, lastCheckpoint, startAnchor);
+                    throw new IllegalStateException(problem + "; training stopped. " + (lastCheckpoint == null
+                            ? "No checkpoint was written yet." : "The last good checkpoint is " + lastCheckpoint + "."));
                 }
             }
             return row;
@@ -309,12 +393,6 @@ public final class Pretrainer {
         } catch (IOException | RuntimeException | LinkageError e) {
             // The plot is a convenience; never lose a run over it (e.g. a JRE without AWT libraries).
             out.println("warning: could not draw " + PLOT + ": " + e);
-        }
-    }
-
-    private static void checkSame(String what, String saved, String now, Path dir) throws CheckpointException {
-        if (!saved.equals(now)) {
-            throw new CheckpointException(dir, "was trained with " + what + " '" + saved + "', this run uses '" + now + "'");
         }
     }
 }

@@ -60,6 +60,18 @@ public final class TrainingData {
      * or one is trained on the corpus.
      */
     public static BatchSource open(String data, Path tokenizer, Data2VecConfig config, long seed) throws IOException {
+        try {
+            return openNamed(data, tokenizer, config, seed);
+        } catch (IllegalArgumentException e) {
+            // A problem found below (too few examples for a batch, a vocabulary too small, ...): name the data it is about.
+            if (GENERATED.equals(data) || e.getMessage() != null && e.getMessage().contains(data)) throw e;
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (why.matches("batch size \\d+ for \\d+ examples")) why += " (fewer examples than one batch of --batch " + config.batchSize() + ")";
+            throw new DataFormatException(Path.of(data), why, e);
+        }
+    }
+
+    private static BatchSource openNamed(String data, Path tokenizer, Data2VecConfig config, long seed) throws IOException {
         int b = config.batchSize();
         ModalityConfig m = config.modality();
         if (GENERATED.equals(data)) {
