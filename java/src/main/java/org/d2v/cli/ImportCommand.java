@@ -48,7 +48,7 @@ public final class ImportCommand extends CliCommand {
         if (modality == null) throw new IllegalArgumentException("--modality: required (image, audio or text)");
         if (run == null) throw new IllegalArgumentException("--run: required (the run folder to create)");
         String used = ResumeCheck.inUse(run);
-        if (used != null) throw new IllegalArgumentException("--run: " + run + " " + used + (used.startsWith("is a file") ? "" : "; choose a new folder"));
+        if (used != null) throw new IllegalArgumentException("--run: " + run + " " + used + (used.startsWith("is a file") || used.startsWith("cannot") ? "" : "; choose a new folder"));
         String size = (preset == null ? PretrainCommand.Size.base : preset).name();
         long s = seed == null ? 1 : seed;
         Data2VecConfig cfg = DemoPresets.named(modality.name() + "-" + size).withSeed(s);

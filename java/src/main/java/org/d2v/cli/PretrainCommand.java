@@ -200,7 +200,7 @@ public final class PretrainCommand extends CliCommand {
         } else {
             String used = ResumeCheck.inUse(runDir);
             if (used != null) {
-                throw new IllegalArgumentException("--run: " + runDir + " " + used + (used.startsWith("is a file") ? ""
+                throw new IllegalArgumentException("--run: " + runDir + " " + used + (used.startsWith("is a file") || used.startsWith("cannot") ? ""
                         : used.startsWith("already holds") ? "; continue it with --resume " + runDir + " or choose a new folder"
                         : "; nothing there can be resumed: choose a new folder (or delete this one)"));
             }

@@ -30,7 +30,13 @@ public final class ResumeCheck {
      * checkpoint ..."), or null when it can (it does not exist, or holds none of a run's files).
      */
     public static String inUse(Path runDir) throws IOException {
-        if (!Files.exists(runDir)) return null;
+        if (!Files.exists(runDir)) {
+            for (Path p = runDir.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+                if (Files.isDirectory(p)) return null;
+                if (Files.exists(p)) return "cannot be created: " + p + " is a file, not a folder";
+            }
+            return null;
+        }
         if (!Files.isDirectory(runDir)) return "is a file, not a folder";
         List<String> complete = new ArrayList<>(), partial = new ArrayList<>(), metrics = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(runDir)) {
