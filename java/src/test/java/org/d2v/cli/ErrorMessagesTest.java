@@ -63,6 +63,20 @@ class ErrorMessagesTest {
     }
 
     @Test
+    void aHugeBatchIsRefusedInSecondsWithTheNumbersBeforeAnythingIsWritten() throws Exception {
+        long t0 = System.nanoTime();
+        Path run = tmp.resolve("run");
+        Captured c = Captured.run(() -> new PretrainCommand().run("--modality", "image", "--preset", "micro", "--backend", "reference",
+                "--batch", "3000000", "--run", run.toString()));
+        double seconds = (System.nanoTime() - t0) * 1e-9;
+        assertOneLine(c, 2, "d2v pretrain: --batch: a batch of 3000000 needs about ", " per sample), more than the ",
+                "of reference (pure Java) (the JVM heap (-Xmx), elements held as doubles); at most about ");
+        assertTrue(c.out().startsWith("memory estimate: "), c.out());
+        assertTrue(seconds < 20, "refused after " + seconds + " s");
+        assertFalse(Files.exists(run), "nothing was written");
+    }
+
+    @Test
     void javaHeapAndDeviceMemoryExhaustionGiveTheBatchHintAndNoTrace() throws Exception {
         Captured heap = Captured.run(() -> new PretrainCommand((cfg, d) -> { throw new OutOfMemoryError("Java heap space"); })
                 .run("--modality", "image", "--backend", "reference", "--run", tmp.resolve("a").toString()));
