@@ -37,8 +37,11 @@ import picocli.CommandLine.Option;
         description = {"Pretrain a data2vec 2.0 model (checkpoints, metrics, loss plot, exact resume).", "",
                 "Pretrains a data2vec 2.0 model (student, EMA teacher, multi-mask, conv decoder). The run folder receives "
                         + "checkpoint-<step>/ folders (tensors.safetensors + manifest.json, written atomically), a 'latest' pointer, "
-                        + "metrics.jsonl, metrics.csv and loss.png. A progress line is printed every few seconds. A non-finite loss "
-                        + "stops the run with an error naming the step.", "", "Options:"})
+                        + "metrics.jsonl, metrics.csv and loss.png. A progress line is printed every few seconds. A memory estimate is "
+                        + "printed before the first step (a batch that cannot fit is refused). A non-finite loss, gradient norm or weight "
+                        + "stops the run naming the step, the first op whose output was not finite (the step replayed in checking mode) "
+                        + "and the last good checkpoint. Ctrl-C (SIGINT) or SIGTERM finishes the step, writes a checkpoint and exits "
+                        + "130/143; a second one exits at once.", "", "Options:"})
 public final class PretrainCommand extends CliCommand {
     enum Modality { image, audio, text }
 
@@ -88,7 +91,8 @@ public final class PretrainCommand extends CliCommand {
     @Option(names = "--resume", paramLabel = "DIR",
             description = "continue the run in DIR from its latest checkpoint: weights, optimizer moments, teacher, step, random stream and "
                     + "data position are restored, so the result equals an uninterrupted run. Options not given again are taken from the "
-                    + "run's manifest.")
+                    + "run's manifest; --modality, --preset, --data, --batch, --seed and the tokenizer cannot change (--lr, --warmup and "
+                    + "--steps can). Without 'latest' the newest complete checkpoint is used. Everything is validated before the folder changes.")
     Path resume;
 
     @Option(names = "--init", paramLabel = "FILE",

@@ -236,11 +236,11 @@ public final class Data2Vec implements TrainableModel {
             CollapseGuard.maskedStd(F.repeatRows(f.target(), cfg.clones()), f.maskedIdx(), stats.field(step, StatsRing.TARGET_STD));
             CollapseGuard.maskedStd(f.pred(), f.maskedIdx(), stats.field(step, StatsRing.PRED_STD));
             optimizerStep(step, lr, stats.field(step, StatsRing.GRAD_NORM));
-            // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5); pixel targets need no teacher.
-            if (!cfg.loss().pixels()) ema.update(step);
             // Σθ after the update: finite exactly when every weight is (the teacher averages finite students), so the loop
             // stops at the step that made a weight non-finite, before a checkpoint could save it (a finite loss proves nothing of the update).
             ops.sum(store.values(), stats.field(step, StatsRing.WEIGHT_SUM));
+            // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5); pixel targets need no teacher.
+            if (!cfg.loss().pixels()) ema.update(step);
             ops.copy(f.loss(), stats.field(step, StatsRing.LOSS));
             ops.copy(f.regression(), stats.field(step, StatsRing.REGRESSION));
             if (f.cls() != null) ops.copy(f.cls(), stats.field(step, StatsRing.CLS));
