@@ -29,7 +29,7 @@ import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
- * Times each kernel at the ViT-B shapes of data2vec 2.0 (spec: D 768, 12 heads; student 256 rows
+ * Times each kernel at the ViT-B shapes of data2vec 2.0 (docs/algorithm.md §2: D 768, 12 heads; student 256 rows
  * of 40 tokens = B 16 × M 16 clones; teacher 16 × 197 tokens; image decoder conv 768 channels on
  * 14×14, 3×3, 16 groups; the masked loss over 256 × 196 × 768), beside a copy bandwidth and a
  * square matmul rate measured in the same run. bench/device/torch_blocks.py times the same list

@@ -1,7 +1,7 @@
 package org.d2v.bench;
 
 /**
- * The shapes the benchmarks run at. {@code base} is ViT-B data2vec 2.0 (spec: D = 768, 12 heads,
+ * The shapes the benchmarks run at. {@code base} is ViT-B data2vec 2.0 (docs/algorithm.md §2: D = 768, 12 heads,
  * student T = 40 tokens in B×M = 256 rows, teacher T = 197 in B = 16, 2-D decoder 768 channels on
  * 14×14 with 16 groups, audio 1-D decoder 768→384, k = 7); {@code tiny} is the CPU preset.
  */

@@ -93,7 +93,7 @@ public final class F {
     /** LayerNorm over the last dim; gamma and beta may be null (non-affine). */
     public static Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, double eps) { return Norms.layerNorm(x, gamma, beta, eps); }
 
-    /** Instance norm over time of x [batch, time, channels], no affine (spec §5 targets). */
+    /** Instance norm over time of x [batch, time, channels], no affine (docs/algorithm.md §5 targets). */
     public static Tensor instanceNorm(Tensor x, double eps) { return Norms.instanceNorm(x, eps); }
 
     // ---- attention -----------------------------------------------------------------------------
@@ -137,7 +137,7 @@ public final class F {
         return scatterRows(x, tokenRange(x, batch, 1, tokens), base);
     }
 
-    /** x [batch, tokens, dim] without its first {@code n} tokens (the extra tokens of spec §5). */
+    /** x [batch, tokens, dim] without its first {@code n} tokens (the extra tokens of docs/algorithm.md §5). */
     public static Tensor dropLeadingTokens(Tensor x, int n) {
         if (x.shape().rank() != 3 || n < 0 || n >= x.dim(1)) {
             throw new IllegalArgumentException("dropLeadingTokens: cannot drop " + n + " tokens of " + x.shape());
@@ -158,7 +158,7 @@ public final class F {
 
     // ---- losses --------------------------------------------------------------------------------
 
-    /** Masked regression loss (spec §7.1), shape [1]; no gradient into the target. */
+    /** Masked regression loss (docs/algorithm.md §7.1), shape [1]; no gradient into the target. */
     public static Tensor maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask) {
         return Losses.maskedRegression(d, pred, target, mask);
     }

@@ -14,7 +14,7 @@ final class Losses {
     private Losses() {}
 
     /**
-     * Masked regression (spec §7.1). Targets are teacher outputs: no gradient flows into them. The
+     * Masked regression (docs/algorithm.md §7.1). Targets are teacher outputs: no gradient flows into them. The
      * target is in pred's compute dtype (fp32 targets for a bf16 model: they are averages).
      */
     static Tensor maskedRegression(LossDesc d, Tensor pred, Tensor target, Tensor mask) {

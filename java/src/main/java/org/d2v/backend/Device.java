@@ -61,6 +61,12 @@ public interface Device extends AutoCloseable {
 
     void resetCounters();
 
+    /**
+     * The device's memory as its driver reports it (total, free, largest buffer); {@link DeviceMemory#UNKNOWN}
+     * where it does not say.
+     */
+    default DeviceMemory memory() { return DeviceMemory.UNKNOWN; }
+
     /** The floating dtype this device computes in by default. */
     DType defaultFloat();
 

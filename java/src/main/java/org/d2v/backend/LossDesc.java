@@ -1,7 +1,7 @@
 package org.d2v.backend;
 
 /**
- * The masked regression loss of data2vec 2.0 (spec §7.1). pred [rows, tokens, dim] with rows =
+ * The masked regression loss of data2vec 2.0 (docs/algorithm.md §7.1). pred [rows, tokens, dim] with rows =
  * samples·clones; target [rows/clones, tokens, dim] shared by the clones of a sample (row r reads
  * target r / clones); mask [rows, tokens] (1 = masked: only those count).
  * loss = scale · Σ_masked Σ_d (pred − target)² / normalizer.

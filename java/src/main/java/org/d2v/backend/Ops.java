@@ -73,7 +73,7 @@ public interface Ops {
 
     /**
      * The spread of n samples per channel from their moments, as fairseq's compute_var reports it
-     * (spec §7.3): mean and meanSquare [C] hold the per-channel means of x and x²;
+     * (docs/algorithm.md §7.3): mean and meanSquare [C] hold the per-channel means of x and x²;
      * out[0] = (1/C)·Σ_c sqrt(max(0, meanSquare[c] − mean[c]²)·n/max(1, n − 1) + 1e-6).
      */
     void meanChannelStd(int n, Tensor mean, Tensor meanSquare, Tensor out);
@@ -108,7 +108,7 @@ public interface Ops {
                            Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate);
 
     /**
-     * Instance norm over time, no affine (spec §5 targets): x, y [batch, time, channels]; each
+     * Instance norm over time, no affine (docs/algorithm.md §5 targets): x, y [batch, time, channels]; each
      * (batch, channel) is normalised over time with the biased variance and eps. mean and rstd are
      * [batch, channels].
      */
@@ -165,7 +165,7 @@ public interface Ops {
 
     /**
      * dst[b, idx[b, k], :] (+)= src[b, k, :]. Rows of dst not named by idx are left as they are,
-     * which is how masked slots keep the noise written there before (spec §6).
+     * which is how masked slots keep the noise written there before (docs/algorithm.md §6).
      */
     void scatterRows(Tensor src, Tensor idx, Tensor dst, boolean accumulate);
 
@@ -238,7 +238,7 @@ public interface Ops {
      */
     void clipFactor(Tensor sumSquares, double maxNorm, Tensor norm, Tensor factor);
 
-    /** teacher = tau·teacher + (1 − tau)·student, elementwise (spec §5). */
+    /** teacher = tau·teacher + (1 − tau)·student, elementwise (docs/algorithm.md §5). */
     default void ema(Tensor teacher, Tensor student, double tau) { ema(teacher, student, tau, null); }
 
     /** {@link #ema(Tensor, Tensor, double)} on the masters, writing the new teacher also into {@code working} (its bf16 copy; null: none). */

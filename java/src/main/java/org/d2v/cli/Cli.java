@@ -1,13 +1,9 @@
 package org.d2v.cli;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.NoSuchFileException;
 import java.util.Properties;
-import org.d2v.data.DataFormatException;
-import org.d2v.train.CheckpointException;
 import picocli.CommandLine;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.ArgSpec;
@@ -16,7 +12,7 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * How d2v runs a picocli command line: the exit codes (0 done, 2 usage error or bad input, 1 a run
- * that failed), errors as one line {@code d2v <command>: <file or option>: <problem>} (the stack
+ * that failed, 130/143 a run stopped by SIGINT/SIGTERM), errors as one line {@code d2v <command>: <file or option>: <problem>} (the stack
  * trace only with --debug or D2V_DEBUG=1), the help layout and the version.
  */
 final class Cli {
@@ -27,9 +23,29 @@ final class Cli {
     static CommandLine configure(CommandLine line) {
         line.setUsageHelpWidth(100);
         line.setUsageHelpLongOptionsMaxWidth(28);
+        NumberOptions.register(line);
         line.setParameterExceptionHandler(Cli::usageError);
         line.setExecutionExceptionHandler((e, cl, parsed) -> runError(e, cl));
+        line.setExecutionStrategy(strategy());
         return line;
+    }
+
+    /**
+     * picocli's RunLast, except that an Error thrown by a command (OutOfMemoryError,
+     * StackOverflowError) reaches the same one-line error path as an exception, instead of escaping
+     * execute() with its stack trace.
+     */
+    static CommandLine.IExecutionStrategy strategy() {
+        CommandLine.RunLast runLast = new CommandLine.RunLast();
+        return parsed -> {
+            try {
+                return runLast.execute(parsed);
+            } catch (Error e) {
+                CommandLine.ParseResult last = parsed;
+                while (last.hasSubcommand()) last = last.subcommand();
+                throw new CommandLine.ExecutionException(last.commandSpec().commandLine(), String.valueOf(e), e);
+            }
+        };
     }
 
     /** A command line picocli could not parse: one line naming the option, and where to look. */
@@ -69,21 +85,16 @@ final class Cli {
 
     /**
      * What escaped a command: bad input (an option value, a file) is exit 2, a run that could not go
-     * on is exit 1. The messages of d2v's exceptions already name the file or the option.
+     * on is exit 1, a run stopped by a signal 128 + its number. The message is one line naming the
+     * file or the option and the problem ({@link Failures#describe}); a hint follows where one exists.
      */
     private static int runError(Exception e, CommandLine cl) {
         PrintWriter err = cl.getErr();
-        boolean badInput = e instanceof IllegalArgumentException || e instanceof CheckpointException || e instanceof DataFormatException
-                || e instanceof NoSuchFileException || e instanceof FileNotFoundException;
-        boolean known = badInput || e instanceof IOException || e instanceof java.io.UncheckedIOException || e instanceof IllegalStateException
-                || e instanceof UnsupportedOperationException;
-        String what = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof NoSuchFileException n) what = n.getFile() + ": no such file";
-        if (!known) what = "internal error: " + e + " (--debug prints the stack trace)";
-        err.println(fullName(cl.getCommandSpec()) + ": " + what);
-        if (debugging(cl)) e.printStackTrace(err);
+        Throwable failure = e instanceof CommandLine.ExecutionException x && x.getCause() instanceof Error error ? error : e;
+        err.println(fullName(cl.getCommandSpec()) + ": " + Failures.describe(failure));
+        if (debugging(cl)) failure.printStackTrace(err);
         err.flush();
-        return badInput ? USAGE : FAILED;
+        return Failures.exitCode(failure);
     }
 
     private static boolean debugging(CommandLine cl) {

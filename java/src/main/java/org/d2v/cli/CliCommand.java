@@ -30,7 +30,7 @@ abstract class CliCommand implements Callable<Integer> {
         // picocli caches its writers; take the streams of now (tests redirect System.out and System.err).
         cl.setOut(new PrintWriter(System.out, true));
         cl.setErr(new PrintWriter(System.err, true));
-        cl.setExecutionStrategy(new CommandLine.RunLast()); // it, too, remembers System.out from when it was made
+        cl.setExecutionStrategy(Cli.strategy()); // it, too, remembers System.out from when it was made
         try {
             return cl.execute(args);
         } finally {

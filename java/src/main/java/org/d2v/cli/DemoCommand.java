@@ -178,7 +178,7 @@ public final class DemoCommand extends CliCommand {
     }
 
     /**
-     * Arms of equal budget (spec §12's claims in small): data2vec 2.0 with the preset's M clones, with
+     * Arms of equal budget (docs/algorithm.md §12's claims in small): data2vec 2.0 with the preset's M clones, with
      * M = 1, and the MAE-style pixel-target arm with M = 1 (one mask per image, no teacher, as MAE).
      */
     private int study(DemoRun.Options o, DemoData demo, DemoRun.Models models, String precision) throws Exception {

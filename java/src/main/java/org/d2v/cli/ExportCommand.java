@@ -1,5 +1,6 @@
 package org.d2v.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -8,6 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import org.d2v.interop.EncoderWeights;
 import org.d2v.train.Checkpoint;
+import org.d2v.train.ResumeCheck;
+import org.d2v.train.WriteFailure;
 import org.d2v.train.SafeTensors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,7 +43,7 @@ public final class ExportCommand extends CliCommand {
     public Integer call() throws Exception {
         EncoderWeights.Format f = EncoderWeights.Format.named(format == null ? "fairseq" : format);
         if (run == null) throw new IllegalArgumentException("--run: required (the run folder to export)");
-        Checkpoint c = Checkpoint.load(checkpoint != null ? run.resolve(checkpoint) : Checkpoint.latest(run));
+        Checkpoint c = checkpoint != null ? Checkpoint.load(run.resolve(checkpoint)) : ResumeCheck.checkpoint(run, System.err);
         Map<String, double[]> values = new LinkedHashMap<>();
         Map<String, int[]> shapes = new LinkedHashMap<>();
         try (SafeTensors.Reader r = SafeTensors.open(c.dir().resolve(Checkpoint.TENSORS))) {
@@ -56,7 +59,13 @@ public final class ExportCommand extends CliCommand {
         Path target = out != null ? out : run.resolve(String.format(Locale.ROOT, "encoder-%s-%d.safetensors", f.name().toLowerCase(Locale.ROOT),
                 c.manifest().step()));
         Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-        int n = EncoderWeights.write(temp, f, modality, c.manifest().preset(), values, shapes);
+        int n;
+        try {
+            n = EncoderWeights.write(temp, f, modality, c.manifest().preset(), values, shapes);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw WriteFailure.of(target, "the encoder weights", e, 0);
+        }
         Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         System.out.printf(Locale.ROOT, "wrote %s: %d tensors of the %s student encoder (%s, step %d), %s names%n", target, n, modality,
                 c.manifest().preset(), c.manifest().step(), f.name().toLowerCase(Locale.ROOT));

@@ -10,6 +10,7 @@ import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.demo.DemoPresets;
 import org.d2v.interop.EncoderWeights;
 import org.d2v.train.Checkpoint;
+import org.d2v.train.ResumeCheck;
 import org.d2v.train.CheckpointManifest;
 import org.d2v.train.ModelFactory;
 import org.d2v.train.TrainableModel;
@@ -46,7 +47,8 @@ public final class ImportCommand extends CliCommand {
         if (weights == null) throw new IllegalArgumentException("--weights: required (the file to import)");
         if (modality == null) throw new IllegalArgumentException("--modality: required (image, audio or text)");
         if (run == null) throw new IllegalArgumentException("--run: required (the run folder to create)");
-        if (Files.exists(run.resolve(Checkpoint.LATEST))) throw new IllegalArgumentException("--run: " + run + " already holds a run");
+        String used = ResumeCheck.inUse(run);
+        if (used != null) throw new IllegalArgumentException("--run: " + run + " " + used + (used.startsWith("is a file") || used.startsWith("cannot") ? "" : "; choose a new folder"));
         String size = (preset == null ? PretrainCommand.Size.base : preset).name();
         long s = seed == null ? 1 : seed;
         Data2VecConfig cfg = DemoPresets.named(modality.name() + "-" + size).withSeed(s);

@@ -1,5 +1,6 @@
 package org.d2v.cli;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.Map;
 import java.util.function.BiFunction;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
-import org.d2v.data.text.Tokenizers;
 import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
@@ -28,12 +28,15 @@ import org.d2v.optim.CosineSchedule;
 import org.d2v.train.BatchSource;
 import org.d2v.train.Checkpoint;
 import org.d2v.train.CheckpointException;
-import org.d2v.train.CheckpointManifest;
+import org.d2v.train.MemoryEstimate;
 import org.d2v.train.ModelFactory;
 import org.d2v.train.Pretrainer;
+import org.d2v.train.ResumeCheck;
+import org.d2v.train.RunStoppedException;
 import org.d2v.train.Sharding;
 import org.d2v.train.TrainableModel;
 import org.d2v.train.TrainingData;
+import org.d2v.train.WriteFailure;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.OptionSpec;
@@ -45,8 +48,11 @@ import picocli.CommandLine.Option;
         description = {"Pretrain a data2vec 2.0 model (checkpoints, metrics, loss plot, exact resume).", "",
                 "Pretrains a data2vec 2.0 model (student, EMA teacher, multi-mask, conv decoder). The run folder receives "
                         + "checkpoint-<step>/ folders (tensors.safetensors + manifest.json, written atomically), a 'latest' pointer, "
-                        + "metrics.jsonl, metrics.csv and loss.png. A progress line is printed every few seconds. A non-finite loss "
-                        + "stops the run with an error naming the step.", "", "Options:"})
+                        + "metrics.jsonl, metrics.csv and loss.png. A progress line is printed every few seconds. A memory estimate is "
+                        + "printed before the first step (a batch that cannot fit is refused). A non-finite loss, gradient norm or weight "
+                        + "stops the run naming the step, the first op whose output was not finite (the step replayed in checking mode) "
+                        + "and the last good checkpoint. Ctrl-C (SIGINT) or SIGTERM finishes the step, writes a checkpoint and exits "
+                        + "130/143; a second one exits at once.", "", "Options:"})
 public final class PretrainCommand extends CliCommand {
     enum Modality { image, audio, text }
 
@@ -120,7 +126,8 @@ public final class PretrainCommand extends CliCommand {
     @Option(names = "--resume", paramLabel = "DIR",
             description = "continue the run in DIR from its latest checkpoint: weights, optimizer moments, teacher, step, random stream and "
                     + "data position are restored, so the result equals an uninterrupted run. Options not given again are taken from the "
-                    + "run's manifest.")
+                    + "run's manifest; --modality, --preset, --data, --batch, --seed and the tokenizer cannot change (--lr, --warmup and "
+                    + "--steps can). Without 'latest' the newest complete checkpoint is used. Everything is validated before the folder changes.")
     Path resume;
 
     @Option(names = "--init", paramLabel = "FILE",
@@ -170,27 +177,34 @@ public final class PretrainCommand extends CliCommand {
     @Override
     public Integer call() throws Exception {
         Map<String, String> given = given(spec.commandLine().getParseResult());
-        if (resume == null) return train(this, run, false, given);
+        if (resume == null) return train(this, run, null, given);
         if (init != null) throw new IllegalArgumentException("--init: only for a new run (a resume continues from its checkpoint)");
         if (run != null && !run.equals(resume)) throw new IllegalArgumentException("--run: names another folder than --resume");
-        CheckpointManifest saved = Checkpoint.load(Checkpoint.latest(resume)).manifest();
-        // The run's recorded options, then what is given again (which wins).
+        // Everything a resume reads is validated before the run folder changes: first the checkpoint.
+        Checkpoint c = ResumeCheck.checkpoint(resume, System.out);
+        Path manifest = c.dir().resolve(Checkpoint.MANIFEST);
+        ResumeOptions.refuseChanges(given, c.manifest().config(), manifest);
+        // The run's recorded options, then what is given again (which wins: --steps, --backend, ...).
         Map<String, String> merged = new LinkedHashMap<>();
-        for (String k : RECORDED) if (saved.config().containsKey(k)) merged.put(k, saved.config().get(k));
+        for (String k : RECORDED) if (c.manifest().config().containsKey(k)) merged.put(k, c.manifest().config().get(k));
         merged.putAll(given);
         List<String> args = new ArrayList<>();
         merged.forEach((k, v) -> { args.add(k); args.add(v); });
         PretrainCommand resumed = new PretrainCommand(models);
         try {
-            new CommandLine(resumed).parseArgs(args.toArray(String[]::new));
+            Cli.configure(new CommandLine(resumed)).parseArgs(args.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {
-            throw new CheckpointException(Checkpoint.latest(resume).resolve(Checkpoint.MANIFEST), "recorded option " + Cli.describe(e));
+            throw new CheckpointException(manifest, "recorded option " + Cli.describe(e));
         }
         // Options of this session only (how the work is cut and when it stops), never recorded: as given now.
         resumed.updateFreq = updateFreq;
         resumed.stopAt = stopAt;
         resumed.checkReplicas = checkReplicas;
-        return train(resumed, resume, true, merged);
+        ResumeOptions.noteScheduleChanges(given, c.manifest().config(), System.out);
+        // The run's own tokenizer reads its data; one given again must be the same (a recorded path is not compared: the run's copy rules).
+        Path givenTokenizer = given.containsKey("--tokenizer") ? Path.of(given.get("--tokenizer")) : null;
+        resumed.tokenizer = RunTokenizer.forResume(resume, c.manifest().modality(), merged.getOrDefault("--data", TrainingData.GENERATED), givenTokenizer);
+        return train(resumed, resume, c, merged);
     }
 
     /** The options the user typed (long name → value as typed), in order. */
@@ -202,7 +216,9 @@ public final class PretrainCommand extends CliCommand {
         return out;
     }
 
-    private int train(PretrainCommand o, Path runDir, boolean resume, Map<String, String> recorded) throws Exception {
+    /** A new run ({@code resumeFrom} null) or a resume from that validated checkpoint. */
+    private int train(PretrainCommand o, Path runDir, Checkpoint resumeFrom, Map<String, String> recorded) throws Exception {
+        boolean resume = resumeFrom != null;
         Launch launch = Launch.detect(System.getenv());
         DistOptions dist = DistOptions.fromEnvironment(System.getenv());
         if (runDir == null) throw new IllegalArgumentException("--run: required for a new run (or --resume DIR)");
@@ -227,59 +243,93 @@ public final class PretrainCommand extends CliCommand {
         if (warmup < 0 || warmup >= steps) throw new IllegalArgumentException("--warmup: must be in [0, steps), got " + warmup);
         CosineSchedule schedule = new CosineSchedule(lr, warmup, steps, 0);
 
-        if (!resume && Files.exists(runDir.resolve(Checkpoint.LATEST))) {
-            throw new IllegalArgumentException("--run: " + runDir + " already holds a run; continue it with --resume " + runDir
-                    + " or choose a new folder");
+        // Every rank validates before anything is written; rank 0 writes only after the communicator's
+        // opening vote, so no rank can see its files as a folder "in use".
+        ResumeCheck.Point point = null;
+        Path tokenizer = o.tokenizer;
+        if (resume) {
+            point = ResumeCheck.validate(resumeFrom, runDir, mod, config.name());
+        } else {
+            String used = ResumeCheck.inUse(runDir);
+            if (used != null) {
+                throw new IllegalArgumentException("--run: " + runDir + " " + used + (used.startsWith("is a file") || used.startsWith("cannot") ? ""
+                        : used.startsWith("already holds") ? "; continue it with --resume " + runDir + " or choose a new folder"
+                        : "; nothing there can be resumed: choose a new folder (or delete this one)"));
+            }
         }
-        // A resumed text run reads its corpus with the tokenizer saved in the run (one trained on the corpus included).
-        Path tokenizer = resume && Tokenizers.savedIn(runDir) != null ? Tokenizers.savedIn(runDir) : o.tokenizer;
         Data2VecConfig cfg = config;
         String precisionName = o.precision == null ? "auto" : o.precision;
+        ResumeCheck.Point resumePoint = point;
         // One process per device: the device is opened first (CUDA picks the GPU from the local rank, docs/distributed.md).
         try (Device device = Backends.open(backendName)) {
+            Precision precision = Precision.resolve(precisionName, device, "--precision:");
+            BiFunction<Data2VecConfig, Device, TrainableModel> build = (c, d) -> models.build(c, d, precision);
+            // The device holds one micro-batch at a time.
+            int micro = (cfg.batchSize() + sharding.parts() - 1) / sharding.parts();
+            MemoryEstimate estimate = MemoryEstimate.of(cfg.withBatchSize(micro), device.defaultFloat(), build);
+            if (launch.rank() == 0) System.out.println(estimate.describe(device.memory(), device.name()));
+            estimate.check(o.batch != null ? "--batch" : "--batch (the preset's " + config.batchSize() + ")", device.memory(), device.name());
             Communicator comm = Communicators.open(device, launch, dist);
+            // A signal stops every rank after the same step: that ends the job in order, not as a failure (which aborts it).
+            RunStoppedException[] stopped = new RunStoppedException[1];
             Communicators.run(comm, c -> {
-                DataParallel dp = new DataParallel(c);
-                PrintStream out = c.isRoot() ? System.out : new PrintStream(OutputStream.nullOutputStream());
-                try (BatchSource source = TrainingData.open(data, tokenizer, cfg, seed);
-                     TrainableModel model = models.build(cfg, device, Precision.resolve(precisionName, device, "--precision:"))) {
-                    source.shard(sharding);
-                    // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
-                    if (c.isRoot()) {
-                        Files.createDirectories(runDir);
-                        source.saveRunFiles(runDir);
+                try {
+                    DataParallel dp = new DataParallel(c);
+                    PrintStream out = c.isRoot() ? System.out : new PrintStream(OutputStream.nullOutputStream());
+                    try (BatchSource source = TrainingData.open(data, tokenizer, cfg, seed);
+                         TrainableModel model = build.apply(cfg, device)) {
+                        source.shard(sharding);
+                        if (c.isRoot() && !resume) {
+                            // The tokenizer is part of the model: probes and fine-tuning of this run must encode text the same way.
+                            Files.createDirectories(runDir);
+                            try {
+                                source.saveRunFiles(runDir);
+                            } catch (IOException e) {
+                                throw WriteFailure.of(runDir, "the run's tokenizer", e, 0);
+                            }
+                        }
+                        if (o.init != null) initialise(model, o.init, mod, out);
+                        out.printf(Locale.ROOT, "pretraining %s on %s in %s: %d steps, %s x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
+                                cfg.name(), device.name(), model.precisionId(), steps, describe(cfg, sharding), cfg.clones(), lr, warmup, source.describe(), runDir);
+                        if (c.size() > 1) out.println("data parallel: " + c.describe());
+                        Path init = o.init;
+                        Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
+                                .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume).resumeFrom(resumePoint)
+                                .progressEvery(Duration.ofMillis(Math.round(progress * 1000))).progress(out)
+                                .dataParallel(dp).stopAt(stopAt).checkReplicasEvery(checkReplicas)
+                                .describe(cfg.name(), mod).stopOnSignals(true)
+                                .rebuild(dev -> {
+                                    TrainableModel fresh = build.apply(cfg, dev);
+                                    if (init != null) {
+                                        try {
+                                            initialise(fresh, init, mod, null);
+                                        } catch (IOException e) {
+                                            fresh.close();
+                                            throw new java.io.UncheckedIOException(e);
+                                        }
+                                    }
+                                    return fresh;
+                                });
+                        recorded.forEach(b::config);
+                        b.config("--modality", mod).config("--preset", size).config("--lr", Double.toString(lr))
+                                .config("--warmup", Long.toString(warmup)).config("--batch", Integer.toString(cfg.batchSize()))
+                                .config("ranks", Integer.toString(c.size())).config("update-freq", Integer.toString(sharding.updateFreq()));
+                        Pretrainer.Result r = b.build().run();
+                        if (!r.metrics().isEmpty()) {
+                            out.printf(Locale.ROOT, "done: step %d, loss %.5g; checkpoint %s; metrics and %s in %s%n", r.step(),
+                                    r.metrics().get(r.metrics().size() - 1).loss(), r.checkpoint(), Pretrainer.PLOT, runDir);
+                            out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
+                        }
+                        if (c.size() > 1) {
+                            out.printf(Locale.ROOT, "gradient all-reduce: %.2f s in all for %d updates (%s)%n", dp.gradientSeconds(),
+                                    r.step(), c.describe());
+                        }
                     }
-                    if (o.init != null) {
-                        EncoderWeights.Imported in = EncoderWeights.read(o.init, mod, EncoderWeights.encoderShapes(model.state()));
-                        EncoderWeights.load(model.state(), in.values());
-                        model.restored();
-                        out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", o.init, in.values().size(),
-                                in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
-                    }
-                    out.printf(Locale.ROOT, "pretraining %s on %s in %s: %d steps, %s x %d clones, lr %.3g (warm-up %d), data: %s, run: %s%n",
-                            cfg.name(), device.name(), model.precisionId(), steps, describe(cfg, sharding), cfg.clones(), lr, warmup, source.describe(), runDir);
-                    if (c.size() > 1) out.println("data parallel: " + c.describe());
-                    Pretrainer.Builder b = Pretrainer.builder().model(model).source(source).runDir(runDir).steps(steps)
-                            .schedule(schedule).seed(seed).checkpointEvery(every).keepLast(keepLast).resume(resume)
-                            .progressEvery(Duration.ofMillis(Math.round(progress * 1000))).progress(out)
-                            .dataParallel(dp).stopAt(stopAt).checkReplicasEvery(checkReplicas)
-                            .describe(cfg.name(), mod);
-                    recorded.forEach(b::config);
-                    b.config("--modality", mod).config("--preset", size).config("--lr", Double.toString(lr))
-                            .config("--warmup", Long.toString(warmup)).config("--batch", Integer.toString(cfg.batchSize()))
-                            .config("ranks", Integer.toString(c.size())).config("update-freq", Integer.toString(sharding.updateFreq()));
-                    Pretrainer.Result r = b.build().run();
-                    if (!r.metrics().isEmpty()) {
-                        out.printf(Locale.ROOT, "done: step %d, loss %.5g; checkpoint %s; metrics and %s in %s%n", r.step(),
-                                r.metrics().get(r.metrics().size() - 1).loss(), r.checkpoint(), Pretrainer.PLOT, runDir);
-                        out.printf(Locale.ROOT, "data: %.2f s waiting for batches in all (what prefetching did not hide)%n", source.waitSeconds());
-                    }
-                    if (c.size() > 1) {
-                        out.printf(Locale.ROOT, "gradient all-reduce: %.2f s in all for %d updates (%s)%n", dp.gradientSeconds(),
-                                r.step(), c.describe());
-                    }
+                } catch (RunStoppedException e) {
+                    stopped[0] = e;
                 }
             });
+            if (stopped[0] != null) throw stopped[0];
         }
         return Cli.OK;
     }
@@ -320,5 +370,16 @@ public final class PretrainCommand extends CliCommand {
         return "global batch " + global + " = " + s.ranks() + (s.ranks() == 1 ? " rank" : " ranks") + " x " + s.updateFreq()
                 + (s.updateFreq() == 1 ? " micro-batch" : " micro-batches") + " x " + per + " per device (preset's per-device batch "
                 + cfg.deviceBatch() + ")";
+    }
+
+    /** Loads --init's encoder weights into a new model (student and teacher encoder). */
+    private static void initialise(TrainableModel model, Path init, String modality, PrintStream out) throws IOException {
+        EncoderWeights.Imported in = EncoderWeights.read(init, modality, EncoderWeights.encoderShapes(model.state()));
+        EncoderWeights.load(model.state(), in.values());
+        model.restored();
+        if (out != null) {
+            out.printf(Locale.ROOT, "encoder initialised from %s (%d tensors, %s names; %d skipped)%n", init, in.values().size(),
+                    in.format().name().toLowerCase(Locale.ROOT), in.skipped().size());
+        }
     }
 }

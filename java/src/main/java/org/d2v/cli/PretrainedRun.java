@@ -11,6 +11,7 @@ import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.demo.DemoPresets;
 import org.d2v.train.Checkpoint;
 import org.d2v.train.CheckpointManifest;
+import org.d2v.train.ResumeCheck;
 import org.d2v.train.RunFiles;
 
 /**
@@ -23,8 +24,8 @@ record PretrainedRun(Path path, Checkpoint checkpoint, CheckpointManifest manife
     /** Opens it; {@code dataRoot} supplies a tokenizer only for text runs that saved none (generated data). */
     static PretrainedRun open(Path run, String checkpoint, Path dataRoot) throws IOException {
         if (run == null) throw new IllegalArgumentException("--run: required (the run folder, holding 'latest' and checkpoint-<step>/)");
-        Path ckpt = checkpoint != null ? run.resolve(checkpoint) : Checkpoint.latest(run);
-        Checkpoint c = Checkpoint.load(ckpt);
+        Checkpoint c = checkpoint != null ? Checkpoint.load(run.resolve(checkpoint)) : ResumeCheck.checkpoint(run, System.err);
+        Path ckpt = c.dir();
         CheckpointManifest m = c.manifest();
         Data2VecConfig cfg = RunFiles.modelConfig(m, DemoPresets::named);
         Tokenizer bpe = null;

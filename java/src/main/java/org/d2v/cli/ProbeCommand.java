@@ -15,7 +15,9 @@ import org.d2v.demo.Data2VecFeatures;
 import org.d2v.demo.FeatureModel;
 import org.d2v.demo.Probe;
 import org.d2v.demo.ProbeTasks;
+import org.d2v.eval.NonFiniteFeaturesException;
 import org.d2v.eval.ProbeTask;
+import org.d2v.train.CheckpointException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -91,7 +93,7 @@ public final class ProbeCommand extends CliCommand {
                 pretrained.checkpoint().restore(model);
                 System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s in %s%n", pretrained.path(), pretrained.manifest().step(),
                         pretrained.manifest().preset(), device.name(), p);
-                for (ProbeTask t : tasks) results.add(new Probe.Outcome[] {Probe.encoder("pretrained", model, t), Probe.raw(t), null});
+                for (ProbeTask t : tasks) results.add(new Probe.Outcome[] {pretrainedProbe(model, t, pretrained), Probe.raw(t), null});
             }
             if (randomInit) {
                 try (FeatureModel fresh = Data2VecFeatures.factory(layers, p).apply(cfg.withSeed(pretrained.manifest().seed()), device)) {
@@ -101,6 +103,16 @@ public final class ProbeCommand extends CliCommand {
             for (int i = 0; i < tasks.size(); i++) print(tasks.get(i), results.get(i));
         }
         return Cli.OK;
+    }
+
+    /** The probe of the run's encoder; features that are not finite are the checkpoint's fault, and named so. */
+    private static Probe.Outcome pretrainedProbe(FeatureModel model, ProbeTask t, PretrainedRun run) throws CheckpointException {
+        try {
+            return Probe.encoder("pretrained", model, t);
+        } catch (NonFiniteFeaturesException e) {
+            throw new CheckpointException(run.path(), "its encoder's features on " + t.name() + " are not finite (" + e.getMessage()
+                    + "): the weights are finite, but the model's activations overflow; probe an earlier checkpoint (--checkpoint)");
+        }
     }
 
     private List<ProbeTask> tasks(Data2VecConfig cfg, Path dataRoot, PretrainedRun pretrained, int tr, int te) throws IOException {

@@ -11,7 +11,7 @@
  *     in [0, 1]; {@link org.d2v.data.image.ImageFolder} and {@link org.d2v.data.image.ImageFiles}
  *     index and decode image files; {@link org.d2v.data.image.ImagePipeline} is fairseq's
  *     pretraining and eval transform ({@link org.d2v.data.image.Bicubic}: PIL's resampling);
- *     {@link org.d2v.data.image.ImageAugmenter} is the seeded random-resized-crop + flip of spec §8.</li>
+ *     {@link org.d2v.data.image.ImageAugmenter} is the seeded random-resized-crop + flip of docs/algorithm.md §8.</li>
  * <li>Speech: {@link org.d2v.data.audio.Wav} (16 kHz mono, 16-bit PCM or 32-bit float),
  *     {@link org.d2v.data.audio.AudioIndex} (fairseq manifests, WAV folders, class folders),
  *     {@link org.d2v.data.audio.SpeechSets} (pretraining clips; spoken digits with a

@@ -15,9 +15,9 @@ import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
- * The audio local encoder (spec §3.2): per-utterance waveform normalisation, the wav2vec conv
+ * The audio local encoder (docs/algorithm.md §3.2): per-utterance waveform normalisation, the wav2vec conv
  * stem (conv without bias, Kaiming-normal → LN over channels → GELU per layer), then LN + Linear
- * to the model dim. Student only: the teacher reads these features (spec §5).
+ * to the model dim. Student only: the teacher reads these features (docs/algorithm.md §5).
  */
 final class AudioFeatures extends Module {
     private static final double LN_EPS = 1e-5;

@@ -19,7 +19,7 @@ import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
- * Everything the EMA teacher mirrors (spec §5 table), built identically for student and teacher:
+ * Everything the EMA teacher mirrors (docs/algorithm.md §5 table), built identically for student and teacher:
  * image — patch embed, CLS, prenet LN + prenet blocks, main blocks; audio — conv positional
  * encoder, ALiBi scales, prenet LN, main blocks; text — main blocks only. All declarations are
  * tracked, so student and teacher stores share one tracked layout.
@@ -47,7 +47,7 @@ final class Backbone extends Module {
         ModalityConfig m = cfg.modality();
         if (m instanceof ModalityConfig.Image img) {
             int fanIn = img.channels() * img.patch() * img.patch();
-            // Xavier-uniform on the flattened weight (spec §2); the bias keeps PyTorch's default.
+            // Xavier-uniform on the flattened weight (docs/algorithm.md §2); the bias keeps PyTorch's default.
             patchEmbed = child("patch_embed", new Conv2d(b.child("patch_embed"), img.channels(), d, img.patch(), img.patch(), 0, 1, true,
                     Init.xavierUniform(fanIn, d)));
             cls = img.extraTokens() > 0 ? b.declare("cls_token", Shape.of(1, d), Init.normal(1.0)) : null;
@@ -64,7 +64,7 @@ final class Backbone extends Module {
         } else {
             alibiScale = null;
         }
-        // Text has no context encoder at all (spec §3.3): no LN, no dropout.
+        // Text has no context encoder at all (docs/algorithm.md §3.3): no LN, no dropout.
         prenetNorm = m instanceof ModalityConfig.Text ? null : child("prenet_norm", new LayerNorm(b.child("prenet_norm"), d, enc.normEps(), true));
         TransformerBlock.Dropouts drops = new TransformerBlock.Dropouts(enc.attentionDropout(), enc.encoderDropout(),
                 enc.activationDropout(), enc.postMlpDropout());
@@ -82,7 +82,7 @@ final class Backbone extends Module {
         return F.addBroadcast(Views.reshape(p, p.dim(0), p.dim(1) * p.dim(2), p.dim(3)), pos);
     }
 
-    /** Image: [CLS; x] for x [rows, n, D] (the CLS token has no position, spec §3.1). */
+    /** Image: [CLS; x] for x [rows, n, D] (the CLS token has no position, docs/algorithm.md §3.1). */
     Tensor prependCls(Tensor x) {
         if (cls == null) return x;
         int rows = x.dim(0), n = x.dim(1), d = x.dim(2);
@@ -112,7 +112,7 @@ final class Backbone extends Module {
 
     /**
      * Prenet LN → dropout → prenet blocks → main blocks (each skipped with probability layerdrop
-     * in train mode only, spec §2).
+     * in train mode only, docs/algorithm.md §2).
      */
     Encoded encode(Tensor x, AttentionBias bias) {
         Tensor h = x;

@@ -5,7 +5,7 @@ import org.d2v.data2vec.config.LossConfig;
 import org.d2v.tensor.Tensor;
 
 /**
- * The collapse guards of spec §7.3: the spread of the targets and of the predictions at the
+ * The collapse guards of docs/algorithm.md §7.3: the spread of the targets and of the predictions at the
  * masked positions; training stops with a clear error when either falls below its minimum. The
  * spread is computed on the device (a training step reads nothing back); the check runs on the
  * host when the step's statistics arrive.

@@ -12,7 +12,7 @@ import org.d2v.nn.ParameterStore;
 import org.d2v.tensor.Tensor;
 
 /**
- * The conv decoder of spec §6 on the full-length sequence [rows, T, D]: each layer is conv
+ * The conv decoder of docs/algorithm.md §6 on the full-length sequence [rows, T, D]: each layer is conv
  * (same padding, grouped) → non-affine LN → GELU, plus the previous output when residuals are on
  * and the channel counts match; then the projection back to D (or to a patch's pixels, for the
  * MAE-style ablation). 2-D (image: a gridH×gridW
@@ -31,7 +31,7 @@ final class ConvDecoder extends Module {
      * @param outputDim what the projection predicts per position: the model dim (teacher targets) or a patch's pixel count
      * @param grid2d true for the image decoder over gridH×gridW positions
      * @param bertProjection keep BERT's N(0, 0.02) init for the projection (text); otherwise
-     *                       PyTorch's default, as image and audio reset it (spec §2)
+     *                       PyTorch's default, as image and audio reset it (docs/algorithm.md §2)
      */
     ConvDecoder(ParameterStore.Builder b, DecoderConfig cfg, int inputDim, int outputDim, boolean grid2d, int gridH, int gridW, boolean bertProjection) {
         this.cfg = cfg;
@@ -60,7 +60,7 @@ final class ConvDecoder extends Module {
         }
     }
 
-    /** Dropout on the encoder output before it is put back in place (spec §6 input_dropout). */
+    /** Dropout on the encoder output before it is put back in place (docs/algorithm.md §6 input_dropout). */
     Tensor inputDropout(Tensor x) { return dropout(x, cfg.inputDropout()); }
 
     /** x [rows, T, inputDim] (T = gridH·gridW for 2-D) → [rows, T, outputDim]. */

@@ -36,7 +36,7 @@ import org.d2v.train.StepStats;
 import org.d2v.train.TrainableModel;
 
 /**
- * data2vec 2.0 (spec §1, §9) for one modality: the student (local encoder, shared post-LN
+ * data2vec 2.0 (docs/algorithm.md §1, §9) for one modality: the student (local encoder, shared post-LN
  * Transformer, conv decoder) in one flat {@link ParameterStore}, the EMA teacher over the
  * tracked parameters in a second store of the same tracked layout, and AdamW moments.
  *
@@ -52,7 +52,7 @@ public final class Data2Vec implements TrainableModel {
 
     /**
      * What the loss terms of a micro-batch are divided by: the masked positions of the whole global
-     * batch (all ranks, all micro-batches, all clones: fairseq's sample_size, spec §7.1), and for the
+     * batch (all ranks, all micro-batches, all clones: fairseq's sample_size, docs/algorithm.md §7.1), and for the
      * image CLS term the global batch in units of the per-device batch (see {@link #trainStep}).
      */
     record Normalisers(double masked, double cls) {}
@@ -251,7 +251,7 @@ public final class Data2Vec implements TrainableModel {
     // ---- training ---------------------------------------------------------------------------
 
     /**
-     * One update (spec §9) on this rank's micro-batches of the global batch. Nothing is read back:
+     * One update (docs/algorithm.md §9) on this rank's micro-batches of the global batch. Nothing is read back:
      * the loss terms, the collapse-guard statistics, the gradient norm and the index-error flag go
      * into this step's slot of the device stats ring, and the returned stats are pending until the
      * ring is read (see {@link StepStats}). The collapse guards and the gradient-norm check run then,
@@ -264,7 +264,7 @@ public final class Data2Vec implements TrainableModel {
      *   <li>the masked positions of every micro-batch on every rank are counted first and summed over the
      *       ranks, and each micro-batch's regression loss is divided by that global count, so the
      *       accumulated gradient is the gradient of the global batch's loss;</li>
-     *   <li>the image CLS term (summed over rows, spec §7.2) is divided by the global batch in units of
+     *   <li>the image CLS term (summed over rows, docs/algorithm.md §7.2) is divided by the global batch in units of
      *       the per-device batch ({@link Data2VecConfig#deviceBatch()}): fairseq weighs it by the batch of
      *       one GPU; d2v keeps that weight fixed, however the global batch is split;</li>
      *   <li>after the last backward the flat gradient buffer is summed over the ranks (one all-reduce),
@@ -314,7 +314,10 @@ public final class Data2Vec implements TrainableModel {
             dp.sumStats(updateSums);
             writeStats(step, counts[1]);
             optimizerStep(step, lr, stats.field(step, StatsRing.GRAD_NORM));
-            // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (spec §5); pixel targets need no teacher.
+            // Σθ after the update: finite exactly when every weight is (the teacher averages finite students), so the loop
+            // stops at the step that made a weight non-finite, before a checkpoint could save it (a finite loss proves nothing of the update).
+            ops.sum(store.values(), stats.field(step, StatsRing.WEIGHT_SUM));
+            // θ_T ← τθ_T + (1 − τ)θ_S over the tracked range, one launch (docs/algorithm.md §5); pixel targets need no teacher.
             if (!cfg.loss().pixels()) ema.update(step);
             return stats.pending(step, counts[0], counts[2]);
         }
@@ -363,7 +366,7 @@ public final class Data2Vec implements TrainableModel {
 
     /**
      * The summed statistics into the step's slot: the loss terms, the flag, and the collapse guards
-     * (spec §7.3, fairseq's compute_var over all GPUs) from the per-channel sums over all {@code masked} positions.
+     * (docs/algorithm.md §7.3, fairseq's compute_var over all GPUs) from the per-channel sums over all {@code masked} positions.
      */
     private void writeStats(long step, long masked) {
         ops.copy(updateSums.view(SUM_LOSS, Shape.of(3)), stats.slot(step).view(StatsRing.LOSS, Shape.of(3)));
@@ -388,11 +391,12 @@ public final class Data2Vec implements TrainableModel {
         }
         if (!Double.isFinite(f[StatsRing.LOSS])) return null;
         if (!Double.isFinite(f[StatsRing.GRAD_NORM])) return "step " + step + ": the gradient norm is " + f[StatsRing.GRAD_NORM];
+        if (!Double.isFinite(f[StatsRing.WEIGHT_SUM])) return "step " + step + ": the weights are not finite after the update";
         return CollapseGuard.problem(cfg.loss(), step, f[StatsRing.TARGET_STD], f[StatsRing.PRED_STD]);
     }
 
     /**
-     * Student and teacher forward for one batch with the given masks (spec §9), recording on the
+     * Student and teacher forward for one batch with the given masks (docs/algorithm.md §9), recording on the
      * active tape, its loss normalised as a batch of its own. Package-private so tests can fix the masks.
      */
     Forward forward(Batch batch, MaskBatch masks, RandomStream rng) {
@@ -442,7 +446,7 @@ public final class Data2Vec implements TrainableModel {
         Tensor encoded = student.encode(x, bias).x();
         int extra = student.extraTokens();
 
-        // Decoder: kept tokens back in place, noise at the masked slots (spec §6).
+        // Decoder: kept tokens back in place, noise at the masked slots (docs/algorithm.md §6).
         Tensor kept = decoder.inputDropout(extra > 0 ? Targets.dropLeading(encoded, extra) : encoded);
         Tensor pred = decoder.forward(Objective.decoderInput(kept, keep, tokens, rng));
 
@@ -513,7 +517,7 @@ public final class Data2Vec implements TrainableModel {
      * Global-norm clipping folded into AdamW, one launch per optimiser group, all on the device:
      * the norm before clipping goes to {@code norm} (a stats field), the clip factor stays on the
      * device for AdamW to read. The step number comes from the loop (resume), and weight decay may
-     * cover every group (what fairseq actually runs, spec §8), so this drives the AdamW op directly
+     * cover every group (what fairseq actually runs, docs/algorithm.md §8), so this drives the AdamW op directly
      * rather than through optim.AdamW, whose groups follow the store's decay flags.
      */
     private void optimizerStep(long step, double lr, Tensor norm) {
@@ -532,7 +536,7 @@ public final class Data2Vec implements TrainableModel {
 
     /**
      * The student encoder on unmasked input in eval mode, mean-pooled over the non-extra tokens
-     * (the fine-tuning recipe's pooling, spec §10): [samples × D] row-major.
+     * (the fine-tuning recipe's pooling, docs/algorithm.md §10): [samples × D] row-major.
      */
     public double[] pooledFeatures(Batch batch) {
         ensureOpen();

@@ -79,7 +79,7 @@ public final class Encoder extends Module {
     public int extraTokens() { return backbone.extraTokens(); }
 
     /**
-     * The encoder on unmasked input (spec §10: {@code mask=False}), differentiable. Dropout and
+     * The encoder on unmasked input (docs/algorithm.md §10: {@code mask=False}), differentiable. Dropout and
      * layerdrop follow the module's mode; with layerdrop a skipped block's FFN entry is null.
      */
     public Output encode(Batch batch) {
@@ -104,7 +104,7 @@ public final class Encoder extends Module {
         return new Output(local, backbone.encode(local, bias), backbone.extraTokens());
     }
 
-    /** Mean over the tokens of {@link #encode} (the fine-tuning pooling of spec §10): [B, D]. */
+    /** Mean over the tokens of {@link #encode} (the fine-tuning pooling of docs/algorithm.md §10): [B, D]. */
     public Tensor pooled(Batch batch) { return F.meanOverTime(encode(batch).tokens()); }
 
     private static void checkImage(Batch.Images b, ModalityConfig.Image img) {

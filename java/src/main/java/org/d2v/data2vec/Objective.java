@@ -7,7 +7,7 @@ import org.d2v.backend.RandomStream;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
-/** The decoder's input assembly and the two loss terms of data2vec 2.0 (spec §6, §7). */
+/** The decoder's input assembly and the two loss terms of data2vec 2.0 (docs/algorithm.md §6, §7). */
 final class Objective {
     /** σ of the noise at masked slots ({@code mask_noise_std}). */
     static final double MASK_NOISE_STD = 0.01;
@@ -27,7 +27,7 @@ final class Objective {
     }
 
     /**
-     * s · Σ over masked (row, t) of ||pred − target||² / N_mask (spec §7.1): pred [rows, T, D],
+     * s · Σ over masked (row, t) of ||pred − target||² / N_mask (docs/algorithm.md §7.1): pred [rows, T, D],
      * target [rows / clones, T, D] shared by the clones of a sample, mask [rows, T] (I32, 1 =
      * masked); {@code masked} = N_mask, the masked positions of the whole (global) batch, of which
      * this batch may be a part.
@@ -38,7 +38,7 @@ final class Objective {
     }
 
     /**
-     * The image CLS loss (spec §7.2): weight · s · Σ_rows ||c − ȳ||² / {@code normaliser}, where c
+     * The image CLS loss (docs/algorithm.md §7.2): weight · s · Σ_rows ||c − ȳ||² / {@code normaliser}, where c
      * is the student's encoder output at the CLS position (token 0 of {@code encoded} [rows, 1 +
      * kept, D]) and ȳ the mean of the sample's target [samples, T, D] over all positions. Summed,
      * not averaged: over one device's batch (normaliser 1), or over a larger batch in units of it.

@@ -1,7 +1,7 @@
 package org.d2v.data2vec;
 
 /**
- * The fixed 2-D sin-cos position table of MAE (spec §3.1), [gridH·gridW, dim] row-major. The
+ * The fixed 2-D sin-cos position table of MAE (docs/algorithm.md §3.1), [gridH·gridW, dim] row-major. The
  * first dim/2 channels encode the column, the last dim/2 the row (MAE's meshgrid order); each
  * half is [sin(p·ω_k) | cos(p·ω_k)] with ω_k = 10000^(−k/(dim/4)), k = 0..dim/4 − 1.
  */

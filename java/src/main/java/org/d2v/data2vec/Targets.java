@@ -6,7 +6,7 @@ import org.d2v.data2vec.config.LossConfig;
 import org.d2v.tensor.Tensor;
 
 /**
- * The teacher's regression targets (spec §5): the FFN outputs of the top K main blocks, each
+ * The teacher's regression targets (docs/algorithm.md §5): the FFN outputs of the top K main blocks, each
  * without the extra tokens and instance-normalised over time, averaged, then (images) a
  * non-affine LayerNorm over channels. Teacher activations carry no gradient. The average and the
  * LayerNorm run in the compute dtype (fp32 for a bf16 teacher: every accumulator is fp32), and so

@@ -9,9 +9,9 @@ import org.d2v.nn.ParameterStore;
 import org.d2v.tensor.Tensor;
 
 /**
- * The text local encoder (spec §3.3): token embedding (no √D scale) + learned positions, LN,
+ * The text local encoder (docs/algorithm.md §3.3): token embedding (no √D scale) + learned positions, LN,
  * dropout. Positions are fairseq's padding-aware ones: token t sits at row padIndex + 1 + t.
- * Student only: the teacher reads these features, dropout included (spec §5).
+ * Student only: the teacher reads these features, dropout included (docs/algorithm.md §5).
  */
 final class TextFeatures extends Module {
     private static final double LN_EPS = 1e-5;

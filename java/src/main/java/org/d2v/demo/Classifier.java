@@ -13,7 +13,7 @@ import org.d2v.nn.ParameterStore;
 import org.d2v.tensor.Tensor;
 
 /**
- * The fine-tuning model of spec §10, for any modality: the data2vec 2.0 student {@link Encoder}
+ * The fine-tuning model of docs/algorithm.md §10, for any modality: the data2vec 2.0 student {@link Encoder}
  * on unmasked input, mean over its tokens (CLS removed) → LayerNorm (eps 1e-6) → Linear head
  * (N(0, 0.02²), zero bias). (For text the reference puts a RoBERTa head on {@code <s>}; one
  * head for all modalities keeps the comparison between them simple.)

@@ -14,7 +14,7 @@ import org.d2v.train.TrainableModel;
 public interface FeatureModel extends TrainableModel {
     /**
      * Frozen features of the encoder on unmasked input, in eval mode (for data2vec: the final output
-     * mean-pooled over the tokens, spec §10, optionally with more layers, see
+     * mean-pooled over the tokens, docs/algorithm.md §10, optionally with more layers, see
      * {@link Data2VecFeatures}): [batch.size() × featureDim()] row-major.
      */
     double[] pooledFeatures(Batch batch);

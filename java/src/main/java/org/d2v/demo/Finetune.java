@@ -18,7 +18,7 @@ import org.d2v.tensor.Tensor;
 
 /**
  * Full fine-tuning of a {@link Classifier} (every parameter trains): cross-entropy, AdamW
- * (β 0.9/0.95, spec §10), cosine schedule with linear warm-up, a seeded shuffle per epoch, test
+ * (β 0.9/0.95, docs/algorithm.md §10), cosine schedule with linear warm-up, a seeded shuffle per epoch, test
  * accuracy after each epoch.
  */
 public final class Finetune {

@@ -24,11 +24,11 @@ import org.d2v.eval.SpeechSet;
 import org.d2v.eval.TextSet;
 
 /**
- * The downstream tasks of each modality (DATA.md), with honest splits: Fashion-MNIST's official
+ * The downstream tasks of each modality (docs/data.md), with honest splits: Fashion-MNIST's official
  * test set; spoken digits with whole voices held out; sentiment with a whole domain held out.
  */
 public final class ProbeTasks {
-    /** Raw-pixel linear probe on Fashion-MNIST, 10k train / 2k test (DATA.md). */
+    /** Raw-pixel linear probe on Fashion-MNIST, 10k train / 2k test (docs/data.md). */
     public static final double FASHION_FLOOR = 0.818;
     /** The margin over the same model at random initialisation, for images. */
     public static final double FASHION_MIN_GAIN = 0.05;
@@ -44,8 +44,8 @@ public final class ProbeTasks {
     /**
      * The speech tasks, each clip read once for both: spoken digits with the voices of
      * {@link SpeechSets#DEFAULT_TEST_GROUPS} held out (espeak's klatt variants and flite's slt:
-     * about 0.4 with raw features, DATA.md) — the task the demo's bar and fine-tuning use — then
-     * across engines, trained on espeak-ng and tested on flite (DATA.md: chance with raw features).
+     * about 0.4 with raw features, docs/data.md) — the task the demo's bar and fine-tuning use — then
+     * across engines, trained on espeak-ng and tested on flite (docs/data.md: chance with raw features).
      * The floor is the same probe on log-spectra, measured in the run.
      */
     public static List<ProbeTask> speech(Path dataRoot) throws IOException {

@@ -18,7 +18,7 @@
  *   <li>{@link org.d2v.demo.Report}, {@link org.d2v.demo.Charts}, {@link org.d2v.demo.MaskFigure},
  *       {@link org.d2v.demo.ReconstructionFigure}, {@link org.d2v.demo.Study}: report.md, results.json,
  *       study.md and headless java.awt PNGs.</li>
- *   <li>{@link org.d2v.demo.Classifier} / {@link org.d2v.demo.Finetune}: spec §10's classifier
+ *   <li>{@link org.d2v.demo.Classifier} / {@link org.d2v.demo.Finetune}: docs/algorithm.md §10's classifier
  *       (student encoder → mean pool → LayerNorm → Linear) for every modality, loaded by parameter
  *       name from a checkpoint's student tensors, trained end to end.</li>
  *   <li>{@link org.d2v.demo.DemoPresets}: {@code image-demo}, {@code audio-demo}, {@code text-demo},

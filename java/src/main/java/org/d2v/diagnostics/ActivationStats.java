@@ -4,7 +4,7 @@ package org.d2v.diagnostics;
  * Spread of activations [B, T, D] (samples, positions, channels), accumulated over batches:
  * the variance over positions (per sample and channel, averaged over both), the variance over
  * channels (per sample and position, averaged), and fairseq's {@code compute_var} statistic (the
- * mean over channels of each channel's standard deviation across all tokens, spec §7.3).
+ * mean over channels of each channel's standard deviation across all tokens, docs/algorithm.md §7.3).
  */
 final class ActivationStats {
     private double overPositions, overChannels;

@@ -6,7 +6,7 @@ import java.util.List;
  * One diagnostics measurement after {@code step} updates, on fixed held-out inputs.
  *
  * @param layers          the teacher's top-K target layers (FFN outputs), first of them first
- * @param targetStd       fairseq's compute_var of the final targets over the held-out tokens (spec §7.3)
+ * @param targetStd       fairseq's compute_var of the final targets over the held-out tokens (docs/algorithm.md §7.3)
  * @param targetRank      effective rank of the final target vectors (one per token)
  * @param predStd         compute_var of the decoder's predictions at masked positions (eval mode)
  * @param predR2          1 − SSE / SST of the predictions against their targets at masked positions

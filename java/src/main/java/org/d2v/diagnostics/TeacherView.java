@@ -13,7 +13,7 @@ import org.d2v.tensor.Tensor;
 /**
  * The teacher as an {@link Encoder}: the student's architecture with the EMA teacher's tracked
  * parameters and the student's untracked ones (the local encoder that the audio and text teachers
- * read, spec §5), in eval mode — exactly the network that makes the training targets. A copy made
+ * read, docs/algorithm.md §5), in eval mode — exactly the network that makes the training targets. A copy made
  * for one measurement, so the model itself is never touched; close it after use.
  */
 final class TeacherView implements AutoCloseable {

@@ -30,6 +30,17 @@ public final class DataParallel {
 
     public boolean isRoot() { return comm.isRoot(); }
 
+    /**
+     * Whether any rank says yes. A signal reaches a job's ranks at slightly different moments; all
+     * must stop after the same step, or the others would wait for the stopped one in the next sum.
+     */
+    public boolean anyRank(boolean mine) {
+        if (comm.size() <= 1) return mine;
+        long[] v = {mine ? 1 : 0};
+        comm.allReduceSum(v);
+        return v[0] > 0;
+    }
+
     /** Sums host counts over the ranks, in place (samples, masked positions, tokens of the update). */
     public void sumCounts(long[] counts) {
         if (comm.size() > 1) comm.allReduceSum(counts);

@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * {@code d2v data floors}: the scores of raw features under the same probes a learned
- * representation will face (DATA.md). A representation is only worth something above these.
+ * representation will face (docs/data.md). A representation is only worth something above these.
  */
 public final class Floors {
     public static final int SPEECH_BANDS = 64, SPEECH_SEGMENTS = 3;
@@ -84,7 +84,7 @@ public final class Floors {
             ProbeResult p = probe.evaluate(a, ay, b, by, dim, 10);
             report("spoken digits, held out only " + prefix + " " + one.train().size() + "/" + one.test().size(), "linear", p.testAccuracy(), p.toString());
         }
-        // Across engines: train on espeak, test on flite (DATA.md: chance with raw features).
+        // Across engines: train on espeak, test on flite (docs/data.md: chance with raw features).
         Split<SpokenDigit> eng = Split.by(all, c -> c.engine().equals("flite"));
         float[] a = features(eng.train()), b = features(eng.test());
         ProbeResult p = probe.evaluate(a, eng.train().stream().mapToInt(SpokenDigit::digit).toArray(), b,

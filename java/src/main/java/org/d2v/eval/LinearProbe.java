@@ -45,6 +45,7 @@ public final class LinearProbe {
     /** A fitted model on standardised features. */
     public record Model(Standardizer standardizer, double[] weights, int dim, int classes, int iterations, double loss) {
         public int[] predict(float[] x) {
+            NonFiniteFeaturesException.check(x, dim, "the features to classify");
             double[] z = standardizer.apply(x);
             int n = z.length / dim;
             int[] out = new int[n];
@@ -69,6 +70,7 @@ public final class LinearProbe {
     public Model fit(float[] trainX, int[] y, int dim, int classes) {
         if (trainX.length != (long) y.length * dim) throw new IllegalArgumentException("features hold " + trainX.length + " values, not " + y.length + " x " + dim);
         for (int l : y) if (l < 0 || l >= classes) throw new IllegalArgumentException("label " + l + " outside [0, " + classes + ")");
+        NonFiniteFeaturesException.check(trainX, dim, "the training features");
         Standardizer st = Standardizer.fit(trainX, dim);
         double[] x = st.apply(trainX);
         int p = classes * (dim + 1);

@@ -6,7 +6,7 @@ import java.util.Locale;
  * One downstream classification task for the linear probe: training and test examples, the raw
  * features that make its floor, and the bar a pretrained representation must clear.
  *
- * @param floor             a published floor the pretrained probe must beat (DATA.md), or NaN for
+ * @param floor             a published floor the pretrained probe must beat (docs/data.md), or NaN for
  *                          the raw-feature probe measured in the same run
  * @param minGainOverRandom how far (in accuracy) the pretrained probe must be above the same probe on
  *                          the same model at its random initialisation

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Features that involve no learning, computed for a train/test pair: the floor a learned
- * representation must beat under the same probe (DATA.md). Fitted parts (the bag-of-words
+ * representation must beat under the same probe (docs/data.md). Fitted parts (the bag-of-words
  * vocabulary) come from the training split only.
  */
 public interface RawFeatures {

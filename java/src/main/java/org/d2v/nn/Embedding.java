@@ -4,7 +4,7 @@ import org.d2v.autograd.F;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
-/** A [vocab, dim] look-up table; BERT init N(0, 0.02²) with the padding row zeroed (spec §2). */
+/** A [vocab, dim] look-up table; BERT init N(0, 0.02²) with the padding row zeroed (docs/algorithm.md §2). */
 public final class Embedding extends Module {
     private final Parameter table;
 

@@ -19,7 +19,7 @@ public interface Init {
 
     static Init constant(double value) { return (t, ops, rng) -> ops.fill(t, value); }
 
-    /** N(0, std²): BERT init uses std 0.02 (spec §2). */
+    /** N(0, std²): BERT init uses std 0.02 (docs/algorithm.md §2). */
     static Init normal(double std) {
         return (t, ops, rng) -> ops.normal(t, 0, std, rng.seed(), rng.takeNormal(t.numel()));
     }

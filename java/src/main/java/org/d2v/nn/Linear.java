@@ -4,7 +4,7 @@ import org.d2v.autograd.F;
 import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
-/** y = x·Wᵀ + b with W [out, in] (PyTorch layout); BERT init by default (spec §2). */
+/** y = x·Wᵀ + b with W [out, in] (PyTorch layout); BERT init by default (docs/algorithm.md §2). */
 public final class Linear extends Module {
     private final Parameter weight;
     private final Parameter bias;

@@ -7,7 +7,7 @@ import org.d2v.tensor.Tensor;
 /**
  * Self-attention with a fused qkv Linear(D, 3D) (bias on), softmax scale (D/H)^−½, optional ALiBi
  * and key padding, dropout on the probabilities in train mode, and an output Linear(D, D)
- * (spec §2). x [batch, tokens, D] → [batch, tokens, D].
+ * (docs/algorithm.md §2). x [batch, tokens, D] → [batch, tokens, D].
  */
 public final class MultiHeadAttention extends Module {
     private final Linear qkv;

@@ -264,7 +264,7 @@ public final class ParameterStore implements AutoCloseable {
             this.tracked = tracked;
         }
 
-        /** fairseq's rule (spec §8): no decay for 1-D parameters, biases and ALiBi scales. */
+        /** fairseq's rule (docs/algorithm.md §8): no decay for 1-D parameters, biases and ALiBi scales. */
         public static boolean defaultDecay(String name, Shape shape) {
             return shape.rank() > 1 && !name.endsWith(".bias") && !name.equals("bias") && !name.contains("alibi_scale");
         }

@@ -4,7 +4,7 @@ import org.d2v.autograd.F;
 import org.d2v.tensor.Tensor;
 
 /**
- * The shared Transformer block (fairseq's AltBlock, spec §2). Post-LN, as every base model:
+ * The shared Transformer block (fairseq's AltBlock, docs/algorithm.md §2). Post-LN, as every base model:
  * <pre>
  *   h  = x + drop_proj(attn(x))
  *   r  = LN1(h)

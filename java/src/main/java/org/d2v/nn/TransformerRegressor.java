@@ -40,7 +40,7 @@ public final class TransformerRegressor extends Module {
         for (int i = 0; i < c.depth(); i++) {
             blocks.add(child("blocks." + i, new TransformerBlock(bb.child(Integer.toString(i)), c.dim(), c.heads(), 4, 1e-5, c.preLN(), drop)));
         }
-        // Pre-LN stacks end with a LayerNorm (spec §2); post-LN ones already end normalised.
+        // Pre-LN stacks end with a LayerNorm (docs/algorithm.md §2); post-LN ones already end normalised.
         this.finalNorm = c.preLN() ? child("norm", new LayerNorm(b.child("norm"), c.dim(), 1e-5, true)) : null;
         this.head = child("head", new Linear(b.child("head"), c.dim(), c.outDim(), true));
     }

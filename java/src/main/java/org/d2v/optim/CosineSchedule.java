@@ -1,7 +1,7 @@
 package org.d2v.optim;
 
 /**
- * fairseq's "cosine" learning-rate schedule with t_mult 1 (spec §8): linear warm-up from 0 to
+ * fairseq's "cosine" learning-rate schedule with t_mult 1 (docs/algorithm.md §8): linear warm-up from 0 to
  * {@code peak} over {@code warmup} updates, then half a cosine from peak to {@code min} over
  * {@code maxUpdate − warmup} updates; after maxUpdate it stays at min.
  */

@@ -1,7 +1,7 @@
 package org.d2v.optim;
 
 /**
- * The teacher's annealed EMA decay (spec §5, fairseq's get_annealed_rate):
+ * The teacher's annealed EMA decay (docs/algorithm.md §5, fairseq's get_annealed_rate):
  * τ(n) = τe − (τe − τ0)·(1 − n/τn) for n &lt; τn, and τe afterwards.
  */
 public record EmaSchedule(double start, double end, long annealSteps) {

@@ -32,7 +32,7 @@ public final class EmaTeacher {
 
     /**
      * The update that follows an optimiser step; {@code n} is the number of updates done so far,
-     * counting that step (the n + 1 of spec §9's pseudocode). Returns the τ used. At τ = 1 the
+     * counting that step (the n + 1 of docs/algorithm.md §9's pseudocode). Returns the τ used. At τ = 1 the
      * teacher is frozen and nothing runs.
      */
     public double update(long n) {

@@ -60,15 +60,23 @@ public final class Checkpoint {
         Files.createDirectories(runDir);
         removeStaleTemporaries(runDir);
         String name = folderName(manifest.step());
-        Path temp = runDir.resolve(TEMP_PREFIX + name + "-" + System.nanoTime());
-        Files.createDirectory(temp);
-        Path tensors = temp.resolve(TENSORS);
-        String sha = SafeTensors.write(tensors, state, Map.of("format", "d2v", "step", Long.toString(manifest.step())), hook);
-        CheckpointManifest complete = manifest.withTensors(sha, Files.size(tensors));
-        writeSynced(temp.resolve(MANIFEST), complete.toJson());
-        syncDirectory(temp);
-
         Path target = runDir.resolve(name);
+        Path temp = runDir.resolve(TEMP_PREFIX + name + "-" + System.nanoTime());
+        CheckpointManifest complete;
+        try {
+            Files.createDirectory(temp);
+            Path tensors = temp.resolve(TENSORS);
+            String sha = SafeTensors.write(tensors, state, Map.of("format", "d2v", "step", Long.toString(manifest.step())), hook);
+            complete = manifest.withTensors(sha, Files.size(tensors));
+            writeSynced(temp.resolve(MANIFEST), complete.toJson());
+            syncDirectory(temp);
+        } catch (IOException e) {
+            // Nothing was published: the temporary goes (freeing the space a full disk needs), the previous checkpoint and latest stay.
+            deleteQuietly(temp);
+            if (e instanceof NonFiniteTensorException n) throw n.notWritten(target);
+            throw WriteFailure.of(target, "the checkpoint of step " + manifest.step(), e, stateBytes(state));
+        }
+
         if (Files.exists(target)) {
             // A stale checkpoint of the same step (from before a resume): move it aside, never delete first.
             Path old = runDir.resolve(TEMP_PREFIX + "old-" + name + "-" + System.nanoTime());
@@ -81,10 +89,29 @@ public final class Checkpoint {
         syncDirectory(runDir);
 
         Path latestTemp = runDir.resolve(TEMP_PREFIX + LATEST + "-" + System.nanoTime());
-        writeSynced(latestTemp, name + "\n");
+        try {
+            writeSynced(latestTemp, name + "\n");
+        } catch (IOException e) {
+            deleteQuietly(latestTemp);
+            throw WriteFailure.of(runDir.resolve(LATEST), "the pointer to " + name + " (the checkpoint itself is complete)", e, 64);
+        }
         move(latestTemp, runDir.resolve(LATEST));
         syncDirectory(runDir);
         return new Checkpoint(target, complete);
+    }
+
+    private static long stateBytes(Map<String, Tensor> state) {
+        long n = 0;
+        for (Tensor t : state.values()) n += t.numel() * t.dtype().bytes();
+        return n;
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            deleteTree(p);
+        } catch (IOException ignored) {
+            // best effort: the next save removes stale temporaries
+        }
     }
 
     /**
@@ -96,14 +123,7 @@ public final class Checkpoint {
     public static void keepLast(Path runDir, int keep) throws IOException {
         if (keep < 1) throw new IllegalArgumentException("keep must be >= 1, got " + keep);
         Path latest = latest(runDir);
-        List<Long> steps = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(runDir, PREFIX + "*")) {
-            for (Path p : entries) {
-                String digits = p.getFileName().toString().substring(PREFIX.length());
-                if (Files.isDirectory(p) && digits.matches("[0-9]{1,18}")) steps.add(Long.parseLong(digits));
-            }
-        }
-        steps.sort(Comparator.reverseOrder());
+        List<Long> steps = steps(runDir);
         for (long step : steps.subList(Math.min(keep, steps.size()), steps.size())) {
             Path dir = runDir.resolve(folderName(step));
             if (dir.equals(latest)) continue;
@@ -113,6 +133,26 @@ public final class Checkpoint {
         }
         syncDirectory(runDir);
     }
+
+    /** The steps of the checkpoint-<step> folders of a run, newest first (complete or not: see {@link #load}). */
+    static List<Long> steps(Path runDir) throws IOException {
+        List<Long> steps = new ArrayList<>();
+        if (!Files.isDirectory(runDir)) return steps;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(runDir, PREFIX + "*")) {
+            for (Path p : entries) {
+                String digits = p.getFileName().toString().substring(PREFIX.length());
+                if (Files.isDirectory(p) && digits.matches("[0-9]{1,18}")) steps.add(Long.parseLong(digits));
+            }
+        }
+        steps.sort(Comparator.reverseOrder());
+        return steps;
+    }
+
+    /** Whether a name is a checkpoint folder's (checkpoint-...). */
+    static boolean isCheckpointName(String fileName) { return fileName.startsWith(PREFIX); }
+
+    /** Whether a name is one of the temporaries a save or a deletion leaves when killed (.tmp-...). */
+    static boolean isTemporary(String fileName) { return fileName.startsWith(TEMP_PREFIX); }
 
     /** The folder that {@code runDir/latest} points at; a clear error if there is none. */
     public static Path latest(Path runDir) throws IOException {
@@ -141,6 +181,10 @@ public final class Checkpoint {
             throw new CheckpointException(manifestFile, "format version " + m.formatVersion() + " is not supported (this build reads "
                     + CheckpointManifest.FORMAT_WITH_METRICS + " to " + CheckpointManifest.FORMAT_VERSION + ")");
         }
+        String folder = dir.getFileName() == null ? "" : dir.getFileName().toString();
+        if (folder.matches(PREFIX + "[0-9]+") && !folder.equals(folderName(m.step()))) {
+            throw new CheckpointException(manifestFile, "says step " + m.step() + ", but its folder is " + folder);
+        }
         Path tensors = dir.resolve(TENSORS);
         try (SafeTensors.Reader r = SafeTensors.open(tensors)) {
             // The header is validated by open(); now the bytes themselves.
@@ -153,7 +197,31 @@ public final class Checkpoint {
         if (!sha.equals(m.tensorsSha256())) {
             throw new CheckpointException(tensors, "checksum mismatch: sha256 is " + sha + ", manifest says " + m.tensorsSha256());
         }
+        requireFinite(tensors);
         return new Checkpoint(dir, m);
+    }
+
+    /**
+     * Every floating value of the file is finite. d2v never writes a NaN or an infinity; a file
+     * that holds one (written elsewhere, or by a build before this check) would restore a model that
+     * only ever computes NaN, so it is refused here, naming the tensor.
+     */
+    private static void requireFinite(Path tensors) throws IOException {
+        try (SafeTensors.Reader r = SafeTensors.open(tensors)) {
+            for (SafeTensors.Info info : r.tensors().values()) {
+                if (info.dtype() == DType.I32) continue;
+                long n = info.shape().numel();
+                for (long at = 0; at < n; at += SafeTensors.CHUNK) {
+                    double[] v = r.read(info.name(), at, (int) Math.min(SafeTensors.CHUNK, n - at));
+                    for (int i = 0; i < v.length; i++) {
+                        if (!Double.isFinite(v[i])) {
+                            throw new CheckpointException(tensors, "tensor '" + info.name() + "' holds " + v[i] + " at element " + (at + i)
+                                    + " (d2v refuses non-finite weights: a checkpoint of a diverged run?)");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /**

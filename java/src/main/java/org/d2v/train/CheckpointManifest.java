@@ -55,9 +55,21 @@ public record CheckpointManifest(int formatVersion, long step, long totalSteps, 
         Map<String, String> config = new LinkedHashMap<>();
         if (!(m.get("config") instanceof Map<?, ?> c)) throw new IllegalArgumentException("field 'config' is missing or not an object");
         c.forEach((k, v) -> config.put(String.valueOf(k), String.valueOf(v)));
-        return new CheckpointManifest((int) integer(m, "format_version"), integer(m, "step"), integer(m, "total_steps"),
-                text(m, "preset"), text(m, "modality"), text(m, "backend"), integer(m, "seed"), integer(m, "rng_position"),
-                integer(m, "data_position"), config, text(m, "tensors_sha256"), integer(m, "tensors_bytes"));
+        long step = atLeast(m, "step", 0), total = atLeast(m, "total_steps", 0);
+        if (total < step) throw new IllegalArgumentException("field 'total_steps' is " + total + ", below field 'step' " + step);
+        String sha = text(m, "tensors_sha256");
+        if (!sha.matches("[0-9a-f]{64}")) throw new IllegalArgumentException("field 'tensors_sha256' is not 64 hex digits: '" + sha + "'");
+        long version = integer(m, "format_version");
+        if (version != (int) version) throw new IllegalArgumentException("field 'format_version' is " + version);
+        return new CheckpointManifest((int) version, step, total, text(m, "preset"), text(m, "modality"), text(m, "backend"),
+                integer(m, "seed"), atLeast(m, "rng_position", 0), atLeast(m, "data_position", 0), config, sha, atLeast(m, "tensors_bytes", 8));
+    }
+
+    /** An integer field that must be at least {@code min} (positions and counts): a resume must never seek to -5. */
+    private static long atLeast(Map<?, ?> m, String key, long min) {
+        long v = integer(m, key);
+        if (v < min) throw new IllegalArgumentException("field '" + key + "' is " + v + "; it must be >= " + min);
+        return v;
     }
 
     /** The metrics rows a format 1 manifest embeds. */

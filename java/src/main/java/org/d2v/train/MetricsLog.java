@@ -23,11 +23,13 @@ import org.d2v.json.Json;
 final class MetricsLog implements AutoCloseable {
     static final String JSONL = "metrics.jsonl", CSV = "metrics.csv";
 
+    private final Path runDir;
     private final List<MetricsRow> rows;
     private final FileChannel jsonlFile, csvFile;
     private final OutputStream jsonl, csv;
 
     private MetricsLog(Path runDir, List<MetricsRow> rows) throws IOException {
+        this.runDir = runDir;
         this.rows = new ArrayList<>(rows);
         rewrite(runDir.resolve(JSONL), null, rows, true);
         rewrite(runDir.resolve(CSV), MetricsRow.CSV_HEADER, rows, false);
@@ -45,9 +47,13 @@ final class MetricsLog implements AutoCloseable {
         StringBuilder text = new StringBuilder();
         if (header != null) text.append(header).append('\n');
         for (MetricsRow r : rows) text.append(json ? r.toJsonLine() : r.toCsvLine()).append('\n');
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
+            ch.write(java.nio.ByteBuffer.wrap(bytes));
             ch.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw WriteFailure.of(file, "the metrics history (" + rows.size() + " rows)", e, bytes.length);
         }
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
@@ -55,14 +61,27 @@ final class MetricsLog implements AutoCloseable {
     /** Appends one row to both files (each line in one write, so a crash tears at most the last line). */
     void append(MetricsRow r) throws IOException {
         rows.add(r);
-        jsonl.write((r.toJsonLine() + "\n").getBytes(StandardCharsets.UTF_8));
-        csv.write((r.toCsvLine() + "\n").getBytes(StandardCharsets.UTF_8));
+        byte[] json = (r.toJsonLine() + "\n").getBytes(StandardCharsets.UTF_8), line = (r.toCsvLine() + "\n").getBytes(StandardCharsets.UTF_8);
+        try {
+            jsonl.write(json);
+        } catch (IOException e) {
+            throw WriteFailure.of(runDir.resolve(JSONL), "the metrics row of step " + r.step(), e, json.length);
+        }
+        try {
+            csv.write(line);
+        } catch (IOException e) {
+            throw WriteFailure.of(runDir.resolve(CSV), "the metrics row of step " + r.step(), e, line.length);
+        }
     }
 
     /** Forces both files to disk (before a checkpoint is written, so its history survives with it). */
     void sync() throws IOException {
-        jsonlFile.force(false);
-        csvFile.force(false);
+        try {
+            jsonlFile.force(false);
+            csvFile.force(false);
+        } catch (IOException e) {
+            throw WriteFailure.of(runDir, "the metrics files (syncing them to disk)", e, 0);
+        }
     }
 
     /** Every row so far (a copy). */

@@ -11,9 +11,11 @@ public record MetricsRow(long step, double lr, double loss, double regression, d
 
     static final String CSV_HEADER = "step,lr,loss,regression,cls,target_std,pred_std,grad_norm,samples_per_s,tokens_per_s,elapsed_s";
 
+    /** The row of a step, written whether or not its checks passed (a failing step's row is kept). */
     static MetricsRow of(long step, double lr, StepStats s, double seconds, double elapsed) {
         double sps = seconds > 0 ? s.samples() / seconds : 0, tps = seconds > 0 ? s.tokens() / seconds : 0;
-        return new MetricsRow(step, lr, s.loss(), s.regression(), s.cls(), s.targetStd(), s.predStd(), s.gradNorm(), sps, tps, elapsed);
+        StepStats.Values v = s.values();
+        return new MetricsRow(step, lr, v.loss(), v.regression(), v.cls(), v.targetStd(), v.predStd(), v.gradNorm(), sps, tps, elapsed);
     }
 
     Map<String, Object> toMap() {

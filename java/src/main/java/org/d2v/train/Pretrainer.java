@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
+import org.d2v.backend.Device;
 import org.d2v.backend.RandomStream;
 import org.d2v.dist.DataParallel;
 import org.d2v.dist.ReplicaCheck;
@@ -61,6 +63,9 @@ public final class Pretrainer {
     private final DataParallel dp;
     private final long stopAt;
     private final int checkReplicasEvery;
+    private final ResumeCheck.Point resumeFrom;
+    private final Function<Device, TrainableModel> rebuild;
+    private final boolean stopOnSignals;
 
     /** What a finished run reports. {@code checkpoint} is the newest checkpoint folder. */
     public record Result(long step, List<MetricsRow> metrics, Path checkpoint) {}
@@ -91,6 +96,9 @@ public final class Pretrainer {
         this.stopAt = b.stopAt;
         if (b.checkReplicasEvery < 0) throw new IllegalArgumentException("checkReplicasEvery must be >= 0, got " + b.checkReplicasEvery);
         this.checkReplicasEvery = b.checkReplicasEvery;
+        this.resumeFrom = b.resumeFrom;
+        this.rebuild = b.rebuild;
+        this.stopOnSignals = b.stopOnSignals;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -115,6 +123,9 @@ public final class Pretrainer {
         private DataParallel dp = DataParallel.SINGLE;
         private long stopAt;
         private int checkReplicasEvery;
+        private ResumeCheck.Point resumeFrom;
+        private Function<Device, TrainableModel> rebuild;
+        private boolean stopOnSignals;
 
         private Builder() {}
 
@@ -128,7 +139,7 @@ public final class Pretrainer {
         /** The step to train up to (total, counted from the start of the run, not from a resume). */
         public Builder steps(long n) { this.steps = n; return this; }
 
-        /** The learning rate for step n is {@code schedule.lr(n − 1)} (fairseq's order, spec §8). */
+        /** The learning rate for step n is {@code schedule.lr(n − 1)} (fairseq's order, docs/algorithm.md §8). */
         public Builder schedule(CosineSchedule s) { this.schedule = s; return this; }
 
         /** Seed of the run's random stream (masks, dropout, noise); a resume keeps the saved one. */
@@ -180,24 +191,43 @@ public final class Pretrainer {
         /** Every K steps verify that all ranks hold bit-identical state ({@link ReplicaCheck}); 0 (default): never. */
         public Builder checkReplicasEvery(int k) { this.checkReplicasEvery = k; return this; }
 
+        /** A resume from this point, validated beforehand ({@link ResumeCheck#validate}); implies {@link #resume}. */
+        public Builder resumeFrom(ResumeCheck.Point p) { this.resumeFrom = p; this.resume = p != null || resume; return this; }
+
+        /**
+         * How to build the model as the run began (before its first step) on another device. With it,
+         * a step that produces a non-finite value is replayed in checking mode to name the first op
+         * whose output was not finite ({@link StepReplay}); the run's model is closed first (the run
+         * cannot go on, and the replay needs its memory).
+         */
+        public Builder rebuild(Function<Device, TrainableModel> f) { this.rebuild = f; return this; }
+
+        /**
+         * SIGINT and SIGTERM stop the run at the end of the current step with a checkpoint
+         * ({@link SignalStop}; exit 130/143 in the CLI); default off (the JVM's handlers stay).
+         */
+        public Builder stopOnSignals(boolean s) { this.stopOnSignals = s; return this; }
+
         public Pretrainer build() { return new Pretrainer(this); }
     }
 
-    /** Trains up to {@code steps}; throws {@link TrainingDivergedException} on a non-finite loss. */
+    /**
+     * Trains up to {@code steps}; throws {@link TrainingDivergedException} on a non-finite loss,
+     * gradient norm or weight, and {@link RunStoppedException} after a signal (with a checkpoint).
+     * Nothing in the run folder changes before everything a resume reads was validated.
+     */
     public Result run() throws IOException {
         boolean root = dp.isRoot();
-        if (root) Files.createDirectories(runDir);
         long start = 0;
         RandomStream rng = new RandomStream(seed);
         List<MetricsRow> history = List.of();
         Path lastCheckpoint = null;
         List<PrecisionSegments.Segment> precisions = List.of();
         if (resume) {
-            Checkpoint c = Checkpoint.load(Checkpoint.latest(runDir));
+            ResumeCheck.Point point = resumeFrom != null ? resumeFrom : ResumeCheck.validate(runDir, modality, preset, out);
+            Checkpoint c = point.checkpoint();
             CheckpointManifest m = c.manifest();
-            checkSame("modality", m.modality(), modality, c.dir());
-            checkSame("preset", m.preset(), preset, c.dir());
-            if (root) history = MetricsLog.history(runDir, c); // validated before anything changes; rank 0 owns the files
+            if (root) history = point.history(); // rank 0 owns the files
             c.restore(model);
             rng = new RandomStream(m.seed(), m.rngPosition());
             if (m.formatVersion() >= CheckpointManifest.FORMAT_SAMPLE_POSITIONS) source.seek(m.dataPosition());
@@ -216,15 +246,18 @@ public final class Pretrainer {
                 out.printf(Locale.ROOT, "note: the run trained in %s up to step %d and continues in %s (checkpoints hold the fp32 masters either way)%n",
                         before, start, model.precisionId());
             }
-        } else if (Files.exists(runDir.resolve(Checkpoint.LATEST))) {
-            throw new IOException(runDir + ": this run folder already has checkpoints; resume it (--resume) or choose a new folder");
+        } else if (root) { // the other ranks would race rank 0's first files: the command checked the folder before the job began
+            String used = ResumeCheck.inUse(runDir);
+            if (used != null) throw new CheckpointException(runDir, used + "; resume it (--resume) or choose a new folder");
         }
         long end = stopAt > 0 ? Math.min(stopAt, steps) : steps;
         if (start >= end) {
             if (root) out.printf(Locale.ROOT, "nothing to do: the run is at step %d of %d%n", start, end);
             return new Result(start, history, lastCheckpoint);
         }
+        if (root) Files.createDirectories(runDir);
         dp.broadcastState(model.state()); // every rank starts from rank 0's state
+        StepReplay.Anchor startAnchor = new StepReplay.Anchor(lastCheckpoint, start, rng.seed(), rng.position(), source.position());
 
         Map<String, String> manifestConfig = new LinkedHashMap<>(config);
         manifestConfig.put(PrecisionSegments.KEY, PrecisionSegments.format(PrecisionSegments.continued(precisions, start + 1, model.precisionId())));
@@ -232,9 +265,13 @@ public final class Pretrainer {
         long began = System.nanoTime(), lastPrint = Long.MIN_VALUE;
         long settledBytes = -1; // device memory after the second step of this session: later growth is a leak
         boolean leakReported = false;
-        try (MetricsLog log = root ? MetricsLog.open(runDir, history) : null) {
-            Interval interval = root ? new Interval(log, began, elapsedBefore) : null;
+        try (MetricsLog log = root ? MetricsLog.open(runDir, history) : null;
+             SignalStop signals = stopOnSignals ? SignalStop.install(System.err) : SignalStop.none()) {
+            Interval interval = root ? new Interval(log, began, elapsedBefore, startAnchor) : null;
             for (long n = start + 1; n <= end; n++) {
+                if (n == start + 1 && stopOnSignals && dp.anyRank(signals.requested() != null)) {
+                    throw stopped(signals, start, lastCheckpoint, false);
+                }
                 double lr = schedule.lr(n - 1);
                 StepStats stats;
                 try {
@@ -244,7 +281,11 @@ public final class Pretrainer {
                     throw e;
                 }
                 if (checkReplicasEvery > 0 && n % checkReplicasEvery == 0) checkReplicas(n);
-                if (!root) continue; // the other ranks only train: rank 0 checks, logs and checkpoints
+                boolean stop = stopOnSignals && dp.anyRank(signals.requested() != null); // all ranks stop after the same step
+                if (!root) { // the other ranks only train: rank 0 checks, logs and checkpoints
+                    if (stop) throw stopped(signals, n, null, false);
+                    continue;
+                }
                 interval.add(n, lr, stats);
                 long bytes = model.device().bytesInUse();
                 if (n == start + 2) settledBytes = bytes;
@@ -254,7 +295,7 @@ public final class Pretrainer {
                     leakReported = true;
                 }
                 boolean last = n == end;
-                boolean checkpoint = last || (checkpointEvery > 0 && n % checkpointEvery == 0);
+                boolean checkpoint = last || stop || (checkpointEvery > 0 && n % checkpointEvery == 0);
                 boolean printDue = last || n == start + 1 || System.nanoTime() - lastPrint >= progressEvery.toNanos();
                 if (checkpoint || printDue || interval.size() >= statsEvery) {
                     MetricsRow row = interval.flush(lastCheckpoint);
@@ -267,11 +308,18 @@ public final class Pretrainer {
                     CheckpointManifest m = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, n, steps, preset, modality,
                             model.device().backend(), rng.seed(), rng.position(), source.position(), manifestConfig, "", 0);
                     log.sync();
-                    lastCheckpoint = Checkpoint.save(runDir, m, model.state()).dir();
+                    try {
+                        lastCheckpoint = Checkpoint.save(runDir, m, model.state()).dir();
+                    } catch (NonFiniteTensorException e) {
+                        // A model that does not measure its weights per step: the save is the last line of defence.
+                        throw new TrainingDivergedException(n, "the weights are not finite at step " + n + " (" + e.getMessage() + ")", null,
+                                lastCheckpoint == null ? null : lastCheckpoint.toString());
+                    }
                     if (keepLast > 0) Checkpoint.keepLast(runDir, keepLast);
                     if (plot) plot(log.rows());
                     interval.restart();
                 }
+                if (stop) throw stopped(signals, n, lastCheckpoint, true);
             }
             return new Result(end, root ? log.rows() : List.of(), lastCheckpoint);
         }
@@ -283,6 +331,48 @@ public final class Pretrainer {
         if (dp.isRoot()) {
             out.printf(Locale.ROOT, "step %d: the state of all %d ranks is identical (%d tensors, checksum %s)%n", n, dp.ranks(), r.tensors(), r.hex());
         }
+    }
+
+    /** The run ends after a signal: where its checkpoint is and how to continue. */
+    private RunStoppedException stopped(SignalStop signals, long step, Path checkpoint, boolean saved) {
+        // In a data-parallel job the signal may have reached another rank first: this one stops with it.
+        String signal = signals.requested() != null ? signals.requested() : "a signal to another rank";
+        int exitCode = signals.requested() != null ? signals.exitCode() : 143;
+        if (!dp.isRoot()) {
+            return new RunStoppedException(signal, exitCode, step, "rank " + dp.rank() + " stopped by " + signal + " after step " + step
+                    + " (rank 0 writes the checkpoint)");
+        }
+        String where = checkpoint == null ? "no checkpoint was written" : (saved ? "checkpoint written: " : "its last checkpoint is ") + checkpoint;
+        String message = "stopped by " + signal + (saved ? " after step " + step : " before any step of this session") + "; " + where
+                + (checkpoint == null ? "" : "; continue with: d2v pretrain --resume " + runDir);
+        return new RunStoppedException(signal, exitCode, step, message);
+    }
+
+
+    /**
+     * A step produced a non-finite value: the run stops. With a model factory, the step is first
+     * replayed in checking mode from the last checkpoint (or the run's start) to name the first op
+     * whose output was not finite; the run's model is closed before, to give the replay its memory.
+     */
+    private TrainingDivergedException diverged(long step, String what, Path lastCheckpoint, StepReplay.Anchor startAnchor) {
+        String replay = null;
+        // A replay needs the whole global batch in one process; a data-parallel job names the step only.
+        if (rebuild != null && dp.ranks() > 1) replay = "(no replay in a data-parallel job: rerun from " + lastCheckpoint + " on one process to name the op)";
+        else if (rebuild != null) {
+            StepReplay.Anchor anchor = startAnchor;
+            try {
+                if (lastCheckpoint != null && !lastCheckpoint.equals(startAnchor.checkpoint())) {
+                    CheckpointManifest m = Checkpoint.load(lastCheckpoint).manifest();
+                    anchor = new StepReplay.Anchor(lastCheckpoint, m.step(), m.seed(), m.rngPosition(), m.dataPosition());
+                }
+                Device device = model.device();
+                model.close();
+                replay = StepReplay.run(rebuild, device, anchor, step, source, schedule, out);
+            } catch (IOException | RuntimeException e) {
+                replay = "(no replay: " + e.getMessage() + ")";
+            }
+        }
+        return new TrainingDivergedException(step, what, replay, lastCheckpoint == null ? null : lastCheckpoint.toString());
     }
 
     /** A step whose statistics are not written yet. */
@@ -297,14 +387,16 @@ public final class Pretrainer {
         private final MetricsLog log;
         private final long began;
         private final double elapsedBefore;
+        private final StepReplay.Anchor startAnchor;
         private final List<PendingRow> rows = new ArrayList<>();
         private long startedAt;
 
-        Interval(MetricsLog log, long began, double elapsedBefore) {
+        Interval(MetricsLog log, long began, double elapsedBefore, StepReplay.Anchor startAnchor) {
             this.log = log;
             this.began = began;
             this.elapsedBefore = elapsedBefore;
             this.startedAt = began;
+            this.startAnchor = startAnchor;
         }
 
         void add(long step, double lr, StepStats stats) { rows.add(new PendingRow(step, lr, stats)); }
@@ -314,7 +406,12 @@ public final class Pretrainer {
         /** The time spent between intervals (checkpoints, plots) does not count towards the next one's steps. */
         void restart() { startedAt = System.nanoTime(); }
 
-        /** Writes the pending rows; returns the last. Throws at the first bad step (its row is written if its loss diverged). */
+        /**
+         * Writes the pending rows; returns the last. Throws at the first bad step, whose row is written
+         * too: {@link TrainingDivergedException} for a non-finite loss, gradient norm or weight, an
+         * IllegalStateException for a problem the model named (a collapse, a bad id); both name the
+         * last good checkpoint.
+         */
         MetricsRow flush(Path lastCheckpoint) throws IOException {
             if (rows.isEmpty()) return null;
             List<PendingRow> batch = List.copyOf(rows);
@@ -327,13 +424,16 @@ public final class Pretrainer {
             MetricsRow row = null;
             for (int i = 0; i < batch.size(); i++) {
                 PendingRow p = batch.get(i);
-                String problem = p.stats().problem();
-                if (problem != null) throw new IllegalStateException(problem);
                 row = MetricsRow.of(p.step(), p.lr(), p.stats(), perStep, startElapsed + perStep * (i + 1));
                 log.append(row);
-                if (!Double.isFinite(row.loss())) {
+                String nonFinite = p.stats().values().nonFinite(p.step());
+                String problem = p.stats().problem();
+                if (nonFinite != null || problem != null) {
+                    log.sync(); // the failing step's row survives what follows
                     if (plot) plot(log.rows());
-                    throw new TrainingDivergedException(p.step(), row.loss(), lastCheckpoint == null ? null : lastCheckpoint.toString());
+                    if (nonFinite != null) throw diverged(p.step(), nonFinite, lastCheckpoint, startAnchor);
+                    throw new IllegalStateException(problem + "; training stopped. " + (lastCheckpoint == null
+                            ? "No checkpoint was written yet." : "The last good checkpoint is " + lastCheckpoint + "."));
                 }
             }
             return row;
@@ -365,12 +465,6 @@ public final class Pretrainer {
         } catch (IOException | RuntimeException | LinkageError e) {
             // The plot is a convenience; never lose a run over it (e.g. a JRE without AWT libraries).
             out.println("warning: could not draw " + PLOT + ": " + e);
-        }
-    }
-
-    private static void checkSame(String what, String saved, String now, Path dir) throws CheckpointException {
-        if (!saved.equals(now)) {
-            throw new CheckpointException(dir, "was trained with " + what + " '" + saved + "', this run uses '" + now + "'");
         }
     }
 }

@@ -49,7 +49,9 @@ public final class SafeTensors {
 
     /**
      * Writes {@code tensors} (sorted by name) to {@code file}, downloading one tensor at a time, and
-     * fsyncs it. Returns the sha256 of the whole file in hex.
+     * fsyncs it. Returns the sha256 of the whole file in hex. A NaN or an infinity in a floating
+     * tensor stops the write with {@link NonFiniteTensorException} naming it: d2v never saves
+     * non-finite weights (the file is left incomplete for the caller to remove).
      */
     public static String write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         return write(file, tensors, metadata, name -> {});
@@ -81,7 +83,7 @@ public final class SafeTensors {
             out.write(json);
             for (int i = json.length; i < padded; i++) out.write(' ');
             for (Map.Entry<String, Tensor> e : sorted.entrySet()) {
-                writeData(e.getValue(), out);
+                writeData(e.getKey(), e.getValue(), out);
                 hook.afterTensor(e.getKey());
             }
             out.flush();
@@ -91,7 +93,7 @@ public final class SafeTensors {
     }
 
     /** Downloads and writes one tensor in chunks, so a large flat buffer never needs one huge host array. */
-    private static void writeData(Tensor t, OutputStream out) throws IOException {
+    private static void writeData(String name, Tensor t, OutputStream out) throws IOException {
         DType dt = t.dtype();
         ByteBuffer buf = ByteBuffer.allocate(CHUNK * dt.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         long n = t.numel();
@@ -101,7 +103,10 @@ public final class SafeTensors {
             if (dt == DType.I32) {
                 for (int v : part.toInts()) buf.putInt(v);
             } else {
-                for (double v : part.toDoubles()) {
+                double[] values = part.toDoubles();
+                for (int i = 0; i < len; i++) {
+                    double v = values[i];
+                    if (!Double.isFinite(v)) throw new NonFiniteTensorException(name, at + i, v);
                     if (dt == DType.F32) buf.putFloat((float) v);
                     else if (dt == DType.BF16) buf.putShort(Bf16.bits((float) v));
                     else buf.putDouble(v);

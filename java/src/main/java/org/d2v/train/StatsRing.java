@@ -22,7 +22,9 @@ import org.d2v.tensor.Tensor;
  */
 public final class StatsRing implements AutoCloseable {
     public static final int LOSS = 0, REGRESSION = 1, CLS = 2, TARGET_STD = 3, PRED_STD = 4, GRAD_NORM = 5, INDEX_ERRORS = 6;
-    public static final int FIELDS = 7;
+    /** Σθ of the student's weights after the update: finite exactly when every weight is (short of a sum beyond ~3e38 in F32). */
+    public static final int WEIGHT_SUM = 7;
+    public static final int FIELDS = 8;
 
     /** A model's checks on one step's values: a message naming the step, or null when all is well. */
     public interface Check {
@@ -100,7 +102,7 @@ public final class StatsRing implements AutoCloseable {
             device.download(buffer, 0, all);
         } catch (RuntimeException e) {
             for (Pending p : waiting) {
-                p.stats().set(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                p.stats().set(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0,
                         "step " + p.step() + ": its statistics could not be read from the device: " + e.getMessage());
             }
             throw e;
@@ -109,7 +111,8 @@ public final class StatsRing implements AutoCloseable {
         for (Pending p : waiting) {
             double[] f = new double[FIELDS];
             System.arraycopy(all, index(p.step()) * FIELDS, f, 0, FIELDS);
-            p.stats().set(f[LOSS], f[REGRESSION], f[CLS], f[TARGET_STD], f[PRED_STD], f[GRAD_NORM], check.problem(p.step(), f));
+            p.stats().set(f[LOSS], f[REGRESSION], f[CLS], f[TARGET_STD], f[PRED_STD], f[GRAD_NORM], f[WEIGHT_SUM],
+                    check.problem(p.step(), f));
         }
     }
 

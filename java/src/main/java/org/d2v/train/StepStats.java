@@ -3,9 +3,11 @@ package org.d2v.train;
 import java.util.Locale;
 
 /**
- * What one training step reports. regression and cls are the two loss terms (spec §7);
- * targetStd and predStd are the collapse-guard statistics (spec §7.3); gradNorm is the global
- * gradient norm before clipping; samples and tokens are the batch's size.
+ * What one training step reports. regression and cls are the two loss terms (docs/algorithm.md §7);
+ * targetStd and predStd are the collapse-guard statistics (docs/algorithm.md §7.3); gradNorm is the global
+ * gradient norm before clipping; weightSum is Σθ of the weights after the update (0 where a
+ * model does not measure it), the loop's check that no weight became non-finite; samples and
+ * tokens are the batch's size.
  *
  * <p>The values may arrive later than the step: a model that keeps them on the device returns
  * pending stats from a {@link StatsRing}, and the first read of any pending value downloads the
@@ -17,7 +19,7 @@ import java.util.Locale;
 public final class StepStats {
     private final long samples, tokens;
     private StatsRing ring; // non-null while the values are still on the device
-    private double loss, regression, cls, targetStd, predStd, gradNorm;
+    private double loss, regression, cls, targetStd, predStd, gradNorm, weightSum;
     private String problem;
 
     /** Stats whose values are known now. */
@@ -25,7 +27,7 @@ public final class StepStats {
                      long samples, long tokens) {
         this.samples = samples;
         this.tokens = tokens;
-        set(loss, regression, cls, targetStd, predStd, gradNorm, null);
+        set(loss, regression, cls, targetStd, predStd, gradNorm, 0, null);
     }
 
     /** Stats whose values {@code ring} will deliver. */
@@ -35,13 +37,15 @@ public final class StepStats {
         this.ring = ring;
     }
 
-    void set(double loss, double regression, double cls, double targetStd, double predStd, double gradNorm, String problem) {
+    void set(double loss, double regression, double cls, double targetStd, double predStd, double gradNorm, double weightSum,
+             String problem) {
         this.loss = loss;
         this.regression = regression;
         this.cls = cls;
         this.targetStd = targetStd;
         this.predStd = predStd;
         this.gradNorm = gradNorm;
+        this.weightSum = weightSum;
         this.problem = problem;
         this.ring = null;
     }
@@ -74,6 +78,29 @@ public final class StepStats {
     public double predStd() { return checked().predStd; }
 
     public double gradNorm() { return checked().gradNorm; }
+
+    /** Σθ of the weights after this step's update (0: not measured). */
+    public double weightSum() { return checked().weightSum; }
+
+    /**
+     * The values as they arrived, whether or not a check found a problem (waits for them): a
+     * failing step's metrics row is still written.
+     */
+    Values values() {
+        resolve();
+        return new Values(loss, regression, cls, targetStd, predStd, gradNorm, weightSum);
+    }
+
+    /** A step's values, unchecked. */
+    record Values(double loss, double regression, double cls, double targetStd, double predStd, double gradNorm, double weightSum) {
+        /** What is not finite, as "the loss is NaN at step 7", or null when every value is finite. */
+        String nonFinite(long step) {
+            if (!Double.isFinite(loss)) return "loss is " + loss + " at step " + step;
+            if (!Double.isFinite(gradNorm)) return "the gradient norm is " + gradNorm + " at step " + step;
+            if (!Double.isFinite(weightSum)) return "the weights are not finite after step " + step + " (their sum is " + weightSum + ")";
+            return null;
+        }
+    }
 
     public long samples() { return samples; }
 

@@ -60,6 +60,18 @@ public final class TrainingData {
      * or one is trained on the corpus.
      */
     public static BatchSource open(String data, Path tokenizer, Data2VecConfig config, long seed) throws IOException {
+        try {
+            return openNamed(data, tokenizer, config, seed);
+        } catch (IllegalArgumentException e) {
+            // A problem found below (too few examples for a batch, a vocabulary too small, ...): name the data it is about.
+            if (GENERATED.equals(data) || e.getMessage() != null && e.getMessage().contains(data)) throw e;
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (why.matches("batch size \\d+ for \\d+ examples")) why += " (fewer examples than one batch of --batch " + config.batchSize() + ")";
+            throw new DataFormatException(Path.of(data), why, e);
+        }
+    }
+
+    private static BatchSource openNamed(String data, Path tokenizer, Data2VecConfig config, long seed) throws IOException {
         int b = config.batchSize();
         ModalityConfig m = config.modality();
         if (GENERATED.equals(data)) {
@@ -105,7 +117,7 @@ public final class TrainingData {
 
     /**
      * An in-memory image set (IDX). At the preset's size and channels: random resized crop + flip
-     * (spec §8), then standardised with the set's own mean and standard deviation (the convention
+     * (docs/algorithm.md §8), then standardised with the set's own mean and standard deviation (the convention
      * of (Fashion-)MNIST, and of the demo). Any other size: {@link ImagePipeline}, as for folders.
      */
     public static BatchSource images(Images set, ModalityConfig.Image m, int batch, long seed) {
@@ -253,7 +265,7 @@ public final class TrainingData {
     /**
      * A corpus tokenized once, streaming, into a temporary token file ({@link TokenFile}: every
      * document followed by {@code </s>}), then cut into blocks of length − 1 tokens each starting
-     * with {@code <s>} (spec §3.3, sample_break_mode none) and read back by the prefetch thread.
+     * with {@code <s>} (docs/algorithm.md §3.3, sample_break_mode none) and read back by the prefetch thread.
      * The tokenizer is saved into the run folder ({@link BatchSource#saveRunFiles}).
      */
     public static BatchSource text(TextCorpus corpus, Tokenizer tok, ModalityConfig.Text m, int batch, long seed) throws IOException {
@@ -285,7 +297,7 @@ public final class TrainingData {
 
     /**
      * Documents in memory, encoded and joined with {@code </s>}, then cut into blocks of length − 1
-     * tokens, each starting with {@code <s>} ({@link TokenBlocks}, spec §3.3).
+     * tokens, each starting with {@code <s>} ({@link TokenBlocks}, docs/algorithm.md §3.3).
      */
     public static BatchSource text(List<Document> docs, Tokenizer bpe, ModalityConfig.Text m, int batch, long seed) {
         if (bpe.vocabSize() > m.vocab()) {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.d2v.nn.AttentionBias;
 import org.junit.jupiter.api.Test;
 
-/** The fixed 2-D sin-cos table (spec §3.1) and the ALiBi slopes for 12 heads (spec §3.2). */
+/** The fixed 2-D sin-cos table (docs/algorithm.md §3.1) and the ALiBi slopes for 12 heads (docs/algorithm.md §3.2). */
 class PositionsTest {
     @Test
     void alibiSlopesForTwelveHeads() {

@@ -12,7 +12,7 @@ import org.d2v.data2vec.config.Presets;
 import org.d2v.data2vec.mask.InverseBlockMasker2d;
 import org.junit.jupiter.api.Test;
 
-/** The base presets hold the reference values of spec §2–§8; their sizes, counted without allocating. */
+/** The base presets hold the reference values of docs/algorithm.md §2–§8; their sizes, counted without allocating. */
 class PresetsTest {
     /** One post-LN block: qkv, proj, fc1, fc2 (all with bias) and two affine LayerNorms. */
     static long block(long d, long mlp) { return 3 * d * d + 3 * d + d * d + d + 2 * d * mlp + mlp + d + 4 * d; }

@@ -16,7 +16,7 @@ import org.d2v.nn.ParameterStore;
 import org.d2v.tensor.DType;
 import org.junit.jupiter.api.Test;
 
-/** The EMA teacher tracks exactly the parameter sets of spec §5, per modality. */
+/** The EMA teacher tracks exactly the parameter sets of docs/algorithm.md §5, per modality. */
 class TrackedParametersTest {
     @Test
     void imageTracksPatchEmbedClsPrenetAndBlocks() {

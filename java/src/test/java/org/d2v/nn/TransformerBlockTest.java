@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The block computes exactly spec §2's formulas, and dropout follows train/eval mode. */
+/** The block computes exactly docs/algorithm.md §2's formulas, and dropout follows train/eval mode. */
 class TransformerBlockTest {
     private ReferenceDevice dev;
     private Scope scope;

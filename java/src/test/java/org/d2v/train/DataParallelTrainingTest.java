@@ -140,6 +140,35 @@ class DataParallelTrainingTest {
     }
 
     @Test
+    void aSignalToOneRankStopsEveryRankAfterTheSameStepWithRankZerosCheckpoint() throws Exception {
+        Path run = tmp.resolve("signalled");
+        List<String> cmd = Mpirun.command(2, Main.class, List.of(concat(
+                new String[] {"pretrain", "--modality", "image", "--preset", "micro", "--backend", "reference", "--batch", "4",
+                        "--steps", "200", "--checkpoint-every", "100", "--run", run.toString()})));
+        Mpirun.Job job = Mpirun.run(cmd, 120, mpirun -> {
+            long deadline = System.currentTimeMillis() + 90_000;
+            while (!Files.exists(run.resolve(MetricsLog.JSONL)) || Files.size(run.resolve(MetricsLog.JSONL)) == 0) {
+                if (!mpirun.isAlive()) throw new IllegalStateException("the job ended before its first step");
+                if (System.currentTimeMillis() > deadline) throw new IllegalStateException("no step after 90 s");
+                Thread.sleep(20);
+            }
+            ProcessHandle rank1 = Mpirun.rankProcess(mpirun, 1).orElseThrow(() -> new IllegalStateException("rank 1 not found"));
+            Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(rank1.pid())).start(); // rank 1 only, not the job
+            assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -TERM");
+            assertTrue(mpirun.waitFor(60, TimeUnit.SECONDS), "the job did not end after rank 1 was signalled");
+        });
+        System.out.println("MEASURED SIGTERM to rank 1 only: job exit code " + job.exitCode());
+        assertTrue(job.exitCode() != 0, job.output());
+        Checkpoint c = Checkpoint.load(Checkpoint.latest(run)); // rank 0 wrote it after the step both ranks stopped after
+        long step = c.manifest().step();
+        assertTrue(step >= 1 && step < 200, "step " + step);
+        assertTrue(job.output().contains("stopped by a signal to another rank after step " + step + "; checkpoint written"), job.output());
+        assertTrue(job.output().contains("rank 1 stopped by SIGTERM after step " + step), job.output());
+        assertEquals(step, Files.readAllLines(run.resolve(MetricsLog.JSONL)).size(), "one metrics row per step that ran");
+        assertEquals(0, new PretrainCommand().run("--resume", run.toString(), "--stop-at", Long.toString(step + 1)), "the checkpoint resumes");
+    }
+
+    @Test
     void onOpenClTwoRanksMatchOneRankAndStayIdentical() throws Exception {
         KernelTestBase.openOrSkip("opencl").close();
         String[] audio = {"--modality", "audio", "--preset", "micro", "--backend", "opencl", "--batch", "4", "--steps", "3",

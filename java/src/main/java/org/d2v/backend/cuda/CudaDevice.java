@@ -139,6 +139,8 @@ public final class CudaDevice implements Device {
 
     @Override public long bytesReserved() { return allocator.bytesReserved(); }
 
+    @Override public org.d2v.backend.DeviceMemory memory() { return runtime.memory(); }
+
     @Override public long peakBytesReserved() { return allocator.peakBytesReserved(); }
 
     @Override public void resetPeak() { allocator.resetPeaks(); }

@@ -130,6 +130,14 @@ public final class CudaRuntime implements KernelRuntime {
 
     // ---- memory ----------------------------------------------------------------------------------
 
+    /** cuMemGetInfo: free and total memory of the device now (free counts what the allocator caches as used). */
+    synchronized org.d2v.backend.DeviceMemory memory() {
+        enter();
+        long[] free = new long[1], total = new long[1];
+        cuMemGetInfo(free, total);
+        return new org.d2v.backend.DeviceMemory(total[0], free[0], total[0], "cuMemGetInfo");
+    }
+
     /** Launches, driver allocations, host synchronisations and bytes copied on this device. */
     RuntimeMeter meter() { return meter; }
 

@@ -122,7 +122,7 @@ public final class CachingAllocator<H> implements AutoCloseable {
                 h = raw.allocate(size);
             } catch (RuntimeException second) {
                 second.addSuppressed(first);
-                throw new IllegalStateException(name + ": cannot allocate " + bytes + " bytes (a block of " + size
+                throw new org.d2v.backend.OutOfDeviceMemoryException(name + ": cannot allocate " + bytes + " bytes (a block of " + size
                         + "): " + inUse.inUse() + " bytes are in use by live buffers and " + reserved.inUse()
                         + " reserved from the driver, after giving " + given + " cached bytes back and retrying; the driver said: "
                         + second.getMessage(), second);

@@ -137,6 +137,8 @@ public final class OpenClDevice implements Device {
 
     @Override public long bytesReserved() { return allocator.bytesReserved(); }
 
+    @Override public org.d2v.backend.DeviceMemory memory() { return runtime.memory(allocator.bytesReserved()); }
+
     @Override public long peakBytesReserved() { return allocator.peakBytesReserved(); }
 
     @Override public void resetPeak() { allocator.resetPeaks(); }

@@ -161,6 +161,18 @@ public final class OpenClRuntime implements KernelRuntime {
 
     // ---- memory ----------------------------------------------------------------------------------
 
+    /**
+     * CL_DEVICE_GLOBAL_MEM_SIZE and CL_DEVICE_MAX_MEM_ALLOC_SIZE. OpenCL does not report free memory:
+     * free is the total less what this device's allocator holds from the driver.
+     */
+    synchronized org.d2v.backend.DeviceMemory memory(long reservedHere) {
+        long[] global = new long[1], maxAlloc = new long[1];
+        clGetDeviceInfo(deviceId, CL_DEVICE_GLOBAL_MEM_SIZE, Sizeof.cl_ulong, Pointer.to(global), null);
+        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_MEM_ALLOC_SIZE, Sizeof.cl_ulong, Pointer.to(maxAlloc), null);
+        return new org.d2v.backend.DeviceMemory(global[0], Math.max(0, global[0] - reservedHere), maxAlloc[0],
+                "CL_DEVICE_GLOBAL_MEM_SIZE / CL_DEVICE_MAX_MEM_ALLOC_SIZE");
+    }
+
     /** Launches, driver allocations, host synchronisations and bytes copied on this device. */
     RuntimeMeter meter() { return meter; }
 

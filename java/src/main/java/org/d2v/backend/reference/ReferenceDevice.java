@@ -98,6 +98,20 @@ public final class ReferenceDevice implements Device {
 
     @Override public long bytesReserved() { return memory.inUse(); }
 
+    /**
+     * The JVM heap (-Xmx): this device's memory. Every element is held as a double, so in the units
+     * of {@link #bytesInUse()} (the tensors' own dtypes) the heap holds dtype.bytes()/8 of its size;
+     * the figures are given for the default float type. One buffer is one Java array: at most 2^31 elements.
+     */
+    @Override
+    public org.d2v.backend.DeviceMemory memory() {
+        Runtime rt = Runtime.getRuntime();
+        double scale = defaultFloat.bytes() / 8.0;
+        long max = rt.maxMemory(), used = rt.totalMemory() - rt.freeMemory();
+        return new org.d2v.backend.DeviceMemory((long) (max * scale), (long) ((max - used) * scale),
+                (long) (Integer.MAX_VALUE - 8) * defaultFloat.bytes(), "the JVM heap (-Xmx), elements held as doubles");
+    }
+
     @Override public long peakBytesReserved() { return memory.peak(); }
 
     @Override public void resetPeak() { memory.resetPeak(); }

@@ -29,7 +29,7 @@ public final class SpeechSets {
     /**
      * Voice groups held out by {@link #heldOutVoices}: espeak's klatt variant in every accent (a
      * different synthesis method) and the flite voice slt. Within-voice random splits are
-     * trivially easy (DATA.md), and so is holding out an espeak accent or most espeak variants
+     * trivially easy (docs/data.md), and so is holding out an espeak accent or most espeak variants
      * (raw log-spectra already score 0.83 to 1.0 there, because the same timbre is in training
      * under another accent); these two groups are the hard ones (about 0.4 with raw features).
      */

@@ -2,7 +2,7 @@ package org.d2v.data.audio;
 
 import org.d2v.backend.RandomStream;
 
-/** Waveform preparation for audio pretraining (spec §3.2 and §8). */
+/** Waveform preparation for audio pretraining (docs/algorithm.md §3.2 and §8). */
 public final class Waveforms {
     private Waveforms() {}
 

@@ -3,7 +3,7 @@ package org.d2v.data.image;
 import org.d2v.backend.RandomStream;
 
 /**
- * The pretraining augmentations of spec §8 for small images: a random resized crop (area fraction
+ * The pretraining augmentations of docs/algorithm.md §8 for small images: a random resized crop (area fraction
  * uniform in [minScale, maxScale], aspect ratio log-uniform in [3/4, 4/3], torchvision's recipe)
  * resampled back to the input size, then a horizontal flip with probability 1/2.
  *
@@ -28,7 +28,7 @@ public final class ImageAugmenter {
         this.flip = flip;
     }
 
-    /** The spec's setting: scale (0.2, 1.0) and horizontal flips. */
+    /** The paper's setting (docs/algorithm.md §8): scale (0.2, 1.0) and horizontal flips. */
     public static ImageAugmenter pretraining() { return new ImageAugmenter(0.2, 1.0, true); }
 
     /** A crop window in source pixels: rows [top, top+height), columns [left, left+width). */

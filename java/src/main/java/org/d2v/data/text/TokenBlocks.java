@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Text pretraining samples as in spec §3.3 ({@code sample_break_mode: none}): the documents'
+ * Text pretraining samples as in docs/algorithm.md §3.3 ({@code sample_break_mode: none}): the documents'
  * tokens are concatenated into one stream, each document followed by {@code </s>}, and cut into
  * blocks of {@code blockSize - 1} tokens, each block prefixed with {@code <s>}. No padding; the
  * incomplete last block is dropped.

@@ -20,7 +20,7 @@ public record Data2VecConfig(String name, ModalityConfig modality, EncoderConfig
             throw new IllegalArgumentException("topK " + loss.topK() + " exceeds the " + encoder.depth() + " main blocks");
         }
         if (modality instanceof ModalityConfig.Text && encoder.prenetDepth() != 0) {
-            throw new IllegalArgumentException("text has no prenet (spec §3.3): prenetDepth must be 0");
+            throw new IllegalArgumentException("text has no prenet (docs/algorithm.md §3.3): prenetDepth must be 0");
         }
     }
 

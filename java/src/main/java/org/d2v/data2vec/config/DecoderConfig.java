@@ -1,7 +1,7 @@
 package org.d2v.data2vec.config;
 
 /**
- * The conv decoder (spec §6): {@code layers} × (conv k, groups → non-affine LN → GELU), residual
+ * The conv decoder (docs/algorithm.md §6): {@code layers} × (conv k, groups → non-affine LN → GELU), residual
  * when enabled and channels match; then a Linear to the model dim, or with
  * {@code projectionLayers} = 2 a Linear(dim → ratio·dim) → GELU → Linear(→ model dim).
  */

@@ -2,7 +2,7 @@ package org.d2v.data2vec.config;
 
 import org.d2v.optim.EmaSchedule;
 
-/** Teacher EMA decay (spec §5): linear from {@code start} to {@code end} over {@code annealSteps}. */
+/** Teacher EMA decay (docs/algorithm.md §5): linear from {@code start} to {@code end} over {@code annealSteps}. */
 public record EmaConfig(double start, double end, long annealSteps) {
     public EmaConfig {
         if (start < 0 || start > 1 || end < 0 || end > 1) throw new IllegalArgumentException("EMA decays must be in [0, 1]");

@@ -1,7 +1,7 @@
 package org.d2v.data2vec.config;
 
 /**
- * The shared post-LN Transformer (spec §2): {@code depth} main blocks after {@code prenetDepth}
+ * The shared post-LN Transformer (docs/algorithm.md §2): {@code depth} main blocks after {@code prenetDepth}
  * modality prenet blocks. Dropouts: attention probabilities, the attention output projection
  * ({@code encoder_dropout}), inside the MLP, after the MLP ({@code post_mlp_drop}), after the
  * prenet LayerNorm. {@code layerdrop} skips main blocks in the student only.

@@ -1,7 +1,7 @@
 package org.d2v.data2vec.config;
 
 /**
- * Targets and loss (spec §5, §7), with {@code target} TEACHER: average the instance-normalised FFN outputs of the top
+ * Targets and loss (docs/algorithm.md §5, §7), with {@code target} TEACHER: average the instance-normalised FFN outputs of the top
  * {@code topK} main blocks, then a non-affine LN if {@code layerNormTargets}; regression scaled by
  * {@code scale} (NaN: 1/√D); image CLS loss weight {@code clsWeight} (0: off); collapse guards
  * (std below the minimum raises) active after {@code guardAfterStep} updates (0 disables a guard).
@@ -43,6 +43,6 @@ public record LossConfig(int topK, boolean instanceNormLayers, boolean layerNorm
 
     public boolean pixels() { return target == Target.PIXELS; }
 
-    /** s of spec §7.1 for model dim {@code dim}. */
+    /** s of docs/algorithm.md §7.1 for model dim {@code dim}. */
     public double scaleFor(int dim) { return Double.isNaN(scale) ? 1.0 / Math.sqrt(dim) : scale; }
 }

@@ -1,7 +1,7 @@
 package org.d2v.data2vec.config;
 
 /**
- * Masking (spec §4): R = {@code prob}, A = {@code adjust}, B = {@code length} (block width or span
+ * Masking (docs/algorithm.md §4): R = {@code prob}, A = {@code adjust}, B = {@code length} (block width or span
  * length; 1 with {@code inverse} false means uniform random masking as for text), {@code inverse}
  * (the blocks mark the kept region, images).
  */

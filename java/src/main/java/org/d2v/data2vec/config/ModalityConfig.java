@@ -2,7 +2,7 @@ package org.d2v.data2vec.config;
 
 import java.util.List;
 
-/** The modality-specific local encoder and positions (spec §3). */
+/** The modality-specific local encoder and positions (docs/algorithm.md §3). */
 public sealed interface ModalityConfig {
     /** The number of tokens T the local encoder makes from one input of this configuration. */
     int tokens();
@@ -27,7 +27,7 @@ public sealed interface ModalityConfig {
         @Override public int tokens() { return grid() * grid(); }
     }
 
-    /** One layer of the audio conv stem: (channels, kernel, stride), spec §3.2. */
+    /** One layer of the audio conv stem: (channels, kernel, stride), docs/algorithm.md §3.2. */
     record ConvLayer(int channels, int kernel, int stride) {}
 
     /**

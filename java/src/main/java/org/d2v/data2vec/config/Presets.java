@@ -6,14 +6,14 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Named configurations. The {@code *-base} presets hold the reference values of spec §2–§8
+ * Named configurations. The {@code *-base} presets hold the reference values of docs/algorithm.md §2–§8
  * (fairseq's base_{images,audio,text}_only_task.yaml); where code and paper disagree the choice
  * is documented in docs/data2vec.md. The {@code *-tiny} presets keep every mechanism but train
  * on a small CPU in minutes (on a kernel backend). The {@code *-micro} presets are smaller still:
  * a step takes a fraction of a second on the plain-Java reference backend (unit tests, CI smoke).
  *
  * <p>Batches: the base presets hold fairseq's global batch (per-GPU batch × world size of the
- * config, spec §8) and its per-GPU batch as the per-device batch, so one device reaches the
+ * config, docs/algorithm.md §8) and its per-GPU batch as the per-device batch, so one device reaches the
  * reference's batch by accumulating micro-batches ({@code --update-freq}); the smaller presets
  * train on one device batch per update.
  */
@@ -36,7 +36,7 @@ public final class Presets {
         return s.get();
     }
 
-    // ---- base (spec §2–§8) ----------------------------------------------------------------------
+    // ---- base (docs/algorithm.md §2–§8) ----------------------------------------------------------------------
 
     /** ViT-B: 2 prenet + 10 main blocks, 14×14 patches, M = 16, inverse block masks (R 0.8, A 0.07, B 3). */
     public static Data2VecConfig imageBase() {

@@ -3,7 +3,7 @@ package org.d2v.data2vec.mask;
 import org.d2v.backend.RandomStream;
 
 /**
- * Forces one row to exactly {@code target} marked positions (spec §4.1 step 4, the reference's
+ * Forces one row to exactly {@code target} marked positions (docs/algorithm.md §4.1 step 4, the reference's
  * {@code require_same_masks}): surplus marks are cleared and missing ones added, each time choosing
  * uniformly without replacement among the candidates. The student keeps the same number of tokens
  * in every row only because of this step.

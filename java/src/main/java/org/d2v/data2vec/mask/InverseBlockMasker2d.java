@@ -3,7 +3,7 @@ package org.d2v.data2vec.mask;
 import org.d2v.backend.RandomStream;
 
 /**
- * Image masking (spec §4.1, the reference's {@code compute_block_mask_2d} with
+ * Image masking (docs/algorithm.md §4.1, the reference's {@code compute_block_mask_2d} with
  * {@code inverse_mask: true}): square blocks of width B mark the VISIBLE patches, and everything
  * else is masked.
  *

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.d2v.backend.RandomStream;
 
 /**
- * Text masking (spec §4.3, the reference's MAE-style {@code random_masking}): each row draws
+ * Text masking (docs/algorithm.md §4.3, the reference's MAE-style {@code random_masking}): each row draws
  * uniform noise per position and keeps the int(T·(1 − maskProb)) positions with the smallest
  * noise; all others are masked. Equal noise values (the uniforms have 24 bits) are ordered by
  * position so the result never depends on the sort algorithm.
@@ -17,7 +17,7 @@ public final class RandomMasker implements Masker {
         this.maskProb = maskProb;
     }
 
-    /** The base text configuration (mask_prob 0.48; the paper's table says 0.42, spec §11). */
+    /** The base text configuration (mask_prob 0.48; the paper's table says 0.42, docs/algorithm.md §11). */
     public static RandomMasker base() { return new RandomMasker(0.48); }
 
     /** len_keep = int(T·(1 − R)). */

@@ -3,7 +3,7 @@ package org.d2v.data2vec.mask;
 import org.d2v.backend.RandomStream;
 
 /**
- * Audio masking (spec §4.2, the reference's {@code compute_block_mask_1d}, not inverse): spans of
+ * Audio masking (docs/algorithm.md §4.2, the reference's {@code compute_block_mask_1d}, not inverse): spans of
  * B frames mark the MASKED positions.
  *
  * <p>Per row of T frames: n_c = int(T·(maskProb + adjust)/B) centres uniformly with replacement;
@@ -11,8 +11,8 @@ import org.d2v.backend.RandomStream;
  * cleared or added uniformly at random until exactly round(maskProb·T) are masked.
  *
  * <p>Why round and not the reference's int: the reference computes masks for the whole utterance
- * and crops them afterwards, so its row counts drift and only row 0's is used (spec §4.2 caveat).
- * Following the spec's clean-reimplementation note, masks here are drawn after cropping (the
+ * and crops them afterwards, so its row counts drift and only row 0's is used (docs/algorithm.md §4.2 caveat).
+ * Following the clean-reimplementation note of docs/algorithm.md §4.2, masks here are drawn after cropping (the
  * caller passes the cropped frame count) with exactly round(R·T) masked per row (Java's
  * {@link Math#round}, halves round up: T = 999 gives 500, the reference's int gives 499).
  */
