@@ -323,6 +323,15 @@ public final class Data2Vec implements TrainableModel {
         }
     }
 
+    /**
+     * The masks that {@code trainStep} of the whole {@code batch} draws from a step stream now at
+     * {@code rng}'s position ({@code rng} is not advanced): what a twin implementation replays.
+     */
+    public MaskBatch stepMasks(Batch batch, RandomStream rng) {
+        long base = new RandomStream(rng.seed(), rng.position()).takeUniform(4 * UPDATE_BLOCKS);
+        return masks(new BatchShare.Part(batch, 0), tokens(batch), rng.seed(), base);
+    }
+
     /** The masks of a micro-batch: each sample's M rows from the sample's own stream (its index in the global batch). */
     private MaskBatch masks(BatchShare.Part part, int tokens, long seed, long base) {
         int clones = cfg.clones(), per = clones * tokens;

@@ -104,8 +104,8 @@ public final class StepDump {
                 }
             }
             int rows = batch.size() * cfg.clones(), tokens = model.tokens(batch);
-            // trainStep draws its masks first from the step's stream: the same draw replayed here.
-            MaskBatch masks = model.masker().sample(rows, tokens, new RandomStream(STEP_SEED));
+            // trainStep draws its masks first from the step's stream (each sample's from its own range): the same draw replayed here.
+            MaskBatch masks = model.stepMasks(batch, new RandomStream(STEP_SEED));
             noise.clear();
             StepStats s = model.trainStep(batch, 1, lr, new RandomStream(STEP_SEED));
             List<NoiseRecorder.Draw> draws = noise.draws();
