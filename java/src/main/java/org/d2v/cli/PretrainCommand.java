@@ -264,9 +264,11 @@ public final class PretrainCommand extends CliCommand {
         try (Device device = Backends.open(backendName)) {
             Precision precision = Precision.resolve(precisionName, device, "--precision:");
             BiFunction<Data2VecConfig, Device, TrainableModel> build = (c, d) -> models.build(c, d, precision);
-            // The device holds one micro-batch at a time.
+            // The device holds one micro-batch at a time. The dry run counts in the masters' precision: for bf16
+            // storage that is an upper bound (bf16 activations take half the bytes; the dry run cannot store bf16).
             int micro = (cfg.batchSize() + sharding.parts() - 1) / sharding.parts();
-            MemoryEstimate estimate = MemoryEstimate.of(cfg.withBatchSize(micro), device.defaultFloat(), build);
+            Precision counted = Precision.of(precision.master());
+            MemoryEstimate estimate = MemoryEstimate.of(cfg.withBatchSize(micro), device.defaultFloat(), (c, d) -> models.build(c, d, counted));
             if (launch.rank() == 0) System.out.println(estimate.describe(device.memory(), device.name()));
             estimate.check(o.batch != null ? "--batch" : "--batch (the preset's " + config.batchSize() + ")", device.memory(), device.name());
             Communicator comm = Communicators.open(device, launch, dist);

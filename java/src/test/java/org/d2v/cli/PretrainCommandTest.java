@@ -53,6 +53,16 @@ class PretrainCommandTest {
     }
 
     @Test
+    void aBf16RunStartsWithItsMemoryEstimate() throws Exception {
+        // The estimate's dry run cannot store bf16: it counts in the masters' precision (an upper bound) instead of failing.
+        Captured r = Captured.run(() -> new PretrainCommand().run("--modality", "image", "--preset", "micro", "--backend", "reference",
+                "--precision", "bf16", "--steps", "1", "--run", tmp.resolve("bf16").toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(" in bf16: 1 steps"), r.out());
+        assertTrue(r.out().contains("memory estimate: "), r.out());
+    }
+
+    @Test
     void badCommandLinesAreUsageErrors() throws Exception {
         PretrainCommand c = new PretrainCommand();
         assertEquals(2, c.run(new String[] {"--bogus", "1"}));
