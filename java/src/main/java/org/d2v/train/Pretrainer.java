@@ -256,7 +256,10 @@ public final class Pretrainer {
             return new Result(start, history, lastCheckpoint);
         }
         if (root) Files.createDirectories(runDir);
-        dp.broadcastState(model.state()); // every rank starts from rank 0's state
+        if (dp.ranks() > 1) {
+            dp.broadcastState(model.state()); // every rank starts from rank 0's state
+            model.restored(); // and derived copies (bf16 working weights) follow it
+        }
         StepReplay.Anchor startAnchor = new StepReplay.Anchor(lastCheckpoint, start, rng.seed(), rng.position(), source.position());
 
         Map<String, String> manifestConfig = new LinkedHashMap<>(config);
