@@ -30,6 +30,7 @@ public final class OpenClDevice implements Device {
         runtime.attach(this);
         this.allocator = new CachingAllocator<>("opencl: " + runtime.deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
+        ops.fast().register(new OpenBlasGemm(runtime)); // a CPU device's GEMMs through a CPU BLAS, where one loads
     }
 
     static cl_mem mem(DeviceBuffer b) {

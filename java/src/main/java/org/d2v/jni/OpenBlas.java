@@ -1,0 +1,104 @@
+package org.d2v.jni;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A CPU BLAS for the GEMMs of a CPU OpenCL device (PoCL), through {@code libd2v_cpu.so}, which
+ * opens {@code libopenblas.so.0} (then {@code libopenblas.so}; {@value #LIBRARY_PROPERTY} names
+ * others: any library with {@code cblas_sgemm}) and the OpenCL loader at run time. Each GEMM is
+ * queued as an OpenCL native kernel ({@link #enqueueGemm}), so it runs in the device's in-order
+ * queue between the kernels around it and the host never waits for it; OpenCL hands the kernel
+ * the host addresses of the buffers, which on a CPU device are the buffers themselves.
+ *
+ * <p>Threads: {@value #THREADS_PROPERTY} (default 1). PoCL's worker threads already use every
+ * core; a GEMM runs on one of them while the others wait for the queue, and OpenBLAS's own
+ * threads would spin beside PoCL's on the same cores (measured in docs/training.md's profile
+ * section). Where {@code OPENBLAS_CORETYPE} is unset, the native side names the newest OpenBLAS
+ * kernel family this CPU's instructions allow (an OpenBLAS older than the CPU model otherwise
+ * falls back to its slowest generic kernels).
+ */
+public final class OpenBlas {
+    /** Comma-separated file names to try instead of libopenblas.so.0, libopenblas.so. */
+    public static final String LIBRARY_PROPERTY = "d2v.openblas.library";
+    /** OpenBLAS threads per GEMM (default 1). */
+    public static final String THREADS_PROPERTY = "d2v.openblas.threads";
+    static final List<String> DEFAULT_NAMES = List.of("libopenblas.so.0", "libopenblas.so");
+    static final List<String> OPENCL_NAMES = List.of("libOpenCL.so.1", "libOpenCL.so");
+
+    private OpenBlas() {}
+
+    private static String failure;
+    private static boolean probed;
+
+    /** Loads the BLAS once; null when loaded, else the reason (native library not built, BLAS or OpenCL loader absent). */
+    public static synchronized String unavailableReason() {
+        if (probed) return failure;
+        probed = true;
+        NativeLibraries.Status cpu = NativeLibraries.load(NativeLibraries.Library.CPU);
+        if (!cpu.loaded()) {
+            failure = cpu.describe();
+            return failure;
+        }
+        int threads = threads();
+        String why = nativeLoad(VendorLibrary.names(LIBRARY_PROPERTY, DEFAULT_NAMES), OPENCL_NAMES.toArray(new String[0]));
+        if (why != null) {
+            failure = "library absent: " + why + " (Debian: apt-get install libopenblas0)";
+        } else {
+            nativeSetThreads(threads);
+        }
+        return failure;
+    }
+
+    private static int threads() {
+        String s = System.getProperty(THREADS_PROPERTY, "1").trim();
+        try {
+            int n = Integer.parseInt(s);
+            if (n >= 1 && n <= 1024) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + s + ": expected a thread count from 1 to 1024");
+    }
+
+    /** For {@code d2v info}: "OpenBLAS: libopenblas.so.0: OpenBLAS 0.3.21 … (kernels SkylakeX, 1 thread)", or why not. */
+    public static String describe() {
+        String why = unavailableReason();
+        if (why == null) return "OpenBLAS: " + nativeDescribe();
+        return why.startsWith("library absent") ? "OpenBLAS: " + why : "OpenBLAS: not built (" + why + ")";
+    }
+
+    /**
+     * Queues C[p] = act(op(A[p])·op(B[p or 0]) + bias) (or C[p] += ... when {@code accumulate})
+     * on {@code queue} (a raw cl_command_queue) for p below {@code batch}. {@code mems} are the raw
+     * cl_mem handles of A, B, bias, C, preact (0 where absent: bias, preact), {@code order} their
+     * places in the order of creation (the native side lists the distinct buffers in that order,
+     * the one PoCL 3.1 substitutes their addresses in); offsets and strides count fp32 elements;
+     * strideB 0 broadcasts B. Returns the OpenCL status of the enqueue (0: queued).
+     */
+    public static int enqueueGemm(long queue, long[] mems, long[] order,
+                                  int m, int n, int k, boolean transA, boolean transB, int batch,
+                                  boolean gelu, boolean accumulate,
+                                  long ao, long bo, long biaso, long co, long po, long strideA, long strideB, long strideC) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5) throw new IllegalArgumentException("openblas gemm: expected 5 buffers and their order");
+        if (queue == 0 || mems[0] == 0 || mems[1] == 0 || mems[3] == 0) throw new IllegalArgumentException("openblas gemm: null queue or operand");
+        if (m < 1 || n < 1 || k < 1 || batch < 1) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "openblas gemm: empty shape %dx%dx%d batch %d", m, n, k, batch));
+        }
+        if (gelu && accumulate) throw new IllegalArgumentException("openblas gemm: accumulate with GELU is not defined");
+        return nativeEnqueueGemm(queue, mems, order,
+                new int[] {m, n, k, transA ? 1 : 0, transB ? 1 : 0, batch, mems[2] != 0 ? 1 : 0, gelu ? 1 : 0, mems[4] != 0 ? 1 : 0,
+                        accumulate ? 1 : 0},
+                new long[] {ao, bo, biaso, co, po, strideA, strideB, strideC});
+    }
+
+    private static native String nativeLoad(String[] blasNames, String[] openclNames);
+
+    private static native String nativeDescribe();
+
+    private static native void nativeSetThreads(int threads);
+
+    private static native int nativeEnqueueGemm(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
+}
