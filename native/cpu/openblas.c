@@ -65,9 +65,33 @@ static float *operand(const gemm_args *g, int which) {
     return g->slot[which] < 0 ? NULL : g->base[g->slot[which]] + g->offset[which];
 }
 
-/* d2v_erf of kernels/d2v.h, term for term (the same polynomials and the same fused multiply-adds),
- * so that this epilogue's GELU agrees with the portable kernels' to rounding of exp. */
-static inline float d2v_erf(float x) {
+/* exp for the erf below, branch-free so that the epilogue vectorises (libm's expf is a call per
+ * element): 2^n · e^r with n = round(x / ln 2) and |r| <= ln 2 / 2, e^r by the classic degree-7
+ * minimax polynomial of Cephes' expf, ln 2 split in two for an exact reduction. Within 2 ulp of
+ * expf over the range used (e^(p - z²) of erf's tail, arguments from -inf to about 0); below
+ * -87 it flushes to 2^-126 · e^r, which the erf never sees (1 - t·e^... is then 1 to fp32). */
+static inline __attribute__((always_inline)) float exp_vec(float x) {
+    x = x < -87.0f ? -87.0f : x; /* not fmaxf/fminf: they are calls, these are one instruction each */
+    x = x > 88.0f ? 88.0f : x;
+    float n = rintf(x * 1.44269504088896341f);
+    float r = fmaf(n, -0.693359375f, x);
+    r = fmaf(n, 2.12194440e-4f, r);
+    float q = 1.9875691500e-4f;
+    q = fmaf(q, r, 1.3981999507e-3f);
+    q = fmaf(q, r, 8.3334519073e-3f);
+    q = fmaf(q, r, 4.1665795894e-2f);
+    q = fmaf(q, r, 1.6666665459e-1f);
+    q = fmaf(q, r, 5.0000001201e-1f);
+    float e = fmaf(q * r, r, r) + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e * scale;
+}
+
+/* d2v_erf of kernels/d2v.h, term for term (the same polynomials and fused multiply-adds; exp as
+ * above), so that this epilogue's GELU agrees with the portable kernels' to a few ulp. */
+static inline __attribute__((always_inline)) float d2v_erf(float x) {
     float z = fabsf(x), z2 = z * z;
     float small = 1.2055332e-4f;
     small = fmaf(small, z2, -8.5483270e-4f);
@@ -87,18 +111,21 @@ static inline float d2v_erf(float x) {
     p = fmaf(p, t, 3.8663918e-1f);
     p = fmaf(p, t, 9.9863297e-1f);
     p = fmaf(p, t, -1.2654480f);
-    float big = 1.0f - t * expf(p - z2);
+    float big = 1.0f - t * exp_vec(p - z2);
     float e = z < 0.5f ? small : big;
-    return x < 0.0f ? -e : e;
+    return copysignf(e, x);
 }
 
 /* The epilogue over one row of n values: bias, then GELU into out (pre-activations stay in pre);
- * out == pre is allowed. Branch-free, so that the compiler vectorises it where it can. */
-static void bias_row(float *row, const float *bias, int n) {
+ * out == pre is allowed. Branch-free loops, compiled for AVX-512, AVX2 + FMA and plain x86-64 (the
+ * CPU picks at load time): without FMA in the instruction set every fmaf is a slow library call. */
+#define EPILOGUE_TARGETS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+EPILOGUE_TARGETS static void bias_row(float *row, const float *bias, int n) {
     for (int j = 0; j < n; j++) row[j] += bias[j];
 }
 
-static void gelu_row(const float *pre, float *out, int n) {
+EPILOGUE_TARGETS static void gelu_row(const float *pre, float *out, int n) {
     for (int j = 0; j < n; j++) {
         float v = pre[j];
         out[j] = 0.5f * v * (1.0f + d2v_erf(v * 0.70710678118654752f));
