@@ -130,7 +130,12 @@ public final class TorchSideBySide {
             }
         }
 
-        /** Seconds of each of n updates (a step ends with its statistics on the host, so it is complete). */
+        /**
+         * Seconds of each of n updates, each until the device has finished it: trainStep only queues
+         * the work (its statistics stay on the device until read), so without the wait the time would
+         * be the host's enqueueing, and the device would still be running the step during the next
+         * engine's turn, on the same cores.
+         */
         double[] steps(int n) {
             double[] s = new double[n];
             for (int i = 0; i < n; i++) {
@@ -138,6 +143,7 @@ public final class TorchSideBySide {
                 step++;
                 long t0 = System.nanoTime();
                 model.trainStep(b, step, 1e-4, rng);
+                device.synchronize();
                 s[i] = (System.nanoTime() - t0) / 1e9;
             }
             return s;
