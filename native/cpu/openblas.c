@@ -56,13 +56,26 @@ typedef struct {
     float *base[OPERANDS];
     int32_t slot[OPERANDS];
     int64_t offset[OPERANDS];
+} operands;
+
+typedef struct {
+    operands ops;
     int64_t stride_a, stride_b, stride_c;     /* elements between batch entries (stride_b 0: broadcast) */
     int32_t m, n, k, trans_a, trans_b, batch;
     int32_t has_bias, gelu, has_preact, accumulate;
 } gemm_args;
 
-static float *operand(const gemm_args *g, int which) {
-    return g->slot[which] < 0 ? NULL : g->base[g->slot[which]] + g->offset[which];
+/* A grouped channels-last convolution (org.d2v.backend.ConvDesc) and which pass: forward
+ * (A = x, B = w, BIAS = bias, C = y), input gradient (A = dy, B = w, C = dx) or weight gradient
+ * (A = x, B = dy, BIAS = dbias, C = dw). */
+enum { CONV_FORWARD, CONV_BACKWARD_INPUT, CONV_BACKWARD_WEIGHT };
+typedef struct {
+    operands ops;
+    int32_t pass, batch, in_c, out_c, in_h, in_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w, groups, accumulate;
+} conv_args;
+
+static float *operand(const operands *o, int which) {
+    return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
 }
 
 /* exp for the erf below, branch-free so that the epilogue vectorises (libm's expf is a call per
@@ -136,8 +149,8 @@ static void run_gemm(void *p) {
     const gemm_args *g = p;
     int m = g->m, n = g->n, k = g->k;
     int lda = g->trans_a ? m : k, ldb = g->trans_b ? k : n;
-    const float *a0 = operand(g, OP_A), *b0 = operand(g, OP_B), *bias = operand(g, OP_BIAS);
-    float *c0 = operand(g, OP_C), *pre0 = operand(g, OP_PREACT);
+    const float *a0 = operand(&g->ops, OP_A), *b0 = operand(&g->ops, OP_B), *bias = operand(&g->ops, OP_BIAS);
+    float *c0 = operand(&g->ops, OP_C), *pre0 = operand(&g->ops, OP_PREACT);
     for (int q = 0; q < g->batch; q++) {
         const float *a = a0 + (int64_t)q * g->stride_a;
         const float *b = b0 + (int64_t)q * g->stride_b;
@@ -152,6 +165,112 @@ static void run_gemm(void *p) {
             if (g->has_bias) bias_row(row, bias, n);
             if (g->gelu) gelu_row(row, c + (int64_t)i * n, n);
         }
+    }
+}
+
+/* The convolution as GEMMs over im2col columns, one group at a time: column row m is output pixel
+ * (b, oh, ow), column entry kk the tap (kh, kw, c) of that group's input channels (zero where
+ * the tap falls in the padding), which is the layout of a filter row of w [outC, kH, kW, inC/g].
+ * The columns live in a scratch block of this call (M × K floats). */
+typedef struct {
+    int64_t rows;  /* M = batch · outH · outW */
+    int64_t taps;  /* K = kH · kW · inC/groups */
+    int out_h, out_w, in_per_group, out_per_group;
+} conv_shape;
+
+static conv_shape conv_shape_of(const conv_args *c) {
+    conv_shape s;
+    s.out_h = (c->in_h + 2 * c->pad_h - c->k_h) / c->stride_h + 1;
+    s.out_w = (c->in_w + 2 * c->pad_w - c->k_w) / c->stride_w + 1;
+    s.in_per_group = c->in_c / c->groups;
+    s.out_per_group = c->out_c / c->groups;
+    s.rows = (int64_t)c->batch * s.out_h * s.out_w;
+    s.taps = (int64_t)c->k_h * c->k_w * s.in_per_group;
+    return s;
+}
+
+/* col[m][kk] = x[b, ih, iw, group·inPerGroup + ci] (0 in the padding). */
+static void im2col(const conv_args *c, const conv_shape *s, const float *x, int group, float *col) {
+    int cg = s->in_per_group;
+    for (int64_t m = 0; m < s->rows; m++) {
+        int ow = (int)(m % s->out_w), oh = (int)((m / s->out_w) % s->out_h), b = (int)(m / ((int64_t)s->out_w * s->out_h));
+        float *row = col + m * s->taps;
+        for (int kh = 0; kh < c->k_h; kh++) {
+            int ih = oh * c->stride_h - c->pad_h + kh;
+            for (int kw = 0; kw < c->k_w; kw++) {
+                int iw = ow * c->stride_w - c->pad_w + kw;
+                float *dst = row + ((int64_t)kh * c->k_w + kw) * cg;
+                if (ih < 0 || ih >= c->in_h || iw < 0 || iw >= c->in_w) {
+                    memset(dst, 0, sizeof(float) * (size_t)cg);
+                } else {
+                    memcpy(dst, x + (((int64_t)b * c->in_h + ih) * c->in_w + iw) * c->in_c + (int64_t)group * cg,
+                           sizeof(float) * (size_t)cg);
+                }
+            }
+        }
+    }
+}
+
+/* dx[b, ih, iw, group·inPerGroup + ci] += col[m][kk] over every (m, kk) that reads it. */
+static void col2im_add(const conv_args *c, const conv_shape *s, const float *col, int group, float *dx) {
+    int cg = s->in_per_group;
+    for (int64_t m = 0; m < s->rows; m++) {
+        int ow = (int)(m % s->out_w), oh = (int)((m / s->out_w) % s->out_h), b = (int)(m / ((int64_t)s->out_w * s->out_h));
+        const float *row = col + m * s->taps;
+        for (int kh = 0; kh < c->k_h; kh++) {
+            int ih = oh * c->stride_h - c->pad_h + kh;
+            if (ih < 0 || ih >= c->in_h) continue;
+            for (int kw = 0; kw < c->k_w; kw++) {
+                int iw = ow * c->stride_w - c->pad_w + kw;
+                if (iw < 0 || iw >= c->in_w) continue;
+                const float *src = row + ((int64_t)kh * c->k_w + kw) * cg;
+                float *dst = dx + (((int64_t)b * c->in_h + ih) * c->in_w + iw) * c->in_c + (int64_t)group * cg;
+                for (int ci = 0; ci < cg; ci++) dst[ci] += src[ci];
+            }
+        }
+    }
+}
+
+static void run_conv(void *p) {
+    const conv_args *c = p;
+    conv_shape s = conv_shape_of(c);
+    const float *a = operand(&c->ops, OP_A), *b = operand(&c->ops, OP_B);
+    float *bias = operand(&c->ops, OP_BIAS), *out = operand(&c->ops, OP_C);
+    int ocg = s.out_per_group;
+    int64_t m_rows = s.rows, taps = s.taps;
+    /* One group's columns; the forward of a single-group convolution whose columns are the input
+     * itself (1×1 kernel, stride 1, no padding) could skip it, none of d2v's models has one. */
+    float *col = malloc(sizeof(float) * (size_t)(m_rows * taps));
+    if (col == NULL) abort(); /* no way to report from a native kernel; a few MB at d2v's sizes */
+    if (c->pass == CONV_BACKWARD_INPUT && !c->accumulate) {
+        for (int64_t i = 0; i < (int64_t)c->batch * c->in_h * c->in_w * c->in_c; i++) out[i] = 0.0f;
+    }
+    for (int g = 0; g < c->groups; g++) {
+        const float *wg = b + (int64_t)g * ocg * taps;
+        switch (c->pass) {
+        case CONV_FORWARD: /* y[:, g] = col · w_gᵀ (+ bias) */
+            im2col(c, &s, a, g, col);
+            blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, (int)m_rows, ocg, (int)taps, 1.0f, col, (int)taps, wg,
+                       (int)taps, 0.0f, out + (int64_t)g * ocg, c->out_c);
+            break;
+        case CONV_BACKWARD_INPUT: /* dcol = dy[:, g] · w_g, scattered back onto dx */
+            blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int)m_rows, (int)taps, ocg, 1.0f, a + (int64_t)g * ocg,
+                       c->out_c, wg, (int)taps, 0.0f, col, (int)taps);
+            col2im_add(c, &s, col, g, out);
+            break;
+        case CONV_BACKWARD_WEIGHT: /* dw_g += dy[:, g]ᵀ · col */
+            im2col(c, &s, a, g, col);
+            blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_TRANS, CBLAS_NO_TRANS, ocg, (int)taps, (int)m_rows, 1.0f, b + (int64_t)g * ocg,
+                       c->out_c, col, (int)taps, 1.0f, out + (int64_t)g * ocg * taps, (int)taps);
+            break;
+        }
+    }
+    free(col);
+    if (bias == NULL) return;
+    if (c->pass == CONV_FORWARD) {
+        for (int64_t m = 0; m < m_rows; m++) bias_row(out + m * c->out_c, bias, c->out_c);
+    } else if (c->pass == CONV_BACKWARD_WEIGHT) { /* dbias += Σ over output pixels of dy, in order */
+        for (int64_t m = 0; m < m_rows; m++) bias_row(bias, b + m * c->out_c, c->out_c);
     }
 }
 
@@ -217,44 +336,30 @@ JNIEXPORT void JNICALL Java_org_d2v_jni_OpenBlas_nativeSetThreads(JNIEnv *env, j
     if (blas.set_threads != NULL && threads > 0) blas.set_threads(threads);
 }
 
-/* Queues one GEMM (all batch entries) as a native kernel; returns the OpenCL status. mems: A, B,
- * bias, C, preact (0 where absent); dims: m n k transA transB batch hasBias gelu hasPreact
- * accumulate; offsets: ao bo biaso co po strideA strideB strideC (elements). */
-JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueGemm(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
-                                                                    jlongArray jorder, jintArray jdims, jlongArray joffsets) {
-    (void)cls;
-    if (blas.blas == NULL) {
-        d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
-        return 0;
-    }
-    jlong mems[OPERANDS], order[OPERANDS], offsets[8];
-    jint dims[10];
+/* Fills o from Java's five buffers (raw cl_mem, 0 where absent), their creation order and their
+ * element offsets, and lists the distinct buffers in creation order for clEnqueueNativeKernel
+ * (see the operands comment above). Returns how many there are, or -1 with an exception pending. */
+static int collect_operands(JNIEnv *env, jlongArray jmems, jlongArray jorder, jlongArray joffsets, operands *o,
+                            cl_mem *list, const void **where) {
+    jlong mems[OPERANDS], order[OPERANDS], offsets[OPERANDS];
     if ((*env)->GetArrayLength(env, jmems) != OPERANDS || (*env)->GetArrayLength(env, jorder) != OPERANDS
-            || (*env)->GetArrayLength(env, jdims) != 10 || (*env)->GetArrayLength(env, joffsets) != 8) {
-        d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 5 buffers, their order, 10 dimensions, 8 offsets");
-        return 0;
+            || (*env)->GetArrayLength(env, joffsets) < OPERANDS) {
+        d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 5 buffers, their order and offsets");
+        return -1;
     }
     (*env)->GetLongArrayRegion(env, jmems, 0, OPERANDS, mems);
     (*env)->GetLongArrayRegion(env, jorder, 0, OPERANDS, order);
-    (*env)->GetIntArrayRegion(env, jdims, 0, 10, dims);
-    (*env)->GetLongArrayRegion(env, joffsets, 0, 8, offsets);
-    gemm_args g;
-    memset(&g, 0, sizeof g);
-    g.m = dims[0], g.n = dims[1], g.k = dims[2], g.trans_a = dims[3], g.trans_b = dims[4], g.batch = dims[5];
-    g.has_bias = dims[6], g.gelu = dims[7], g.has_preact = dims[8], g.accumulate = dims[9];
-    g.stride_a = offsets[5], g.stride_b = offsets[6], g.stride_c = offsets[7];
-    /* The distinct buffers, in order of creation (insertion sort of at most five). */
-    cl_mem list[OPERANDS];
+    (*env)->GetLongArrayRegion(env, joffsets, 0, OPERANDS, offsets);
     jlong list_order[OPERANDS];
-    cl_uint count = 0;
+    int count = 0;
     for (int i = 0; i < OPERANDS; i++) {
-        g.offset[i] = offsets[i];
+        o->offset[i] = offsets[i];
         if (mems[i] == 0) continue;
         cl_mem mem = (cl_mem)(intptr_t)mems[i];
         int seen = 0;
-        for (cl_uint u = 0; u < count; u++) seen |= list[u] == mem;
+        for (int u = 0; u < count; u++) seen |= list[u] == mem;
         if (seen) continue;
-        cl_uint at = count++;
+        int at = count++; /* insertion sort by creation order: at most five */
         while (at > 0 && list_order[at - 1] > order[i]) {
             list[at] = list[at - 1];
             list_order[at] = list_order[at - 1];
@@ -263,16 +368,63 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueGemm(JNIEnv *env, 
         list[at] = mem;
         list_order[at] = order[i];
     }
-    const void *where[OPERANDS];
-    for (cl_uint u = 0; u < count; u++) {
-        g.base[u] = (float *)list[u]; /* the handle stands in until OpenCL substitutes the address */
-        where[u] = &g.base[u];
+    for (int u = 0; u < count; u++) {
+        o->base[u] = (float *)list[u]; /* the handle stands in until OpenCL substitutes the address */
+        where[u] = &o->base[u];
     }
     for (int i = 0; i < OPERANDS; i++) {
-        g.slot[i] = -1;
-        for (cl_uint u = 0; u < count; u++) {
-            if (mems[i] != 0 && list[u] == (cl_mem)(intptr_t)mems[i]) g.slot[i] = (int32_t)u;
+        o->slot[i] = -1;
+        for (int u = 0; u < count; u++) {
+            if (mems[i] != 0 && list[u] == (cl_mem)(intptr_t)mems[i]) o->slot[i] = u;
         }
     }
-    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_gemm, &g, sizeof g, count, list, where, 0, NULL, NULL);
+    return count;
+}
+
+/* Queues one GEMM (all batch entries) as a native kernel; returns the OpenCL status. mems: A, B,
+ * bias, C, preact (0 where absent); dims: m n k transA transB batch hasBias gelu hasPreact
+ * accumulate; offsets: ao bo biaso co po strideA strideB strideC (elements). */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueGemm(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                    jlongArray jorder, jintArray jdims, jlongArray joffsets) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    jint dims[10];
+    jlong offsets[8];
+    if ((*env)->GetArrayLength(env, jdims) != 10 || (*env)->GetArrayLength(env, joffsets) != 8) {
+        return d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 10 dimensions and 8 offsets");
+    }
+    (*env)->GetIntArrayRegion(env, jdims, 0, 10, dims);
+    (*env)->GetLongArrayRegion(env, joffsets, 0, 8, offsets);
+    gemm_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.m = dims[0], g.n = dims[1], g.k = dims[2], g.trans_a = dims[3], g.trans_b = dims[4], g.batch = dims[5];
+    g.has_bias = dims[6], g.gelu = dims[7], g.has_preact = dims[8], g.accumulate = dims[9];
+    g.stride_a = offsets[5], g.stride_b = offsets[6], g.stride_c = offsets[7];
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_gemm, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues one convolution pass as a native kernel; returns the OpenCL status. mems and offsets as
+ * for the GEMM (see conv_args for which operand is which); dims: pass batch inC outC inH inW kH kW
+ * strideH strideW padH padW groups accumulate. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueConv(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                    jlongArray jorder, jintArray jdims, jlongArray joffsets) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    jint dims[14];
+    if ((*env)->GetArrayLength(env, jdims) != 14) return d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 14 dimensions");
+    (*env)->GetIntArrayRegion(env, jdims, 0, 14, dims);
+    conv_args c;
+    memset(&c, 0, sizeof c);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &c.ops, list, where);
+    if (count < 0) return 0;
+    c.pass = dims[0], c.batch = dims[1], c.in_c = dims[2], c.out_c = dims[3], c.in_h = dims[4], c.in_w = dims[5];
+    c.k_h = dims[6], c.k_w = dims[7], c.stride_h = dims[8], c.stride_w = dims[9], c.pad_h = dims[10], c.pad_w = dims[11];
+    c.groups = dims[12], c.accumulate = dims[13];
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_conv, &c, sizeof c, (cl_uint)count, list, where, 0, NULL, NULL);
 }

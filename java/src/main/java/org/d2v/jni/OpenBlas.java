@@ -94,6 +94,31 @@ public final class OpenBlas {
                 new long[] {ao, bo, biaso, co, po, strideA, strideB, strideC});
     }
 
+    /** The pass of {@link #enqueueConv}: which operands it reads and writes (see there). */
+    public enum ConvPass { FORWARD, BACKWARD_INPUT, BACKWARD_WEIGHT }
+
+    /**
+     * Queues one pass of a grouped channels-last convolution (org.d2v.backend.ConvDesc) as GEMMs
+     * over im2col columns: FORWARD y = conv(x, w) + bias (mems: x, w, bias, y), BACKWARD_INPUT
+     * dx (+)= conv-transpose(dy, w) (mems: dy, w, 0, dx), BACKWARD_WEIGHT dw += correlation(x, dy),
+     * dbias += Σ dy (mems: x, dy, dbias, dw). The fifth buffer is unused (0). {@code order} and
+     * {@code offsets} as for {@link #enqueueGemm}. Returns the OpenCL status of the enqueue.
+     */
+    public static int enqueueConv(long queue, ConvPass pass, long[] mems, long[] order, long[] offsets,
+                                  int batch, int inC, int outC, int inH, int inW, int kH, int kW,
+                                  int strideH, int strideW, int padH, int padW, int groups, boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas conv: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[1] == 0 || mems[3] == 0) throw new IllegalArgumentException("openblas conv: null queue or operand");
+        return nativeEnqueueConv(queue, mems, order, new int[] {pass.ordinal(), batch, inC, outC, inH, inW, kH, kW, strideH, strideW,
+                padH, padW, groups, accumulate ? 1 : 0}, offsets);
+    }
+
+    private static native int nativeEnqueueConv(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
+
     private static native String nativeLoad(String[] blasNames, String[] openclNames);
 
     private static native String nativeDescribe();

@@ -716,7 +716,8 @@ public final class KernelOps implements Ops, AutoCloseable {
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
     @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
     @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt, variants).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { new ConvKernels(rt, variants).forward(d, x, w, bias, y); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { new ConvKernels(rt, variants).backwardInput(d, dy, w, dx, accumulate); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { new ConvKernels(rt, variants).backwardWeight(d, x, dy, dw, dbias); }
+    // The fast variants see a convolution only after ConvKernels has checked its tensors (checkShapes).
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { ConvKernels k = new ConvKernels(rt, variants); k.checkForward(d, x, w, bias, y); if (fast.ran(new FastCall.Conv(d, x, w, bias, y))) return; k.forward(d, x, w, bias, y); }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { ConvKernels k = new ConvKernels(rt, variants); k.checkBackwardInput(d, dy, w, dx); if (fast.ran(new FastCall.ConvBackwardInput(d, dy, w, dx, accumulate))) return; k.backwardInput(d, dy, w, dx, accumulate); }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { ConvKernels k = new ConvKernels(rt, variants); k.checkBackwardWeight(d, x, dy, dw, dbias); if (fast.ran(new FastCall.ConvBackwardWeight(d, x, dy, dw, dbias))) return; k.backwardWeight(d, x, dy, dw, dbias); }
 }

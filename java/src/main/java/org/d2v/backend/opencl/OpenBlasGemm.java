@@ -30,7 +30,10 @@ final class OpenBlasGemm extends FastVariant<FastCall.Matmul> {
     }
 
     @Override
-    public String unavailable() {
+    public String unavailable() { return unavailableOn(rt); }
+
+    /** Why a CPU BLAS cannot serve {@code rt}'s device (not a CPU, no native kernels, no library), or null. */
+    static String unavailableOn(OpenClRuntime rt) {
         if (rt.capabilities().kind() != DeviceCapabilities.Kind.CPU) return "the device is not a CPU (" + rt.capabilities().kind() + ")";
         if (!rt.runsNativeKernels()) return "the OpenCL device runs no native kernels (CL_EXEC_NATIVE_KERNEL)";
         return OpenBlas.unavailableReason();
@@ -54,7 +57,8 @@ final class OpenBlasGemm extends FastVariant<FastCall.Matmul> {
         long bytes = 4 * (c.a().numel() + c.b().numel() + 2 * c.c().numel() + (c.preact() != null ? c.preact().numel() : 0));
         Tensor preact = gelu ? c.preact() : null;
         long[] mems = {mem(c.a()), mem(c.b()), mem(c.bias()), mem(c.c()), mem(preact)};
-        long[] order = {order(c.a()), order(c.b()), order(c.bias()), order(c.c()), order(preact)};
+        long[] order = {rt.creationOrder(c.a()), rt.creationOrder(c.b()), rt.creationOrder(c.bias()), rt.creationOrder(c.c()),
+            rt.creationOrder(preact)};
         rt.enqueueNative("openblas gemm " + d, bytes, queue -> OpenBlas.enqueueGemm(queue, mems, order,
                 d.m(), d.n(), d.k(), d.transA(), d.transB(), d.batch(), gelu, c.accumulate(),
                 c.a().offset(), c.b().offset(), c.bias() != null ? c.bias().offset() : 0, c.c().offset(),
@@ -62,7 +66,6 @@ final class OpenBlasGemm extends FastVariant<FastCall.Matmul> {
                 m * k, d.broadcastB() ? 0 : k * n, m * n));
     }
 
-    private static long mem(Tensor t) { return t == null ? 0 : OpenClDevice.mem(t.buffer()).getNativePointer(); }
-
-    private long order(Tensor t) { return t == null ? 0 : rt.creationOrder(OpenClDevice.mem(t.buffer())); }
+    /** The raw cl_mem of {@code t}'s buffer, 0 for none. */
+    static long mem(Tensor t) { return t == null ? 0 : OpenClDevice.mem(t.buffer()).getNativePointer(); }
 }

@@ -30,7 +30,9 @@ public final class OpenClDevice implements Device {
         runtime.attach(this);
         this.allocator = new CachingAllocator<>("opencl: " + runtime.deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
-        ops.fast().register(new OpenBlasGemm(runtime)); // a CPU device's GEMMs through a CPU BLAS, where one loads
+        // A CPU device's GEMMs and convolutions through a CPU BLAS, where one loads.
+        ops.fast().register(new OpenBlasGemm(runtime));
+        ops.fast().register(OpenBlasConv.all(runtime));
     }
 
     static cl_mem mem(DeviceBuffer b) {

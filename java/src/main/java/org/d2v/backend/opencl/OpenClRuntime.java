@@ -356,6 +356,8 @@ public final class OpenClRuntime implements KernelRuntime {
      * ids) before it writes their addresses into the argument slots, which it leaves in the order
      * given; later PoCL keeps the order given, which this order then also satisfies.
      */
+    long creationOrder(Tensor t) { return t == null ? 0 : creationOrder(OpenClDevice.mem(t.buffer())); }
+
     long creationOrder(cl_mem mem) {
         synchronized (creationOrder) {
             Long n = creationOrder.get(mem);
