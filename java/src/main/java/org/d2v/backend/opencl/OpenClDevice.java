@@ -30,11 +30,9 @@ public final class OpenClDevice implements Device {
         runtime.attach(this);
         this.allocator = new CachingAllocator<>("opencl: " + runtime.deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
-        // A CPU device's GEMMs and convolutions through a CPU BLAS, and GELU as vectorised host
-        // loops, where libd2v_cpu and the BLAS load.
+        // A CPU device's GEMMs and convolutions through a CPU BLAS, where one loads.
         ops.fast().register(new OpenBlasGemm(runtime));
         ops.fast().register(OpenBlasConv.all(runtime));
-        ops.fast().register(NativeGelu.all(runtime));
     }
 
     static cl_mem mem(DeviceBuffer b) {
