@@ -68,8 +68,9 @@ rm -f "$OUT/libd2v_gpu.so.missing"
 
 CPU_SOURCES=("$HERE"/common/d2v_jni.c "$HERE"/cpu/openblas.c)
 if stale "$OUT/libd2v_cpu.so" "${CPU_SOURCES[@]}" "$HERE"/common/*.h; then
-  # -O3: the GEMM epilogue (bias, GELU) is a plain loop the compiler vectorises.
-  compile "$CC" "$OUT/libd2v_cpu.so" -O3 "${JNI[@]}" "${CPU_SOURCES[@]}" -ldl -lm
+  # -O3 -fno-math-errno: the GEMM epilogue and normal() are plain loops the compiler vectorises
+  # (errno, which this library never reads, would keep sqrtf a call).
+  compile "$CC" "$OUT/libd2v_cpu.so" -O3 -fno-math-errno "${JNI[@]}" "${CPU_SOURCES[@]}" -ldl -lm
   echo "native: built $OUT/libd2v_cpu.so (OpenBLAS and OpenCL are opened at run time)"
 fi
 rm -f "$OUT/libd2v_cpu.so.missing"

@@ -74,6 +74,15 @@ typedef struct {
     int32_t pass, batch, in_c, out_c, in_h, in_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w, groups, accumulate;
 } conv_args;
 
+/* out[e] = mean + std·N(0, 1) from the Philox stream (seed, offset): element e reads block
+ * offset + e/2, words (0, 1) for even e and (2, 3) for odd e (org.d2v.backend.Philox, random.cl). */
+typedef struct {
+    operands ops; /* C = out */
+    int64_t n;
+    uint64_t seed, offset;
+    float mean, std;
+} normal_args;
+
 static float *operand(const operands *o, int which) {
     return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
 }
@@ -142,6 +151,97 @@ EPILOGUE_TARGETS static void gelu_row(const float *pre, float *out, int n) {
     for (int j = 0; j < n; j++) {
         float v = pre[j];
         out[j] = 0.5f * v * (1.0f + d2v_erf(v * 0.70710678118654752f));
+    }
+}
+
+/* ---- normal(): Philox4x32-10 and Box–Muller, as kernels/random.cl, vectorised on the host. */
+
+/* Philox4x32-10 of kernels/d2v.h: block b of the stream keyed by seed, words w0..w3. */
+#define PHILOX(block, seed, w0, w1, w2, w3)                                                          \
+    do {                                                                                             \
+        uint32_t c0 = (uint32_t)(block), c1 = (uint32_t)((block) >> 32), c2 = 0u, c3 = 0u;           \
+        uint32_t k0 = (uint32_t)(seed), k1 = (uint32_t)((seed) >> 32);                               \
+        _Pragma("GCC unroll 10") for (int round = 0; round < 10; round++) {                         \
+            uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;               \
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;       \
+            c0 = n0, c1 = (uint32_t)p1, c2 = n2, c3 = (uint32_t)p0;                                  \
+            k0 += 0x9E3779B9u, k1 += 0xBB67AE85u; /* the next round's key (unused after the last) */ \
+        }                                                                                            \
+        (w0) = c0, (w1) = c1, (w2) = c2, (w3) = c3;                                                  \
+    } while (0)
+
+/* ln x for normal positive floats, branch-free: x = m·2^e with m in [√½, √2), ln(1 + f) by the
+ * degree-9 minimax polynomial of Cephes' logf, ln 2 split so that e·ln 2 adds exactly (~1 ulp). */
+static inline __attribute__((always_inline)) float log_vec(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int32_t e = (int32_t)((bits >> 23) & 0xffu) - 126;
+    uint32_t mbits = (bits & 0x007fffffu) | 0x3f000000u;
+    float m;
+    memcpy(&m, &mbits, sizeof m); /* [0.5, 1) */
+    int32_t low = m < 0.70710678118654752f;
+    e -= low;
+    float f = (low ? m + m : m) - 1.0f;
+    float z = f * f;
+    float p = 7.0376836292e-2f;
+    p = fmaf(p, f, -1.1514610310e-1f);
+    p = fmaf(p, f, 1.1676998740e-1f);
+    p = fmaf(p, f, -1.2420140846e-1f);
+    p = fmaf(p, f, 1.4249322787e-1f);
+    p = fmaf(p, f, -1.6668057665e-1f);
+    p = fmaf(p, f, 2.0000714765e-1f);
+    p = fmaf(p, f, -2.4999993993e-1f);
+    p = fmaf(p, f, 3.3333331174e-1f);
+    float fe = (float)e;
+    float y = p * f * z;
+    y = fmaf(fe, -2.12194440e-4f, y);
+    y = fmaf(-0.5f, z, y);
+    return fmaf(fe, 0.693359375f, f + y);
+}
+
+/* cos(π x) for x in [0, 2): reflected onto [-1/4, 1/4] turns (exactly: multiples of 1/2 are
+ * exact in float), then Cephes' minimax polynomials of sin and cos there (~1 ulp). */
+static inline __attribute__((always_inline)) float cospi_vec(float x) {
+    float q = rintf(x * 2.0f);               /* nearest quarter turn, 0..4 */
+    float r = fmaf(q, -0.5f, x);             /* x - q/2, exact, in [-1/4, 1/4] */
+    int32_t quadrant = (int32_t)q & 3;
+    float t = r * 3.14159265358979323846f, t2 = t * t;
+    float c = fmaf(fmaf(fmaf(2.443315711809948e-5f, t2, -1.388731625493765e-3f), t2, 4.166664568298827e-2f), t2 * t2,
+                   fmaf(-0.5f, t2, 1.0f));
+    float s = fmaf(fmaf(fmaf(-1.9515295891e-4f, t2, 8.3321608736e-3f), t2, -1.6666654611e-1f), t2 * t, t);
+    /* cos(π(q/2 + r)) for q = 0, 1, 2, 3: cos, -sin, -cos, sin of πr */
+    float v = (quadrant & 1) ? s : c;
+    return (quadrant == 1 || quadrant == 2) ? -v : v;
+}
+
+static inline __attribute__((always_inline)) float box_muller(uint32_t a, uint32_t b) {
+    float u1 = (float)((a >> 8) + 1u) * 5.9604644775390625e-8f; /* (0, 1]: never subnormal */
+    float u2 = (float)(b >> 8) * 5.9604644775390625e-8f;
+    return sqrtf(-2.0f * log_vec(u1)) * cospi_vec(2.0f * u2);
+}
+
+/* Blocks [0, blocks): out[2b], out[2b + 1]. One straight loop body, so that it vectorises. */
+EPILOGUE_TARGETS static void normal_blocks(float *out, int64_t blocks, uint64_t seed, uint64_t offset, float mean, float std) {
+    for (int64_t b = 0; b < blocks; b++) {
+        uint32_t w0, w1, w2, w3;
+        uint64_t block = offset + (uint64_t)b;
+        PHILOX(block, seed, w0, w1, w2, w3);
+        out[2 * b] = mean + std * box_muller(w0, w1);
+        out[2 * b + 1] = mean + std * box_muller(w2, w3);
+    }
+}
+
+static void run_normal(void *p) {
+    const normal_args *g = p;
+    float *out = operand(&g->ops, OP_C);
+    int64_t whole = g->n / 2;
+    normal_blocks(out, whole, g->seed, g->offset, g->mean, g->std);
+    if (g->n % 2 != 0) { /* the last element: word (0, 1) of the last block */
+        uint32_t w0, w1, w2, w3;
+        uint64_t block = g->offset + (uint64_t)whole;
+        PHILOX(block, g->seed, w0, w1, w2, w3);
+        (void)w2, (void)w3;
+        out[2 * whole] = g->mean + g->std * box_muller(w0, w1);
     }
 }
 
@@ -427,4 +527,21 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueConv(JNIEnv *env, 
     c.k_h = dims[6], c.k_w = dims[7], c.stride_h = dims[8], c.stride_w = dims[9], c.pad_h = dims[10], c.pad_w = dims[11];
     c.groups = dims[12], c.accumulate = dims[13];
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_conv, &c, sizeof c, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues normal() over n elements as a native kernel (see normal_args); returns the OpenCL
+ * status. mems, order, offsets as for the GEMM (only C, the output, is present). */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueNormal(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                      jlongArray jorder, jlongArray joffsets, jlong n, jfloat mean,
+                                                                      jfloat std, jlong seed, jlong offset) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    normal_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.n = n, g.mean = mean, g.std = std, g.seed = (uint64_t)seed, g.offset = (uint64_t)offset;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_normal, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
 }

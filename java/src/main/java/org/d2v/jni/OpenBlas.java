@@ -117,6 +117,26 @@ public final class OpenBlas {
                 padH, padW, groups, accumulate ? 1 : 0}, offsets);
     }
 
+    /**
+     * Queues out = mean + std·N(0, 1) over {@code n} fp32 elements from the Philox stream (seed,
+     * offset), as org.d2v.backend.Philox and kernels/random.cl draw it (Box–Muller in float),
+     * vectorised on the host. mems: 0, 0, 0, out, 0; {@code order} and {@code offsets} as for
+     * {@link #enqueueGemm}.
+     */
+    public static int enqueueNormal(long queue, long[] mems, long[] order, long[] offsets, long n, float mean, float std,
+                                    long seed, long offset) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas normal: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[3] == 0) throw new IllegalArgumentException("openblas normal: null queue or output");
+        return nativeEnqueueNormal(queue, mems, order, offsets, n, mean, std, seed, offset);
+    }
+
+    private static native int nativeEnqueueNormal(long queue, long[] mems, long[] order, long[] offsets, long n, float mean,
+                                                  float std, long seed, long offset);
+
     private static native int nativeEnqueueConv(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
 
     private static native String nativeLoad(String[] blasNames, String[] openclNames);

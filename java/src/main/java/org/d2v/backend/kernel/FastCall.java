@@ -53,6 +53,11 @@ public sealed interface FastCall {
         @Override public List<Tensor> outputs() { return list(dw, dbias); }
     }
 
+    record Normal(Tensor out, double mean, double std, long seed, long offset) implements FastCall {
+        @Override public void on(Ops ops) { ops.normal(out, mean, std, seed, offset); }
+        @Override public List<Tensor> outputs() { return list(out); }
+    }
+
     record Add(Tensor a, Tensor b, Tensor out) implements FastCall {
         @Override public void on(Ops ops) { ops.add(a, b, out); }
         @Override public List<Tensor> outputs() { return list(out); }

@@ -51,6 +51,11 @@ final class SelfCheckCases {
             Map.entry(FastCall.ConvBackwardWeight.class, List.of(
                     convWeight("2-D 3×3 pad 1, 4 groups + bias", ConvDesc.conv2d(2, 8, 12, 7, 6, 3, 1, 1, 4), true),
                     convWeight("patch 7×7 stride 7, 1 channel, no bias", ConvDesc.conv2d(2, 1, 16, 14, 21, 7, 7, 0, 1), false))),
+            Map.entry(FastCall.Normal.class, List.of(
+                    new Case<>("n 1003 (odd: half a block at the end)", in -> new FastCall.Normal(in.nan(1003), 0.5, 2.0, 0x1234_5678_9abcL, 7)),
+                    new Case<>("n 517 at offset 1, far into the stream", in -> new FastCall.Normal(in.nanAt(1, 517), 0.0, 0.01,
+                            -3L, (1L << 40) + 5)),
+                    new Case<>("n 8", in -> new FastCall.Normal(in.nan(8), -1.0, 1.0, 99, 0)))),
             Map.entry(FastCall.Add.class, List.of(
                     new Case<>("n 1003", in -> new FastCall.Add(in.randn(1003), in.randn(1003), in.nan(1003))),
                     new Case<>("n 517, views at offset 1", in -> new FastCall.Add(in.randnAt(1, 517), in.randnAt(1, 517), in.nanAt(1, 517))),
