@@ -83,6 +83,14 @@ typedef struct {
     float mean, std;
 } normal_args;
 
+/* GELU over n elements: forward y = gelu(x) (A = x, C = y) or backward dx (+)= dy · gelu'(x)
+ * (A = x, B = dy, C = dx). */
+typedef struct {
+    operands ops;
+    int64_t n;
+    int32_t backward, accumulate;
+} gelu_args;
+
 static float *operand(const operands *o, int which) {
     return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
 }
@@ -151,6 +159,29 @@ EPILOGUE_TARGETS static void gelu_row(const float *pre, float *out, int n) {
     for (int j = 0; j < n; j++) {
         float v = pre[j];
         out[j] = 0.5f * v * (1.0f + d2v_erf(v * 0.70710678118654752f));
+    }
+}
+
+/* dx (+)= dy · gelu'(x), gelu'(x) = Φ(x) + x·φ(x): d2v_gelu_grad of kernels/d2v.h. */
+EPILOGUE_TARGETS static void gelu_grad_row(const float *x, const float *dy, float *dx, int n, int accumulate) {
+    for (int j = 0; j < n; j++) {
+        float v = x[j];
+        float cdf = 0.5f * (1.0f + d2v_erf(v * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * exp_vec(-0.5f * v * v);
+        float r = dy[j] * (cdf + v * pdf);
+        dx[j] = accumulate ? dx[j] + r : r;
+    }
+}
+
+static void run_gelu(void *p) {
+    const gelu_args *g = p;
+    const float *x = operand(&g->ops, OP_A), *dy = operand(&g->ops, OP_B);
+    float *out = operand(&g->ops, OP_C);
+    const int64_t chunk = 1 << 20;
+    for (int64_t i = 0; i < g->n; i += chunk) {
+        int len = (int)(g->n - i < chunk ? g->n - i : chunk);
+        if (g->backward) gelu_grad_row(x + i, dy + i, out + i, len, g->accumulate);
+        else gelu_row(x + i, out + i, len);
     }
 }
 
@@ -544,4 +575,21 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueNormal(JNIEnv *env
     if (count < 0) return 0;
     g.n = n, g.mean = mean, g.std = std, g.seed = (uint64_t)seed, g.offset = (uint64_t)offset;
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_normal, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues GELU forward or backward over n elements as a native kernel (see gelu_args); returns the
+ * OpenCL status. mems, order, offsets as for the GEMM. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueGelu(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                    jlongArray jorder, jlongArray joffsets, jlong n,
+                                                                    jboolean backward, jboolean accumulate) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    gelu_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.n = n, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_gelu, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
 }

@@ -137,6 +137,24 @@ public final class OpenBlas {
     private static native int nativeEnqueueNormal(long queue, long[] mems, long[] order, long[] offsets, long n, float mean,
                                                   float std, long seed, long offset);
 
+    /**
+     * Queues GELU over {@code n} fp32 elements, vectorised on the host (the exact erf form of
+     * kernels/d2v.h): forward y = gelu(x) (mems: x, 0, 0, y, 0) or backward dx (+)= dy · gelu'(x)
+     * (mems: x, dy, 0, dx, 0). {@code order} and {@code offsets} as for {@link #enqueueGemm}.
+     */
+    public static int enqueueGelu(long queue, long[] mems, long[] order, long[] offsets, long n, boolean backward, boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas gelu: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[3] == 0 || (backward && mems[1] == 0)) throw new IllegalArgumentException("openblas gelu: null queue or operand");
+        return nativeEnqueueGelu(queue, mems, order, offsets, n, backward, accumulate);
+    }
+
+    private static native int nativeEnqueueGelu(long queue, long[] mems, long[] order, long[] offsets, long n, boolean backward,
+                                                boolean accumulate);
+
     private static native int nativeEnqueueConv(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
 
     private static native String nativeLoad(String[] blasNames, String[] openclNames);

@@ -35,6 +35,7 @@ public final class OpenClDevice implements Device {
         ops.fast().register(new OpenBlasGemm(runtime));
         ops.fast().register(OpenBlasConv.all(runtime));
         ops.fast().register(new NativeNormal(runtime));
+        ops.fast().register(NativeGelu.all(runtime));
     }
 
     static cl_mem mem(DeviceBuffer b) {
