@@ -241,7 +241,8 @@ public final class TorchSideBySide {
                 .append("median seconds per step. Each round runs every engine in turn: d2v OpenCL (").append(steps)
                 .append(" steps), PyTorch eager, SDPA and torch.compile (").append(steps).append(" steps each), d2v reference (")
                 .append(refSteps).append(" step); ").append(rounds).append(" rounds after a warm-up. Ratio = d2v OpenCL / PyTorch ")
-                .append("(above 1: d2v is slower).\n\n");
+                .append("(above 1: d2v is slower). A d2v step is timed until its device has run it (trainStep only queues the work; ")
+                .append("runs before 2026-12-02 timed the queueing alone, and left the device busy during PyTorch's turn).\n\n");
         int t = torch.get("threads") instanceof Integer n ? n : 0;
         String tt = t > 0 ? " (" + t + " threads)" : "";
         md.append("| preset | d2v OpenCL | d2v reference | torch eager").append(tt).append(" | torch SDPA").append(tt).append(" | torch compile").append(tt)
