@@ -51,7 +51,8 @@ static struct {
  * are listed in the order of their creation: PoCL 3.1 sorts a native kernel's buffers by their
  * ids (creation order) and then fills the slots in that order, whatever order they were given
  * in; later releases keep the order given. Listing them sorted satisfies both. */
-enum { OP_A, OP_B, OP_BIAS, OP_C, OP_PREACT, OPERANDS };
+enum { OP_A, OP_B, OP_BIAS, OP_C, OP_PREACT };
+#define OPERANDS 8 /* the most any call passes: LayerNorm's backward */
 typedef struct {
     float *base[OPERANDS];
     int32_t slot[OPERANDS];
@@ -90,6 +91,16 @@ typedef struct {
     int64_t n;
     int32_t backward, accumulate;
 } gelu_args;
+
+/* LayerNorm over the last dim (org.d2v.backend.Ops#layerNorm): forward operands x, gamma, beta, y,
+ * mean, rstd; backward x, gamma, mean, rstd, dy, dx, dgamma, dbeta (absent ones are NULL). */
+enum { LN_X, LN_GAMMA, LN_BETA, LN_Y, LN_MEAN, LN_RSTD };
+enum { LNB_X, LNB_GAMMA, LNB_MEAN, LNB_RSTD, LNB_DY, LNB_DX, LNB_DGAMMA, LNB_DBETA };
+typedef struct {
+    operands ops;
+    int32_t rows, dim, backward, accumulate;
+    float eps;
+} norm_args;
 
 static float *operand(const operands *o, int which) {
     return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
@@ -183,6 +194,101 @@ static void run_gelu(void *p) {
         if (g->backward) gelu_grad_row(x + i, dy + i, out + i, len, g->accumulate);
         else gelu_row(x + i, out + i, len);
     }
+}
+
+/* ---- LayerNorm: rows of dim values, sums in 16 lanes (so they vectorise without reassociating)
+ * added in a fixed tree: deterministic, and within fp32 rounding of the portable kernels. */
+#define LANES 16
+static inline __attribute__((always_inline)) float lanes_total(const float *acc) {
+    float t[8];
+    for (int u = 0; u < 8; u++) t[u] = acc[u] + acc[u + 8];
+    return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+}
+
+EPILOGUE_TARGETS static void ln_forward(const norm_args *g) {
+    const operands *o = &g->ops;
+    const float *x = operand(o, LN_X), *gamma = operand(o, LN_GAMMA), *beta = operand(o, LN_BETA);
+    float *y = operand(o, LN_Y), *mean = operand(o, LN_MEAN), *rstd = operand(o, LN_RSTD);
+    int dim = g->dim, body = dim - dim % LANES;
+    for (int r = 0; r < g->rows; r++) {
+        const float *xr = x + (int64_t)r * dim;
+        float *yr = y + (int64_t)r * dim;
+        float acc[LANES] = {0};
+        for (int j = 0; j < body; j += LANES)
+            for (int u = 0; u < LANES; u++) acc[u] += xr[j + u];
+        for (int j = body; j < dim; j++) acc[0] += xr[j];
+        float mu = lanes_total(acc) / (float)dim;
+        float var[LANES] = {0};
+        for (int j = 0; j < body; j += LANES)
+            for (int u = 0; u < LANES; u++) var[u] = fmaf(xr[j + u] - mu, xr[j + u] - mu, var[u]);
+        for (int j = body; j < dim; j++) var[0] = fmaf(xr[j] - mu, xr[j] - mu, var[0]);
+        float rs = 1.0f / sqrtf(lanes_total(var) / (float)dim + g->eps); /* biased variance, as PyTorch */
+        for (int j = 0; j < dim; j++) {
+            float v = (xr[j] - mu) * rs;
+            if (gamma != NULL) v *= gamma[j];
+            if (beta != NULL) v += beta[j];
+            yr[j] = v;
+        }
+        mean[r] = mu;
+        rstd[r] = rs;
+    }
+}
+
+/* dx (+)= rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma, x̂ = (x − mean)·rstd; dgamma += Σ dy·x̂
+ * and dbeta += Σ dy over rows, summed in a scratch row first and added once. */
+EPILOGUE_TARGETS static void ln_backward(const norm_args *g, float *sums) {
+    const operands *o = &g->ops;
+    const float *x = operand(o, LNB_X), *gamma = operand(o, LNB_GAMMA), *mean = operand(o, LNB_MEAN);
+    const float *rstd = operand(o, LNB_RSTD), *dy = operand(o, LNB_DY);
+    float *dx = operand(o, LNB_DX), *dgamma = operand(o, LNB_DGAMMA), *dbeta = operand(o, LNB_DBETA);
+    int dim = g->dim, body = dim - dim % LANES;
+    float *sg = sums, *sb = sums + dim;
+    for (int j = 0; j < 2 * dim; j++) sums[j] = 0.0f;
+    for (int r = 0; r < g->rows; r++) {
+        const float *xr = x + (int64_t)r * dim, *dyr = dy + (int64_t)r * dim;
+        float mu = mean[r], rs = rstd[r];
+        if (dx != NULL) {
+            float ag[LANES] = {0}, agx[LANES] = {0};
+            for (int j = 0; j < body; j += LANES)
+                for (int u = 0; u < LANES; u++) {
+                    float gj = dyr[j + u] * (gamma != NULL ? gamma[j + u] : 1.0f);
+                    ag[u] += gj;
+                    agx[u] = fmaf(gj, (xr[j + u] - mu) * rs, agx[u]);
+                }
+            for (int j = body; j < dim; j++) {
+                float gj = dyr[j] * (gamma != NULL ? gamma[j] : 1.0f);
+                ag[0] += gj;
+                agx[0] = fmaf(gj, (xr[j] - mu) * rs, agx[0]);
+            }
+            float meanG = lanes_total(ag) / (float)dim, meanGX = lanes_total(agx) / (float)dim;
+            float *dxr = dx + (int64_t)r * dim;
+            for (int j = 0; j < dim; j++) {
+                float gj = dyr[j] * (gamma != NULL ? gamma[j] : 1.0f);
+                float v = rs * (gj - meanG - (xr[j] - mu) * rs * meanGX);
+                dxr[j] = g->accumulate ? dxr[j] + v : v;
+            }
+        }
+        for (int j = 0; j < dim; j++) {
+            sg[j] = fmaf(dyr[j], (xr[j] - mu) * rs, sg[j]);
+            sb[j] += dyr[j];
+        }
+    }
+    if (dgamma != NULL)
+        for (int j = 0; j < dim; j++) dgamma[j] += sg[j];
+    if (dbeta != NULL)
+        for (int j = 0; j < dim; j++) dbeta[j] += sb[j];
+}
+
+static void run_norm(void *p) {
+    const norm_args *g = p;
+    if (!g->backward) {
+        ln_forward(g);
+        return;
+    }
+    float *sums = malloc(sizeof(float) * 2 * (size_t)g->dim);
+    if (sums == NULL) abort(); /* no way to report from a native kernel; 8 KB at d2v's sizes */
+    ln_backward(g, sums);
+    free(sums);
 }
 
 /* ---- normal(): Philox4x32-10 and Box–Muller, as kernels/random.cl, vectorised on the host. */
@@ -473,14 +579,16 @@ JNIEXPORT void JNICALL Java_org_d2v_jni_OpenBlas_nativeSetThreads(JNIEnv *env, j
 static int collect_operands(JNIEnv *env, jlongArray jmems, jlongArray jorder, jlongArray joffsets, operands *o,
                             cl_mem *list, const void **where) {
     jlong mems[OPERANDS], order[OPERANDS], offsets[OPERANDS];
-    if ((*env)->GetArrayLength(env, jmems) != OPERANDS || (*env)->GetArrayLength(env, jorder) != OPERANDS
-            || (*env)->GetArrayLength(env, joffsets) < OPERANDS) {
-        d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 5 buffers, their order and offsets");
+    jsize given = (*env)->GetArrayLength(env, jmems);
+    if (given < 1 || given > OPERANDS || (*env)->GetArrayLength(env, jorder) != given
+            || (*env)->GetArrayLength(env, joffsets) < given) {
+        d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected up to %d buffers, their order and offsets", OPERANDS);
         return -1;
     }
-    (*env)->GetLongArrayRegion(env, jmems, 0, OPERANDS, mems);
-    (*env)->GetLongArrayRegion(env, jorder, 0, OPERANDS, order);
-    (*env)->GetLongArrayRegion(env, joffsets, 0, OPERANDS, offsets);
+    (*env)->GetLongArrayRegion(env, jmems, 0, given, mems);
+    (*env)->GetLongArrayRegion(env, jorder, 0, given, order);
+    (*env)->GetLongArrayRegion(env, joffsets, 0, given, offsets);
+    for (int i = given; i < OPERANDS; i++) mems[i] = 0, order[i] = 0, offsets[i] = 0;
     jlong list_order[OPERANDS];
     int count = 0;
     for (int i = 0; i < OPERANDS; i++) {
@@ -490,7 +598,7 @@ static int collect_operands(JNIEnv *env, jlongArray jmems, jlongArray jorder, jl
         int seen = 0;
         for (int u = 0; u < count; u++) seen |= list[u] == mem;
         if (seen) continue;
-        int at = count++; /* insertion sort by creation order: at most five */
+        int at = count++; /* insertion sort by creation order: a handful */
         while (at > 0 && list_order[at - 1] > order[i]) {
             list[at] = list[at - 1];
             list_order[at] = list_order[at - 1];
@@ -592,4 +700,21 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueGelu(JNIEnv *env, 
     if (count < 0) return 0;
     g.n = n, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_gelu, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues LayerNorm forward or backward as a native kernel (see norm_args); returns the OpenCL
+ * status. mems, order, offsets: the operands in norm_args' order, 0 where absent. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueLayerNorm(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                         jlongArray jorder, jlongArray joffsets, jint rows, jint dim,
+                                                                         jfloat eps, jboolean backward, jboolean accumulate) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    norm_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.rows = rows, g.dim = dim, g.eps = eps, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_norm, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
 }

@@ -155,6 +155,27 @@ public final class OpenBlas {
     private static native int nativeEnqueueGelu(long queue, long[] mems, long[] order, long[] offsets, long n, boolean backward,
                                                 boolean accumulate);
 
+    /**
+     * Queues LayerNorm over {@code rows} rows of {@code dim} fp32 values (org.d2v.backend.Ops):
+     * forward, mems x, gamma, beta, y, mean, rstd; backward, mems x, gamma, mean, rstd, dy, dx,
+     * dgamma, dbeta (0 where absent; dx (+)= as {@code accumulate}, dgamma and dbeta accumulate).
+     * {@code order} and {@code offsets} as for {@link #enqueueGemm}, one per buffer.
+     */
+    public static int enqueueLayerNorm(long queue, long[] mems, long[] order, long[] offsets, int rows, int dim, float eps,
+                                       boolean backward, boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        int n = backward ? 8 : 6;
+        if (mems.length != n || order.length != n || offsets.length != n) {
+            throw new IllegalArgumentException("openblas layerNorm: expected " + n + " buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || rows < 1 || dim < 1) throw new IllegalArgumentException("openblas layerNorm: null queue or input");
+        return nativeEnqueueLayerNorm(queue, mems, order, offsets, rows, dim, eps, backward, accumulate);
+    }
+
+    private static native int nativeEnqueueLayerNorm(long queue, long[] mems, long[] order, long[] offsets, int rows, int dim,
+                                                     float eps, boolean backward, boolean accumulate);
+
     private static native int nativeEnqueueConv(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
 
     private static native String nativeLoad(String[] blasNames, String[] openclNames);
