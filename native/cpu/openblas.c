@@ -718,3 +718,27 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueLayerNorm(JNIEnv *
     g.rows = rows, g.dim = dim, g.eps = eps, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_norm, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
 }
+
+/* The check behind the whole approach: queues a native kernel over three buffers whose first
+ * elements hold 1, 2 and 3 (operands A, B, C in that order), listed as for every call, and the
+ * kernel writes into element 1 of A whether each operand's address led to its own marker (1.0)
+ * or not (0.0). An OpenCL that fills the address slots in another order than the one assumed
+ * here (see the operands comment) fails it, and the host paths stay off. */
+static void run_probe(void *p) {
+    const operands *o = p;
+    float *a = operand(o, OP_A), *b = operand(o, OP_B), *c = operand(o, OP_C);
+    a[1] = (a[0] == 1.0f && b[0] == 2.0f && c[0] == 3.0f) ? 1.0f : 0.0f;
+}
+
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueProbe(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                     jlongArray jorder, jlongArray joffsets) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    operands o;
+    memset(&o, 0, sizeof o);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &o, list, where);
+    if (count < 0) return 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_probe, &o, sizeof o, (cl_uint)count, list, where, 0, NULL, NULL);
+}

@@ -176,6 +176,18 @@ public final class OpenBlas {
     private static native int nativeEnqueueLayerNorm(long queue, long[] mems, long[] order, long[] offsets, int rows, int dim,
                                                      float eps, boolean backward, boolean accumulate);
 
+    /**
+     * Queues the substitution check: mems A, B, 0, C, 0 whose element 0 holds 1, 2 and 3; the native
+     * kernel writes 1 into element 1 of A when each operand reached its own buffer, else 0.
+     */
+    public static int enqueueProbe(long queue, long[] mems, long[] order, long[] offsets) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        return nativeEnqueueProbe(queue, mems, order, offsets);
+    }
+
+    private static native int nativeEnqueueProbe(long queue, long[] mems, long[] order, long[] offsets);
+
     private static native int nativeEnqueueConv(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
 
     private static native String nativeLoad(String[] blasNames, String[] openclNames);

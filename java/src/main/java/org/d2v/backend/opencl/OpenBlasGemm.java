@@ -1,11 +1,14 @@
 package org.d2v.backend.opencl;
 
+import org.d2v.backend.Device;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.kernel.DeviceCapabilities;
 import org.d2v.backend.kernel.FastCall;
 import org.d2v.backend.kernel.FastVariant;
 import org.d2v.jni.OpenBlas;
 import org.d2v.tensor.DType;
+import org.d2v.tensor.DeviceBuffer;
+import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
@@ -32,11 +35,40 @@ final class OpenBlasGemm extends FastVariant<FastCall.Matmul> {
     @Override
     public String unavailable() { return unavailableOn(rt); }
 
-    /** Why a CPU BLAS cannot serve {@code rt}'s device (not a CPU, no native kernels, no library), or null. */
-    static String unavailableOn(OpenClRuntime rt) {
+    /**
+     * Why the host paths cannot serve {@code rt}'s device (not a CPU, no native kernels, no library,
+     * or native kernels that do not hand each buffer's address to its own slot), or null. Decided
+     * once per runtime: every host-path variant asks.
+     */
+    static String unavailableOn(OpenClRuntime rt) { return rt.hostPathsUnavailable(() -> probe(rt)); }
+
+    private static String probe(OpenClRuntime rt) {
         if (rt.capabilities().kind() != DeviceCapabilities.Kind.CPU) return "the device is not a CPU (" + rt.capabilities().kind() + ")";
         if (!rt.runsNativeKernels()) return "the OpenCL device runs no native kernels (CL_EXEC_NATIVE_KERNEL)";
-        return OpenBlas.unavailableReason();
+        String why = OpenBlas.unavailableReason();
+        if (why != null) return why;
+        // Three buffers created in order 1, 2, 3, handed over as A = third, B = first, C = second,
+        // so the check sees an order other than creation's.
+        Device device = rt.device();
+        DeviceBuffer[] b = new DeviceBuffer[3];
+        try {
+            for (int i = 0; i < 3; i++) b[i] = device.allocate(DType.F32, 2);
+            device.upload(b[2], 0, new double[] {1, -1});
+            device.upload(b[0], 0, new double[] {2, -1});
+            device.upload(b[1], 0, new double[] {3, -1});
+            Tensor a = Tensor.view(b[2], 0, Shape.of(2)), bb = Tensor.view(b[0], 0, Shape.of(2)), c = Tensor.view(b[1], 0, Shape.of(2));
+            long[] mems = {mem(a), mem(bb), 0, mem(c), 0};
+            long[] order = {rt.creationOrder(a), rt.creationOrder(bb), 0, rt.creationOrder(c), 0};
+            rt.enqueueNative("native-kernel address check", 24, queue -> OpenBlas.enqueueProbe(queue, mems, order, new long[5]));
+            double[] verdict = new double[2];
+            device.download(b[2], 0, verdict);
+            return verdict[1] == 1.0 ? null : "this OpenCL fills native kernels' address slots in an order libd2v_cpu does not know"
+                    + " (the address check failed); the portable kernels run";
+        } catch (RuntimeException e) {
+            return "the native-kernel address check failed: " + e.getMessage();
+        } finally {
+            for (DeviceBuffer x : b) if (x != null) x.close();
+        }
     }
 
     @Override

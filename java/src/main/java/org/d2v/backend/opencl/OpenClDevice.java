@@ -39,6 +39,9 @@ public final class OpenClDevice implements Device {
         ops.fast().register(NativeLayerNorm.all(runtime));
     }
 
+    /** The runtime under this device (the host-path variants and their tests queue native kernels on it). */
+    OpenClRuntime runtime() { return runtime; }
+
     static cl_mem mem(DeviceBuffer b) {
         if (!(b instanceof OpenClBuffer o)) throw new IllegalArgumentException("not an opencl buffer: " + b);
         return o.mem();

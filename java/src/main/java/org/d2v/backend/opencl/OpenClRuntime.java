@@ -343,6 +343,18 @@ public final class OpenClRuntime implements KernelRuntime {
 
     @Override public LaunchChecks launchChecks() { return checks; }
 
+    private String hostPaths;
+    private boolean hostPathsDecided;
+
+    /** {@code decide}'s answer, asked once: why this device's host-path variants cannot run (null: they can). */
+    synchronized String hostPathsUnavailable(java.util.function.Supplier<String> decide) {
+        if (!hostPathsDecided) {
+            hostPaths = decide.get();
+            hostPathsDecided = true;
+        }
+        return hostPaths;
+    }
+
     /** Whether the device runs OpenCL native kernels (CL_EXEC_NATIVE_KERNEL): host functions queued in order. */
     boolean runsNativeKernels() {
         long[] caps = new long[1];
