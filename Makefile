@@ -22,8 +22,10 @@ all: build
 # Packages the tests need: PoCL (a CPU OpenCL device) and the unversioned libOpenCL.so for JOCL.
 APT_PACKAGES := pocl-opencl-icd ocl-icd-opencl-dev
 # Installed too when root: gcc for native/, Open MPI (mpicc, headers, mpirun) for libd2v_mpi and the
-# MPI tests. Without root a missing one is a note, not a failure: native/ skips what it cannot build.
-APT_OPTIONAL := gcc openmpi-bin libopenmpi-dev
+# MPI tests, OpenBLAS for the GEMMs of a CPU OpenCL device (opened at run time by libd2v_cpu; without
+# it the portable GEMM kernels run). Without root a missing one is a note, not a failure: native/
+# skips what it cannot build.
+APT_OPTIONAL := gcc openmpi-bin libopenmpi-dev libopenblas0
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	optional=""; for p in $(APT_OPTIONAL); do dpkg -s $$p >/dev/null 2>&1 || optional="$$optional $$p"; done; \

@@ -3,6 +3,8 @@
 #   libd2v_gpu.so  cuBLASLt + NCCL bindings (gcc and the JDK's JNI headers; vendor libraries are
 #                  opened at run time with dlopen, so no CUDA headers or libraries are needed here)
 #   libd2v_mpi.so  MPI bindings (mpicc and the MPI headers: Debian's openmpi-bin libopenmpi-dev)
+#   libd2v_cpu.so  a CPU BLAS (OpenBLAS) as OpenCL native kernels, for PoCL (gcc and JNI headers;
+#                  OpenBLAS and the OpenCL loader are opened at run time, like cuBLASLt)
 #   test/          CPU stand-ins of cuBLASLt and NCCL for the binding tests (never packaged)
 # A missing compiler or header never fails the build: the library is skipped, and
 # $OUT/<library>.missing says why and what to install; the Java side reports that text as
@@ -40,6 +42,7 @@ compile() { # compiler, output, sources and flags...
 if ! command -v "$CC" >/dev/null 2>&1; then
   missing libd2v_gpu.so "no C compiler ($CC not found): install gcc (Debian: apt-get install gcc) and rebuild: make native"
   missing libd2v_mpi.so "no C compiler ($CC not found): install gcc and openmpi-bin libopenmpi-dev, then rebuild: make native"
+  missing libd2v_cpu.so "no C compiler ($CC not found): install gcc (Debian: apt-get install gcc) and rebuild: make native"
   exit 0
 fi
 
@@ -51,6 +54,7 @@ if [ -z "$JDK" ] || ! [ -f "$JDK/include/jni.h" ]; then
   why="no JNI headers (jni.h not found under ${JDK:-JAVA_HOME}/include): install a full JDK (Debian: openjdk-17-jdk-headless) or set JAVA_HOME, then rebuild: make native"
   missing libd2v_gpu.so "$why"
   missing libd2v_mpi.so "$why"
+  missing libd2v_cpu.so "$why"
   exit 0
 fi
 JNI=(-I"$JDK/include" -I"$JDK/include/linux")
@@ -61,6 +65,15 @@ if stale "$OUT/libd2v_gpu.so" "${GPU_SOURCES[@]}" "$HERE"/gpu/*.h "$HERE"/common
   echo "native: built $OUT/libd2v_gpu.so (cuBLASLt and NCCL are opened at run time)"
 fi
 rm -f "$OUT/libd2v_gpu.so.missing"
+
+CPU_SOURCES=("$HERE"/common/d2v_jni.c "$HERE"/cpu/openblas.c)
+if stale "$OUT/libd2v_cpu.so" "${CPU_SOURCES[@]}" "$HERE"/common/*.h; then
+  # -O3 -fno-math-errno: the GEMM epilogue and normal() are plain loops the compiler vectorises
+  # (errno, which this library never reads, would keep sqrtf a call).
+  compile "$CC" "$OUT/libd2v_cpu.so" -O3 -fno-math-errno "${JNI[@]}" "${CPU_SOURCES[@]}" -ldl -lm
+  echo "native: built $OUT/libd2v_cpu.so (OpenBLAS and OpenCL are opened at run time)"
+fi
+rm -f "$OUT/libd2v_cpu.so.missing"
 
 # CPU stand-ins with cuBLASLt's and NCCL's C API, for the binding tests (see native/fakes).
 for fake in fake_cublaslt fake_nccl; do

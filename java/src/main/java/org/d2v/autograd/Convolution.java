@@ -29,7 +29,10 @@ final class Convolution {
             Tape.active().add(() -> {
                 Tensor dy = y.grad();
                 if (dy == null) return;
-                if (x.requiresGrad()) ops.convBackwardInput(d, dy, w, x.gradOrZeros(), true);
+                if (x.requiresGrad()) {
+                    boolean acc = x.grad() != null;
+                    ops.convBackwardInput(d, dy, w, x.gradOrEmpty(), acc);
+                }
                 boolean dw = w.requiresGrad(), db = b != null && b.requiresGrad();
                 if (dw || db) {
                     // The op produces both; a frozen one gets a throw-away buffer.

@@ -36,7 +36,10 @@ final class Dense {
                     ops.geluBackward(pre, dy, dpre, false);
                     dy = dpre;
                 }
-                if (x.requiresGrad()) ops.matmul(MatmulDesc.of(rows, in, out), dy, w, null, x.gradOrZeros(), null, true);
+                if (x.requiresGrad()) {
+                    boolean acc = x.grad() != null;
+                    ops.matmul(MatmulDesc.of(rows, in, out), dy, w, null, x.gradOrEmpty(), null, acc);
+                }
                 if (w.requiresGrad()) {
                     ops.matmul(MatmulDesc.of(out, in, rows).withTransA(true), dy, x, null, w.gradOrZeros(), null, true);
                 }

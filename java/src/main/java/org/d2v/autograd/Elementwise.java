@@ -24,7 +24,10 @@ final class Elementwise {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.cast(y.grad(), x.gradOrZeros(), true);
+                if (y.grad() != null) {
+                    boolean acc = x.grad() != null;
+                    ops.cast(y.grad(), x.gradOrEmpty(), acc);
+                }
             });
         }
         return y;
@@ -40,8 +43,8 @@ final class Elementwise {
             Tape.active().add(() -> {
                 Tensor dy = y.grad();
                 if (dy == null) return;
-                if (a.requiresGrad()) ops.axpby(1, dy, 1, a.gradOrZeros());
-                if (b.requiresGrad()) ops.axpby(1, dy, 1, b.gradOrZeros());
+                if (a.requiresGrad()) addInto(ops, 1, dy, a);
+                if (b.requiresGrad()) addInto(ops, 1, dy, b);
             });
         }
         return y;
@@ -57,8 +60,14 @@ final class Elementwise {
             Tape.active().add(() -> {
                 Tensor dy = y.grad();
                 if (dy == null) return;
-                if (a.requiresGrad()) ops.mul(dy, b, a.gradOrZeros(), true);
-                if (b.requiresGrad()) ops.mul(dy, a, b.gradOrZeros(), true);
+                if (a.requiresGrad()) {
+                    boolean acc = a.grad() != null;
+                    ops.mul(dy, b, a.gradOrEmpty(), acc);
+                }
+                if (b.requiresGrad()) {
+                    boolean acc = b.grad() != null;
+                    ops.mul(dy, a, b.gradOrEmpty(), acc);
+                }
             });
         }
         return y;
@@ -71,7 +80,7 @@ final class Elementwise {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.axpby(alpha, y.grad(), 1, x.gradOrZeros());
+                if (y.grad() != null) addInto(ops, alpha, y.grad(), x);
             });
         }
         return y;
@@ -89,8 +98,11 @@ final class Elementwise {
             Tape.active().add(() -> {
                 Tensor dy = y.grad();
                 if (dy == null) return;
-                if (x.requiresGrad()) ops.axpby(1, dy, 1, x.gradOrZeros());
-                if (v.requiresGrad()) ops.reduceMiddle(1, outer, (int) v.numel(), 1.0, dy, v.gradOrZeros(), true);
+                if (x.requiresGrad()) addInto(ops, 1, dy, x);
+                if (v.requiresGrad()) {
+                    boolean acc = v.grad() != null;
+                    ops.reduceMiddle(1, outer, (int) v.numel(), 1.0, dy, v.gradOrEmpty(), acc);
+                }
             });
         }
         return y;
@@ -105,7 +117,10 @@ final class Elementwise {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.broadcastMiddle(a, b, c, alpha, y.grad(), x.gradOrZeros(), true);
+                if (y.grad() != null) {
+                    boolean acc = x.grad() != null;
+                    ops.broadcastMiddle(a, b, c, alpha, y.grad(), x.gradOrEmpty(), acc);
+                }
             });
         }
         return y;
@@ -118,7 +133,10 @@ final class Elementwise {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.broadcastMiddle(1, (int) x.numel(), 1, 1.0, y.grad(), x.gradOrZeros(), true);
+                if (y.grad() != null) {
+                    boolean acc = x.grad() != null;
+                    ops.broadcastMiddle(1, (int) x.numel(), 1, 1.0, y.grad(), x.gradOrEmpty(), acc);
+                }
             });
         }
         return y;
@@ -131,7 +149,10 @@ final class Elementwise {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.geluBackward(x, y.grad(), x.gradOrZeros(), true);
+                if (y.grad() != null) {
+                    boolean acc = x.grad() != null;
+                    ops.geluBackward(x, y.grad(), x.gradOrEmpty(), acc);
+                }
             });
         }
         return y;
@@ -147,9 +168,18 @@ final class Elementwise {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.dropoutBackward(y.grad(), x.gradOrZeros(), p, seed, offset, true);
+                if (y.grad() != null) {
+                    boolean acc = x.grad() != null;
+                    ops.dropoutBackward(y.grad(), x.gradOrEmpty(), p, seed, offset, acc);
+                }
             });
         }
         return y;
+    }
+
+    /** x.grad (+)= alpha·g: into a fresh gradient with beta 0 (axpby then never reads it), else accumulated. */
+    static void addInto(Ops ops, double alpha, Tensor g, Tensor x) {
+        boolean acc = x.grad() != null;
+        ops.axpby(alpha, g, acc ? 1 : 0, x.gradOrEmpty());
     }
 }

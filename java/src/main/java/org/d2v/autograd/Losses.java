@@ -57,7 +57,8 @@ final class Losses {
             int n = (int) g.numel();
             Tensor scale = Elementwise.like(g);
             ops.broadcastMiddle(1, n, 1, 1.0, dl, scale, false);
-            ops.mul(scale, g, input.gradOrZeros(), true);
+            boolean acc = input.grad() != null;
+            ops.mul(scale, g, input.gradOrEmpty(), acc);
         });
     }
 }

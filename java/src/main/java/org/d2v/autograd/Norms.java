@@ -49,7 +49,10 @@ final class Norms {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.instanceNormBackward(b, t, c, x, mean, rstd, y.grad(), x.gradOrZeros(), true);
+                if (y.grad() != null) {
+                    boolean acc = x.grad() != null;
+                    ops.instanceNormBackward(b, t, c, x, mean, rstd, y.grad(), x.gradOrEmpty(), acc);
+                }
             });
         }
         return y;

@@ -73,7 +73,7 @@ final class Rows {
                     // gatherRows has no accumulate flag: gather into a temporary, then add.
                     Tensor g = Elementwise.like(src);
                     ops.gatherRows(dy, idx, g);
-                    ops.axpby(1, g, 1, src.gradOrZeros());
+                    Elementwise.addInto(ops, 1, g, src);
                 }
                 if (base.requiresGrad()) {
                     // Overwritten rows never reach the output: their gradient is zero.
@@ -81,7 +81,7 @@ final class Rows {
                     ops.copy(dy, masked);
                     Tensor zeros = Tensor.zeros(src.device(), src.dtype(), batch, kept, dim);
                     ops.scatterRows(zeros, idx, masked, false);
-                    ops.axpby(1, masked, 1, base.gradOrZeros());
+                    Elementwise.addInto(ops, 1, masked, base);
                 }
             });
         }
@@ -101,7 +101,10 @@ final class Rows {
         if (Tape.needsGrad(x)) {
             y.setRequiresGrad(true);
             Tape.active().add(() -> {
-                if (y.grad() != null) ops.sumRepeats(y.grad().reshape(batch * copies, rest), copies, x.gradOrZeros().reshape(batch, rest), true);
+                if (y.grad() != null) {
+                    boolean acc = x.grad() != null;
+                    ops.sumRepeats(y.grad().reshape(batch * copies, rest), copies, x.gradOrEmpty().reshape(batch, rest), acc);
+                }
             });
         }
         return y;

@@ -17,6 +17,8 @@ public final class NativeInfo {
         out.add(CublasLt.describe() + (CublasLt.unavailableReason() == null
                 ? " (matmul on CUDA, after its self-check: see the fast variants)" : ""));
         out.add(Nccl.describe());
+        out.add(OpenBlas.describe() + (OpenBlas.unavailableReason() == null
+                ? " (matmul on a CPU OpenCL device, after its self-check: see the fast variants)" : ""));
         String mpi = Mpi.unavailableReason();
         out.add(mpi == null ? "MPI: " + Mpi.libraryVersion().split(", package")[0] : "MPI: not built (" + mpi + ")");
         return out;

@@ -33,7 +33,8 @@ public final class NativeLibraries {
 
     public enum Library {
         GPU("d2v_gpu", "cuBLASLt and NCCL bindings"),
-        MPI("d2v_mpi", "MPI bindings");
+        MPI("d2v_mpi", "MPI bindings"),
+        CPU("d2v_cpu", "OpenBLAS GEMMs as OpenCL native kernels");
 
         private final String base;
         private final String purpose;

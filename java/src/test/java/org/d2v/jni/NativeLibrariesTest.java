@@ -56,13 +56,15 @@ class NativeLibrariesTest {
     @Test
     void infoListsEveryPieceWithItsState() {
         java.util.List<String> lines = NativeInfo.lines();
-        assertEquals(5, lines.size(), lines.toString());
+        assertEquals(7, lines.size(), lines.toString());
         assertTrue(lines.get(0).startsWith("libd2v_gpu.so (cuBLASLt and NCCL bindings): "), lines.get(0));
         assertTrue(lines.get(1).startsWith("libd2v_mpi.so (MPI bindings): "), lines.get(1));
-        assertTrue(lines.get(2).startsWith("cuBLASLt: "), lines.get(2));
-        assertTrue(lines.get(3).startsWith("NCCL: "), lines.get(3));
-        assertTrue(lines.get(4).startsWith("MPI: "), lines.get(4));
-        if (NativeLibraries.load(Library.MPI).loaded()) assertTrue(lines.get(4).startsWith("MPI: Open MPI") || lines.get(4).startsWith("MPI: MPICH"), lines.get(4));
+        assertTrue(lines.get(2).startsWith("libd2v_cpu.so (OpenBLAS GEMMs as OpenCL native kernels): "), lines.get(2));
+        assertTrue(lines.get(3).startsWith("cuBLASLt: "), lines.get(3));
+        assertTrue(lines.get(4).startsWith("NCCL: "), lines.get(4));
+        assertTrue(lines.get(5).startsWith("OpenBLAS: "), lines.get(5));
+        assertTrue(lines.get(6).startsWith("MPI: "), lines.get(6));
+        if (NativeLibraries.load(Library.MPI).loaded()) assertTrue(lines.get(6).startsWith("MPI: Open MPI") || lines.get(6).startsWith("MPI: MPICH"), lines.get(6));
     }
 
     @Test

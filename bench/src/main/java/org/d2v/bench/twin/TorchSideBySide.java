@@ -130,7 +130,12 @@ public final class TorchSideBySide {
             }
         }
 
-        /** Seconds of each of n updates (a step ends with its statistics on the host, so it is complete). */
+        /**
+         * Seconds of each of n updates, each until the device has finished it: trainStep only queues
+         * the work (its statistics stay on the device until read), so without the wait the time would
+         * be the host's enqueueing, and the device would still be running the step during the next
+         * engine's turn, on the same cores.
+         */
         double[] steps(int n) {
             double[] s = new double[n];
             for (int i = 0; i < n; i++) {
@@ -138,6 +143,7 @@ public final class TorchSideBySide {
                 step++;
                 long t0 = System.nanoTime();
                 model.trainStep(b, step, 1e-4, rng);
+                device.synchronize();
                 s[i] = (System.nanoTime() - t0) / 1e9;
             }
             return s;
@@ -235,7 +241,8 @@ public final class TorchSideBySide {
                 .append("median seconds per step. Each round runs every engine in turn: d2v OpenCL (").append(steps)
                 .append(" steps), PyTorch eager, SDPA and torch.compile (").append(steps).append(" steps each), d2v reference (")
                 .append(refSteps).append(" step); ").append(rounds).append(" rounds after a warm-up. Ratio = d2v OpenCL / PyTorch ")
-                .append("(above 1: d2v is slower).\n\n");
+                .append("(above 1: d2v is slower). A d2v step is timed until its device has run it (trainStep only queues the work; ")
+                .append("runs before 2026-12-02 timed the queueing alone, and left the device busy during PyTorch's turn).\n\n");
         int t = torch.get("threads") instanceof Integer n ? n : 0;
         String tt = t > 0 ? " (" + t + " threads)" : "";
         md.append("| preset | d2v OpenCL | d2v reference | torch eager").append(tt).append(" | torch SDPA").append(tt).append(" | torch compile").append(tt)

@@ -36,10 +36,24 @@ public final class ConvKernels {
         this.variants = variants;
     }
 
-    /** See {@link org.d2v.backend.Ops#conv}. */
-    public void forward(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    /** The checks of {@link #forward}, for a caller that may hand the call to a fast variant first. */
+    public void checkForward(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
         check(d, x, w, y, "conv");
         if (bias != null) require(bias, DType.F32, d.outC(), "conv bias [outC]");
+    }
+
+    /** The checks of {@link #backwardInput}. */
+    public void checkBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx) { check(d, dx, w, dy, "convBackwardInput"); }
+
+    /** The checks of {@link #backwardWeight}. */
+    public void checkBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        check(d, x, dw, dy, "convBackwardWeight");
+        if (dbias != null) require(dbias, DType.F32, d.outC(), "convBackwardWeight dbias [outC]");
+    }
+
+    /** See {@link org.d2v.backend.Ops#conv}. */
+    public void forward(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        checkForward(d, x, w, bias, y);
         int tiles = ceilDiv(d.outC() / d.groups(), OUT_TILE);
         long n = (long) d.batch() * d.outH() * d.outW() * d.groups() * tiles;
         rt.launch(PROGRAM, "conv_forward_tiled", grid(n), group(), withGeometry(d, new Object[] {x, w, bias, y},
@@ -48,7 +62,7 @@ public final class ConvKernels {
 
     /** See {@link org.d2v.backend.Ops#convBackwardInput}. */
     public void backwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
-        check(d, dx, w, dy, "convBackwardInput");
+        checkBackwardInput(d, dy, w, dx);
         int tiles = ceilDiv(d.inPerGroup(), IN_TILE);
         long n = (long) d.batch() * d.inH() * d.inW() * d.groups() * tiles;
         rt.launch(PROGRAM, "conv_backward_input_tiled", grid(n), group(), withGeometry(d, new Object[] {dy, w, dx},
@@ -57,8 +71,7 @@ public final class ConvKernels {
 
     /** See {@link org.d2v.backend.Ops#convBackwardWeight}: dw and dbias always accumulate. */
     public void backwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
-        check(d, x, dw, dy, "convBackwardWeight");
-        if (dbias != null) require(dbias, DType.F32, d.outC(), "convBackwardWeight dbias [outC]");
+        checkBackwardWeight(d, x, dy, dw, dbias);
         if (!variants.tiled(KernelVariants.Tiled.CONV_WEIGHT)) {
             int oTiles = ceilDiv(d.outC() / d.groups(), OUT_TILE), cTiles = ceilDiv(d.inPerGroup(), IN_TILE);
             long n = (long) d.groups() * oTiles * d.kH() * d.kW() * cTiles;

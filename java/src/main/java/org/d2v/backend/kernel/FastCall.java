@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.NormDesc;
@@ -35,6 +36,26 @@ public sealed interface FastCall {
         public Matmul { Objects.requireNonNull(d); }
         @Override public void on(Ops ops) { ops.matmul(d, a, b, bias, c, preact, accumulate); }
         @Override public List<Tensor> outputs() { return list(c, preact); }
+    }
+
+    record Conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) implements FastCall {
+        @Override public void on(Ops ops) { ops.conv(d, x, w, bias, y); }
+        @Override public List<Tensor> outputs() { return list(y); }
+    }
+
+    record ConvBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.convBackwardInput(d, dy, w, dx, accumulate); }
+        @Override public List<Tensor> outputs() { return list(dx); }
+    }
+
+    record ConvBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) implements FastCall {
+        @Override public void on(Ops ops) { ops.convBackwardWeight(d, x, dy, dw, dbias); }
+        @Override public List<Tensor> outputs() { return list(dw, dbias); }
+    }
+
+    record Normal(Tensor out, double mean, double std, long seed, long offset) implements FastCall {
+        @Override public void on(Ops ops) { ops.normal(out, mean, std, seed, offset); }
+        @Override public List<Tensor> outputs() { return list(out); }
     }
 
     record Add(Tensor a, Tensor b, Tensor out) implements FastCall {

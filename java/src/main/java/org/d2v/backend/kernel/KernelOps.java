@@ -546,6 +546,20 @@ public final class KernelOps implements Ops, AutoCloseable {
         }
     }
 
+    /**
+     * gather_rows / scatter_rows: a grid of (row length, rows), work-groups of one row's elements
+     * (rounded up to a multiple of 8, at most {@link #LOCAL}) by one row; rows past 65535 fold into z
+     * (the kernels read row GID(1) + GID(2)·GLOBAL_SIZE(1), and skip those past the end).
+     */
+    private void launchRows(String kernel, long rows, int dim, Object... args) {
+        if (rows == 0 || dim == 0) return;
+        count(rows * dim, kernel);
+        long local = Math.min(LOCAL, roundUp(dim, 8));
+        long y = Math.min(rows, 65535), z = (rows + y - 1) / y; // CUDA allows 65535 blocks in y and z
+        if (z > 65535) throw new IllegalArgumentException(kernel + ": " + rows + " rows exceed the launch grid");
+        rt.launch("tokens", kernel, new long[] {roundUp(dim, local), y, z}, new long[] {local, 1, 1}, args);
+    }
+
     private static void rowsLayout(String op, Tensor src, Tensor idx, Tensor dst) {
         if (src.shape().rank() != 3 || dst.shape().rank() != 3 || idx.shape().rank() != 2) {
             throw new IllegalArgumentException(op + ": expected 3-D tensors and 2-D indices, got " + src.shape()
@@ -560,7 +574,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         rowsLayout("gatherRows", src, idx, dst);
         int batch = src.dim(0), tokens = src.dim(1), dim = src.dim(2), kept = idx.dim(1);
         requireSize(dst, (long) batch * kept * dim, "gatherRows dst");
-        launch1("tokens", "gather_rows", dst.numel(), batch, tokens, kept, dim, src, idx, dst);
+        launchRows("gather_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst);
     }
 
     @Override
@@ -570,7 +584,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         rowsLayout("scatterRows", dst, idx, src);
         int batch = dst.dim(0), tokens = dst.dim(1), dim = dst.dim(2), kept = idx.dim(1);
         requireSize(src, (long) batch * kept * dim, "scatterRows src");
-        launch1("tokens", "scatter_rows", src.numel(), batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
+        launchRows("scatter_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
     }
 
     @Override
@@ -656,6 +670,7 @@ public final class KernelOps implements Ops, AutoCloseable {
     public void normal(Tensor out, double mean, double std, long seed, long offset) {
         acts("normal", out);
         int n = count(out.numel(), "normal");
+        if (fast.ran(new FastCall.Normal(out, mean, std, seed, offset))) return;
         launch1("random", "normal", Philox.blocksNormal(n), n, out, (float) mean, (float) std, seed, offset);
     }
 
@@ -716,7 +731,8 @@ public final class KernelOps implements Ops, AutoCloseable {
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
     @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
     @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt, variants).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { new ConvKernels(rt, variants).forward(d, x, w, bias, y); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { new ConvKernels(rt, variants).backwardInput(d, dy, w, dx, accumulate); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { new ConvKernels(rt, variants).backwardWeight(d, x, dy, dw, dbias); }
+    // The fast variants see a convolution only after ConvKernels has checked its tensors (checkShapes).
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { ConvKernels k = new ConvKernels(rt, variants); k.checkForward(d, x, w, bias, y); if (fast.ran(new FastCall.Conv(d, x, w, bias, y))) return; k.forward(d, x, w, bias, y); }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { ConvKernels k = new ConvKernels(rt, variants); k.checkBackwardInput(d, dy, w, dx); if (fast.ran(new FastCall.ConvBackwardInput(d, dy, w, dx, accumulate))) return; k.backwardInput(d, dy, w, dx, accumulate); }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { ConvKernels k = new ConvKernels(rt, variants); k.checkBackwardWeight(d, x, dy, dw, dbias); if (fast.ran(new FastCall.ConvBackwardWeight(d, x, dy, dw, dbias))) return; k.backwardWeight(d, x, dy, dw, dbias); }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.NormDesc;
@@ -39,6 +40,22 @@ final class SelfCheckCases {
                     matmul("batch 3, B broadcast, nn 31x24x16, GELU without pre-activation", 3, 31, 24, 16, false, false, true, false,
                             true, false, false),
                     matmul("batch 2 nt 17x8x40 + bias", 2, 17, 8, 40, false, true, false, true, false, false, false))),
+            Map.entry(FastCall.Conv.class, List.of(
+                    conv("2-D 3×3 pad 1, 4 groups + bias", ConvDesc.conv2d(2, 8, 12, 7, 6, 3, 1, 1, 4), true),
+                    conv("patch 7×7 stride 7, 1 channel + bias", ConvDesc.conv2d(2, 1, 16, 14, 21, 7, 7, 0, 1), true),
+                    conv("1-D k5 stride 2, no bias", ConvDesc.conv1d(2, 6, 10, 23, 5, 2, 0, 2), false))),
+            Map.entry(FastCall.ConvBackwardInput.class, List.of(
+                    convInput("2-D 3×3 pad 1, 4 groups", ConvDesc.conv2d(2, 8, 12, 7, 6, 3, 1, 1, 4), false),
+                    convInput("1-D k5 stride 2, accumulated", ConvDesc.conv1d(2, 6, 10, 23, 5, 2, 0, 2), true),
+                    convInput("2-D stride 2 pad 1 (taps skip pixels)", new ConvDesc(1, 5, 6, 11, 13, 3, 2, 2, 2, 1, 1, 1), false))),
+            Map.entry(FastCall.ConvBackwardWeight.class, List.of(
+                    convWeight("2-D 3×3 pad 1, 4 groups + bias", ConvDesc.conv2d(2, 8, 12, 7, 6, 3, 1, 1, 4), true),
+                    convWeight("patch 7×7 stride 7, 1 channel, no bias", ConvDesc.conv2d(2, 1, 16, 14, 21, 7, 7, 0, 1), false))),
+            Map.entry(FastCall.Normal.class, List.of(
+                    new Case<>("n 1003 (odd: half a block at the end)", in -> new FastCall.Normal(in.nan(1003), 0.5, 2.0, 0x1234_5678_9abcL, 7)),
+                    new Case<>("n 517 at offset 1, far into the stream", in -> new FastCall.Normal(in.nanAt(1, 517), 0.0, 0.01,
+                            -3L, (1L << 40) + 5)),
+                    new Case<>("n 8", in -> new FastCall.Normal(in.nan(8), -1.0, 1.0, 99, 0)))),
             Map.entry(FastCall.Add.class, List.of(
                     new Case<>("n 1003", in -> new FastCall.Add(in.randn(1003), in.randn(1003), in.nan(1003))),
                     new Case<>("n 517, views at offset 1", in -> new FastCall.Add(in.randnAt(1, 517), in.randnAt(1, 517), in.nanAt(1, 517))),
@@ -86,6 +103,28 @@ final class SelfCheckCases {
         return new Case<>(name, in -> new FastCall.Matmul(d, in.randn(batch * m * k), in.randn((broadcastB ? 1 : batch) * k * n),
                 bias ? in.randn(n) : null, accumulate ? in.randn(batch * m * n) : in.nan(batch * m * n),
                 preact ? in.nan(batch * m * n) : null, accumulate));
+    }
+
+    private static int[] input(ConvDesc d) { return new int[] {d.batch(), d.inH(), d.inW(), d.inC()}; }
+
+    private static int[] output(ConvDesc d) { return new int[] {d.batch(), d.outH(), d.outW(), d.outC()}; }
+
+    private static int[] filter(ConvDesc d) { return new int[] {d.outC(), d.kH(), d.kW(), d.inPerGroup()}; }
+
+    private static Case<FastCall.Conv> conv(String name, ConvDesc d, boolean bias) {
+        return new Case<>(name, in -> new FastCall.Conv(d, in.randn(input(d)), in.randn(filter(d)), bias ? in.randn(d.outC()) : null,
+                in.nan(output(d))));
+    }
+
+    private static Case<FastCall.ConvBackwardInput> convInput(String name, ConvDesc d, boolean accumulate) {
+        return new Case<>(name, in -> new FastCall.ConvBackwardInput(d, in.randn(output(d)), in.randn(filter(d)),
+                accumulate ? in.randn(input(d)) : in.nan(input(d)), accumulate));
+    }
+
+    /** dw and dbias accumulate: they start random. */
+    private static Case<FastCall.ConvBackwardWeight> convWeight(String name, ConvDesc d, boolean bias) {
+        return new Case<>(name, in -> new FastCall.ConvBackwardWeight(d, in.randn(input(d)), in.randn(output(d)), in.randn(filter(d)),
+                bias ? in.randn(d.outC()) : null));
     }
 
     private static Case<FastCall.LayerNorm> layerNorm(String name, int rows, int dim, boolean gamma, boolean beta) {

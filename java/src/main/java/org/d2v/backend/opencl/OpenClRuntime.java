@@ -58,6 +58,9 @@ public final class OpenClRuntime implements KernelRuntime {
     private final Map<String, cl_program> programs = new HashMap<>();
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final RuntimeMeter meter = new RuntimeMeter();
+    /** Each live cl_mem's place in the order of creation (see {@link #creationOrder(cl_mem)}). */
+    private final Map<cl_mem, Long> creationOrder = new java.util.IdentityHashMap<>();
+    private long created;
     private final StagingRing<cl_event> staging = new StagingRing<>(new Events(), STAGING_CAP_BYTES, STAGING_SLOT_BYTES, meter);
     private OpenClDevice device;
     private boolean closed;
@@ -181,13 +184,22 @@ public final class OpenClRuntime implements KernelRuntime {
         return new RawMemory<>() {
             @Override public cl_mem allocate(long bytes) { return createBuffer(bytes); }
 
-            @Override public void free(cl_mem mem) { clReleaseMemObject(mem); }
+            @Override public void free(cl_mem mem) {
+                synchronized (creationOrder) {
+                    creationOrder.remove(mem);
+                }
+                clReleaseMemObject(mem);
+            }
         };
     }
 
     private cl_mem createBuffer(long bytes) {
         try {
-            return clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
+            synchronized (creationOrder) {
+                cl_mem mem = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
+                creationOrder.put(mem, ++created);
+                return mem;
+            }
         } catch (CLException e) {
             throw new IllegalStateException("opencl: allocating " + bytes + " bytes on " + deviceName + ": " + e.getMessage(), e);
         }
@@ -342,6 +354,61 @@ public final class OpenClRuntime implements KernelRuntime {
     }
 
     @Override public LaunchChecks launchChecks() { return checks; }
+
+    private String hostPaths;
+    private boolean hostPathsDecided;
+
+    /** {@code decide}'s answer, asked once: why this device's host-path variants cannot run (null: they can). */
+    synchronized String hostPathsUnavailable(java.util.function.Supplier<String> decide) {
+        if (!hostPathsDecided) {
+            hostPaths = decide.get();
+            hostPathsDecided = true;
+        }
+        return hostPaths;
+    }
+
+    /** Whether the device runs OpenCL native kernels (CL_EXEC_NATIVE_KERNEL): host functions queued in order. */
+    boolean runsNativeKernels() {
+        long[] caps = new long[1];
+        clGetDeviceInfo(deviceId, CL_DEVICE_EXECUTION_CAPABILITIES, Sizeof.cl_long, Pointer.to(caps), null);
+        return (caps[0] & CL_EXEC_NATIVE_KERNEL) != 0;
+    }
+
+    /**
+     * Where {@code mem} stands in the order this runtime created its buffers (1, 2, ...). A native
+     * kernel's buffers must be listed in this order: PoCL 3.1 sorts them by creation (its buffer
+     * ids) before it writes their addresses into the argument slots, which it leaves in the order
+     * given; later PoCL keeps the order given, which this order then also satisfies.
+     */
+    long creationOrder(Tensor t) { return t == null ? 0 : creationOrder(OpenClDevice.mem(t.buffer())); }
+
+    long creationOrder(cl_mem mem) {
+        synchronized (creationOrder) {
+            Long n = creationOrder.get(mem);
+            if (n == null) throw new IllegalArgumentException("opencl: " + mem + " was not created by this runtime (or is freed)");
+            return n;
+        }
+    }
+
+    /** Queues a native kernel (a library call, see OpenBlasGemm): what it touches, and the enqueue given the raw queue. */
+    interface NativeEnqueue {
+        /** Queues the call on {@code queue} (a raw cl_command_queue) and returns the OpenCL status. */
+        int enqueue(long queue);
+    }
+
+    /**
+     * Queues {@code call} in order with every launch, counted as one ({@code bytes} of tensors);
+     * the sync-debug mode waits for it as for a kernel.
+     */
+    synchronized void enqueueNative(String what, long bytes, NativeEnqueue call) {
+        if (closed) throw new IllegalStateException("opencl runtime is closed");
+        meter.launch(bytes);
+        int status = call.enqueue(queue.getNativePointer());
+        if (status != CL_SUCCESS) {
+            throw new IllegalStateException("opencl: queueing " + what + " as a native kernel failed: " + CL.stringFor_errorCode(status));
+        }
+        if (checks.syncDebug()) synchronize();
+    }
 
     @Override
     public void synchronize() {

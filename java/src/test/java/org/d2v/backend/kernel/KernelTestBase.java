@@ -53,8 +53,9 @@ public abstract class KernelTestBase {
 
     /**
      * Opens the backend's default device with the given kernel shape forced (AUTO: as chosen by
-     * its capabilities), or skips (fails in CI) with the probe's reason. A forced shape must reach
-     * every kernel family, or the test would pass on the wrong kernels.
+     * its capabilities, fast variants included), or skips (fails in CI) with the probe's reason. A
+     * forced shape must reach every kernel family, or the test would pass on the wrong kernels, and
+     * turns the fast variants off.
      */
     public static Device openOrSkip(String name, KernelVariants.Shape shape) {
         Device d = openOrSkip(name);
@@ -64,6 +65,9 @@ public abstract class KernelTestBase {
             ops.useShape(shape);
             boolean reached = shape == KernelVariants.Shape.GPU ? ops.variants().allTiled() : ops.variants().noneTiled();
             if (!reached) fail("kernel shape " + shape + " did not reach every kernel family: " + ops.variants());
+            // A forced shape tests the portable kernels of that shape: no fast variant (a CPU BLAS on
+            // PoCL, say) may take their calls. AUTO keeps them: what a user's device runs.
+            ops.fast().setEnabled(false);
             return d;
         } catch (RuntimeException | Error e) {
             d.close();

@@ -1,0 +1,200 @@
+package org.d2v.jni;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A CPU BLAS for the GEMMs of a CPU OpenCL device (PoCL), through {@code libd2v_cpu.so}, which
+ * opens {@code libopenblas.so.0} (then {@code libopenblas.so}; {@value #LIBRARY_PROPERTY} names
+ * others: any library with {@code cblas_sgemm}) and the OpenCL loader at run time. Each GEMM is
+ * queued as an OpenCL native kernel ({@link #enqueueGemm}), so it runs in the device's in-order
+ * queue between the kernels around it and the host never waits for it; OpenCL hands the kernel
+ * the host addresses of the buffers, which on a CPU device are the buffers themselves.
+ *
+ * <p>Threads: {@value #THREADS_PROPERTY} (default 1). PoCL's worker threads already use every
+ * core; a GEMM runs on one of them while the others wait for the queue, and OpenBLAS's own
+ * threads would spin beside PoCL's on the same cores (measured in docs/training.md's profile
+ * section). Where {@code OPENBLAS_CORETYPE} is unset, the native side names the newest OpenBLAS
+ * kernel family this CPU's instructions allow (an OpenBLAS older than the CPU model otherwise
+ * falls back to its slowest generic kernels).
+ */
+public final class OpenBlas {
+    /** Comma-separated file names to try instead of libopenblas.so.0, libopenblas.so. */
+    public static final String LIBRARY_PROPERTY = "d2v.openblas.library";
+    /** OpenBLAS threads per GEMM (default 1). */
+    public static final String THREADS_PROPERTY = "d2v.openblas.threads";
+    static final List<String> DEFAULT_NAMES = List.of("libopenblas.so.0", "libopenblas.so");
+    static final List<String> OPENCL_NAMES = List.of("libOpenCL.so.1", "libOpenCL.so");
+
+    private OpenBlas() {}
+
+    private static String failure;
+    private static boolean probed;
+
+    /** Loads the BLAS once; null when loaded, else the reason (native library not built, BLAS or OpenCL loader absent). */
+    public static synchronized String unavailableReason() {
+        if (probed) return failure;
+        probed = true;
+        NativeLibraries.Status cpu = NativeLibraries.load(NativeLibraries.Library.CPU);
+        if (!cpu.loaded()) {
+            failure = cpu.describe();
+            return failure;
+        }
+        int threads = threads();
+        String why = nativeLoad(VendorLibrary.names(LIBRARY_PROPERTY, DEFAULT_NAMES), OPENCL_NAMES.toArray(new String[0]));
+        if (why != null) {
+            failure = "library absent: " + why + " (Debian: apt-get install libopenblas0)";
+        } else {
+            nativeSetThreads(threads);
+        }
+        return failure;
+    }
+
+    private static int threads() {
+        String s = System.getProperty(THREADS_PROPERTY, "1").trim();
+        try {
+            int n = Integer.parseInt(s);
+            if (n >= 1 && n <= 1024) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + s + ": expected a thread count from 1 to 1024");
+    }
+
+    /** For {@code d2v info}: "OpenBLAS: libopenblas.so.0: OpenBLAS 0.3.21 … (kernels SkylakeX, 1 thread)", or why not. */
+    public static String describe() {
+        String why = unavailableReason();
+        if (why == null) return "OpenBLAS: " + nativeDescribe();
+        return why.startsWith("library absent") ? "OpenBLAS: " + why : "OpenBLAS: not built (" + why + ")";
+    }
+
+    /**
+     * Queues C[p] = act(op(A[p])·op(B[p or 0]) + bias) (or C[p] += ... when {@code accumulate})
+     * on {@code queue} (a raw cl_command_queue) for p below {@code batch}. {@code mems} are the raw
+     * cl_mem handles of A, B, bias, C, preact (0 where absent: bias, preact), {@code order} their
+     * places in the order of creation (the native side lists the distinct buffers in that order,
+     * the one PoCL 3.1 substitutes their addresses in); offsets and strides count fp32 elements;
+     * strideB 0 broadcasts B. Returns the OpenCL status of the enqueue (0: queued).
+     */
+    public static int enqueueGemm(long queue, long[] mems, long[] order,
+                                  int m, int n, int k, boolean transA, boolean transB, int batch,
+                                  boolean gelu, boolean accumulate,
+                                  long ao, long bo, long biaso, long co, long po, long strideA, long strideB, long strideC) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5) throw new IllegalArgumentException("openblas gemm: expected 5 buffers and their order");
+        if (queue == 0 || mems[0] == 0 || mems[1] == 0 || mems[3] == 0) throw new IllegalArgumentException("openblas gemm: null queue or operand");
+        if (m < 1 || n < 1 || k < 1 || batch < 1) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "openblas gemm: empty shape %dx%dx%d batch %d", m, n, k, batch));
+        }
+        if (gelu && accumulate) throw new IllegalArgumentException("openblas gemm: accumulate with GELU is not defined");
+        return nativeEnqueueGemm(queue, mems, order,
+                new int[] {m, n, k, transA ? 1 : 0, transB ? 1 : 0, batch, mems[2] != 0 ? 1 : 0, gelu ? 1 : 0, mems[4] != 0 ? 1 : 0,
+                        accumulate ? 1 : 0},
+                new long[] {ao, bo, biaso, co, po, strideA, strideB, strideC});
+    }
+
+    /** The pass of {@link #enqueueConv}: which operands it reads and writes (see there). */
+    public enum ConvPass { FORWARD, BACKWARD_INPUT, BACKWARD_WEIGHT }
+
+    /**
+     * Queues one pass of a grouped channels-last convolution (org.d2v.backend.ConvDesc) as GEMMs
+     * over im2col columns: FORWARD y = conv(x, w) + bias (mems: x, w, bias, y), BACKWARD_INPUT
+     * dx (+)= conv-transpose(dy, w) (mems: dy, w, 0, dx), BACKWARD_WEIGHT dw += correlation(x, dy),
+     * dbias += Σ dy (mems: x, dy, dbias, dw). The fifth buffer is unused (0). {@code order} and
+     * {@code offsets} as for {@link #enqueueGemm}. Returns the OpenCL status of the enqueue.
+     */
+    public static int enqueueConv(long queue, ConvPass pass, long[] mems, long[] order, long[] offsets,
+                                  int batch, int inC, int outC, int inH, int inW, int kH, int kW,
+                                  int strideH, int strideW, int padH, int padW, int groups, boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas conv: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[1] == 0 || mems[3] == 0) throw new IllegalArgumentException("openblas conv: null queue or operand");
+        return nativeEnqueueConv(queue, mems, order, new int[] {pass.ordinal(), batch, inC, outC, inH, inW, kH, kW, strideH, strideW,
+                padH, padW, groups, accumulate ? 1 : 0}, offsets);
+    }
+
+    /**
+     * Queues out = mean + std·N(0, 1) over {@code n} fp32 elements from the Philox stream (seed,
+     * offset), as org.d2v.backend.Philox and kernels/random.cl draw it (Box–Muller in float),
+     * vectorised on the host. mems: 0, 0, 0, out, 0; {@code order} and {@code offsets} as for
+     * {@link #enqueueGemm}.
+     */
+    public static int enqueueNormal(long queue, long[] mems, long[] order, long[] offsets, long n, float mean, float std,
+                                    long seed, long offset) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas normal: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[3] == 0) throw new IllegalArgumentException("openblas normal: null queue or output");
+        return nativeEnqueueNormal(queue, mems, order, offsets, n, mean, std, seed, offset);
+    }
+
+    private static native int nativeEnqueueNormal(long queue, long[] mems, long[] order, long[] offsets, long n, float mean,
+                                                  float std, long seed, long offset);
+
+    /**
+     * Queues GELU over {@code n} fp32 elements, vectorised on the host (the exact erf form of
+     * kernels/d2v.h): forward y = gelu(x) (mems: x, 0, 0, y, 0) or backward dx (+)= dy · gelu'(x)
+     * (mems: x, dy, 0, dx, 0). {@code order} and {@code offsets} as for {@link #enqueueGemm}.
+     */
+    public static int enqueueGelu(long queue, long[] mems, long[] order, long[] offsets, long n, boolean backward, boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas gelu: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[3] == 0 || (backward && mems[1] == 0)) throw new IllegalArgumentException("openblas gelu: null queue or operand");
+        return nativeEnqueueGelu(queue, mems, order, offsets, n, backward, accumulate);
+    }
+
+    private static native int nativeEnqueueGelu(long queue, long[] mems, long[] order, long[] offsets, long n, boolean backward,
+                                                boolean accumulate);
+
+    /**
+     * Queues LayerNorm over {@code rows} rows of {@code dim} fp32 values (org.d2v.backend.Ops):
+     * forward, mems x, gamma, beta, y, mean, rstd; backward, mems x, gamma, mean, rstd, dy, dx,
+     * dgamma, dbeta (0 where absent; dx (+)= as {@code accumulate}, dgamma and dbeta accumulate).
+     * {@code order} and {@code offsets} as for {@link #enqueueGemm}, one per buffer.
+     */
+    public static int enqueueLayerNorm(long queue, long[] mems, long[] order, long[] offsets, int rows, int dim, float eps,
+                                       boolean backward, boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        int n = backward ? 8 : 6;
+        if (mems.length != n || order.length != n || offsets.length != n) {
+            throw new IllegalArgumentException("openblas layerNorm: expected " + n + " buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || rows < 1 || dim < 1) throw new IllegalArgumentException("openblas layerNorm: null queue or input");
+        return nativeEnqueueLayerNorm(queue, mems, order, offsets, rows, dim, eps, backward, accumulate);
+    }
+
+    private static native int nativeEnqueueLayerNorm(long queue, long[] mems, long[] order, long[] offsets, int rows, int dim,
+                                                     float eps, boolean backward, boolean accumulate);
+
+    /**
+     * Queues the substitution check: mems A, B, 0, C, 0 whose element 0 holds 1, 2 and 3; the native
+     * kernel writes 1 into element 1 of A when each operand reached its own buffer, else 0.
+     */
+    public static int enqueueProbe(long queue, long[] mems, long[] order, long[] offsets) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        return nativeEnqueueProbe(queue, mems, order, offsets);
+    }
+
+    private static native int nativeEnqueueProbe(long queue, long[] mems, long[] order, long[] offsets);
+
+    private static native int nativeEnqueueConv(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
+
+    private static native String nativeLoad(String[] blasNames, String[] openclNames);
+
+    private static native String nativeDescribe();
+
+    private static native void nativeSetThreads(int threads);
+
+    private static native int nativeEnqueueGemm(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
+}

@@ -1,0 +1,744 @@
+/* JNI bindings of org.d2v.jni.OpenBlas: a CPU BLAS (OpenBLAS, or any library exporting
+ * cblas_sgemm) run as OpenCL native kernels on a CPU OpenCL device (PoCL), so that d2v's GEMMs
+ * stay in the device's in-order queue, between the kernels that produce and consume their
+ * operands, and the host never waits for them. Both libraries are opened with dlopen at run
+ * time (the ICD loader JOCL already loaded; OpenBLAS where it is installed), so neither headers
+ * nor libraries are needed to build this file.
+ *
+ * A native kernel's memory objects are replaced by their host addresses when it runs (the
+ * OpenCL 1.2 contract of clEnqueueNativeKernel); on a CPU device those are the buffers themselves.
+ * The callback runs the product and the epilogue of d2v's matmul (see org.d2v.backend.MatmulDesc):
+ * C[p] = act(op(A[p])·op(B[p or 0]) + bias), the pre-activation kept where asked, or
+ * C[p] += op(A[p])·op(B[p or 0]) + bias when accumulating. */
+#include <dlfcn.h>
+#include <jni.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/d2v_jni.h"
+
+/* ---- the few OpenCL and CBLAS declarations used (no headers needed) ---- */
+typedef int32_t cl_int;
+typedef uint32_t cl_uint;
+typedef void *cl_command_queue;
+typedef void *cl_mem;
+typedef void *cl_event;
+typedef cl_int (*clEnqueueNativeKernel_fn)(cl_command_queue, void (*)(void *), void *, size_t, cl_uint, const cl_mem *,
+                                           const void **, cl_uint, const cl_event *, cl_event *);
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
+typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*get_text_fn)(void);
+
+static struct {
+    void *blas, *opencl;
+    char name[256];
+    cblas_sgemm_fn sgemm;
+    set_threads_fn set_threads;   /* OpenBLAS only */
+    get_threads_fn get_threads;   /* OpenBLAS only */
+    get_text_fn corename, config; /* OpenBLAS only */
+    clEnqueueNativeKernel_fn enqueue_native;
+} blas;
+
+/* One GEMM as the native kernel receives it. Operands may share a buffer (views of one
+ * allocation), and OpenCL substitutes each distinct buffer once, so the struct lists the distinct
+ * buffers (base, replaced by their host addresses in OpenCL's own copy of the struct) and each
+ * operand names its buffer (slot, -1 where absent) and its element offset. The distinct buffers
+ * are listed in the order of their creation: PoCL 3.1 sorts a native kernel's buffers by their
+ * ids (creation order) and then fills the slots in that order, whatever order they were given
+ * in; later releases keep the order given. Listing them sorted satisfies both. */
+enum { OP_A, OP_B, OP_BIAS, OP_C, OP_PREACT };
+#define OPERANDS 8 /* the most any call passes: LayerNorm's backward */
+typedef struct {
+    float *base[OPERANDS];
+    int32_t slot[OPERANDS];
+    int64_t offset[OPERANDS];
+} operands;
+
+typedef struct {
+    operands ops;
+    int64_t stride_a, stride_b, stride_c;     /* elements between batch entries (stride_b 0: broadcast) */
+    int32_t m, n, k, trans_a, trans_b, batch;
+    int32_t has_bias, gelu, has_preact, accumulate;
+} gemm_args;
+
+/* A grouped channels-last convolution (org.d2v.backend.ConvDesc) and which pass: forward
+ * (A = x, B = w, BIAS = bias, C = y), input gradient (A = dy, B = w, C = dx) or weight gradient
+ * (A = x, B = dy, BIAS = dbias, C = dw). */
+enum { CONV_FORWARD, CONV_BACKWARD_INPUT, CONV_BACKWARD_WEIGHT };
+typedef struct {
+    operands ops;
+    int32_t pass, batch, in_c, out_c, in_h, in_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w, groups, accumulate;
+} conv_args;
+
+/* out[e] = mean + std·N(0, 1) from the Philox stream (seed, offset): element e reads block
+ * offset + e/2, words (0, 1) for even e and (2, 3) for odd e (org.d2v.backend.Philox, random.cl). */
+typedef struct {
+    operands ops; /* C = out */
+    int64_t n;
+    uint64_t seed, offset;
+    float mean, std;
+} normal_args;
+
+/* GELU over n elements: forward y = gelu(x) (A = x, C = y) or backward dx (+)= dy · gelu'(x)
+ * (A = x, B = dy, C = dx). */
+typedef struct {
+    operands ops;
+    int64_t n;
+    int32_t backward, accumulate;
+} gelu_args;
+
+/* LayerNorm over the last dim (org.d2v.backend.Ops#layerNorm): forward operands x, gamma, beta, y,
+ * mean, rstd; backward x, gamma, mean, rstd, dy, dx, dgamma, dbeta (absent ones are NULL). */
+enum { LN_X, LN_GAMMA, LN_BETA, LN_Y, LN_MEAN, LN_RSTD };
+enum { LNB_X, LNB_GAMMA, LNB_MEAN, LNB_RSTD, LNB_DY, LNB_DX, LNB_DGAMMA, LNB_DBETA };
+typedef struct {
+    operands ops;
+    int32_t rows, dim, backward, accumulate;
+    float eps;
+} norm_args;
+
+static float *operand(const operands *o, int which) {
+    return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
+}
+
+/* exp for the erf below, branch-free so that the epilogue vectorises (libm's expf is a call per
+ * element): 2^n · e^r with n = round(x / ln 2) and |r| <= ln 2 / 2, e^r by the classic degree-7
+ * minimax polynomial of Cephes' expf, ln 2 split in two for an exact reduction. Within 2 ulp of
+ * expf over the range used (e^(p - z²) of erf's tail, arguments from -inf to about 0); below
+ * -87 it flushes to 2^-126 · e^r, which the erf never sees (1 - t·e^... is then 1 to fp32). */
+static inline __attribute__((always_inline)) float exp_vec(float x) {
+    x = x < -87.0f ? -87.0f : x; /* not fmaxf/fminf: they are calls, these are one instruction each */
+    x = x > 88.0f ? 88.0f : x;
+    float n = rintf(x * 1.44269504088896341f);
+    float r = fmaf(n, -0.693359375f, x);
+    r = fmaf(n, 2.12194440e-4f, r);
+    float q = 1.9875691500e-4f;
+    q = fmaf(q, r, 1.3981999507e-3f);
+    q = fmaf(q, r, 8.3334519073e-3f);
+    q = fmaf(q, r, 4.1665795894e-2f);
+    q = fmaf(q, r, 1.6666665459e-1f);
+    q = fmaf(q, r, 5.0000001201e-1f);
+    float e = fmaf(q * r, r, r) + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e * scale;
+}
+
+/* d2v_erf of kernels/d2v.h, term for term (the same polynomials and fused multiply-adds; exp as
+ * above), so that this epilogue's GELU agrees with the portable kernels' to a few ulp. */
+static inline __attribute__((always_inline)) float d2v_erf(float x) {
+    float z = fabsf(x), z2 = z * z;
+    float small = 1.2055332e-4f;
+    small = fmaf(small, z2, -8.5483270e-4f);
+    small = fmaf(small, z2, 5.2239778e-3f);
+    small = fmaf(small, z2, -2.6866172e-2f);
+    small = fmaf(small, z2, 1.1283792e-1f);
+    small = fmaf(small, z2, -3.7612638e-1f);
+    small = fmaf(small, z2, 1.1283792f) * z;
+    float t = 1.0f / fmaf(0.5f, z, 1.0f);
+    float p = 1.4492863e-1f;
+    p = fmaf(p, t, -6.8082184e-1f);
+    p = fmaf(p, t, 1.1567287f);
+    p = fmaf(p, t, -6.9625515e-1f);
+    p = fmaf(p, t, -8.0269784e-2f);
+    p = fmaf(p, t, 1.2578606e-3f);
+    p = fmaf(p, t, 3.4607429e-2f);
+    p = fmaf(p, t, 3.8663918e-1f);
+    p = fmaf(p, t, 9.9863297e-1f);
+    p = fmaf(p, t, -1.2654480f);
+    float big = 1.0f - t * exp_vec(p - z2);
+    float e = z < 0.5f ? small : big;
+    return copysignf(e, x);
+}
+
+/* The epilogue over one row of n values: bias, then GELU into out (pre-activations stay in pre);
+ * out == pre is allowed. Branch-free loops, compiled for AVX-512, AVX2 + FMA and plain x86-64 (the
+ * CPU picks at load time): without FMA in the instruction set every fmaf is a slow library call. */
+#define EPILOGUE_TARGETS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+EPILOGUE_TARGETS static void bias_row(float *row, const float *bias, int n) {
+    for (int j = 0; j < n; j++) row[j] += bias[j];
+}
+
+EPILOGUE_TARGETS static void gelu_row(const float *pre, float *out, int n) {
+    for (int j = 0; j < n; j++) {
+        float v = pre[j];
+        out[j] = 0.5f * v * (1.0f + d2v_erf(v * 0.70710678118654752f));
+    }
+}
+
+/* dx (+)= dy · gelu'(x), gelu'(x) = Φ(x) + x·φ(x): d2v_gelu_grad of kernels/d2v.h. */
+EPILOGUE_TARGETS static void gelu_grad_row(const float *x, const float *dy, float *dx, int n, int accumulate) {
+    for (int j = 0; j < n; j++) {
+        float v = x[j];
+        float cdf = 0.5f * (1.0f + d2v_erf(v * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * exp_vec(-0.5f * v * v);
+        float r = dy[j] * (cdf + v * pdf);
+        dx[j] = accumulate ? dx[j] + r : r;
+    }
+}
+
+static void run_gelu(void *p) {
+    const gelu_args *g = p;
+    const float *x = operand(&g->ops, OP_A), *dy = operand(&g->ops, OP_B);
+    float *out = operand(&g->ops, OP_C);
+    const int64_t chunk = 1 << 20;
+    for (int64_t i = 0; i < g->n; i += chunk) {
+        int len = (int)(g->n - i < chunk ? g->n - i : chunk);
+        if (g->backward) gelu_grad_row(x + i, dy + i, out + i, len, g->accumulate);
+        else gelu_row(x + i, out + i, len);
+    }
+}
+
+/* ---- LayerNorm: rows of dim values, sums in 16 lanes (so they vectorise without reassociating)
+ * added in a fixed tree: deterministic, and within fp32 rounding of the portable kernels. */
+#define LANES 16
+static inline __attribute__((always_inline)) float lanes_total(const float *acc) {
+    float t[8];
+    for (int u = 0; u < 8; u++) t[u] = acc[u] + acc[u + 8];
+    return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+}
+
+EPILOGUE_TARGETS static void ln_forward(const norm_args *g) {
+    const operands *o = &g->ops;
+    const float *x = operand(o, LN_X), *gamma = operand(o, LN_GAMMA), *beta = operand(o, LN_BETA);
+    float *y = operand(o, LN_Y), *mean = operand(o, LN_MEAN), *rstd = operand(o, LN_RSTD);
+    int dim = g->dim, body = dim - dim % LANES;
+    for (int r = 0; r < g->rows; r++) {
+        const float *xr = x + (int64_t)r * dim;
+        float *yr = y + (int64_t)r * dim;
+        float acc[LANES] = {0};
+        for (int j = 0; j < body; j += LANES)
+            for (int u = 0; u < LANES; u++) acc[u] += xr[j + u];
+        for (int j = body; j < dim; j++) acc[0] += xr[j];
+        float mu = lanes_total(acc) / (float)dim;
+        float var[LANES] = {0};
+        for (int j = 0; j < body; j += LANES)
+            for (int u = 0; u < LANES; u++) var[u] = fmaf(xr[j + u] - mu, xr[j + u] - mu, var[u]);
+        for (int j = body; j < dim; j++) var[0] = fmaf(xr[j] - mu, xr[j] - mu, var[0]);
+        float rs = 1.0f / sqrtf(lanes_total(var) / (float)dim + g->eps); /* biased variance, as PyTorch */
+        for (int j = 0; j < dim; j++) {
+            float v = (xr[j] - mu) * rs;
+            if (gamma != NULL) v *= gamma[j];
+            if (beta != NULL) v += beta[j];
+            yr[j] = v;
+        }
+        mean[r] = mu;
+        rstd[r] = rs;
+    }
+}
+
+/* dx (+)= rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma, x̂ = (x − mean)·rstd; dgamma += Σ dy·x̂
+ * and dbeta += Σ dy over rows, summed in a scratch row first and added once. */
+EPILOGUE_TARGETS static void ln_backward(const norm_args *g, float *sums) {
+    const operands *o = &g->ops;
+    const float *x = operand(o, LNB_X), *gamma = operand(o, LNB_GAMMA), *mean = operand(o, LNB_MEAN);
+    const float *rstd = operand(o, LNB_RSTD), *dy = operand(o, LNB_DY);
+    float *dx = operand(o, LNB_DX), *dgamma = operand(o, LNB_DGAMMA), *dbeta = operand(o, LNB_DBETA);
+    int dim = g->dim, body = dim - dim % LANES;
+    float *sg = sums, *sb = sums + dim;
+    for (int j = 0; j < 2 * dim; j++) sums[j] = 0.0f;
+    for (int r = 0; r < g->rows; r++) {
+        const float *xr = x + (int64_t)r * dim, *dyr = dy + (int64_t)r * dim;
+        float mu = mean[r], rs = rstd[r];
+        if (dx != NULL) {
+            float ag[LANES] = {0}, agx[LANES] = {0};
+            for (int j = 0; j < body; j += LANES)
+                for (int u = 0; u < LANES; u++) {
+                    float gj = dyr[j + u] * (gamma != NULL ? gamma[j + u] : 1.0f);
+                    ag[u] += gj;
+                    agx[u] = fmaf(gj, (xr[j + u] - mu) * rs, agx[u]);
+                }
+            for (int j = body; j < dim; j++) {
+                float gj = dyr[j] * (gamma != NULL ? gamma[j] : 1.0f);
+                ag[0] += gj;
+                agx[0] = fmaf(gj, (xr[j] - mu) * rs, agx[0]);
+            }
+            float meanG = lanes_total(ag) / (float)dim, meanGX = lanes_total(agx) / (float)dim;
+            float *dxr = dx + (int64_t)r * dim;
+            for (int j = 0; j < dim; j++) {
+                float gj = dyr[j] * (gamma != NULL ? gamma[j] : 1.0f);
+                float v = rs * (gj - meanG - (xr[j] - mu) * rs * meanGX);
+                dxr[j] = g->accumulate ? dxr[j] + v : v;
+            }
+        }
+        for (int j = 0; j < dim; j++) {
+            sg[j] = fmaf(dyr[j], (xr[j] - mu) * rs, sg[j]);
+            sb[j] += dyr[j];
+        }
+    }
+    if (dgamma != NULL)
+        for (int j = 0; j < dim; j++) dgamma[j] += sg[j];
+    if (dbeta != NULL)
+        for (int j = 0; j < dim; j++) dbeta[j] += sb[j];
+}
+
+static void run_norm(void *p) {
+    const norm_args *g = p;
+    if (!g->backward) {
+        ln_forward(g);
+        return;
+    }
+    float *sums = malloc(sizeof(float) * 2 * (size_t)g->dim);
+    if (sums == NULL) abort(); /* no way to report from a native kernel; 8 KB at d2v's sizes */
+    ln_backward(g, sums);
+    free(sums);
+}
+
+/* ---- normal(): Philox4x32-10 and Box–Muller, as kernels/random.cl, vectorised on the host. */
+
+/* Philox4x32-10 of kernels/d2v.h: block b of the stream keyed by seed, words w0..w3. */
+#define PHILOX(block, seed, w0, w1, w2, w3)                                                          \
+    do {                                                                                             \
+        uint32_t c0 = (uint32_t)(block), c1 = (uint32_t)((block) >> 32), c2 = 0u, c3 = 0u;           \
+        uint32_t k0 = (uint32_t)(seed), k1 = (uint32_t)((seed) >> 32);                               \
+        _Pragma("GCC unroll 10") for (int round = 0; round < 10; round++) {                         \
+            uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;               \
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;       \
+            c0 = n0, c1 = (uint32_t)p1, c2 = n2, c3 = (uint32_t)p0;                                  \
+            k0 += 0x9E3779B9u, k1 += 0xBB67AE85u; /* the next round's key (unused after the last) */ \
+        }                                                                                            \
+        (w0) = c0, (w1) = c1, (w2) = c2, (w3) = c3;                                                  \
+    } while (0)
+
+/* ln x for normal positive floats, branch-free: x = m·2^e with m in [√½, √2), ln(1 + f) by the
+ * degree-9 minimax polynomial of Cephes' logf, ln 2 split so that e·ln 2 adds exactly (~1 ulp). */
+static inline __attribute__((always_inline)) float log_vec(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int32_t e = (int32_t)((bits >> 23) & 0xffu) - 126;
+    uint32_t mbits = (bits & 0x007fffffu) | 0x3f000000u;
+    float m;
+    memcpy(&m, &mbits, sizeof m); /* [0.5, 1) */
+    int32_t low = m < 0.70710678118654752f;
+    e -= low;
+    float f = (low ? m + m : m) - 1.0f;
+    float z = f * f;
+    float p = 7.0376836292e-2f;
+    p = fmaf(p, f, -1.1514610310e-1f);
+    p = fmaf(p, f, 1.1676998740e-1f);
+    p = fmaf(p, f, -1.2420140846e-1f);
+    p = fmaf(p, f, 1.4249322787e-1f);
+    p = fmaf(p, f, -1.6668057665e-1f);
+    p = fmaf(p, f, 2.0000714765e-1f);
+    p = fmaf(p, f, -2.4999993993e-1f);
+    p = fmaf(p, f, 3.3333331174e-1f);
+    float fe = (float)e;
+    float y = p * f * z;
+    y = fmaf(fe, -2.12194440e-4f, y);
+    y = fmaf(-0.5f, z, y);
+    return fmaf(fe, 0.693359375f, f + y);
+}
+
+/* cos(π x) for x in [0, 2): reflected onto [-1/4, 1/4] turns (exactly: multiples of 1/2 are
+ * exact in float), then Cephes' minimax polynomials of sin and cos there (~1 ulp). */
+static inline __attribute__((always_inline)) float cospi_vec(float x) {
+    float q = rintf(x * 2.0f);               /* nearest quarter turn, 0..4 */
+    float r = fmaf(q, -0.5f, x);             /* x - q/2, exact, in [-1/4, 1/4] */
+    int32_t quadrant = (int32_t)q & 3;
+    float t = r * 3.14159265358979323846f, t2 = t * t;
+    float c = fmaf(fmaf(fmaf(2.443315711809948e-5f, t2, -1.388731625493765e-3f), t2, 4.166664568298827e-2f), t2 * t2,
+                   fmaf(-0.5f, t2, 1.0f));
+    float s = fmaf(fmaf(fmaf(-1.9515295891e-4f, t2, 8.3321608736e-3f), t2, -1.6666654611e-1f), t2 * t, t);
+    /* cos(π(q/2 + r)) for q = 0, 1, 2, 3: cos, -sin, -cos, sin of πr */
+    float v = (quadrant & 1) ? s : c;
+    return (quadrant == 1 || quadrant == 2) ? -v : v;
+}
+
+static inline __attribute__((always_inline)) float box_muller(uint32_t a, uint32_t b) {
+    float u1 = (float)((a >> 8) + 1u) * 5.9604644775390625e-8f; /* (0, 1]: never subnormal */
+    float u2 = (float)(b >> 8) * 5.9604644775390625e-8f;
+    return sqrtf(-2.0f * log_vec(u1)) * cospi_vec(2.0f * u2);
+}
+
+/* Blocks [0, blocks): out[2b], out[2b + 1]. One straight loop body, so that it vectorises. */
+EPILOGUE_TARGETS static void normal_blocks(float *out, int64_t blocks, uint64_t seed, uint64_t offset, float mean, float std) {
+    for (int64_t b = 0; b < blocks; b++) {
+        uint32_t w0, w1, w2, w3;
+        uint64_t block = offset + (uint64_t)b;
+        PHILOX(block, seed, w0, w1, w2, w3);
+        out[2 * b] = mean + std * box_muller(w0, w1);
+        out[2 * b + 1] = mean + std * box_muller(w2, w3);
+    }
+}
+
+static void run_normal(void *p) {
+    const normal_args *g = p;
+    float *out = operand(&g->ops, OP_C);
+    int64_t whole = g->n / 2;
+    normal_blocks(out, whole, g->seed, g->offset, g->mean, g->std);
+    if (g->n % 2 != 0) { /* the last element: word (0, 1) of the last block */
+        uint32_t w0, w1, w2, w3;
+        uint64_t block = g->offset + (uint64_t)whole;
+        PHILOX(block, g->seed, w0, w1, w2, w3);
+        (void)w2, (void)w3;
+        out[2 * whole] = g->mean + g->std * box_muller(w0, w1);
+    }
+}
+
+static void run_gemm(void *p) {
+    const gemm_args *g = p;
+    int m = g->m, n = g->n, k = g->k;
+    int lda = g->trans_a ? m : k, ldb = g->trans_b ? k : n;
+    const float *a0 = operand(&g->ops, OP_A), *b0 = operand(&g->ops, OP_B), *bias = operand(&g->ops, OP_BIAS);
+    float *c0 = operand(&g->ops, OP_C), *pre0 = operand(&g->ops, OP_PREACT);
+    for (int q = 0; q < g->batch; q++) {
+        const float *a = a0 + (int64_t)q * g->stride_a;
+        const float *b = b0 + (int64_t)q * g->stride_b;
+        float *c = c0 + (int64_t)q * g->stride_c;
+        /* With GELU the product goes to the pre-activation (when kept) and GELU reads it from there. */
+        float *dst = g->gelu && g->has_preact ? pre0 + (int64_t)q * g->stride_c : c;
+        blas.sgemm(CBLAS_ROW_MAJOR, g->trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, g->trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS,
+                   m, n, k, 1.0f, a, lda, b, ldb, g->accumulate ? 1.0f : 0.0f, dst, n);
+        if (!g->has_bias && !g->gelu) continue;
+        for (int i = 0; i < m; i++) {
+            float *row = dst + (int64_t)i * n;
+            if (g->has_bias) bias_row(row, bias, n);
+            if (g->gelu) gelu_row(row, c + (int64_t)i * n, n);
+        }
+    }
+}
+
+/* The convolution as GEMMs over im2col columns, one group at a time: column row m is output pixel
+ * (b, oh, ow), column entry kk the tap (kh, kw, c) of that group's input channels (zero where
+ * the tap falls in the padding), which is the layout of a filter row of w [outC, kH, kW, inC/g].
+ * The columns live in a scratch block of this call (M × K floats). */
+typedef struct {
+    int64_t rows;  /* M = batch · outH · outW */
+    int64_t taps;  /* K = kH · kW · inC/groups */
+    int out_h, out_w, in_per_group, out_per_group;
+} conv_shape;
+
+static conv_shape conv_shape_of(const conv_args *c) {
+    conv_shape s;
+    s.out_h = (c->in_h + 2 * c->pad_h - c->k_h) / c->stride_h + 1;
+    s.out_w = (c->in_w + 2 * c->pad_w - c->k_w) / c->stride_w + 1;
+    s.in_per_group = c->in_c / c->groups;
+    s.out_per_group = c->out_c / c->groups;
+    s.rows = (int64_t)c->batch * s.out_h * s.out_w;
+    s.taps = (int64_t)c->k_h * c->k_w * s.in_per_group;
+    return s;
+}
+
+/* col[m][kk] = x[b, ih, iw, group·inPerGroup + ci] (0 in the padding). */
+static void im2col(const conv_args *c, const conv_shape *s, const float *x, int group, float *col) {
+    int cg = s->in_per_group;
+    for (int64_t m = 0; m < s->rows; m++) {
+        int ow = (int)(m % s->out_w), oh = (int)((m / s->out_w) % s->out_h), b = (int)(m / ((int64_t)s->out_w * s->out_h));
+        float *row = col + m * s->taps;
+        for (int kh = 0; kh < c->k_h; kh++) {
+            int ih = oh * c->stride_h - c->pad_h + kh;
+            for (int kw = 0; kw < c->k_w; kw++) {
+                int iw = ow * c->stride_w - c->pad_w + kw;
+                float *dst = row + ((int64_t)kh * c->k_w + kw) * cg;
+                if (ih < 0 || ih >= c->in_h || iw < 0 || iw >= c->in_w) {
+                    memset(dst, 0, sizeof(float) * (size_t)cg);
+                } else {
+                    memcpy(dst, x + (((int64_t)b * c->in_h + ih) * c->in_w + iw) * c->in_c + (int64_t)group * cg,
+                           sizeof(float) * (size_t)cg);
+                }
+            }
+        }
+    }
+}
+
+/* dx[b, ih, iw, group·inPerGroup + ci] += col[m][kk] over every (m, kk) that reads it. */
+static void col2im_add(const conv_args *c, const conv_shape *s, const float *col, int group, float *dx) {
+    int cg = s->in_per_group;
+    for (int64_t m = 0; m < s->rows; m++) {
+        int ow = (int)(m % s->out_w), oh = (int)((m / s->out_w) % s->out_h), b = (int)(m / ((int64_t)s->out_w * s->out_h));
+        const float *row = col + m * s->taps;
+        for (int kh = 0; kh < c->k_h; kh++) {
+            int ih = oh * c->stride_h - c->pad_h + kh;
+            if (ih < 0 || ih >= c->in_h) continue;
+            for (int kw = 0; kw < c->k_w; kw++) {
+                int iw = ow * c->stride_w - c->pad_w + kw;
+                if (iw < 0 || iw >= c->in_w) continue;
+                const float *src = row + ((int64_t)kh * c->k_w + kw) * cg;
+                float *dst = dx + (((int64_t)b * c->in_h + ih) * c->in_w + iw) * c->in_c + (int64_t)group * cg;
+                for (int ci = 0; ci < cg; ci++) dst[ci] += src[ci];
+            }
+        }
+    }
+}
+
+static void run_conv(void *p) {
+    const conv_args *c = p;
+    conv_shape s = conv_shape_of(c);
+    const float *a = operand(&c->ops, OP_A), *b = operand(&c->ops, OP_B);
+    float *bias = operand(&c->ops, OP_BIAS), *out = operand(&c->ops, OP_C);
+    int ocg = s.out_per_group;
+    int64_t m_rows = s.rows, taps = s.taps;
+    /* One group's columns; the forward of a single-group convolution whose columns are the input
+     * itself (1×1 kernel, stride 1, no padding) could skip it, none of d2v's models has one. */
+    float *col = malloc(sizeof(float) * (size_t)(m_rows * taps));
+    if (col == NULL) abort(); /* no way to report from a native kernel; a few MB at d2v's sizes */
+    if (c->pass == CONV_BACKWARD_INPUT && !c->accumulate) {
+        for (int64_t i = 0; i < (int64_t)c->batch * c->in_h * c->in_w * c->in_c; i++) out[i] = 0.0f;
+    }
+    for (int g = 0; g < c->groups; g++) {
+        const float *wg = b + (int64_t)g * ocg * taps;
+        switch (c->pass) {
+        case CONV_FORWARD: /* y[:, g] = col · w_gᵀ (+ bias) */
+            im2col(c, &s, a, g, col);
+            blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, (int)m_rows, ocg, (int)taps, 1.0f, col, (int)taps, wg,
+                       (int)taps, 0.0f, out + (int64_t)g * ocg, c->out_c);
+            break;
+        case CONV_BACKWARD_INPUT: /* dcol = dy[:, g] · w_g, scattered back onto dx */
+            blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int)m_rows, (int)taps, ocg, 1.0f, a + (int64_t)g * ocg,
+                       c->out_c, wg, (int)taps, 0.0f, col, (int)taps);
+            col2im_add(c, &s, col, g, out);
+            break;
+        case CONV_BACKWARD_WEIGHT: /* dw_g += dy[:, g]ᵀ · col */
+            im2col(c, &s, a, g, col);
+            blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_TRANS, CBLAS_NO_TRANS, ocg, (int)taps, (int)m_rows, 1.0f, b + (int64_t)g * ocg,
+                       c->out_c, col, (int)taps, 1.0f, out + (int64_t)g * ocg * taps, (int)taps);
+            break;
+        }
+    }
+    free(col);
+    if (bias == NULL) return;
+    if (c->pass == CONV_FORWARD) {
+        for (int64_t m = 0; m < m_rows; m++) bias_row(out + m * c->out_c, bias, c->out_c);
+    } else if (c->pass == CONV_BACKWARD_WEIGHT) { /* dbias += Σ over output pixels of dy, in order */
+        for (int64_t m = 0; m < m_rows; m++) bias_row(bias, b + m * c->out_c, c->out_c);
+    }
+}
+
+#define SYM(field, symbol) (blas.field = (void *)d2v_symbol(lib, loaded, symbol, reason, sizeof reason))
+
+/* OpenBLAS built for many CPUs (DYNAMIC_ARCH, as Debian ships it) picks its kernels from the CPU
+ * model; an older release that does not know the model (0.3.21 and Sapphire Rapids) falls back to
+ * its slowest generic kernels, ~5x slower. Unless the user chose (OPENBLAS_CORETYPE), name the
+ * newest kernel family whose instructions this CPU has; a build for one CPU ignores it. */
+static void choose_core_type(void) {
+    if (getenv("OPENBLAS_CORETYPE") != NULL) return;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+        setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 0);
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        setenv("OPENBLAS_CORETYPE", "HASWELL", 0);
+    }
+}
+
+JNIEXPORT jstring JNICALL Java_org_d2v_jni_OpenBlas_nativeLoad(JNIEnv *env, jclass cls, jobjectArray blas_names,
+                                                                jobjectArray opencl_names) {
+    (void)cls;
+    if (blas.blas != NULL) return NULL; /* once per process: OpenBLAS cannot be unloaded safely */
+    char reason[2048], loaded[256], cl_loaded[256];
+    void *cl = d2v_open_first(env, opencl_names, cl_loaded, sizeof cl_loaded, reason, sizeof reason);
+    if (cl == NULL) return (*env)->NewStringUTF(env, reason);
+    reason[0] = '\0';
+    blas.enqueue_native = (clEnqueueNativeKernel_fn)d2v_symbol(cl, cl_loaded, "clEnqueueNativeKernel", reason, sizeof reason);
+    if (blas.enqueue_native == NULL) return (*env)->NewStringUTF(env, reason);
+    choose_core_type();
+    void *lib = d2v_open_first(env, blas_names, loaded, sizeof loaded, reason, sizeof reason);
+    if (lib == NULL) return (*env)->NewStringUTF(env, reason);
+    reason[0] = '\0';
+    SYM(sgemm, "cblas_sgemm");
+    if (reason[0] != '\0') {
+        dlclose(lib);
+        return (*env)->NewStringUTF(env, reason);
+    }
+    blas.set_threads = (set_threads_fn)dlsym(lib, "openblas_set_num_threads");
+    blas.get_threads = (get_threads_fn)dlsym(lib, "openblas_get_num_threads");
+    blas.corename = (get_text_fn)dlsym(lib, "openblas_get_corename");
+    blas.config = (get_text_fn)dlsym(lib, "openblas_get_config");
+    snprintf(blas.name, sizeof blas.name, "%s", loaded);
+    blas.opencl = cl;
+    blas.blas = lib;
+    return NULL;
+}
+
+/* "libopenblas.so.0: OpenBLAS 0.3.21 DYNAMIC_ARCH ... (kernels SkylakeX, 1 thread)" */
+JNIEXPORT jstring JNICALL Java_org_d2v_jni_OpenBlas_nativeDescribe(JNIEnv *env, jclass cls) {
+    (void)cls;
+    if (blas.blas == NULL) return NULL;
+    char text[1024];
+    int threads = blas.get_threads != NULL ? blas.get_threads() : -1;
+    snprintf(text, sizeof text, "%s: %s (kernels %s, %d thread%s)", blas.name, blas.config != NULL ? blas.config() : "cblas",
+             blas.corename != NULL ? blas.corename() : "unknown", threads, threads == 1 ? "" : "s");
+    return (*env)->NewStringUTF(env, text);
+}
+
+JNIEXPORT void JNICALL Java_org_d2v_jni_OpenBlas_nativeSetThreads(JNIEnv *env, jclass cls, jint threads) {
+    (void)env;
+    (void)cls;
+    if (blas.set_threads != NULL && threads > 0) blas.set_threads(threads);
+}
+
+/* Fills o from Java's five buffers (raw cl_mem, 0 where absent), their creation order and their
+ * element offsets, and lists the distinct buffers in creation order for clEnqueueNativeKernel
+ * (see the operands comment above). Returns how many there are, or -1 with an exception pending. */
+static int collect_operands(JNIEnv *env, jlongArray jmems, jlongArray jorder, jlongArray joffsets, operands *o,
+                            cl_mem *list, const void **where) {
+    jlong mems[OPERANDS], order[OPERANDS], offsets[OPERANDS];
+    jsize given = (*env)->GetArrayLength(env, jmems);
+    if (given < 1 || given > OPERANDS || (*env)->GetArrayLength(env, jorder) != given
+            || (*env)->GetArrayLength(env, joffsets) < given) {
+        d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected up to %d buffers, their order and offsets", OPERANDS);
+        return -1;
+    }
+    (*env)->GetLongArrayRegion(env, jmems, 0, given, mems);
+    (*env)->GetLongArrayRegion(env, jorder, 0, given, order);
+    (*env)->GetLongArrayRegion(env, joffsets, 0, given, offsets);
+    for (int i = given; i < OPERANDS; i++) mems[i] = 0, order[i] = 0, offsets[i] = 0;
+    jlong list_order[OPERANDS];
+    int count = 0;
+    for (int i = 0; i < OPERANDS; i++) {
+        o->offset[i] = offsets[i];
+        if (mems[i] == 0) continue;
+        cl_mem mem = (cl_mem)(intptr_t)mems[i];
+        int seen = 0;
+        for (int u = 0; u < count; u++) seen |= list[u] == mem;
+        if (seen) continue;
+        int at = count++; /* insertion sort by creation order: a handful */
+        while (at > 0 && list_order[at - 1] > order[i]) {
+            list[at] = list[at - 1];
+            list_order[at] = list_order[at - 1];
+            at--;
+        }
+        list[at] = mem;
+        list_order[at] = order[i];
+    }
+    for (int u = 0; u < count; u++) {
+        o->base[u] = (float *)list[u]; /* the handle stands in until OpenCL substitutes the address */
+        where[u] = &o->base[u];
+    }
+    for (int i = 0; i < OPERANDS; i++) {
+        o->slot[i] = -1;
+        for (int u = 0; u < count; u++) {
+            if (mems[i] != 0 && list[u] == (cl_mem)(intptr_t)mems[i]) o->slot[i] = u;
+        }
+    }
+    return count;
+}
+
+/* Queues one GEMM (all batch entries) as a native kernel; returns the OpenCL status. mems: A, B,
+ * bias, C, preact (0 where absent); dims: m n k transA transB batch hasBias gelu hasPreact
+ * accumulate; offsets: ao bo biaso co po strideA strideB strideC (elements). */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueGemm(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                    jlongArray jorder, jintArray jdims, jlongArray joffsets) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    jint dims[10];
+    jlong offsets[8];
+    if ((*env)->GetArrayLength(env, jdims) != 10 || (*env)->GetArrayLength(env, joffsets) != 8) {
+        return d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 10 dimensions and 8 offsets");
+    }
+    (*env)->GetIntArrayRegion(env, jdims, 0, 10, dims);
+    (*env)->GetLongArrayRegion(env, joffsets, 0, 8, offsets);
+    gemm_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.m = dims[0], g.n = dims[1], g.k = dims[2], g.trans_a = dims[3], g.trans_b = dims[4], g.batch = dims[5];
+    g.has_bias = dims[6], g.gelu = dims[7], g.has_preact = dims[8], g.accumulate = dims[9];
+    g.stride_a = offsets[5], g.stride_b = offsets[6], g.stride_c = offsets[7];
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_gemm, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues one convolution pass as a native kernel; returns the OpenCL status. mems and offsets as
+ * for the GEMM (see conv_args for which operand is which); dims: pass batch inC outC inH inW kH kW
+ * strideH strideW padH padW groups accumulate. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueConv(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                    jlongArray jorder, jintArray jdims, jlongArray joffsets) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    jint dims[14];
+    if ((*env)->GetArrayLength(env, jdims) != 14) return d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 14 dimensions");
+    (*env)->GetIntArrayRegion(env, jdims, 0, 14, dims);
+    conv_args c;
+    memset(&c, 0, sizeof c);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &c.ops, list, where);
+    if (count < 0) return 0;
+    c.pass = dims[0], c.batch = dims[1], c.in_c = dims[2], c.out_c = dims[3], c.in_h = dims[4], c.in_w = dims[5];
+    c.k_h = dims[6], c.k_w = dims[7], c.stride_h = dims[8], c.stride_w = dims[9], c.pad_h = dims[10], c.pad_w = dims[11];
+    c.groups = dims[12], c.accumulate = dims[13];
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_conv, &c, sizeof c, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues normal() over n elements as a native kernel (see normal_args); returns the OpenCL
+ * status. mems, order, offsets as for the GEMM (only C, the output, is present). */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueNormal(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                      jlongArray jorder, jlongArray joffsets, jlong n, jfloat mean,
+                                                                      jfloat std, jlong seed, jlong offset) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    normal_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.n = n, g.mean = mean, g.std = std, g.seed = (uint64_t)seed, g.offset = (uint64_t)offset;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_normal, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues GELU forward or backward over n elements as a native kernel (see gelu_args); returns the
+ * OpenCL status. mems, order, offsets as for the GEMM. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueGelu(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                    jlongArray jorder, jlongArray joffsets, jlong n,
+                                                                    jboolean backward, jboolean accumulate) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    gelu_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.n = n, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_gelu, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues LayerNorm forward or backward as a native kernel (see norm_args); returns the OpenCL
+ * status. mems, order, offsets: the operands in norm_args' order, 0 where absent. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueLayerNorm(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                         jlongArray jorder, jlongArray joffsets, jint rows, jint dim,
+                                                                         jfloat eps, jboolean backward, jboolean accumulate) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    norm_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.rows = rows, g.dim = dim, g.eps = eps, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_norm, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* The check behind the whole approach: queues a native kernel over three buffers whose first
+ * elements hold 1, 2 and 3 (operands A, B, C in that order), listed as for every call, and the
+ * kernel writes into element 1 of A whether each operand's address led to its own marker (1.0)
+ * or not (0.0). An OpenCL that fills the address slots in another order than the one assumed
+ * here (see the operands comment) fails it, and the host paths stay off. */
+static void run_probe(void *p) {
+    const operands *o = p;
+    float *a = operand(o, OP_A), *b = operand(o, OP_B), *c = operand(o, OP_C);
+    a[1] = (a[0] == 1.0f && b[0] == 2.0f && c[0] == 3.0f) ? 1.0f : 0.0f;
+}
+
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueProbe(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                     jlongArray jorder, jlongArray joffsets) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    operands o;
+    memset(&o, 0, sizeof o);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &o, list, where);
+    if (count < 0) return 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_probe, &o, sizeof o, (cl_uint)count, list, where, 0, NULL, NULL);
+}
