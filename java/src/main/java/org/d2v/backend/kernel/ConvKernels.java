@@ -38,8 +38,7 @@ public final class ConvKernels {
 
     /** See {@link org.d2v.backend.Ops#conv}. */
     public void forward(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        check(d, x, w, y, "conv");
-        if (bias != null) require(bias, DType.F32, d.outC(), "conv bias [outC]");
+        checkForward(d, x, w, bias, y);
         int tiles = ceilDiv(d.outC() / d.groups(), OUT_TILE);
         long n = (long) d.batch() * d.outH() * d.outW() * d.groups() * tiles;
         rt.launch(PROGRAM, "conv_forward_tiled", grid(n), group(), withGeometry(d, new Object[] {x, w, bias, y},
@@ -57,8 +56,7 @@ public final class ConvKernels {
 
     /** See {@link org.d2v.backend.Ops#convBackwardWeight}: dw and dbias always accumulate. */
     public void backwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
-        check(d, x, dw, dy, "convBackwardWeight");
-        if (dbias != null) require(dbias, DType.F32, d.outC(), "convBackwardWeight dbias [outC]");
+        checkBackwardWeight(d, x, dy, dw, dbias);
         if (!variants.tiled(KernelVariants.Tiled.CONV_WEIGHT)) {
             int oTiles = ceilDiv(d.outC() / d.groups(), OUT_TILE), cTiles = ceilDiv(d.inPerGroup(), IN_TILE);
             long n = (long) d.groups() * oTiles * d.kH() * d.kW() * cTiles;
@@ -96,6 +94,19 @@ public final class ConvKernels {
         System.arraycopy(geometry, 0, all, tensors.length, geometry.length);
         System.arraycopy(extra, 0, all, tensors.length + geometry.length, extra.length);
         return all;
+    }
+
+    /** The argument checks of {@link #forward} (KernelOps runs them before offering the call to a fast variant). */
+    static void checkForward(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        check(d, x, w, y, "conv");
+        if (bias != null) require(bias, DType.F32, d.outC(), "conv bias [outC]");
+    }
+
+    static void checkBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx) { check(d, dx, w, dy, "convBackwardInput"); }
+
+    static void checkBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        check(d, x, dw, dy, "convBackwardWeight");
+        if (dbias != null) require(dbias, DType.F32, d.outC(), "convBackwardWeight dbias [outC]");
     }
 
     /** x and y (or dx and dy) are activations, F32 or BF16 alike; w is stored as they are, except

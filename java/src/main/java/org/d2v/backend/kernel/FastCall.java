@@ -4,6 +4,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.AttentionDesc;
+import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
 import org.d2v.backend.NormDesc;
@@ -94,5 +96,36 @@ public sealed interface FastCall {
     record Ema(Tensor teacher, Tensor student, double tau) implements FastCall {
         @Override public void on(Ops ops) { ops.ema(teacher, student, tau); }
         @Override public List<Tensor> outputs() { return list(teacher); }
+    }
+
+    record Attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                     Tensor out, Tensor lse) implements FastCall {
+        @Override public void on(Ops ops) { ops.attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
+        @Override public List<Tensor> outputs() { return list(out, lse); }
+    }
+
+    /** delta is scratch (no meaning afterwards), so it is not an output the self-check compares. */
+    record AttentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                             Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate)
+            implements FastCall {
+        @Override public void on(Ops ops) {
+            ops.attentionBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate);
+        }
+        @Override public List<Tensor> outputs() { return list(dqkv, d.alibi() ? dAlibiScale : null); }
+    }
+
+    record Conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) implements FastCall {
+        @Override public void on(Ops ops) { ops.conv(d, x, w, bias, y); }
+        @Override public List<Tensor> outputs() { return list(y); }
+    }
+
+    record ConvBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.convBackwardInput(d, dy, w, dx, accumulate); }
+        @Override public List<Tensor> outputs() { return list(dx); }
+    }
+
+    record ConvBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) implements FastCall {
+        @Override public void on(Ops ops) { ops.convBackwardWeight(d, x, dy, dw, dbias); }
+        @Override public List<Tensor> outputs() { return list(dw, dbias); }
     }
 }

@@ -61,7 +61,13 @@ public final class KernelOps implements Ops, AutoCloseable {
         this.indexErrorsBuffer = runtime.device().allocate(DType.F32, 1);
         this.indexErrors = Tensor.view(indexErrorsBuffer, 0, Shape.of(1));
         runtime.device().upload(indexErrorsBuffer, 0, new double[] {0});
-        this.fast = new FastVariants(this, VecVariants.all(runtime));
+        this.fast = new FastVariants(this, concat(VecVariants.all(runtime), Bf16Variants.all(runtime)));
+    }
+
+    private static java.util.List<FastVariant<?>> concat(java.util.List<FastVariant<?>> a, java.util.List<FastVariant<?>> b) {
+        java.util.List<FastVariant<?>> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     public KernelRuntime runtime() { return rt; }
@@ -713,10 +719,31 @@ public final class KernelOps implements Ops, AutoCloseable {
                 working, working != null ? 1 : 0);
     }
 
-    // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
-    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
-    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt, variants).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { new ConvKernels(rt, variants).forward(d, x, w, bias, y); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { new ConvKernels(rt, variants).backwardInput(d, dy, w, dx, accumulate); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { new ConvKernels(rt, variants).backwardWeight(d, x, dy, dw, dbias); }
+    // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb); the fast variants after the checks
+    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) {
+        AttentionKernels.check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        if (fast.ran(new FastCall.Attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse))) return;
+        new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+    }
+    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) {
+        AttentionKernels.checkBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale);
+        if (fast.ran(new FastCall.AttentionBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv,
+                dAlibiScale, accumulate))) return;
+        new AttentionKernels(rt, variants).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate);
+    }
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        ConvKernels.checkForward(d, x, w, bias, y);
+        if (fast.ran(new FastCall.Conv(d, x, w, bias, y))) return;
+        new ConvKernels(rt, variants).forward(d, x, w, bias, y);
+    }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        ConvKernels.checkBackwardInput(d, dy, w, dx);
+        if (fast.ran(new FastCall.ConvBackwardInput(d, dy, w, dx, accumulate))) return;
+        new ConvKernels(rt, variants).backwardInput(d, dy, w, dx, accumulate);
+    }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        ConvKernels.checkBackwardWeight(d, x, dy, dw, dbias);
+        if (fast.ran(new FastCall.ConvBackwardWeight(d, x, dy, dw, dbias))) return;
+        new ConvKernels(rt, variants).backwardWeight(d, x, dy, dw, dbias);
+    }
 }

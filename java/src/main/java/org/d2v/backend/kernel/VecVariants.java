@@ -64,7 +64,12 @@ final class VecVariants {
         final String kernel;
 
         Vec(KernelRuntime rt, String program, String kernel, Class<C> op, String twin) {
-            super(program + "/" + kernel, op, twin, Precision.F32);
+            this(rt, program, kernel, op, twin, Precision.F32);
+        }
+
+        /** A flavour of another precision (the _bf16 kernels: {@link Bf16Variants}). */
+        Vec(KernelRuntime rt, String program, String kernel, Class<C> op, String twin, Precision precision) {
+            super(program + "/" + kernel, op, twin, precision);
             this.rt = rt;
             this.program = program;
             this.kernel = kernel;
@@ -153,14 +158,19 @@ final class VecVariants {
      * dx in one pass, the parameter gradients as per-chunk partials added up in a fixed order by
      * elementwise.cl's reduce_middle (into dgamma and dbeta, which, as in the portable path, accumulate).
      */
-    static final class LayerNormBackward extends Vec<FastCall.LayerNormBackward> {
+    static class LayerNormBackward extends Vec<FastCall.LayerNormBackward> {
         /** Warps per block of layer_norm_backward_vec (its block must be 32·4 = 128 threads). */
         static final int WARPS = 4;
         private DeviceBuffer partials;
 
         LayerNormBackward(KernelRuntime rt) {
-            super(rt, "norm_vec", "layer_norm_backward_vec_f32", FastCall.LayerNormBackward.class,
-                    "norm/layer_norm_backward_input(_rows) + norm/layer_norm_params_partial");
+            this(rt, "layer_norm_backward_vec_f32", "norm/layer_norm_backward_input(_rows) + norm/layer_norm_params_partial",
+                    Precision.F32);
+        }
+
+        /** The same launches with another flavour's kernel (layer_norm_backward_vec_bf16: {@link Bf16Variants}). */
+        LayerNormBackward(KernelRuntime rt, String kernel, String twin, Precision precision) {
+            super(rt, "norm_vec", kernel, FastCall.LayerNormBackward.class, twin, precision);
         }
 
         @Override public String inapplicable(FastCall.LayerNormBackward c) {
