@@ -19,8 +19,8 @@ import org.d2v.tensor.Tensor;
  * the bf16 rule of {@link FastVariant.Precision#BF16}. An fp32 call is never theirs.
  *
  * <p>Not registered: masked_regression_vec_bf16 reads a bf16 target, while the op keeps the
- * teacher's targets in fp32 (KernelOps.maskedRegression); adamw_vec/ema_vec with their bf16
- * working copies wait for FastCall.Adamw/Ema to carry the copy (the portable kernels write it).
+ * teacher's targets in fp32 (KernelOps.maskedRegression). adamw_vec and ema_vec are fp32 kernels
+ * whatever the activations; their bf16 working copies are written by VecVariants' variants.
  */
 final class Bf16Variants {
     private Bf16Variants() {}

@@ -88,14 +88,16 @@ public sealed interface FastCall {
         @Override public List<Tensor> outputs() { return list(loss, dpred); }
     }
 
-    record Adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) implements FastCall {
-        @Override public void on(Ops ops) { ops.adamw(d, param, grad, m, v, gradScale); }
-        @Override public List<Tensor> outputs() { return list(param, m, v); }
+    /** working: the bf16 working copy of the masters the step also writes (bf16 training), or null. */
+    record Adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working) implements FastCall {
+        @Override public void on(Ops ops) { ops.adamw(d, param, grad, m, v, gradScale, working); }
+        @Override public List<Tensor> outputs() { return list(param, m, v, working); }
+        public Adamw withWorking(Tensor w) { return new Adamw(d, param, grad, m, v, gradScale, w); }
     }
 
-    record Ema(Tensor teacher, Tensor student, double tau) implements FastCall {
-        @Override public void on(Ops ops) { ops.ema(teacher, student, tau); }
-        @Override public List<Tensor> outputs() { return list(teacher); }
+    record Ema(Tensor teacher, Tensor student, double tau, Tensor working) implements FastCall {
+        @Override public void on(Ops ops) { ops.ema(teacher, student, tau, working); }
+        @Override public List<Tensor> outputs() { return list(teacher, working); }
     }
 
     record Attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,

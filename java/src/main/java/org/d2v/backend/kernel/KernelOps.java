@@ -683,7 +683,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
-        if (working == null && fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale))) return; // no working copy in the fast variants yet
+        if (fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale, working))) return;
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
         launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
                 (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
@@ -713,8 +713,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         f32("ema", teacher, student);
         bf16Copy("ema", working, teacher);
         requireSize(student, teacher.numel(), "ema");
-        // The fast variants write no bf16 working copy (yet): with one, the portable kernel runs.
-        if (working == null && fast.ran(new FastCall.Ema(teacher, student, tau))) return;
+        if (fast.ran(new FastCall.Ema(teacher, student, tau, working))) return;
         launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau),
                 working, working != null ? 1 : 0);
     }

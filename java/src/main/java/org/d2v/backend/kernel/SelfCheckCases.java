@@ -76,10 +76,15 @@ final class SelfCheckCases {
                     maskedRegression("4x5x64, 1 clone", 4, 5, 64, 1, true))),
             Map.entry(FastCall.Adamw.class, List.of(
                     new Case<>("n 1003, gradient scale 0.7", in -> adamw(in, 0, 1003, true)),
-                    new Case<>("n 517 at offset 1, no gradient scale", in -> adamw(in, 1, 517, false)))),
+                    new Case<>("n 517 at offset 1, no gradient scale", in -> adamw(in, 1, 517, false)),
+                    new Case<>("n 1003 with a bf16 working copy", in -> adamw(in, 0, 1003, true).withWorking(in.nanBf16(1003))),
+                    new Case<>("n 517 at offset 1 with a bf16 working copy", in -> adamw(in, 1, 517, false).withWorking(in.nanBf16At(1, 517))))),
             Map.entry(FastCall.Ema.class, List.of(
-                    new Case<>("n 1003", in -> new FastCall.Ema(in.randn(1003), in.randn(1003), 0.999)),
-                    new Case<>("n 517 at offset 1", in -> new FastCall.Ema(in.randnAt(1, 517), in.randnAt(1, 517), 0.9)))));
+                    new Case<>("n 1003", in -> new FastCall.Ema(in.randn(1003), in.randn(1003), 0.999, null)),
+                    new Case<>("n 517 at offset 1", in -> new FastCall.Ema(in.randnAt(1, 517), in.randnAt(1, 517), 0.9, null)),
+                    new Case<>("n 1003 with a bf16 working copy", in -> new FastCall.Ema(in.randn(1003), in.randn(1003), 0.999, in.nanBf16(1003))),
+                    new Case<>("n 517 at offset 1 with a bf16 working copy",
+                            in -> new FastCall.Ema(in.randnAt(1, 517), in.randnAt(1, 517), 0.9, in.nanBf16At(1, 517))))));
 
     /**
      * The cases of the bf16 variants ({@link FastVariant.Precision#BF16}): the shapes above where
@@ -311,6 +316,6 @@ final class SelfCheckCases {
     private static FastCall.Adamw adamw(SelfCheckInputs in, int offset, int n, boolean scale) {
         Tensor p = in.randnAt(offset, n), g = in.randnAt(offset, n), m = in.randnAt(offset, n);
         Tensor v = in.uniform(0, 0.1, offset + n).view(offset, org.d2v.tensor.Shape.of(n));
-        return new FastCall.Adamw(new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 7), p, g, m, v, scale ? in.uniform(0.7, 0.7, 1) : null);
+        return new FastCall.Adamw(new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 7), p, g, m, v, scale ? in.uniform(0.7, 0.7, 1) : null, null);
     }
 }

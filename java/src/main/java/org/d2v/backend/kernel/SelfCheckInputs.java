@@ -113,6 +113,15 @@ final class SelfCheckInputs implements AutoCloseable {
         return put(v, offset, dims);
     }
 
+    /** A bf16 output nobody has written (a working copy in an fp32 check): NaN everywhere. */
+    Tensor nanBf16(int... dims) { return nanBf16At(0, dims); }
+
+    Tensor nanBf16At(int offset, int... dims) {
+        double[] v = new double[numel(dims)];
+        Arrays.fill(v, Double.NaN);
+        return put(DType.BF16, v, offset, dims);
+    }
+
     /** I32 values, 1 with probability p, else 0 (masks). */
     Tensor mask(double p, int... dims) {
         int[] v = new int[numel(dims)];

@@ -290,7 +290,7 @@ final class VecVariants {
         }
     }
 
-    // ---- optim_vec.cu: optim.cl's arithmetic; the bf16 working copies stay unused until the BF16 dtype ----
+    // ---- optim_vec.cu: optim.cl's arithmetic, and the bf16 working copy of bf16 training in the same pass ----
 
     static final class Adamw extends Vec<FastCall.Adamw> {
         Adamw(KernelRuntime rt) { super(rt, "optim_vec", "adamw_vec", FastCall.Adamw.class, "optim/adamw"); }
@@ -299,7 +299,7 @@ final class VecVariants {
             AdamWDesc d = c.d();
             int n = (int) c.param().numel();
             double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
-            launch(grid(n / 8 + 1), n, c.param(), c.grad(), c.m(), c.v(), null, (float) d.beta1(), (float) (1 - d.beta1()),
+            launch(grid(n / 8 + 1), n, c.param(), c.grad(), c.m(), c.v(), c.working(), (float) d.beta1(), (float) (1 - d.beta1()),
                     (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
                     c.gradScale(), c.gradScale() != null ? 1 : 0);
         }
@@ -310,7 +310,7 @@ final class VecVariants {
         @Override public String inapplicable(FastCall.Ema c) { return notF32(c.teacher(), c.student()); }
         @Override public void run(FastCall.Ema c) {
             int n = (int) c.teacher().numel();
-            launch(grid(n / 8 + 1), n, c.teacher(), c.student(), null, (float) c.tau(), (float) (1 - c.tau()));
+            launch(grid(n / 8 + 1), n, c.teacher(), c.student(), c.working(), (float) c.tau(), (float) (1 - c.tau()));
         }
     }
 }
