@@ -41,7 +41,7 @@ import sun.misc.Unsafe;
  * uninitialised device memory would hold garbage. One emulator process per launch: slow, so tests
  * keep shapes small.
  */
-final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Access {
+public final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Access {
     private static final Unsafe UNSAFE = unsafe();
 
     private static Unsafe unsafe() {
@@ -63,7 +63,10 @@ final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Acces
     private final KernelOps ops;
     private boolean closed;
 
-    EmulatedGpu() { this.ops = new KernelOps(this); }
+    public EmulatedGpu() { this.ops = new KernelOps(this); }
+
+    /** Null when the host emulator builds here (g++), else why not (tests elsewhere skip on it, or fail in CI). */
+    public static String unavailableReason() { return TensorCoreEmulator.binary() == null ? TensorCoreEmulator.unavailable() : null; }
 
     /** A device buffer in native host memory. */
     final class Memory implements DeviceBuffer {
