@@ -141,17 +141,17 @@ else
   step "side by side"
   "$PYTHON" "$HERE/table.py" "$OUT/d2v-times.jsonl" "$OUT/torch-times.jsonl" | tee "$OUT/table.md"
 
-  step "the whole step: $PRESET on $BACKEND, fp32, fast variants then portable kernels only"
-  for variant in fast portable; do
-    flag=auto; [ $variant = portable ] && flag=off
-    slot 40 "step fp32 $variant" "$JAVA" "${JOPTS[@]}" "-Dd2v.fastVariants=$flag" -cp "$CP" org.d2v.bench.StepBench \
-      --backends "$BACKEND" --presets "$PRESET" --warmup 2 --steps 3 --out "$OUT/step-fp32-$variant" 2>&1 | tail -4
+  step "the whole step: $PRESET on $BACKEND, fp32 (fast variants, then portable kernels only), bf16 (fast variants)"
+  for run in fp32:fast fp32:portable bf16:fast; do
+    precision=${run%%:*}; variant=${run#*:}
+    flag=auto; [ "$variant" = portable ] && flag=off
+    slot 40 "step $precision $variant" "$JAVA" "${JOPTS[@]}" "-Dd2v.fastVariants=$flag" -cp "$CP" org.d2v.bench.StepBench \
+      --backends "$BACKEND" --presets "$PRESET" --precisions "$precision" --warmup 2 --steps 3 --out "$OUT/step-$precision-$variant" 2>&1 | tail -4
     rc=${PIPESTATUS[0]}
-    s=$(grep -E "^\| $BACKEND \| $PRESET" "$OUT/step-fp32-$variant/steps-latest.md" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$5); print $5}')
-    record "d2v step fp32 $variant" "$(outcome $rc): ${s:-?} s/step"
+    # the row of steps-latest.md: | backend | preset | precision | steps | s/step | ...
+    s=$(grep -E "^\| $BACKEND \| $PRESET \| $precision " "$OUT/step-$precision-$variant/steps-latest.md" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$6); print $6}')
+    record "d2v step $precision $variant" "$(outcome $rc): ${s:-?} s/step"
   done
-  echo "d2v bf16 step: not built yet (the BF16 dtype, issue 12, is not in this build)"
-  record "d2v step bf16" "not built (needs the BF16 dtype)"
 
   step "the PyTorch twin of the step ($PRESET; fp32 and bf16 autocast, SDPA)"
   TWIN="$HERE/../pytorch/d2v_twin.py"
@@ -170,13 +170,13 @@ else
     ratio=$("$PYTHON" - "$OUT" "$BACKEND" "$PRESET" <<'PY'
 import json, os, sys
 out, backend, preset = sys.argv[1:4]
-def d2v(variant):
+def d2v(precision, variant):
     try:
-        for line in open(os.path.join(out, f"step-fp32-{variant}", "steps-latest.md")):
+        for line in open(os.path.join(out, f"step-{precision}-{variant}", "steps-latest.md")):
             cells = [c.strip() for c in line.split("|")]
-            if len(cells) > 4 and cells[1] == backend and cells[2] == preset:
-                return float(cells[4])
-    except OSError:
+            if len(cells) > 5 and cells[1] == backend and cells[2] == preset and cells[3] == precision:
+                return float(cells[5])
+    except (OSError, ValueError):
         return None
 def twin(dtype):
     try:
@@ -184,11 +184,12 @@ def twin(dtype):
     except (OSError, ValueError, IndexError, KeyError):
         return None
 parts = []
-for variant in ("fast", "portable"):
-    for dtype in ("fp32", "bf16"):
-        a, b = d2v(variant), twin(dtype)
-        if a and b:
-            parts.append(f"d2v fp32 {variant} {a:.4f} s / torch {dtype} sdpa {b:.4f} s = {a / b:.2f}")
+# the issue's comparison first: d2v's bf16 step (fast variants) over the twin's bf16 autocast step
+for precision, variant, dtype in (("bf16", "fast", "bf16"), ("fp32", "fast", "fp32"), ("fp32", "fast", "bf16"),
+                                  ("fp32", "portable", "fp32"), ("fp32", "portable", "bf16")):
+    a, b = d2v(precision, variant), twin(dtype)
+    if a and b:
+        parts.append(f"d2v {precision} {variant} {a:.4f} s / torch {dtype} sdpa {b:.4f} s = {a / b:.2f}")
 print("; ".join(parts) if parts else "no ratio (a side is missing)")
 PY
 )

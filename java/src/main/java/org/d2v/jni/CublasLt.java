@@ -86,8 +86,9 @@ public final class CublasLt implements AutoCloseable {
     }
 
     /**
-     * One GEMM: the shape and layout, the types of A/B ({@code inputs}) and of C and the epilogue
-     * buffers ({@code output}), the epilogue, and whether fp32 inputs may use TF32 tensor cores.
+     * One GEMM: the shape and layout, the types of A/B ({@code inputs}) and of C and the aux
+     * buffer ({@code output}; the bias, read or written, is always fp32, as d2v's parameters and
+     * their gradients are), the epilogue, and whether fp32 inputs may use TF32 tensor cores.
      * The activation of {@code desc} must agree with the epilogue (GELU only with GELU_AUX_BIAS).
      */
     public record Gemm(MatmulDesc desc, Type inputs, Type output, Epilogue epilogue, boolean tf32) {

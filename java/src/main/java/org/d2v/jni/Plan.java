@@ -47,7 +47,8 @@ record Plan(long[] key) {
         p[STRIDE_B] = m * k;
         p[STRIDE_C] = m * n;
         p[EPILOGUE] = g.epilogue().code;
-        p[BIAS_TYPE] = -1; // the output's type, cuBLASLt's default
+        // d2v's biases are fp32 parameters whatever the output's type (cuBLASLt's default would be the output's)
+        p[BIAS_TYPE] = g.epilogue().usesBias() ? CublasLt.Type.F32.cudaType : -1;
         p[AUX_LD] = g.epilogue().usesAux() ? n : 0;
         p[AUX_STRIDE] = g.epilogue().usesAux() ? m * n : 0;
         int in = g.inputs().bytes(), out = g.output().bytes();

@@ -156,11 +156,12 @@ class CublasLtBindingTest {
         double[] cv = beta != 0 ? random(c, out, nc) : new double[nc];
         if (beta == 0) poison(c, out, nc);
         int nBias = (int) g.biasLength();
-        ByteBuffer bias = nBias > 0 ? buffer(nBias, out, 0) : null;
+        // d2v's biases (and bias gradients) are fp32 parameters whatever C's type
+        ByteBuffer bias = nBias > 0 ? buffer(nBias, Type.F32, 0) : null;
         double[] biasV = new double[nBias];
         if (bias != null) {
-            if (g.epilogue().writesBias()) poison(bias, out, nBias);
-            else biasV = random(bias, out, nBias);
+            if (g.epilogue().writesBias()) poison(bias, Type.F32, nBias);
+            else biasV = random(bias, Type.F32, nBias);
         }
         ByteBuffer aux = g.epilogue().usesAux() ? buffer(nc, out, 0) : null;
         double[] auxV = new double[nc];
@@ -173,7 +174,7 @@ class CublasLtBindingTest {
         double tol = out == Type.F32 ? 1e-6 : 1.0 / 128;
         compare("C", c, out, cv, tol, g);
         if (g.epilogue() == Epilogue.GELU_AUX_BIAS) compare("aux", aux, out, auxV, tol, g);
-        if (g.epilogue().writesBias()) compare("bias", bias, out, biasV, tol, g);
+        if (g.epilogue().writesBias()) compare("bias", bias, Type.F32, biasV, tol, g);
     }
 
     private static void compare(String what, ByteBuffer got, Type t, double[] want, double tol, Gemm g) {

@@ -45,7 +45,8 @@ public final class CublasLtVariants {
     /** Both variants, preferred one first, on {@code rt}'s device through {@code access}, with a workspace of {@code workspaceBytes}. */
     public static List<FastVariant<?>> all(KernelRuntime rt, Access access, long workspaceBytes) {
         Handle handle = new Handle(access, workspaceBytes);
-        return List.of(new Fused(rt, access, handle), new Plain(rt, access, handle));
+        return List.of(new Bf16Fused(rt, access, handle), new Bf16Plain(rt, access, handle), new Fused(rt, access, handle),
+                new Plain(rt, access, handle));
     }
 
     /** One cuBLASLt handle for both variants, opened when first needed. */
@@ -80,7 +81,11 @@ public final class CublasLtVariants {
         final Handle handle;
 
         Variant(String name, KernelRuntime rt, Access access, Handle handle, String twin) {
-            super(name, FastCall.Matmul.class, twin, Precision.F32);
+            this(name, rt, access, handle, twin, Precision.F32);
+        }
+
+        Variant(String name, KernelRuntime rt, Access access, Handle handle, String twin, Precision precision) {
+            super(name, FastCall.Matmul.class, twin, precision);
             this.rt = rt;
             this.access = access;
             this.handle = handle;
@@ -109,6 +114,70 @@ public final class CublasLtVariants {
         }
 
         @Override public void close() { handle.close(); }
+    }
+
+    /**
+     * The bf16 GEMMs take bf16 A and B, and C (with the pre-activation) in bf16, or in fp32 for a
+     * gradient accumulating into fp32 (the bf16-f32 flavour); biases are fp32 (d2v's parameters).
+     */
+    static String notBf16(FastCall.Matmul c) {
+        for (Tensor t : new Tensor[] {c.a(), c.b()}) {
+            if (t.dtype() != org.d2v.tensor.DType.BF16) return "a " + t.dtype() + " operand (this is the bf16 GEMM)";
+        }
+        return null;
+    }
+
+    static Type outputType(FastCall.Matmul c) { return c.c().dtype() == org.d2v.tensor.DType.BF16 ? Type.BF16 : Type.F32; }
+
+    /**
+     * Linear + GELU in bf16 with cuBLASLt's (tanh) GELU epilogue, pre-activation kept: its tanh
+     * approximation (about 5e-4 from the exact erf GELU) is well inside a bf16 rounding of the
+     * result, so its bf16 self-check may pass where the fp32 one cannot.
+     */
+    static final class Bf16Fused extends Variant {
+        Bf16Fused(KernelRuntime rt, Access access, Handle handle) {
+            super("cublaslt/bf16-gelu-epilogue", rt, access, handle, "gemm.bf16/gemm* with its exact GELU", Precision.BF16);
+        }
+
+        @Override
+        public String inapplicable(FastCall.Matmul c) {
+            if (c.d().activation() != MatmulDesc.Activation.GELU) return "no GELU to fuse";
+            if (notBf16(c) != null) return notBf16(c);
+            if (c.bias() == null || c.preact() == null) return "the GELU_AUX_BIAS epilogue needs a bias and keeps the pre-activation";
+            return CublasLt.unsupported(c.d(), Type.BF16, outputType(c), Epilogue.GELU_AUX_BIAS, false);
+        }
+
+        @Override
+        public void run(FastCall.Matmul c) {
+            gemm(new Gemm(c.d(), Type.BF16, outputType(c), Epilogue.GELU_AUX_BIAS, false), c.a(), c.b(), c.c(), false, c.bias(), c.preact());
+        }
+    }
+
+    /** The bf16 product (+ bias) in cuBLASLt, fp32 accumulation, then d2v's exact GELU where asked. */
+    static final class Bf16Plain extends Variant {
+        Bf16Plain(KernelRuntime rt, Access access, Handle handle) {
+            super("cublaslt/bf16", rt, access, handle, "gemm.bf16(-f32)/gemm, gemm_dot, gemm_outer", Precision.BF16);
+        }
+
+        private static Epilogue epilogue(FastCall.Matmul c) { return c.bias() != null ? Epilogue.BIAS : Epilogue.NONE; }
+
+        @Override
+        public String inapplicable(FastCall.Matmul c) {
+            if (notBf16(c) != null) return notBf16(c);
+            return CublasLt.unsupported(c.d().withActivation(MatmulDesc.Activation.NONE), Type.BF16, outputType(c), epilogue(c), false);
+        }
+
+        @Override
+        public void run(FastCall.Matmul c) {
+            boolean gelu = c.d().activation() == MatmulDesc.Activation.GELU;
+            Tensor product = gelu && c.preact() != null ? c.preact() : c.c();
+            gemm(new Gemm(c.d().withActivation(MatmulDesc.Activation.NONE), Type.BF16, outputType(c), epilogue(c), false), c.a(), c.b(),
+                    product, c.accumulate(), c.bias(), null);
+            if (gelu) {
+                int n = Math.toIntExact(c.c().numel());
+                rt.launch("elementwise", "gelu_forward", new long[] {(n + 255L) / 256 * 256}, new long[] {256}, n, product, c.c());
+            }
+        }
     }
 
     /** Linear + GELU with cuBLASLt's (tanh) GELU epilogue. */

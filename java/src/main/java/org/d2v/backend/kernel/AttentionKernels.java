@@ -45,14 +45,8 @@ public final class AttentionKernels {
     public void backward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                          Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta,
                          Tensor dqkv, Tensor dAlibiScale, boolean accumulate) {
-        check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        checkBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale);
         long bt = (long) d.batch() * d.tokens();
-        require(dout, qkv.dtype(), bt * d.dim(), "attentionBackward dout [B,T,H,Dh] (stored as qkv)");
-        require(delta, DType.F32, bt * d.heads(), "attentionBackward delta [B,H,T]");
-        require(dqkv, qkv.dtype(), bt * 3 * d.dim(), "attentionBackward dqkv [B,T,3,H,Dh] (stored as qkv)");
-        fitsInt(dqkv, "attentionBackward dqkv");
-        if (d.alibi()) require(dAlibiScale, DType.F32, d.heads(), "attentionBackward dAlibiScale [H]");
-
         int rows = d.batch() * d.heads() * d.tokens();
         rt.launch(PROGRAM, "attention_delta", new long[] {roundUp(rows, ROWS_PER_GROUP)}, new long[] {ROWS_PER_GROUP},
                 out, dout, delta, d.batch(), d.tokens(), d.heads(), d.headDim());
@@ -116,7 +110,20 @@ public final class AttentionKernels {
         return all;
     }
 
-    private static void check(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+    /** The argument checks of {@link #backward} (KernelOps runs them before offering the call to a fast variant). */
+    static void checkBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+                              Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale) {
+        check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        long bt = (long) d.batch() * d.tokens();
+        require(dout, qkv.dtype(), bt * d.dim(), "attentionBackward dout [B,T,H,Dh] (stored as qkv)");
+        require(delta, DType.F32, bt * d.heads(), "attentionBackward delta [B,H,T]");
+        require(dqkv, qkv.dtype(), bt * 3 * d.dim(), "attentionBackward dqkv [B,T,3,H,Dh] (stored as qkv)");
+        fitsInt(dqkv, "attentionBackward dqkv");
+        if (d.alibi()) require(dAlibiScale, DType.F32, d.heads(), "attentionBackward dAlibiScale [H]");
+    }
+
+    /** The argument checks of {@link #forward}. */
+    static void check(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                               Tensor keyPadding, Tensor out, Tensor lse) {
         if (d.headDim() > MAX_HEAD_DIM) {
             throw new IllegalArgumentException("attention kernels support head sizes up to " + MAX_HEAD_DIM

@@ -111,8 +111,6 @@ public final class ConvKernels {
         return all;
     }
 
-    /** x and y (or dx and dy) are activations, F32 or BF16 alike; w is stored as they are, except
-     * for the weight gradient ({@code op} convBackwardWeight), which is F32. */
     private static void check(ConvDesc d, Tensor x, Tensor w, Tensor y, String op) {
         if (x == null || (x.dtype() != DType.F32 && x.dtype() != DType.BF16)) {
             throw new IllegalArgumentException(op + " x [B,inH,inW,inC] must be F32 or BF16, got " + (x == null ? "none" : x.dtype()));

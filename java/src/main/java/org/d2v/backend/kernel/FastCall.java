@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.AttentionDesc;
 import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
@@ -107,13 +108,31 @@ public sealed interface FastCall {
         @Override public List<Tensor> outputs() { return list(loss, dpred); }
     }
 
-    record Adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale) implements FastCall {
-        @Override public void on(Ops ops) { ops.adamw(d, param, grad, m, v, gradScale); }
-        @Override public List<Tensor> outputs() { return list(param, m, v); }
+    /** working: the bf16 working copy of the masters the step also writes (bf16 training), or null. */
+    record Adamw(AdamWDesc d, Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor working) implements FastCall {
+        @Override public void on(Ops ops) { ops.adamw(d, param, grad, m, v, gradScale, working); }
+        @Override public List<Tensor> outputs() { return list(param, m, v, working); }
+        public Adamw withWorking(Tensor w) { return new Adamw(d, param, grad, m, v, gradScale, w); }
     }
 
-    record Ema(Tensor teacher, Tensor student, double tau) implements FastCall {
-        @Override public void on(Ops ops) { ops.ema(teacher, student, tau); }
-        @Override public List<Tensor> outputs() { return list(teacher); }
+    record Ema(Tensor teacher, Tensor student, double tau, Tensor working) implements FastCall {
+        @Override public void on(Ops ops) { ops.ema(teacher, student, tau, working); }
+        @Override public List<Tensor> outputs() { return list(teacher, working); }
+    }
+
+    record Attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                     Tensor out, Tensor lse) implements FastCall {
+        @Override public void on(Ops ops) { ops.attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
+        @Override public List<Tensor> outputs() { return list(out, lse); }
+    }
+
+    /** delta is scratch (no meaning afterwards), so it is not an output the self-check compares. */
+    record AttentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                             Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate)
+            implements FastCall {
+        @Override public void on(Ops ops) {
+            ops.attentionBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate);
+        }
+        @Override public List<Tensor> outputs() { return list(dqkv, d.alibi() ? dAlibiScale : null); }
     }
 }

@@ -21,12 +21,19 @@ public abstract class FastVariant<C extends FastCall> implements AutoCloseable {
          */
         F32(1e-5),
         /**
-         * bf16 storage: 1e-2 relative, norm-wise. A bf16 result rounds once by at most 2^-9 ≈ 2e-3
-         * relative, so naive bf16 math is off by about that from the exact value, and the variant and
-         * its twin each are: 1e-2 is about 2.5 times their combined naive error, the project's rule of
-         * "a small multiple of the naive-bf16 error" (tensor-core attention also rounds P and dS to bf16).
+         * bf16 storage (the launch's activations BF16; statistics, biases and parameter gradients
+         * F32). The project's rule for bf16 kernels is an error at most twice that of the same math
+         * done naively in bf16; at run time there is no float64 reference, so the self-check measures
+         * errors against the <em>fp32 twin</em>: the portable kernels in their f32 flavour on the very
+         * same (bf16-valued) inputs, accurate to about 1e-6. Each output's norm-wise relative error
+         * must be at most twice the larger of two stand-ins for the naive bf16 error, both computed
+         * on the device's own data: the bf16 twin's error (the portable bf16-flavour kernels, held in
+         * CI to the 2×-naive rule against float64) and the error of storing the exact result in bf16
+         * (the least any bf16 result can have: the naive error of a primitive op). Outputs kept in
+         * fp32 may also be off by up to {@link #tolerance} (1e-5, the fp32 bound) whatever the twin's
+         * luck. Stricter than 2× naive where the naive decomposition rounds more than once.
          */
-        BF16(1e-2);
+        BF16(1e-5);
 
         public final double tolerance;
 

@@ -61,7 +61,13 @@ public final class KernelOps implements Ops, AutoCloseable {
         this.indexErrorsBuffer = runtime.device().allocate(DType.F32, 1);
         this.indexErrors = Tensor.view(indexErrorsBuffer, 0, Shape.of(1));
         runtime.device().upload(indexErrorsBuffer, 0, new double[] {0});
-        this.fast = new FastVariants(this, VecVariants.all(runtime));
+        this.fast = new FastVariants(this, concat(VecVariants.all(runtime), Bf16Variants.all(runtime)));
+    }
+
+    private static java.util.List<FastVariant<?>> concat(java.util.List<FastVariant<?>> a, java.util.List<FastVariant<?>> b) {
+        java.util.List<FastVariant<?>> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     public KernelRuntime runtime() { return rt; }
@@ -692,7 +698,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(m, n, "adamw m");
         requireSize(v, n, "adamw v");
         if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
-        if (working == null && fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale))) return; // no working copy in the fast variants yet
+        if (fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale, working))) return;
         double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
         launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
                 (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
@@ -722,17 +728,39 @@ public final class KernelOps implements Ops, AutoCloseable {
         f32("ema", teacher, student);
         bf16Copy("ema", working, teacher);
         requireSize(student, teacher.numel(), "ema");
-        // The fast variants write no bf16 working copy (yet): with one, the portable kernel runs.
-        if (working == null && fast.ran(new FastCall.Ema(teacher, student, tau))) return;
+        if (fast.ran(new FastCall.Ema(teacher, student, tau, working))) return;
         launch1("optim", "ema", teacher.numel(), count(teacher.numel(), "ema"), teacher, student, (float) tau, (float) (1 - tau),
                 working, working != null ? 1 : 0);
     }
 
-    // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb)
-    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) { new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
-    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) { new AttentionKernels(rt, variants).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate); }
-    // The fast variants see a convolution only after ConvKernels has checked its tensors (checkShapes).
-    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) { ConvKernels k = new ConvKernels(rt, variants); k.checkForward(d, x, w, bias, y); if (fast.ran(new FastCall.Conv(d, x, w, bias, y))) return; k.forward(d, x, w, bias, y); }
-    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) { ConvKernels k = new ConvKernels(rt, variants); k.checkBackwardInput(d, dy, w, dx); if (fast.ran(new FastCall.ConvBackwardInput(d, dy, w, dx, accumulate))) return; k.backwardInput(d, dy, w, dx, accumulate); }
-    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) { ConvKernels k = new ConvKernels(rt, variants); k.checkBackwardWeight(d, x, dy, dw, dbias); if (fast.ran(new FastCall.ConvBackwardWeight(d, x, dy, dw, dbias))) return; k.backwardWeight(d, x, dy, dw, dbias); }
+    // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb); the fast variants after the checks
+    @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) {
+        AttentionKernels.check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        if (fast.ran(new FastCall.Attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse))) return;
+        new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+    }
+    @Override public void attentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate) {
+        AttentionKernels.checkBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale);
+        if (fast.ran(new FastCall.AttentionBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv,
+                dAlibiScale, accumulate))) return;
+        new AttentionKernels(rt, variants).backward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate);
+    }
+    @Override public void conv(ConvDesc d, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        ConvKernels k = new ConvKernels(rt, variants);
+        k.checkForward(d, x, w, bias, y);
+        if (fast.ran(new FastCall.Conv(d, x, w, bias, y))) return;
+        k.forward(d, x, w, bias, y);
+    }
+    @Override public void convBackwardInput(ConvDesc d, Tensor dy, Tensor w, Tensor dx, boolean accumulate) {
+        ConvKernels k = new ConvKernels(rt, variants);
+        k.checkBackwardInput(d, dy, w, dx);
+        if (fast.ran(new FastCall.ConvBackwardInput(d, dy, w, dx, accumulate))) return;
+        k.backwardInput(d, dy, w, dx, accumulate);
+    }
+    @Override public void convBackwardWeight(ConvDesc d, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        ConvKernels k = new ConvKernels(rt, variants);
+        k.checkBackwardWeight(d, x, dy, dw, dbias);
+        if (fast.ran(new FastCall.ConvBackwardWeight(d, x, dy, dw, dbias))) return;
+        k.backwardWeight(d, x, dy, dw, dbias);
+    }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.AttentionDesc;
 import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
@@ -91,10 +92,199 @@ final class SelfCheckCases {
                     maskedRegression("4x5x64, 1 clone", 4, 5, 64, 1, true))),
             Map.entry(FastCall.Adamw.class, List.of(
                     new Case<>("n 1003, gradient scale 0.7", in -> adamw(in, 0, 1003, true)),
-                    new Case<>("n 517 at offset 1, no gradient scale", in -> adamw(in, 1, 517, false)))),
+                    new Case<>("n 517 at offset 1, no gradient scale", in -> adamw(in, 1, 517, false)),
+                    new Case<>("n 1003 with a bf16 working copy", in -> adamw(in, 0, 1003, true).withWorking(in.nanBf16(1003))),
+                    new Case<>("n 517 at offset 1 with a bf16 working copy", in -> adamw(in, 1, 517, false).withWorking(in.nanBf16At(1, 517))))),
             Map.entry(FastCall.Ema.class, List.of(
-                    new Case<>("n 1003", in -> new FastCall.Ema(in.randn(1003), in.randn(1003), 0.999)),
-                    new Case<>("n 517 at offset 1", in -> new FastCall.Ema(in.randnAt(1, 517), in.randnAt(1, 517), 0.9)))));
+                    new Case<>("n 1003", in -> new FastCall.Ema(in.randn(1003), in.randn(1003), 0.999, null)),
+                    new Case<>("n 517 at offset 1", in -> new FastCall.Ema(in.randnAt(1, 517), in.randnAt(1, 517), 0.9, null)),
+                    new Case<>("n 1003 with a bf16 working copy", in -> new FastCall.Ema(in.randn(1003), in.randn(1003), 0.999, in.nanBf16(1003))),
+                    new Case<>("n 517 at offset 1 with a bf16 working copy",
+                            in -> new FastCall.Ema(in.randnAt(1, 517), in.randnAt(1, 517), 0.9, in.nanBf16At(1, 517))))));
+
+    /**
+     * The cases of the bf16 variants ({@link FastVariant.Precision#BF16}): the shapes above where
+     * they apply, with the activations in the check's activation dtype ({@link SelfCheckInputs#act};
+     * BF16 for the variant and its twin, F32 for the fp32 twin), statistics, biases and parameter
+     * gradients F32. Besides the GEMM's, attention's (head sizes 32, 64, 128 and one without a
+     * tensor-core kernel; ALiBi, key padding, packed short sequences, dropout) and the grouped
+     * convolution's (2-D and 1-D, strided, channels per group off the 8-multiples).
+     */
+    @SuppressWarnings("unchecked")
+    static <C extends FastCall> List<Case<C>> bf16(Class<C> op) {
+        List<?> cases = BF16_CASES.get(op);
+        if (cases == null) throw new IllegalStateException("no bf16 self-check cases for op " + FastCall.opName(op));
+        return (List<Case<C>>) cases;
+    }
+
+    private static final Map<Class<? extends FastCall>, List<?>> BF16_CASES = Map.ofEntries(
+            Map.entry(FastCall.Matmul.class, List.of(
+                    matmulBf16("nt 129x136x72 + bias (a linear layer)", 1, 129, 136, 72, false, true, false, true, false, false, false, false),
+                    matmulBf16("nt 129x136x72 + bias, GELU, pre-activation kept", 1, 129, 136, 72, false, true, false, true, true, true,
+                            false, false),
+                    matmulBf16("nn 65x200x48 accumulated", 1, 65, 200, 48, false, false, false, false, false, false, true, false),
+                    matmulBf16("tn 72x136x129 into fp32, accumulated (a weight gradient)", 1, 72, 136, 129, true, false, false, false,
+                            false, false, true, true),
+                    matmulBf16("tt 33x40x24", 1, 33, 40, 24, true, true, false, false, false, false, false, false),
+                    matmulBf16("batch 3, B broadcast, nn 31x24x16, GELU without pre-activation", 3, 31, 24, 16, false, false, true, false,
+                            true, false, false, false))),
+            Map.entry(FastCall.Add.class, List.of(
+                    new Case<>("n 1003", in -> new FastCall.Add(in.act(1003), in.act(1003), in.actNan(1003))),
+                    new Case<>("n 517, views at offset 1", in -> new FastCall.Add(in.actAt(1, 517), in.actAt(1, 517), in.actNanAt(1, 517))))),
+            Map.entry(FastCall.Axpby.class, List.of(
+                    new Case<>("n 1003", in -> new FastCall.Axpby(0.5, in.act(1003), -1.5, in.act(1003))),
+                    new Case<>("n 517, views at offset 3", in -> new FastCall.Axpby(-0.25, in.actAt(3, 517), 0.75, in.actAt(3, 517))))),
+            Map.entry(FastCall.Gelu.class, List.of(
+                    new Case<>("n 1003", in -> new FastCall.Gelu(in.act(1003), in.actNan(1003))),
+                    new Case<>("n 517, views at offset 1", in -> new FastCall.Gelu(in.actAt(1, 517), in.actNanAt(1, 517))))),
+            Map.entry(FastCall.GeluBackward.class, List.of(
+                    new Case<>("n 1003 accumulated", in -> new FastCall.GeluBackward(in.act(1003), in.act(1003), in.act(1003), true)),
+                    new Case<>("n 517, views at offset 2", in -> new FastCall.GeluBackward(in.actAt(2, 517), in.actAt(2, 517),
+                            in.actNanAt(2, 517), false)))),
+            Map.entry(FastCall.LayerNorm.class, List.of(
+                    layerNormBf16("37x768 with gamma and beta", 37, 768, true, true),
+                    layerNormBf16("9x1024 with gamma", 9, 1024, true, false),
+                    layerNormBf16("3x100 (dim not a multiple of 8)", 3, 100, true, true))),
+            Map.entry(FastCall.LayerNormBackward.class, List.of(
+                    layerNormBackwardBf16("37x768, dx accumulated, dgamma and dbeta", 37, 768, true, true, true, true),
+                    layerNormBackwardBf16("9x1024, dx and dgamma", 9, 1024, true, true, false, false),
+                    layerNormBackwardBf16("3x100 (dim not a multiple of 8)", 3, 100, true, true, true, false))),
+            Map.entry(FastCall.InstanceNorm.class, List.of(
+                    instanceNormBf16("3x97x136", 3, 97, 136), instanceNormBf16("2x7x12 (channels not a multiple of 8)", 2, 7, 12))),
+            Map.entry(FastCall.InstanceNormBackward.class, List.of(
+                    instanceNormBackwardBf16("3x97x136 accumulated", 3, 97, 136, true), instanceNormBackwardBf16("2x5x64", 2, 5, 64, false))),
+            Map.entry(FastCall.Attention.class, List.of(
+                    attention("head 64, 3 packed sequences of 40 tokens, 2 heads, ALiBi, key padding", 3, 40, 2, 64, true, true, 0),
+                    attention("head 32, 2x70 tokens, dropout 0.1", 2, 70, 1, 32, false, false, 0.1),
+                    attention("head 128, 1x33 tokens, ALiBi", 1, 33, 1, 128, true, false, 0),
+                    attention("head 48 (no tensor-core kernel)", 1, 9, 1, 48, false, false, 0))),
+            Map.entry(FastCall.AttentionBackward.class, List.of(
+                    attentionBackward("head 64, 3 packed sequences of 40 tokens, 2 heads, ALiBi, key padding, accumulated",
+                            3, 40, 2, 64, true, true, 0, true),
+                    attentionBackward("head 32, 2x70 tokens, dropout 0.1", 2, 70, 1, 32, false, false, 0.1, false),
+                    attentionBackward("head 128, 1x33 tokens, ALiBi", 1, 33, 1, 128, true, false, 0, false),
+                    attentionBackward("head 48 (no tensor-core kernel)", 1, 9, 1, 48, false, false, 0, false))),
+            Map.entry(FastCall.Conv.class, List.of(
+                    new Case<>("2-D 3x3, 2 groups of 16 -> 24 channels, 2x7x9, bias", in -> conv(in, conv2d(), true)),
+                    new Case<>("1-D k 5 stride 2, 3 groups of 8 -> 16 channels, 3x37", in -> conv(in, conv1d(), false)),
+                    new Case<>("2-D 3x3, 2 groups of 6 channels (not multiples of 8)", in -> conv(in, convOdd(), true)))),
+            Map.entry(FastCall.ConvBackwardInput.class, List.of(
+                    new Case<>("2-D 3x3, 2 groups of 16 -> 24 channels, 2x7x9, accumulated", in -> convInput(in, conv2d(), true)),
+                    new Case<>("1-D k 5 stride 2, 3 groups of 8 -> 16 channels, 3x37", in -> convInput(in, conv1d(), false)),
+                    new Case<>("2-D 3x3, 2 groups of 6 channels (not multiples of 8)", in -> convInput(in, convOdd(), false)))),
+            Map.entry(FastCall.ConvBackwardWeight.class, List.of(
+                    new Case<>("2-D 3x3, 2 groups of 16 -> 24 channels, 2x7x9, with dbias", in -> convWeight(in, conv2d(), true)),
+                    new Case<>("1-D k 5 stride 2, 3 groups of 8 -> 16 channels, 3x37", in -> convWeight(in, conv1d(), false)),
+                    new Case<>("2-D 3x3, 2 groups of 6 channels (not multiples of 8)", in -> convWeight(in, convOdd(), true)))));
+
+    /** A GEMM in bf16: A, B and C activations, except a weight gradient's C ({@code f32Out}: the bf16-f32 flavour). */
+    private static Case<FastCall.Matmul> matmulBf16(String name, int batch, int m, int n, int k, boolean transA, boolean transB,
+                                                    boolean broadcastB, boolean bias, boolean gelu, boolean preact, boolean accumulate,
+                                                    boolean f32Out) {
+        MatmulDesc d = new MatmulDesc(batch, m, n, k, transA, transB, broadcastB,
+                gelu ? MatmulDesc.Activation.GELU : MatmulDesc.Activation.NONE);
+        int mn = batch * m * n;
+        return new Case<>(name, in -> new FastCall.Matmul(d, in.act(batch * m * k), in.act((broadcastB ? 1 : batch) * k * n),
+                bias ? in.randn(n) : null,
+                f32Out ? (accumulate ? in.randn(mn) : in.nan(mn)) : (accumulate ? in.act(mn) : in.actNan(mn)),
+                preact ? (f32Out ? in.nan(mn) : in.actNan(mn)) : null, accumulate));
+    }
+
+    private static Case<FastCall.LayerNorm> layerNormBf16(String name, int rows, int dim, boolean gamma, boolean beta) {
+        NormDesc d = new NormDesc(rows, dim, 1e-5);
+        return new Case<>(name, in -> new FastCall.LayerNorm(d, in.act(rows, dim), gamma ? in.randn(dim) : null,
+                beta ? in.randn(dim) : null, in.actNan(rows, dim), in.nan(rows), in.nan(rows)));
+    }
+
+    private static Case<FastCall.LayerNormBackward> layerNormBackwardBf16(String name, int rows, int dim, boolean dx, boolean dgamma,
+                                                                          boolean dbeta, boolean accumulate) {
+        NormDesc d = new NormDesc(rows, dim, 1e-5);
+        return new Case<>(name, in -> new FastCall.LayerNormBackward(d, in.act(rows, dim), in.randn(dim), in.randn(rows),
+                in.uniform(0.5, 2, rows), in.act(rows, dim), dx ? (accumulate ? in.act(rows, dim) : in.actNan(rows, dim)) : null,
+                dgamma ? in.randn(dim) : null, dbeta ? in.randn(dim) : null, accumulate));
+    }
+
+    private static Case<FastCall.InstanceNorm> instanceNormBf16(String name, int batch, int time, int channels) {
+        return new Case<>(name, in -> new FastCall.InstanceNorm(batch, time, channels, 1e-5, in.act(batch, time, channels),
+                in.actNan(batch, time, channels), in.nan(batch, channels), in.nan(batch, channels)));
+    }
+
+    private static Case<FastCall.InstanceNormBackward> instanceNormBackwardBf16(String name, int batch, int time, int channels,
+                                                                                boolean accumulate) {
+        return new Case<>(name, in -> new FastCall.InstanceNormBackward(batch, time, channels, in.act(batch, time, channels),
+                in.randn(batch, channels), in.uniform(0.5, 2, batch, channels), in.act(batch, time, channels),
+                accumulate ? in.act(batch, time, channels) : in.actNan(batch, time, channels), accumulate));
+    }
+
+    private static AttentionDesc attentionDesc(int batch, int tokens, int heads, int dh, boolean alibi, boolean padding, double dropout) {
+        return AttentionDesc.of(batch, tokens, heads, dh).withAlibi(alibi).withKeyPadding(padding).withDropout(dropout, 0x5eedL, 96);
+    }
+
+    /** qkv, ALiBi slopes and (partly negative) scales, positions 0..T-1 shuffled a little, the last key of each sample padded. */
+    private record AttentionInputs(Tensor qkv, Tensor slopes, Tensor scales, Tensor pos, Tensor pad) {}
+
+    private static AttentionInputs attentionInputs(SelfCheckInputs in, AttentionDesc d) {
+        int bt = d.batch() * d.tokens();
+        Tensor qkv = in.act(bt * 3 * d.dim());
+        Tensor slopes = d.alibi() ? in.uniform(0.05, 0.5, d.heads()) : null, scales = d.alibi() ? in.uniform(-0.5, 1.5, d.heads()) : null;
+        int[] pos = new int[bt], pad = new int[bt];
+        for (int i = 0; i < bt; i++) {
+            pos[i] = (i % d.tokens()) * 2 % (d.tokens() + 1);
+            pad[i] = i % d.tokens() == d.tokens() - 1 ? 1 : 0;
+        }
+        return new AttentionInputs(qkv, slopes, scales, d.alibi() ? in.ints(pos, bt) : null, d.keyPadding() ? in.ints(pad, bt) : null);
+    }
+
+    private static Case<FastCall.Attention> attention(String name, int batch, int tokens, int heads, int dh, boolean alibi,
+                                                      boolean padding, double dropout) {
+        AttentionDesc d = attentionDesc(batch, tokens, heads, dh, alibi, padding, dropout);
+        return new Case<>(name, in -> {
+            AttentionInputs a = attentionInputs(in, d);
+            int bt = batch * tokens;
+            return new FastCall.Attention(d, a.qkv(), a.slopes(), a.scales(), a.pos(), a.pad(), in.actNan(bt * d.dim()), in.nan(bt * heads));
+        });
+    }
+
+    private static Case<FastCall.AttentionBackward> attentionBackward(String name, int batch, int tokens, int heads, int dh, boolean alibi,
+                                                                      boolean padding, double dropout, boolean accumulate) {
+        AttentionDesc d = attentionDesc(batch, tokens, heads, dh, alibi, padding, dropout);
+        return new Case<>(name, in -> {
+            AttentionInputs a = attentionInputs(in, d);
+            int bt = batch * tokens;
+            // out and lse as the forward leaves them (the backward recomputes P from lse): the portable forward, in this storage
+            Tensor out = in.actNan(bt * d.dim()), lse = in.nan(bt * heads);
+            in.device().ops().attention(d, a.qkv(), a.slopes(), a.scales(), a.pos(), a.pad(), out, lse);
+            Tensor dqkv = accumulate ? in.act(bt * 3 * d.dim()) : in.actNan(bt * 3 * d.dim());
+            return new FastCall.AttentionBackward(d, a.qkv(), a.slopes(), a.scales(), a.pos(), a.pad(), out, in.act(bt * d.dim()), lse,
+                    in.nan(bt * heads), dqkv, d.alibi() ? in.randn(heads) : null, accumulate);
+        });
+    }
+
+    private static ConvDesc conv2d() { return ConvDesc.conv2d(2, 32, 48, 7, 9, 3, 1, 1, 2); }
+
+    private static ConvDesc conv1d() { return ConvDesc.conv1d(3, 24, 48, 37, 5, 2, 2, 3); }
+
+    private static ConvDesc convOdd() { return ConvDesc.conv2d(1, 12, 12, 5, 5, 3, 1, 1, 2); }
+
+    private static int xSize(ConvDesc d) { return d.batch() * d.inH() * d.inW() * d.inC(); }
+
+    private static int ySize(ConvDesc d) { return d.batch() * d.outH() * d.outW() * d.outC(); }
+
+    private static int wSize(ConvDesc d) { return d.outC() * d.kH() * d.kW() * d.inPerGroup(); }
+
+    private static FastCall.Conv conv(SelfCheckInputs in, ConvDesc d, boolean bias) {
+        return new FastCall.Conv(d, in.act(xSize(d)), in.act(wSize(d)), bias ? in.randn(d.outC()) : null, in.actNan(ySize(d)));
+    }
+
+    private static FastCall.ConvBackwardInput convInput(SelfCheckInputs in, ConvDesc d, boolean accumulate) {
+        return new FastCall.ConvBackwardInput(d, in.act(ySize(d)), in.act(wSize(d)), accumulate ? in.act(xSize(d)) : in.actNan(xSize(d)),
+                accumulate);
+    }
+
+    /** dw and dbias accumulate (as convBackwardWeight always does): they start from random values. */
+    private static FastCall.ConvBackwardWeight convWeight(SelfCheckInputs in, ConvDesc d, boolean bias) {
+        return new FastCall.ConvBackwardWeight(d, in.act(xSize(d)), in.act(ySize(d)), in.randn(wSize(d)), bias ? in.randn(d.outC()) : null);
+    }
 
     private static Case<FastCall.Matmul> matmul(String name, int batch, int m, int n, int k, boolean transA, boolean transB,
                                                 boolean broadcastB, boolean bias, boolean gelu, boolean preact, boolean accumulate) {
@@ -164,6 +354,6 @@ final class SelfCheckCases {
     private static FastCall.Adamw adamw(SelfCheckInputs in, int offset, int n, boolean scale) {
         Tensor p = in.randnAt(offset, n), g = in.randnAt(offset, n), m = in.randnAt(offset, n);
         Tensor v = in.uniform(0, 0.1, offset + n).view(offset, org.d2v.tensor.Shape.of(n));
-        return new FastCall.Adamw(new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 7), p, g, m, v, scale ? in.uniform(0.7, 0.7, 1) : null);
+        return new FastCall.Adamw(new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 7), p, g, m, v, scale ? in.uniform(0.7, 0.7, 1) : null, null);
     }
 }

@@ -15,8 +15,8 @@ import org.d2v.backend.Philox;
  * tests that run these very launches against the float64 reference. Preconditions on the tensors
  * (dtypes, 16-byte alignment) are the caller's to check; the shape rules are here.
  *
- * <p>These kernels read bf16 operands: the fast variants that use them are registered once the
- * tensor layer has a BF16 dtype.
+ * <p>These kernels read bf16 operands: {@link Bf16Variants} launches them as the fast variants of
+ * launches with BF16 activations.
  */
 public final class TensorCoreLaunches {
     private TensorCoreLaunches() {}

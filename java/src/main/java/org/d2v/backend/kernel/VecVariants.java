@@ -64,7 +64,12 @@ final class VecVariants {
         final String kernel;
 
         Vec(KernelRuntime rt, String program, String kernel, Class<C> op, String twin) {
-            super(program + "/" + kernel, op, twin, Precision.F32);
+            this(rt, program, kernel, op, twin, Precision.F32);
+        }
+
+        /** A flavour of another precision (the _bf16 kernels: {@link Bf16Variants}). */
+        Vec(KernelRuntime rt, String program, String kernel, Class<C> op, String twin, Precision precision) {
+            super(program + "/" + kernel, op, twin, precision);
             this.rt = rt;
             this.program = program;
             this.kernel = kernel;
@@ -153,14 +158,19 @@ final class VecVariants {
      * dx in one pass, the parameter gradients as per-chunk partials added up in a fixed order by
      * elementwise.cl's reduce_middle (into dgamma and dbeta, which, as in the portable path, accumulate).
      */
-    static final class LayerNormBackward extends Vec<FastCall.LayerNormBackward> {
+    static class LayerNormBackward extends Vec<FastCall.LayerNormBackward> {
         /** Warps per block of layer_norm_backward_vec (its block must be 32·4 = 128 threads). */
         static final int WARPS = 4;
         private DeviceBuffer partials;
 
         LayerNormBackward(KernelRuntime rt) {
-            super(rt, "norm_vec", "layer_norm_backward_vec_f32", FastCall.LayerNormBackward.class,
-                    "norm/layer_norm_backward_input(_rows) + norm/layer_norm_params_partial");
+            this(rt, "layer_norm_backward_vec_f32", "norm/layer_norm_backward_input(_rows) + norm/layer_norm_params_partial",
+                    Precision.F32);
+        }
+
+        /** The same launches with another flavour's kernel (layer_norm_backward_vec_bf16: {@link Bf16Variants}). */
+        LayerNormBackward(KernelRuntime rt, String kernel, String twin, Precision precision) {
+            super(rt, "norm_vec", kernel, FastCall.LayerNormBackward.class, twin, precision);
         }
 
         @Override public String inapplicable(FastCall.LayerNormBackward c) {
@@ -280,7 +290,7 @@ final class VecVariants {
         }
     }
 
-    // ---- optim_vec.cu: optim.cl's arithmetic; the bf16 working copies stay unused until the BF16 dtype ----
+    // ---- optim_vec.cu: optim.cl's arithmetic, and the bf16 working copy of bf16 training in the same pass ----
 
     static final class Adamw extends Vec<FastCall.Adamw> {
         Adamw(KernelRuntime rt) { super(rt, "optim_vec", "adamw_vec", FastCall.Adamw.class, "optim/adamw"); }
@@ -289,7 +299,7 @@ final class VecVariants {
             AdamWDesc d = c.d();
             int n = (int) c.param().numel();
             double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
-            launch(grid(n / 8 + 1), n, c.param(), c.grad(), c.m(), c.v(), null, (float) d.beta1(), (float) (1 - d.beta1()),
+            launch(grid(n / 8 + 1), n, c.param(), c.grad(), c.m(), c.v(), c.working(), (float) d.beta1(), (float) (1 - d.beta1()),
                     (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
                     c.gradScale(), c.gradScale() != null ? 1 : 0);
         }
@@ -300,7 +310,7 @@ final class VecVariants {
         @Override public String inapplicable(FastCall.Ema c) { return notF32(c.teacher(), c.student()); }
         @Override public void run(FastCall.Ema c) {
             int n = (int) c.teacher().numel();
-            launch(grid(n / 8 + 1), n, c.teacher(), c.student(), null, (float) c.tau(), (float) (1 - c.tau()));
+            launch(grid(n / 8 + 1), n, c.teacher(), c.student(), c.working(), (float) c.tau(), (float) (1 - c.tau()));
         }
     }
 }

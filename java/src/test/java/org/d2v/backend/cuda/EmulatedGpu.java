@@ -20,6 +20,7 @@ import org.d2v.backend.kernel.KernelOps;
 import org.d2v.backend.kernel.KernelRuntime;
 import org.d2v.backend.kernel.KernelSignatures;
 import org.d2v.backend.kernel.LaunchChecks;
+import org.d2v.tensor.Bf16;
 import org.d2v.tensor.DType;
 import org.d2v.tensor.DeviceBuffer;
 import org.d2v.tensor.Tensor;
@@ -40,7 +41,7 @@ import sun.misc.Unsafe;
  * uninitialised device memory would hold garbage. One emulator process per launch: slow, so tests
  * keep shapes small.
  */
-final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Access {
+public final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Access {
     private static final Unsafe UNSAFE = unsafe();
 
     private static Unsafe unsafe() {
@@ -62,7 +63,10 @@ final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Acces
     private final KernelOps ops;
     private boolean closed;
 
-    EmulatedGpu() { this.ops = new KernelOps(this); }
+    public EmulatedGpu() { this.ops = new KernelOps(this); }
+
+    /** Null when the host emulator builds here (g++), else why not (tests elsewhere skip on it, or fail in CI). */
+    public static String unavailableReason() { return TensorCoreEmulator.binary() == null ? TensorCoreEmulator.unavailable() : null; }
 
     /** A device buffer in native host memory. */
     final class Memory implements DeviceBuffer {
@@ -108,7 +112,7 @@ final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Acces
 
     @Override
     public DeviceBuffer allocate(DType dtype, long elements) {
-        if (dtype == DType.F64) throw new IllegalArgumentException("the emulated GPU stores F32 and I32 only");
+        if (dtype == DType.F64) throw new IllegalArgumentException("the emulated GPU stores F32, BF16 and I32, not F64");
         Memory m = new Memory(dtype, Math.max(1, elements));
         live.add(m);
         memory.allocated(m.bytes());
@@ -120,11 +124,12 @@ final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Acces
         Memory m = mem(dst);
         check(m, offset, src.length);
         for (int i = 0; i < src.length; i++) {
-            long at = m.address + 4 * (offset + i);
+            long at = m.address + m.dtype.bytes() * (offset + i);
             if (m.dtype == DType.I32) UNSAFE.putInt(at, (int) src[i]);
+            else if (m.dtype == DType.BF16) UNSAFE.putShort(at, Bf16.bits((float) Bf16.round(src[i])));
             else UNSAFE.putFloat(at, (float) src[i]);
         }
-        meter.uploaded(4L * src.length);
+        meter.uploaded((long) m.dtype.bytes() * src.length);
     }
 
     @Override
@@ -132,11 +137,11 @@ final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Acces
         Memory m = mem(src);
         check(m, offset, dst.length);
         for (int i = 0; i < dst.length; i++) {
-            long at = m.address + 4 * (offset + i);
-            dst[i] = m.dtype == DType.I32 ? UNSAFE.getInt(at) : UNSAFE.getFloat(at);
+            long at = m.address + m.dtype.bytes() * (offset + i);
+            dst[i] = m.dtype == DType.I32 ? UNSAFE.getInt(at) : m.dtype == DType.BF16 ? Bf16.value(UNSAFE.getShort(at)) : UNSAFE.getFloat(at);
         }
         meter.hostSync();
-        meter.downloaded(4L * dst.length);
+        meter.downloaded((long) m.dtype.bytes() * dst.length);
     }
 
     @Override
@@ -188,14 +193,11 @@ final class EmulatedGpu implements Device, KernelRuntime, CublasLtVariants.Acces
     @Override
     public void launch(String program, String kernel, long[] global, long[] local, Object... args) {
         KernelSignatures.Launch signature = checks.before(program, kernel, args);
-        // The emulator runs the f32 kernel text only; bf16 flavours are checked on PoCL and by ptxas.
-        if (signature.flavour() != org.d2v.backend.kernel.Flavour.F32)
-            throw new UnsupportedOperationException("the CUDA emulator runs f32 kernels only, not "
-                    + signature.flavour().qualify(program + "/" + kernel));
         int[] block = CudaRuntime.blockSize(global, local);
         int[] grid = {1, 1, 1};
         for (int d = 0; d < global.length; d++) grid[d] = Math.toIntExact(global[d] / block[d]);
-        Job job = new Job();
+        // each storage flavour of the portable programs has its emulator (the CUDA-only ones are all in f32's)
+        Job job = new Job(signature.flavour());
         Map<Memory, Buf> shipped = new LinkedHashMap<>();
         List<Object> mapped = new ArrayList<>();
         for (Object a : args) {

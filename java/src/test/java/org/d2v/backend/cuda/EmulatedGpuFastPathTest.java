@@ -272,6 +272,30 @@ class EmulatedGpuFastPathTest {
         }
         assertActive("optim_vec/adamw_vec");
         assertActive("optim_vec/ema_vec");
+        // bf16 training: the same kernels write the bf16 working copy of the masters in the same pass
+        int n = 1003;
+        AdamWDesc d = new AdamWDesc(1e-3, 0.9, 0.95, 1e-8, 0.05, 3);
+        Pair p = randn(n), g = randn(n), m = randn(n), v = uniform(0, 0.1, n);
+        Tensor pb = Tensor.empty(gpu, DType.BF16, Shape.of(n)), tb = Tensor.empty(gpu, DType.BF16, Shape.of(n));
+        long before = gpu.counters().launches();
+        gpu.ops().adamw(d, p.g(), g.g(), m.g(), v.g(), null, pb);
+        assertEquals(1, gpu.counters().launches() - before, "adamw_vec, working copy included, in one launch");
+        refOps.adamw(d, p.r(), g.r(), m.r(), v.r(), null);
+        assertClose("adamw p with a working copy", p);
+        assertWorkingCopy("adamw working copy", pb, p.g());
+        Pair t = randn(n);
+        gpu.ops().ema(t.g(), g.g(), 0.99, tb);
+        refOps.ema(t.r(), g.r(), 0.99);
+        assertClose("ema with a working copy", t);
+        assertWorkingCopy("ema working copy", tb, t.g());
+    }
+
+    /** The working copy holds exactly the masters rounded to bf16. */
+    private void assertWorkingCopy(String what, Tensor copy, Tensor masters) {
+        double[] c = copy.toDoubles(), m = masters.toDoubles();
+        for (int i = 0; i < c.length; i++) {
+            assertEquals(org.d2v.tensor.Bf16.round(m[i]), c[i], 0.0, what + ": element " + i + " (seed " + seed + ")");
+        }
     }
 
     // ---- cuBLASLt (the stand-in) ---------------------------------------------------------------

@@ -32,14 +32,24 @@ final class TensorCoreEmulator {
     static final Path KERNELS = Path.of("..", "kernels").toAbsolutePath().normalize();
     static final Path SOURCES = Path.of("src", "test", "cpp").toAbsolutePath().normalize();
     private static final Pattern KERNEL = Pattern.compile("KERNEL\\s+void\\s+(\\w+)\\s*\\(");
-    private static Path binary;
+    private static final java.util.Map<org.d2v.backend.kernel.Flavour, Path> BINARIES = new java.util.EnumMap<>(org.d2v.backend.kernel.Flavour.class);
     private static String unavailable;
 
     private TensorCoreEmulator() {}
 
     /** The compiled emulator, or null when there is no g++ (the reason is {@link #unavailable()}). */
-    static synchronized Path binary() {
+    static synchronized Path binary() { return binary(org.d2v.backend.kernel.Flavour.F32); }
+
+    /**
+     * The emulator of one storage flavour: f32 holds every program (the CUDA-only ones, which name
+     * their bf16 pointers explicitly, and the portable ones in f32); bf16 and bf16-f32 hold the
+     * portable programs compiled with that flavour's definitions, as kernels/build.sh compiles their
+     * fatbins (EmulatedGpu runs the bf16 twins there).
+     */
+    static synchronized Path binary(org.d2v.backend.kernel.Flavour flavour) {
+        Path binary = BINARIES.get(flavour);
         if (binary != null || unavailable != null) return binary;
+        boolean f32 = flavour == org.d2v.backend.kernel.Flavour.F32;
         try {
             String gxx = onPath("g++");
             if (gxx == null) {
@@ -48,7 +58,7 @@ final class TensorCoreEmulator {
             }
             StringBuilder tu = new StringBuilder("#include \"d2v_emulator.h\"\n#include \"d2v.h\"\n");
             StringBuilder table = new StringBuilder();
-            List<Path> headers = list(KERNELS, ".cuh"), programs = new ArrayList<>(list(KERNELS, ".cu"));
+            List<Path> headers = list(KERNELS, ".cuh"), programs = new ArrayList<>(f32 ? list(KERNELS, ".cu") : List.of());
             // the portable programs too (nvcc compiles them as CUDA, and so does the emulator), so that
             // EmulatedGpu can run a whole op set: the fast variants beside their portable twins
             programs.addAll(list(KERNELS, ".cl"));
@@ -69,6 +79,7 @@ final class TensorCoreEmulator {
                     .append("};\nconst int d2v_emu_table_size = sizeof(d2v_emu_table) / sizeof(d2v_emu_table[0]);\n");
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(tu.toString().getBytes(StandardCharsets.UTF_8));
+            sha.update(flavour.defines().getBytes(StandardCharsets.UTF_8));
             List<Path> inputs = new ArrayList<>(headers);
             inputs.addAll(programs);
             inputs.add(KERNELS.resolve("d2v.h"));
@@ -76,21 +87,23 @@ final class TensorCoreEmulator {
             for (Path p : inputs) sha.update(Files.readAllBytes(p));
             Path dir = Path.of("target", "tc-emulator").toAbsolutePath();
             Files.createDirectories(dir);
-            Path exe = dir.resolve("emulator-" + HexFormat.of().formatHex(sha.digest(), 0, 8));
+            Path exe = dir.resolve("emulator-" + (f32 ? "" : flavour.id() + "-") + HexFormat.of().formatHex(sha.digest(), 0, 8));
             if (!Files.isExecutable(exe)) {
-                Path src = dir.resolve("emulator.cpp");
+                Path src = dir.resolve("emulator-" + flavour.id() + ".cpp");
                 Files.writeString(src, tu);
                 Path tmp = dir.resolve(exe.getFileName() + ".tmp");
-                Process p = new ProcessBuilder(gxx, "-O1", "-std=c++17", "-x", "c++", "-I", SOURCES.toString(),
-                        "-I", KERNELS.toString(), src.toString(), "-o", tmp.toString()).redirectErrorStream(true).start();
+                List<String> cmd = new ArrayList<>(List.of(gxx, "-O1", "-std=c++17"));
+                for (String def : flavour.defines().split(" ")) if (!def.isEmpty()) cmd.add(def);
+                cmd.addAll(List.of("-x", "c++", "-I", SOURCES.toString(), "-I", KERNELS.toString(), src.toString(), "-o", tmp.toString()));
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
                     throw new AssertionError("g++ could not build the emulator of kernels/*.cu:\n" + out);
                 }
                 Files.move(tmp, exe, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
-            binary = exe;
-            return binary;
+            BINARIES.put(flavour, exe);
+            return exe;
         } catch (IOException | NoSuchAlgorithmException e) {
             throw new AssertionError("building the emulator: " + e, e);
         } catch (InterruptedException e) {
@@ -165,10 +178,16 @@ final class TensorCoreEmulator {
 
     /** Buffers and a sequence of launches on them, run in one emulator process. */
     static final class Job {
+        /** Which emulator runs the job's launches (all of one flavour). */
+        private final org.d2v.backend.kernel.Flavour flavour;
         private final List<byte[]> buffers = new ArrayList<>();
         private final ByteArrayOutputStream launches = new ByteArrayOutputStream();
         private int launchCount;
         private List<byte[]> result;
+
+        Job() { this(org.d2v.backend.kernel.Flavour.F32); }
+
+        Job(org.d2v.backend.kernel.Flavour flavour) { this.flavour = flavour; }
 
         private Buf add(ByteBuffer b) {
             buffers.add(b.array());
@@ -216,7 +235,8 @@ final class TensorCoreEmulator {
         void launch(org.d2v.backend.kernel.TensorCoreLaunches.Launch l) { launch(l.kernel(), l.grid(), l.block(), l.args()); }
 
         void launch(String kernel, int[] grid, int[] block, Object... args) {
-            org.d2v.backend.kernel.LaunchChecks.recordEmulated(programOf(kernel), kernel);
+            org.d2v.backend.kernel.LaunchChecks.recordEmulated(programOf(kernel),
+                    flavour == org.d2v.backend.kernel.Flavour.F32 ? kernel : kernel + "@" + flavour.id());
             ByteBuffer b = alloc(4096);
             byte[] name = kernel.getBytes(StandardCharsets.US_ASCII);
             b.putInt(name.length).put(name);
@@ -256,7 +276,7 @@ final class TensorCoreEmulator {
 
         /** Runs every launch in order; afterwards each Buf reads its final contents. */
         void run() {
-            Path exe = binary();
+            Path exe = binary(flavour);
             if (exe == null) throw new IllegalStateException(unavailable());
             try {
                 Path dir = Files.createTempDirectory("tc-emu");
