@@ -35,7 +35,7 @@ public final class AttentionKernels {
     /** See {@link org.d2v.backend.Ops#attention}. */
     public void forward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                         Tensor keyPadding, Tensor out, Tensor lse) {
-        check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        checkForward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
         Object[] args = concat(inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding), new Object[] {out, lse},
                 params(d));
         launchRowKernel(d, "attention_forward", args);
@@ -45,14 +45,7 @@ public final class AttentionKernels {
     public void backward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                          Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta,
                          Tensor dqkv, Tensor dAlibiScale, boolean accumulate) {
-        check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
-        long bt = (long) d.batch() * d.tokens();
-        require(dout, qkv.dtype(), bt * d.dim(), "attentionBackward dout [B,T,H,Dh] (stored as qkv)");
-        require(delta, DType.F32, bt * d.heads(), "attentionBackward delta [B,H,T]");
-        require(dqkv, qkv.dtype(), bt * 3 * d.dim(), "attentionBackward dqkv [B,T,3,H,Dh] (stored as qkv)");
-        fitsInt(dqkv, "attentionBackward dqkv");
-        if (d.alibi()) require(dAlibiScale, DType.F32, d.heads(), "attentionBackward dAlibiScale [H]");
-
+        checkBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale);
         int rows = d.batch() * d.heads() * d.tokens();
         rt.launch(PROGRAM, "attention_delta", new long[] {roundUp(rows, ROWS_PER_GROUP)}, new long[] {ROWS_PER_GROUP},
                 out, dout, delta, d.batch(), d.tokens(), d.heads(), d.headDim());
@@ -116,7 +109,20 @@ public final class AttentionKernels {
         return all;
     }
 
-    private static void check(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+    /** The backward's argument checks (KernelOps runs them before any fast variant). */
+    void checkBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+                       Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale) {
+        checkForward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        long bt = (long) d.batch() * d.tokens();
+        require(dout, qkv.dtype(), bt * d.dim(), "attentionBackward dout [B,T,H,Dh] (stored as qkv)");
+        require(delta, DType.F32, bt * d.heads(), "attentionBackward delta [B,H,T]");
+        require(dqkv, qkv.dtype(), bt * 3 * d.dim(), "attentionBackward dqkv [B,T,3,H,Dh] (stored as qkv)");
+        fitsInt(dqkv, "attentionBackward dqkv");
+        if (d.alibi()) require(dAlibiScale, DType.F32, d.heads(), "attentionBackward dAlibiScale [H]");
+    }
+
+    /** The forward's argument checks (KernelOps runs them before any fast variant). */
+    void checkForward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                               Tensor keyPadding, Tensor out, Tensor lse) {
         if (d.headDim() > MAX_HEAD_DIM) {
             throw new IllegalArgumentException("attention kernels support head sizes up to " + MAX_HEAD_DIM

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.d2v.backend.AdamWDesc;
+import org.d2v.backend.AttentionDesc;
 import org.d2v.backend.ConvDesc;
 import org.d2v.backend.LossDesc;
 import org.d2v.backend.MatmulDesc;
@@ -87,6 +88,22 @@ public sealed interface FastCall {
                              Tensor dgamma, Tensor dbeta, boolean accumulate) implements FastCall {
         @Override public void on(Ops ops) { ops.layerNormBackward(d, x, gamma, mean, rstd, dy, dx, dgamma, dbeta, accumulate); }
         @Override public List<Tensor> outputs() { return list(dx, dgamma, dbeta); }
+    }
+
+    record Attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                     Tensor out, Tensor lse) implements FastCall {
+        @Override public void on(Ops ops) { ops.attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
+        @Override public List<Tensor> outputs() { return list(out, lse); }
+    }
+
+    /** delta is the op's scratch: not an output. */
+    record AttentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                             Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate)
+            implements FastCall {
+        @Override public void on(Ops ops) {
+            ops.attentionBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate);
+        }
+        @Override public List<Tensor> outputs() { return list(dqkv, d.alibi() ? dAlibiScale : null); }
     }
 
     record InstanceNorm(int batch, int time, int channels, double eps, Tensor x, Tensor y, Tensor mean, Tensor rstd)

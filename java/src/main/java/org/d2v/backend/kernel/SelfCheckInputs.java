@@ -80,6 +80,16 @@ final class SelfCheckInputs implements AutoCloseable {
         return Tensor.view(b, 0, Shape.of(dims));
     }
 
+    /** I32 values uniform in [0, bound) (token positions). */
+    Tensor ints(int bound, int... dims) {
+        int[] v = new int[numel(dims)];
+        for (int i = 0; i < v.length; i++) v[i] = rnd.nextInt(bound);
+        DeviceBuffer b = device.allocate(DType.I32, Math.max(1, v.length));
+        buffers.add(b);
+        device.uploadInts(b, 0, v);
+        return Tensor.view(b, 0, Shape.of(dims));
+    }
+
     @Override
     public void close() {
         for (DeviceBuffer b : buffers) b.close();
