@@ -113,6 +113,13 @@ typedef struct {
     int32_t backward;
 } attention_args;
 
+/* out[i, k] (+)= alpha · Σ_j x[i, j, k] over x [a, b, c] (org.d2v.backend.Ops#reduceMiddle): A = x, C = out. */
+typedef struct {
+    operands ops;
+    int32_t a, b, c, accumulate;
+    float alpha;
+} reduce_args;
+
 static float *operand(const operands *o, int which) {
     return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
 }
@@ -181,6 +188,30 @@ static void run_gelu(void *p) {
         if (g->backward) gelu_grad_row(x + i, dy + i, out + i, len, g->accumulate);
         else gelu_row(x + i, out + i, len);
     }
+}
+
+/* Each column's sum in order over j, as reduce_middle, a row of c sums at a time (so the loop over
+ * k vectorises); the sums live in a scratch row, then out (+)= alpha · sum. */
+EPILOGUE_TARGETS static void reduce_middle(const reduce_args *g, float *sum) {
+    const float *x = operand(&g->ops, OP_A);
+    float *out = operand(&g->ops, OP_C);
+    int64_t c = g->c;
+    for (int64_t i = 0; i < g->a; i++) {
+        const float *xi = x + i * g->b * c;
+        for (int64_t k = 0; k < c; k++) sum[k] = 0.0f;
+        for (int64_t j = 0; j < g->b; j++)
+            for (int64_t k = 0; k < c; k++) sum[k] += xi[j * c + k];
+        float *o = out + i * c;
+        for (int64_t k = 0; k < c; k++) o[k] = g->accumulate ? o[k] + sum[k] * g->alpha : sum[k] * g->alpha;
+    }
+}
+
+static void run_reduce(void *p) {
+    const reduce_args *g = p;
+    float *sum = malloc(sizeof(float) * (size_t)g->c);
+    if (sum == NULL) abort(); /* no way to report from a native kernel; one row of c floats */
+    reduce_middle(g, sum);
+    free(sum);
 }
 
 /* ---- LayerNorm: rows of dim values, sums in 16 lanes (so they vectorise without reassociating)
@@ -703,6 +734,23 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueLayerNorm(JNIEnv *
     if (count < 0) return 0;
     g.rows = rows, g.dim = dim, g.eps = eps, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_norm, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues reduceMiddle as a native kernel (see reduce_args); returns the OpenCL status. mems,
+ * order, offsets: x, out. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueReduceMiddle(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                            jlongArray jorder, jlongArray joffsets, jint a, jint b, jint c,
+                                                                            jfloat alpha, jboolean accumulate) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    reduce_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.a = a, g.b = b, g.c = c, g.alpha = alpha, g.accumulate = accumulate ? 1 : 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_reduce, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
 }
 
 /* Queues attention forward or backward as a native kernel (see attention_args); returns the

@@ -177,6 +177,26 @@ public final class OpenBlas {
                                                      float eps, boolean backward, boolean accumulate);
 
     /**
+     * Queues reduceMiddle (org.d2v.backend.Ops) over fp32 x [a, b, c] into out [a, c] on the host:
+     * mems x, 0, 0, out, 0; {@code order} and {@code offsets} as for {@link #enqueueGemm}.
+     */
+    public static int enqueueReduceMiddle(long queue, long[] mems, long[] order, long[] offsets, int a, int b, int c, float alpha,
+                                          boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas reduceMiddle: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[3] == 0 || a < 1 || b < 1 || c < 1) {
+            throw new IllegalArgumentException("openblas reduceMiddle: null queue or operand, or an empty shape");
+        }
+        return nativeEnqueueReduceMiddle(queue, mems, order, offsets, a, b, c, alpha, accumulate);
+    }
+
+    private static native int nativeEnqueueReduceMiddle(long queue, long[] mems, long[] order, long[] offsets, int a, int b, int c,
+                                                        float alpha, boolean accumulate);
+
+    /**
      * Queues fused attention (org.d2v.backend.Ops#attention) on fp32 tensors as host loops: forward,
      * mems qkv, slopes, ascale, pos, pad, out, lse; backward, those, then dout, dqkv, dscale (0 where
      * absent). dims: batch tokens heads headDim alibi keyPadding accumulate backward. {@code order}

@@ -69,6 +69,11 @@ public sealed interface FastCall {
         @Override public List<Tensor> outputs() { return list(y); }
     }
 
+    record ReduceMiddle(int a, int b, int c, double alpha, Tensor x, Tensor out, boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.reduceMiddle(a, b, c, alpha, x, out, accumulate); }
+        @Override public List<Tensor> outputs() { return list(out); }
+    }
+
     record Gelu(Tensor x, Tensor y) implements FastCall {
         @Override public void on(Ops ops) { ops.gelu(x, y); }
         @Override public List<Tensor> outputs() { return list(y); }

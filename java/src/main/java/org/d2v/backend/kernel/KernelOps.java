@@ -257,6 +257,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(out, (long) a * c, "reduceMiddle out");
         count(x.numel(), "reduceMiddle");
         if ((long) a * c == 0) return;
+        if (b > 0 && fast.ran(new FastCall.ReduceMiddle(a, b, c, alpha, x, out, accumulate))) return;
         if (b <= 256 || (long) a * c >= 65536) {
             reduceMiddleDirect(a, b, c, alpha, x, out, accumulate);
             return;

@@ -65,6 +65,12 @@ final class SelfCheckCases {
                     new Case<>("n 1003", in -> new FastCall.Axpby(0.5, in.randn(1003), -1.5, in.randn(1003))),
                     new Case<>("n 1003, beta 0 (y is not read)", in -> new FastCall.Axpby(2.0, in.randn(1003), 0.0, in.nan(1003))),
                     new Case<>("n 517, views at offset 3", in -> new FastCall.Axpby(-0.25, in.randnAt(3, 517), 0.75, in.randnAt(3, 517))))),
+            Map.entry(FastCall.ReduceMiddle.class, List.of(
+                    new Case<>("17x5x96 mean over the middle", in -> new FastCall.ReduceMiddle(17, 5, 96, 1.0 / 5, in.randn(17, 5, 96),
+                            in.nan(17, 96), false)),
+                    new Case<>("1x1003x13 (a bias gradient) accumulated, x at offset 1", in -> new FastCall.ReduceMiddle(1, 1003, 13, 1.0,
+                            in.randnAt(1, 1003, 13), in.randn(13), true)),
+                    new Case<>("3x7x1", in -> new FastCall.ReduceMiddle(3, 7, 1, -2.0, in.randn(3, 7, 1), in.nan(3), false)))),
             Map.entry(FastCall.Gelu.class, List.of(
                     new Case<>("n 1003", in -> new FastCall.Gelu(in.randn(1003), in.nan(1003))),
                     new Case<>("n 517, views at offset 1", in -> new FastCall.Gelu(in.randnAt(1, 517), in.nanAt(1, 517))))),
