@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "../common/d2v_jni.h"
+#include "host_math.h"
+#include "host_kernels.h"
 
 /* ---- the few OpenCL and CBLAS declarations used (no headers needed) ---- */
 typedef int32_t cl_int;
@@ -52,7 +54,7 @@ static struct {
  * ids (creation order) and then fills the slots in that order, whatever order they were given
  * in; later releases keep the order given. Listing them sorted satisfies both. */
 enum { OP_A, OP_B, OP_BIAS, OP_C, OP_PREACT };
-#define OPERANDS 8 /* the most any call passes: LayerNorm's backward */
+#define OPERANDS 10 /* the most any call passes: attention's backward */
 typedef struct {
     float *base[OPERANDS];
     int32_t slot[OPERANDS];
@@ -102,32 +104,24 @@ typedef struct {
     float eps;
 } norm_args;
 
+/* Attention forward (operands qkv, slopes, ascale, pos, pad, out, lse) or backward (those, then
+ * dout, dqkv, dscale), absent ones 0; the math is attention.c's. */
+enum { AT_QKV, AT_SLOPES, AT_ASCALE, AT_POS, AT_PAD, AT_OUT, AT_LSE, AT_DOUT, AT_DQKV, AT_DSCALE };
+typedef struct {
+    operands ops;
+    attention_desc d;
+    int32_t backward;
+} attention_args;
+
+/* out[i, k] (+)= alpha · Σ_j x[i, j, k] over x [a, b, c] (org.d2v.backend.Ops#reduceMiddle): A = x, C = out. */
+typedef struct {
+    operands ops;
+    int32_t a, b, c, accumulate;
+    float alpha;
+} reduce_args;
+
 static float *operand(const operands *o, int which) {
     return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
-}
-
-/* exp for the erf below, branch-free so that the epilogue vectorises (libm's expf is a call per
- * element): 2^n · e^r with n = round(x / ln 2) and |r| <= ln 2 / 2, e^r by the classic degree-7
- * minimax polynomial of Cephes' expf, ln 2 split in two for an exact reduction. Within 2 ulp of
- * expf over the range used (e^(p - z²) of erf's tail, arguments from -inf to about 0); below
- * -87 it flushes to 2^-126 · e^r, which the erf never sees (1 - t·e^... is then 1 to fp32). */
-static inline __attribute__((always_inline)) float exp_vec(float x) {
-    x = x < -87.0f ? -87.0f : x; /* not fmaxf/fminf: they are calls, these are one instruction each */
-    x = x > 88.0f ? 88.0f : x;
-    float n = rintf(x * 1.44269504088896341f);
-    float r = fmaf(n, -0.693359375f, x);
-    r = fmaf(n, 2.12194440e-4f, r);
-    float q = 1.9875691500e-4f;
-    q = fmaf(q, r, 1.3981999507e-3f);
-    q = fmaf(q, r, 8.3334519073e-3f);
-    q = fmaf(q, r, 4.1665795894e-2f);
-    q = fmaf(q, r, 1.6666665459e-1f);
-    q = fmaf(q, r, 5.0000001201e-1f);
-    float e = fmaf(q * r, r, r) + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return e * scale;
 }
 
 /* d2v_erf of kernels/d2v.h, term for term (the same polynomials and fused multiply-adds; exp as
@@ -194,6 +188,30 @@ static void run_gelu(void *p) {
         if (g->backward) gelu_grad_row(x + i, dy + i, out + i, len, g->accumulate);
         else gelu_row(x + i, out + i, len);
     }
+}
+
+/* Each column's sum in order over j, as reduce_middle, a row of c sums at a time (so the loop over
+ * k vectorises); the sums live in a scratch row, then out (+)= alpha · sum. */
+EPILOGUE_TARGETS static void reduce_middle(const reduce_args *g, float *sum) {
+    const float *x = operand(&g->ops, OP_A);
+    float *out = operand(&g->ops, OP_C);
+    int64_t c = g->c;
+    for (int64_t i = 0; i < g->a; i++) {
+        const float *xi = x + i * g->b * c;
+        for (int64_t k = 0; k < c; k++) sum[k] = 0.0f;
+        for (int64_t j = 0; j < g->b; j++)
+            for (int64_t k = 0; k < c; k++) sum[k] += xi[j * c + k];
+        float *o = out + i * c;
+        for (int64_t k = 0; k < c; k++) o[k] = g->accumulate ? o[k] + sum[k] * g->alpha : sum[k] * g->alpha;
+    }
+}
+
+static void run_reduce(void *p) {
+    const reduce_args *g = p;
+    float *sum = malloc(sizeof(float) * (size_t)g->c);
+    if (sum == NULL) abort(); /* no way to report from a native kernel; one row of c floats */
+    reduce_middle(g, sum);
+    free(sum);
 }
 
 /* ---- LayerNorm: rows of dim values, sums in 16 lanes (so they vectorise without reassociating)
@@ -291,21 +309,20 @@ static void run_norm(void *p) {
     free(sums);
 }
 
-/* ---- normal(): Philox4x32-10 and Box–Muller, as kernels/random.cl, vectorised on the host. */
+static void run_attention(void *p) {
+    const attention_args *a = p;
+    const operands *o = &a->ops;
+    attention_tensors t = {
+        .qkv = operand(o, AT_QKV), .slopes = operand(o, AT_SLOPES), .ascale = operand(o, AT_ASCALE),
+        .out = operand(o, AT_OUT), .dout = operand(o, AT_DOUT), .lse = operand(o, AT_LSE),
+        .pos = (const int32_t *)operand(o, AT_POS), .pad = (const int32_t *)operand(o, AT_PAD),
+        .out_w = operand(o, AT_OUT), .lse_w = operand(o, AT_LSE), .dqkv = operand(o, AT_DQKV), .dscale = operand(o, AT_DSCALE),
+    };
+    int rc = a->backward ? d2v_attention_backward(&a->d, &t) : d2v_attention_forward(&a->d, &t);
+    if (rc != 0) abort(); /* scratch of a few KB per (batch, head) not allocated; no way to report from a native kernel */
+}
 
-/* Philox4x32-10 of kernels/d2v.h: block b of the stream keyed by seed, words w0..w3. */
-#define PHILOX(block, seed, w0, w1, w2, w3)                                                          \
-    do {                                                                                             \
-        uint32_t c0 = (uint32_t)(block), c1 = (uint32_t)((block) >> 32), c2 = 0u, c3 = 0u;           \
-        uint32_t k0 = (uint32_t)(seed), k1 = (uint32_t)((seed) >> 32);                               \
-        _Pragma("GCC unroll 10") for (int round = 0; round < 10; round++) {                         \
-            uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;               \
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;       \
-            c0 = n0, c1 = (uint32_t)p1, c2 = n2, c3 = (uint32_t)p0;                                  \
-            k0 += 0x9E3779B9u, k1 += 0xBB67AE85u; /* the next round's key (unused after the last) */ \
-        }                                                                                            \
-        (w0) = c0, (w1) = c1, (w2) = c2, (w3) = c3;                                                  \
-    } while (0)
+/* ---- normal(): Philox4x32-10 and Box–Muller, as kernels/random.cl, vectorised on the host. */
 
 /* ln x for normal positive floats, branch-free: x = m·2^e with m in [√½, √2), ln(1 + f) by the
  * degree-9 minimax polynomial of Cephes' logf, ln 2 split so that e·ln 2 adds exactly (~1 ulp). */
@@ -573,7 +590,7 @@ JNIEXPORT void JNICALL Java_org_d2v_jni_OpenBlas_nativeSetThreads(JNIEnv *env, j
     if (blas.set_threads != NULL && threads > 0) blas.set_threads(threads);
 }
 
-/* Fills o from Java's five buffers (raw cl_mem, 0 where absent), their creation order and their
+/* Fills o from Java's buffers (up to OPERANDS) (raw cl_mem, 0 where absent), their creation order and their
  * element offsets, and lists the distinct buffers in creation order for clEnqueueNativeKernel
  * (see the operands comment above). Returns how many there are, or -1 with an exception pending. */
 static int collect_operands(JNIEnv *env, jlongArray jmems, jlongArray jorder, jlongArray joffsets, operands *o,
@@ -717,6 +734,48 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueLayerNorm(JNIEnv *
     if (count < 0) return 0;
     g.rows = rows, g.dim = dim, g.eps = eps, g.backward = backward ? 1 : 0, g.accumulate = accumulate ? 1 : 0;
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_norm, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues reduceMiddle as a native kernel (see reduce_args); returns the OpenCL status. mems,
+ * order, offsets: x, out. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueReduceMiddle(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                            jlongArray jorder, jlongArray joffsets, jint a, jint b, jint c,
+                                                                            jfloat alpha, jboolean accumulate) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    reduce_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.a = a, g.b = b, g.c = c, g.alpha = alpha, g.accumulate = accumulate ? 1 : 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_reduce, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues attention forward or backward as a native kernel (see attention_args); returns the
+ * OpenCL status. mems, order, offsets: the operands in attention_args' order, 0 where absent; dims:
+ * batch tokens heads headDim alibi keyPadding accumulate backward. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueAttention(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                         jlongArray jorder, jlongArray joffsets, jintArray jdims,
+                                                                         jfloat scale, jlong dropThreshold, jfloat dropScale, jlong seed,
+                                                                         jlong offset) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    jint dims[8];
+    if ((*env)->GetArrayLength(env, jdims) != 8) return d2v_throw(env, "java/lang/IllegalArgumentException", "openblas: expected 8 attention dimensions");
+    (*env)->GetIntArrayRegion(env, jdims, 0, 8, dims);
+    attention_args a;
+    memset(&a, 0, sizeof a);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &a.ops, list, where);
+    if (count < 0) return 0;
+    a.d.batch = dims[0], a.d.tokens = dims[1], a.d.heads = dims[2], a.d.head_dim = dims[3];
+    a.d.alibi = dims[4], a.d.key_padding = dims[5], a.d.accumulate = dims[6], a.backward = dims[7];
+    a.d.scale = scale, a.d.drop_threshold = dropThreshold, a.d.drop_scale = dropScale;
+    a.d.seed = (uint64_t)seed, a.d.offset = (uint64_t)offset;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_attention, &a, sizeof a, (cl_uint)count, list, where, 0, NULL, NULL);
 }
 
 /* The check behind the whole approach: queues a native kernel over three buffers whose first

@@ -177,6 +177,50 @@ public final class OpenBlas {
                                                      float eps, boolean backward, boolean accumulate);
 
     /**
+     * Queues reduceMiddle (org.d2v.backend.Ops) over fp32 x [a, b, c] into out [a, c] on the host:
+     * mems x, 0, 0, out, 0; {@code order} and {@code offsets} as for {@link #enqueueGemm}.
+     */
+    public static int enqueueReduceMiddle(long queue, long[] mems, long[] order, long[] offsets, int a, int b, int c, float alpha,
+                                          boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("openblas reduceMiddle: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[3] == 0 || a < 1 || b < 1 || c < 1) {
+            throw new IllegalArgumentException("openblas reduceMiddle: null queue or operand, or an empty shape");
+        }
+        return nativeEnqueueReduceMiddle(queue, mems, order, offsets, a, b, c, alpha, accumulate);
+    }
+
+    private static native int nativeEnqueueReduceMiddle(long queue, long[] mems, long[] order, long[] offsets, int a, int b, int c,
+                                                        float alpha, boolean accumulate);
+
+    /**
+     * Queues fused attention (org.d2v.backend.Ops#attention) on fp32 tensors as host loops: forward,
+     * mems qkv, slopes, ascale, pos, pad, out, lse; backward, those, then dout, dqkv, dscale (0 where
+     * absent). dims: batch tokens heads headDim alibi keyPadding accumulate backward. {@code order}
+     * and {@code offsets} as for {@link #enqueueGemm}, one per buffer.
+     */
+    public static int enqueueAttention(long queue, long[] mems, long[] order, long[] offsets, int[] dims, float scale,
+                                       long dropThreshold, float dropScale, long seed, long offset) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (dims.length != 8) throw new IllegalArgumentException("openblas attention: expected 8 dimensions");
+        int n = dims[7] != 0 ? 10 : 7;
+        if (mems.length != n || order.length != n || offsets.length != n) {
+            throw new IllegalArgumentException("openblas attention: expected " + n + " buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[5] == 0 || mems[6] == 0 || (n == 10 && (mems[7] == 0 || mems[8] == 0))) {
+            throw new IllegalArgumentException("openblas attention: null queue or operand");
+        }
+        return nativeEnqueueAttention(queue, mems, order, offsets, dims, scale, dropThreshold, dropScale, seed, offset);
+    }
+
+    private static native int nativeEnqueueAttention(long queue, long[] mems, long[] order, long[] offsets, int[] dims, float scale,
+                                                     long dropThreshold, float dropScale, long seed, long offset);
+
+    /**
      * Queues the substitution check: mems A, B, 0, C, 0 whose element 0 holds 1, 2 and 3; the native
      * kernel writes 1 into element 1 of A when each operand reached its own buffer, else 0.
      */

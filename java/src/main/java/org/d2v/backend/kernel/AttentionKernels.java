@@ -35,7 +35,7 @@ public final class AttentionKernels {
     /** See {@link org.d2v.backend.Ops#attention}. */
     public void forward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                         Tensor keyPadding, Tensor out, Tensor lse) {
-        check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        checkForward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
         Object[] args = concat(inputs(d, qkv, alibiSlopes, alibiScale, positions, keyPadding), new Object[] {out, lse},
                 params(d));
         launchRowKernel(d, "attention_forward", args);
@@ -46,7 +46,6 @@ public final class AttentionKernels {
                          Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta,
                          Tensor dqkv, Tensor dAlibiScale, boolean accumulate) {
         checkBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale);
-        long bt = (long) d.batch() * d.tokens();
         int rows = d.batch() * d.heads() * d.tokens();
         rt.launch(PROGRAM, "attention_delta", new long[] {roundUp(rows, ROWS_PER_GROUP)}, new long[] {ROWS_PER_GROUP},
                 out, dout, delta, d.batch(), d.tokens(), d.heads(), d.headDim());
@@ -110,10 +109,10 @@ public final class AttentionKernels {
         return all;
     }
 
-    /** The argument checks of {@link #backward} (KernelOps runs them before offering the call to a fast variant). */
+    /** The backward's argument checks (KernelOps runs them before any fast variant). */
     static void checkBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                               Tensor keyPadding, Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale) {
-        check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        checkForward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
         long bt = (long) d.batch() * d.tokens();
         require(dout, qkv.dtype(), bt * d.dim(), "attentionBackward dout [B,T,H,Dh] (stored as qkv)");
         require(delta, DType.F32, bt * d.heads(), "attentionBackward delta [B,H,T]");
@@ -122,8 +121,8 @@ public final class AttentionKernels {
         if (d.alibi()) require(dAlibiScale, DType.F32, d.heads(), "attentionBackward dAlibiScale [H]");
     }
 
-    /** The argument checks of {@link #forward}. */
-    static void check(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
+    /** The forward's argument checks (KernelOps runs them before any fast variant). */
+    static void checkForward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions,
                               Tensor keyPadding, Tensor out, Tensor lse) {
         if (d.headDim() > MAX_HEAD_DIM) {
             throw new IllegalArgumentException("attention kernels support head sizes up to " + MAX_HEAD_DIM

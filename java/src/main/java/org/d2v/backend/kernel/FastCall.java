@@ -69,6 +69,11 @@ public sealed interface FastCall {
         @Override public List<Tensor> outputs() { return list(y); }
     }
 
+    record ReduceMiddle(int a, int b, int c, double alpha, Tensor x, Tensor out, boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.reduceMiddle(a, b, c, alpha, x, out, accumulate); }
+        @Override public List<Tensor> outputs() { return list(out); }
+    }
+
     record Gelu(Tensor x, Tensor y) implements FastCall {
         @Override public void on(Ops ops) { ops.gelu(x, y); }
         @Override public List<Tensor> outputs() { return list(y); }
@@ -88,6 +93,22 @@ public sealed interface FastCall {
                              Tensor dgamma, Tensor dbeta, boolean accumulate) implements FastCall {
         @Override public void on(Ops ops) { ops.layerNormBackward(d, x, gamma, mean, rstd, dy, dx, dgamma, dbeta, accumulate); }
         @Override public List<Tensor> outputs() { return list(dx, dgamma, dbeta); }
+    }
+
+    record Attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                     Tensor out, Tensor lse) implements FastCall {
+        @Override public void on(Ops ops) { ops.attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
+        @Override public List<Tensor> outputs() { return list(out, lse); }
+    }
+
+    /** delta is the op's scratch: not an output. */
+    record AttentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
+                             Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate)
+            implements FastCall {
+        @Override public void on(Ops ops) {
+            ops.attentionBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate);
+        }
+        @Override public List<Tensor> outputs() { return list(dqkv, d.alibi() ? dAlibiScale : null); }
     }
 
     record InstanceNorm(int batch, int time, int channels, double eps, Tensor x, Tensor y, Tensor mean, Tensor rstd)
@@ -118,21 +139,5 @@ public sealed interface FastCall {
     record Ema(Tensor teacher, Tensor student, double tau, Tensor working) implements FastCall {
         @Override public void on(Ops ops) { ops.ema(teacher, student, tau, working); }
         @Override public List<Tensor> outputs() { return list(teacher, working); }
-    }
-
-    record Attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
-                     Tensor out, Tensor lse) implements FastCall {
-        @Override public void on(Ops ops) { ops.attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse); }
-        @Override public List<Tensor> outputs() { return list(out, lse); }
-    }
-
-    /** delta is scratch (no meaning afterwards), so it is not an output the self-check compares. */
-    record AttentionBackward(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding,
-                             Tensor out, Tensor dout, Tensor lse, Tensor delta, Tensor dqkv, Tensor dAlibiScale, boolean accumulate)
-            implements FastCall {
-        @Override public void on(Ops ops) {
-            ops.attentionBackward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, dout, lse, delta, dqkv, dAlibiScale, accumulate);
-        }
-        @Override public List<Tensor> outputs() { return list(dqkv, d.alibi() ? dAlibiScale : null); }
     }
 }

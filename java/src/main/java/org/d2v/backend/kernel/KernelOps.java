@@ -263,6 +263,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(out, (long) a * c, "reduceMiddle out");
         count(x.numel(), "reduceMiddle");
         if ((long) a * c == 0) return;
+        if (b > 0 && fast.ran(new FastCall.ReduceMiddle(a, b, c, alpha, x, out, accumulate))) return;
         if (b <= 256 || (long) a * c >= 65536) {
             reduceMiddleDirect(a, b, c, alpha, x, out, accumulate);
             return;
@@ -735,7 +736,7 @@ public final class KernelOps implements Ops, AutoCloseable {
 
     // ---- attention and convolution: AttentionKernels, ConvKernels (helper oclb); the fast variants after the checks
     @Override public void attention(AttentionDesc d, Tensor qkv, Tensor alibiSlopes, Tensor alibiScale, Tensor positions, Tensor keyPadding, Tensor out, Tensor lse) {
-        AttentionKernels.check(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
+        AttentionKernels.checkForward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
         if (fast.ran(new FastCall.Attention(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse))) return;
         new AttentionKernels(rt, variants).forward(d, qkv, alibiSlopes, alibiScale, positions, keyPadding, out, lse);
     }

@@ -65,6 +65,12 @@ final class SelfCheckCases {
                     new Case<>("n 1003", in -> new FastCall.Axpby(0.5, in.randn(1003), -1.5, in.randn(1003))),
                     new Case<>("n 1003, beta 0 (y is not read)", in -> new FastCall.Axpby(2.0, in.randn(1003), 0.0, in.nan(1003))),
                     new Case<>("n 517, views at offset 3", in -> new FastCall.Axpby(-0.25, in.randnAt(3, 517), 0.75, in.randnAt(3, 517))))),
+            Map.entry(FastCall.ReduceMiddle.class, List.of(
+                    new Case<>("17x5x96 mean over the middle", in -> new FastCall.ReduceMiddle(17, 5, 96, 1.0 / 5, in.randn(17, 5, 96),
+                            in.nan(17, 96), false)),
+                    new Case<>("1x1003x13 (a bias gradient) accumulated, x at offset 1", in -> new FastCall.ReduceMiddle(1, 1003, 13, 1.0,
+                            in.randnAt(1, 1003, 13), in.randn(13), true)),
+                    new Case<>("3x7x1", in -> new FastCall.ReduceMiddle(3, 7, 1, -2.0, in.randn(3, 7, 1), in.nan(3), false)))),
             Map.entry(FastCall.Gelu.class, List.of(
                     new Case<>("n 1003", in -> new FastCall.Gelu(in.randn(1003), in.nan(1003))),
                     new Case<>("n 517, views at offset 1", in -> new FastCall.Gelu(in.randnAt(1, 517), in.nanAt(1, 517))))),
@@ -82,6 +88,15 @@ final class SelfCheckCases {
                     layerNormBackward("9x1024, dx and dgamma", 9, 1024, true, true, false, false),
                     layerNormBackward("5x40, parameter gradients only", 5, 40, false, true, true, false),
                     layerNormBackward("3x100 (dim not a multiple of 8)", 3, 100, true, true, true, false))),
+            Map.entry(FastCall.Attention.class, List.of(
+                    attention("B3 T17 H4 Dh24 (image-demo's teacher), qkv at offset 1", AttentionDesc.of(3, 17, 4, 24), 1),
+                    attention("B5 T5 H3 Dh20, ALiBi and key padding", AttentionDesc.of(5, 5, 3, 20).withAlibi(true).withKeyPadding(true), 0),
+                    attention("B2 T41 H2 Dh13, dropout", AttentionDesc.of(2, 41, 2, 13).withDropout(0.2, 0x5eedL, 11), 0))),
+            Map.entry(FastCall.AttentionBackward.class, List.of(
+                    attentionBackward("B3 T17 H4 Dh24, dqkv accumulated", AttentionDesc.of(3, 17, 4, 24), true),
+                    attentionBackward("B5 T5 H6 Dh20, ALiBi and key padding", AttentionDesc.of(5, 5, 6, 20).withAlibi(true).withKeyPadding(true),
+                            false),
+                    attentionBackward("B2 T41 H2 Dh13, dropout", AttentionDesc.of(2, 41, 2, 13).withDropout(0.2, 0x5eedL, 11), false))),
             Map.entry(FastCall.InstanceNorm.class, List.of(
                     instanceNorm("3x97x136", 3, 97, 136), instanceNorm("2x5x64", 2, 5, 64), instanceNorm("2x7x12 (channels not a multiple of 8)", 2, 7, 12))),
             Map.entry(FastCall.InstanceNormBackward.class, List.of(
@@ -329,6 +344,32 @@ final class SelfCheckCases {
         return new Case<>(name, in -> new FastCall.LayerNormBackward(d, in.randn(rows, dim), in.randn(dim), in.randn(rows),
                 in.uniform(0.5, 2, rows), in.randn(rows, dim), dx ? (accumulate ? in.randn(rows, dim) : in.nan(rows, dim)) : null,
                 dgamma ? in.randn(dim) : null, dbeta ? in.randn(dim) : null, accumulate));
+    }
+
+    /** The ALiBi inputs of {@code d}: slopes, scales (one head's below zero, clamped), positions; nulls without ALiBi. */
+    private static Tensor[] alibi(SelfCheckInputs in, AttentionDesc d) {
+        if (!d.alibi()) return new Tensor[3];
+        return new Tensor[] {in.uniform(0.05, 1, d.heads()), in.uniform(-0.3, 1.5, d.heads()), in.ints(4 * d.tokens(), d.batch(), d.tokens())};
+    }
+
+    private static Case<FastCall.Attention> attention(String name, AttentionDesc d, int qkvOffset) {
+        int b = d.batch(), t = d.tokens(), h = d.heads(), dh = d.headDim();
+        return new Case<>(name, in -> {
+            Tensor[] a = alibi(in, d);
+            return new FastCall.Attention(d, in.randnAt(qkvOffset, b, t, 3, h, dh), a[0], a[1], a[2],
+                    d.keyPadding() ? in.mask(0.3, b, t) : null, in.nan(b, t, h, dh), in.nan(b, h, t));
+        });
+    }
+
+    /** out and lse need not come from a forward pass: variant and twin read the same ones. */
+    private static Case<FastCall.AttentionBackward> attentionBackward(String name, AttentionDesc d, boolean accumulate) {
+        int b = d.batch(), t = d.tokens(), h = d.heads(), dh = d.headDim();
+        return new Case<>(name, in -> {
+            Tensor[] a = alibi(in, d);
+            return new FastCall.AttentionBackward(d, in.randn(b, t, 3, h, dh), a[0], a[1], a[2], d.keyPadding() ? in.mask(0.3, b, t) : null,
+                    in.randn(b, t, h, dh), in.randn(b, t, h, dh), in.uniform(1, 3, b, h, t), in.nan(b, h, t),
+                    accumulate ? in.randn(b, t, 3, h, dh) : in.nan(b, t, 3, h, dh), d.alibi() ? in.randn(h) : null, accumulate);
+        });
     }
 
     private static Case<FastCall.InstanceNorm> instanceNorm(String name, int batch, int time, int channels) {

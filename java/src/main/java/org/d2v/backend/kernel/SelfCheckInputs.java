@@ -132,6 +132,13 @@ final class SelfCheckInputs implements AutoCloseable {
         return Tensor.view(b, 0, Shape.of(dims));
     }
 
+    /** I32 values uniform in [0, bound) (token positions). */
+    Tensor ints(int bound, int... dims) {
+        int[] v = new int[numel(dims)];
+        for (int i = 0; i < v.length; i++) v[i] = rnd.nextInt(bound);
+        return ints(v, dims);
+    }
+
     /** I32 tensor of the given values (positions). */
     Tensor ints(int[] v, int... dims) {
         DeviceBuffer b = device.allocate(DType.I32, Math.max(1, v.length));

@@ -30,13 +30,15 @@ public final class OpenClDevice implements Device {
         runtime.attach(this);
         this.allocator = new CachingAllocator<>("opencl: " + runtime.deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
-        // A CPU device's GEMMs and convolutions through a CPU BLAS, and the decoder's noise, GELU
-        // and LayerNorm as vectorised host loops, where libd2v_cpu and the BLAS load.
+        // A CPU device's GEMMs and convolutions through a CPU BLAS, and the decoder's noise, GELU,
+        // LayerNorm, attention and reduceMiddle as vectorised host loops, where libd2v_cpu and the BLAS load.
         ops.fast().register(new OpenBlasGemm(runtime));
         ops.fast().register(OpenBlasConv.all(runtime));
         ops.fast().register(new NativeNormal(runtime));
         ops.fast().register(NativeGelu.all(runtime));
         ops.fast().register(NativeLayerNorm.all(runtime));
+        ops.fast().register(NativeAttention.all(runtime));
+        ops.fast().register(new NativeReduceMiddle(runtime));
     }
 
     /** The runtime under this device (the host-path variants and their tests queue native kernels on it). */

@@ -1,0 +1,296 @@
+/* Fused attention forward and backward as host loops for a CPU OpenCL device (called by
+ * openblas.c's native kernels): the math of kernels/attention.cl's "_rows" kernels, shaped for
+ * the short sequences of d2v's student and teacher (T of 5 to a few hundred): per (batch, head)
+ * the keys (and, backward, the values) are copied once into columns [Dh][Tp], Tp = T rounded up to
+ * 16 floats, so that one query row's T scores are Dh vector multiply-adds over the keys instead of
+ * T dot products of Dh (each ending in a horizontal sum: 4x slower at Dh = 24); each row's
+ * softmax, dropout factors and dS are arrays over the keys, and the backward pass does dK/dV
+ * (columns too), dQ and the ALiBi shares in one sweep over the query rows instead of four
+ * launches. Every sum runs in a fixed order: deterministic. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_kernels.h"
+#include "host_math.h"
+
+#define TARGETS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+#define COLS 16 /* key columns are padded to a multiple of this many floats (one AVX-512 vector) */
+
+static inline __attribute__((always_inline)) float dot(const float *a, const float *b, int n) {
+    float part[8] = {0};
+    int body = n - n % 8;
+    for (int d = 0; d < body; d += 8)
+        for (int u = 0; u < 8; u++) part[u] = fmaf(a[d + u], b[d + u], part[u]);
+    for (int d = body; d < n; d++) part[0] = fmaf(a[d], b[d], part[0]);
+    return ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+}
+
+/* COLS floats as one vector (GCC's vector extension: one AVX-512 register, two AVX2 ones), loaded
+ * and stored unaligned: the loops below keep their sums in registers, which GCC's vectoriser
+ * did not (it left 16 scalar sums, 4x slower). */
+typedef float cols_vec __attribute__((vector_size(4 * COLS), aligned(4)));
+
+static inline __attribute__((always_inline)) cols_vec load_cols(const float *p) {
+    cols_vec v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* out[j] = Σ_d a[d]·cols[d][j] over tp columns (tp a multiple of COLS). */
+static inline __attribute__((always_inline)) void row_times_cols(const float *a, const float *cols, int dh, int tp, float *out) {
+    for (int j0 = 0; j0 < tp; j0 += COLS) {
+        cols_vec even = {0}, odd = {0}; /* two chains of multiply-adds, so each waits half as long */
+        int d = 0;
+        for (; d + 1 < dh; d += 2) {
+            even += a[d] * load_cols(cols + (int64_t)d * tp + j0);
+            odd += a[d + 1] * load_cols(cols + (int64_t)(d + 1) * tp + j0);
+        }
+        if (d < dh) even += a[d] * load_cols(cols + (int64_t)d * tp + j0);
+        cols_vec acc = even + odd;
+        memcpy(out + j0, &acc, sizeof acc);
+    }
+}
+
+/* out[c] = Σ_j w[j]·rows[j][c] over n rows of stride dp (a multiple of COLS, zero past the head
+ * size); a row of weight 0 adds nothing, whatever it holds (padded keys hold finite values). */
+static inline __attribute__((always_inline)) void weighted_rows(const float *w, const float *rows, int n, int dp, float *out) {
+    for (int c0 = 0; c0 < dp; c0 += COLS) {
+        cols_vec even = {0}, odd = {0};
+        int j = 0;
+        for (; j + 1 < n; j += 2) {
+            even += w[j] * load_cols(rows + (int64_t)j * dp + c0);
+            odd += w[j + 1] * load_cols(rows + (int64_t)(j + 1) * dp + c0);
+        }
+        if (j < n) even += w[j] * load_cols(rows + (int64_t)j * dp + c0);
+        cols_vec acc = even + odd;
+        memcpy(out + c0, &acc, sizeof acc);
+    }
+}
+
+/* One query row's softmax over tp keys (keep 0 past T and for padded keys): logits scale·s −
+ * coef·dist, their max m over live keys (returned in *m), w = keep·exp(logit − m)·z; returns Σ of
+ * the un-dropped terms (l). Max and sum run in COLS lanes, combined in a fixed order. */
+static inline __attribute__((always_inline)) float row_softmax(float *restrict s, const float *restrict keep,
+                                                               const float *restrict dist, const float *restrict z, float scale,
+                                                               float coef, int tp, float *restrict m, float *restrict w) {
+    cols_vec big = {0}, vmax;
+    big -= 3.0e38f;
+    vmax = big;
+    for (int j0 = 0; j0 < tp; j0 += COLS) {
+        cols_vec logit = scale * load_cols(s + j0) - coef * load_cols(dist + j0);
+        memcpy(s + j0, &logit, sizeof logit);
+        cols_vec live = load_cols(keep + j0);
+        for (int u = 0; u < COLS; u++) vmax[u] = live[u] != 0.0f && logit[u] > vmax[u] ? logit[u] : vmax[u];
+    }
+    float mx = vmax[0];
+    for (int u = 1; u < COLS; u++) mx = vmax[u] > mx ? vmax[u] : mx;
+    cols_vec sum = {0};
+    for (int j = 0; j < tp; j++) s[j] = keep[j] * exp_vec(s[j] - mx);
+    for (int j0 = 0; j0 < tp; j0 += COLS) sum += load_cols(s + j0);
+    for (int j = 0; j < tp; j++) w[j] = s[j] * z[j];
+    float l = 0.0f;
+    for (int u = 0; u < COLS; u++) l += sum[u];
+    *m = mx;
+    return l;
+}
+
+/* One query row's p = keep·exp(scale·s − coef·dist − lse), dS = p·(z·gv − delta) and p·z over tp
+ * keys (separate arrays, so that the loop vectorises). */
+static inline __attribute__((always_inline)) void row_gradients(const float *restrict s, const float *restrict gv,
+                                                                const float *restrict keep, const float *restrict dist,
+                                                                const float *restrict z, float scale, float coef, float lse,
+                                                                float delta, int tp, float *restrict p, float *restrict ds,
+                                                                float *restrict pz) {
+    for (int j = 0; j < tp; j++) {
+        p[j] = keep[j] * exp_vec(scale * s[j] - coef * dist[j] - lse);
+        ds[j] = p[j] * (z[j] * gv[j] - delta);
+        pz[j] = p[j] * z[j];
+    }
+}
+
+/* The bias coefficient of head h: slope·max(scale, 0), 0 without ALiBi. */
+static float alibi_coef(const attention_desc *d, const attention_tensors *t, int h) {
+    if (!d->alibi) return 0.0f;
+    float s = t->ascale[h];
+    return t->slopes[h] * (s > 0.0f ? s : 0.0f);
+}
+
+/* Row i's dropout factors over its T keys (1 everywhere without dropout): z = drop_scale where the
+ * element's Philox word is at least the threshold, else 0 (attention.cl's stream and test). */
+static inline __attribute__((always_inline)) void dropout_row(const attention_desc *d, int bh, int i, float *z) {
+    int T = d->tokens;
+    if (d->drop_threshold <= 0) {
+        for (int j = 0; j < T; j++) z[j] = 1.0f;
+        return;
+    }
+    uint64_t row = ((uint64_t)bh * (uint64_t)T + (uint64_t)i) * (uint64_t)T;
+    uint64_t cached = ~(uint64_t)0;
+    uint32_t w[4] = {0, 0, 0, 0};
+    for (int j = 0; j < T; j++) {
+        uint64_t e = row + (uint64_t)j, blk = d->offset + e / 4;
+        if (blk != cached) {
+            PHILOX(blk, d->seed, w[0], w[1], w[2], w[3]);
+            cached = blk;
+        }
+        z[j] = (int64_t)w[e % 4] >= d->drop_threshold ? d->drop_scale : 0.0f;
+    }
+}
+
+/* Copies head h's keys of sample b into columns kt [Dh][tp] (zero past T), its values into rows v
+ * [T][dp] (zero past Dh) and, where vt is given, into columns vt; marks the live keys (1, or 0 where padded or past
+ * T) in keep [tp]; returns how many are live. */
+static inline __attribute__((always_inline)) int gather_keys(const attention_desc *d, const attention_tensors *t, int b, int h, int tp,
+                                                             int dp, float *kt, float *v, float *vt, float *keep) {
+    int T = d->tokens, H = d->heads, Dh = d->head_dim, live = 0;
+    int64_t rs = 3 * (int64_t)H * Dh;
+    memset(kt, 0, sizeof(float) * (size_t)Dh * tp);
+    if (vt != NULL) memset(vt, 0, sizeof(float) * (size_t)Dh * tp);
+    for (int j = 0; j < tp; j++) keep[j] = 0.0f;
+    for (int j = 0; j < T; j++) {
+        const float *row = t->qkv + ((int64_t)b * T + j) * rs + (int64_t)h * Dh;
+        const float *kr = row + (int64_t)H * Dh, *vr = row + 2 * (int64_t)H * Dh;
+        for (int c = 0; c < Dh; c++) kt[(int64_t)c * tp + j] = kr[c];
+        if (vt != NULL)
+            for (int c = 0; c < Dh; c++) vt[(int64_t)c * tp + j] = vr[c];
+        memcpy(v + (int64_t)j * dp, vr, sizeof(float) * Dh);
+        for (int c = Dh; c < dp; c++) v[(int64_t)j * dp + c] = 0.0f;
+        keep[j] = d->key_padding && t->pad[(int64_t)b * T + j] != 0 ? 0.0f : 1.0f;
+        live += keep[j] != 0.0f;
+    }
+    return live;
+}
+
+/* |pos_i − pos_j| over the keys j of sample b (left as they are, zeros, without ALiBi). */
+static inline __attribute__((always_inline)) void distances(const attention_desc *d, const attention_tensors *t, int b, int i,
+                                                            float *dist) {
+    if (!d->alibi) return;
+    int T = d->tokens;
+    const int32_t *pos = t->pos + (int64_t)b * T;
+    for (int j = 0; j < T; j++) dist[j] = fabsf((float)(pos[i] - pos[j]));
+}
+
+static int columns(int n) { return (n + COLS - 1) / COLS * COLS; }
+
+TARGETS int d2v_attention_forward(const attention_desc *d, const attention_tensors *t) {
+    int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh);
+    int64_t rs = 3 * (int64_t)H * Dh;
+    float *kt = malloc(sizeof(float) * ((size_t)Dh * tp + (size_t)T * dp + 5 * (size_t)tp + dp));
+    if (kt == NULL) return -1;
+    float *v = kt + (int64_t)Dh * tp, *keep = v + (int64_t)T * dp, *s = keep + tp, *w = s + tp, *z = w + tp, *dist = z + tp;
+    float *acc = dist + tp;
+    for (int j = 0; j < tp; j++) z[j] = 1.0f, dist[j] = 0.0f;
+    for (int b = 0; b < d->batch; b++) {
+        for (int h = 0; h < H; h++) {
+            int live = gather_keys(d, t, b, h, tp, dp, kt, v, NULL, keep);
+            float coef = alibi_coef(d, t, h);
+            int bh = b * H + h;
+            for (int i = 0; i < T; i++) {
+                float *o = t->out_w + (((int64_t)b * T + i) * H + h) * Dh;
+                float *lse = t->lse_w + (int64_t)bh * T + i;
+                if (live == 0) { /* every key padded: the row attends to nothing */
+                    for (int c = 0; c < Dh; c++) o[c] = 0.0f;
+                    *lse = -INFINITY;
+                    continue;
+                }
+                row_times_cols(t->qkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh, kt, Dh, tp, s);
+                distances(d, t, b, i, dist);
+                if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
+                float m, l = row_softmax(s, keep, dist, z, d->scale, coef, tp, &m, w);
+                weighted_rows(w, v, T, dp, acc);
+                float inv = 1.0f / l;
+                for (int c = 0; c < Dh; c++) o[c] = acc[c] * inv;
+                *lse = m + logf(l);
+            }
+        }
+    }
+    free(kt);
+    return 0;
+}
+
+/* Row i's share of ∂L/∂alibiScale before the −slope factor: Σ dS·dist − Σ dS · (Σ p·dist / Σ p)
+ * (attention_backward_q explains the centring), the four sums in COLS lanes added in a fixed order. */
+static inline __attribute__((always_inline)) float alibi_share(const float *p, const float *ds, const float *dist, int tp) {
+    cols_vec s0 = {0}, s1 = {0}, p0 = {0}, p1 = {0};
+    for (int j0 = 0; j0 < tp; j0 += COLS) {
+        cols_vec vp = load_cols(p + j0), vds = load_cols(ds + j0), vd = load_cols(dist + j0);
+        s0 += vds, s1 += vds * vd, p0 += vp, p1 += vp * vd;
+    }
+    float dsSum = 0.0f, dsDist = 0.0f, pSum = 0.0f, pDist = 0.0f;
+    for (int u = 0; u < COLS; u++) dsSum += s0[u], dsDist += s1[u], pSum += p0[u], pDist += p1[u];
+    return pSum > 0.0f ? dsDist - dsSum * (pDist / pSum) : 0.0f;
+}
+
+/* dS = p·(z·dO·v − delta), delta = rowsum(dO ⊙ O), p = exp(s − lse) from the forward's lse;
+ * dQ (+)= scale·dS·K, dK (+)= scale·dSᵀ·Q, dV (+)= (p·z)ᵀ·dO; with ALiBi each row's share of
+ * ∂L/∂scale is Σ dS·dist less dsSum times the p-weighted mean distance (see attention_backward_q
+ * for why), and dscale[h] += −slope·Σ shares where scale ≥ 0. */
+TARGETS int d2v_attention_backward(const attention_desc *d, const attention_tensors *t) {
+    int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh);
+    int64_t rs = 3 * (int64_t)H * Dh, cols = (int64_t)Dh * tp;
+    float *kt = malloc(sizeof(float) * ((size_t)4 * cols + 2 * (size_t)T * dp + 8 * (size_t)tp + dp));
+    double *shares = calloc((size_t)H, sizeof(double));
+    if (kt == NULL || shares == NULL) {
+        free(kt);
+        free(shares);
+        return -1;
+    }
+    float *vt = kt + cols, *dkt = vt + cols, *dvt = dkt + cols, *k = dvt + cols, *v = k + (int64_t)T * dp, *keep = v + (int64_t)T * dp;
+    float *p = keep + tp, *gv = p + tp, *z = gv + tp, *dist = z + tp, *ds = dist + tp, *pz = ds + tp, *sc = pz + tp, *dq = sc + tp;
+    for (int j = 0; j < tp; j++) z[j] = 1.0f, dist[j] = 0.0f;
+    for (int b = 0; b < d->batch; b++) {
+        for (int h = 0; h < H; h++) {
+            int live = gather_keys(d, t, b, h, tp, dp, kt, v, vt, keep);
+            for (int j = 0; j < T; j++)
+                for (int c = 0; c < dp; c++) k[(int64_t)j * dp + c] = c < Dh ? kt[(int64_t)c * tp + j] : 0.0f;
+            float coef = alibi_coef(d, t, h);
+            int bh = b * H + h;
+            memset(dkt, 0, sizeof(float) * 2 * cols); /* dkt and dvt */
+            for (int i = 0; live > 0 && i < T; i++) {
+                int64_t row = (int64_t)b * T + i;
+                const float *q = t->qkv + row * rs + (int64_t)h * Dh;
+                const float *g = t->dout + (row * H + h) * Dh, *o = t->out + (row * H + h) * Dh;
+                float delta = dot(g, o, Dh), lse = t->lse[(int64_t)bh * T + i];
+                row_times_cols(q, kt, Dh, tp, sc);
+                row_times_cols(g, vt, Dh, tp, gv);
+                distances(d, t, b, i, dist);
+                if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
+                row_gradients(sc, gv, keep, dist, z, d->scale, coef, lse, delta, tp, p, ds, pz); /* past T: keep 0, so all 0 */
+                if (d->alibi) shares[h] += alibi_share(p, ds, dist, tp);
+                for (int j = 0; j < tp; j++) ds[j] *= d->scale;
+                weighted_rows(ds, k, T, dp, dq);
+                for (int j0 = 0; j0 < tp; j0 += COLS) { /* dK, dV columns += q·dS, dO·(p·z) */
+                    cols_vec vds = load_cols(ds + j0), vpz = load_cols(pz + j0);
+                    for (int c = 0; c < Dh; c++) {
+                        cols_vec dkc = load_cols(dkt + (int64_t)c * tp + j0) + q[c] * vds;
+                        cols_vec dvc = load_cols(dvt + (int64_t)c * tp + j0) + g[c] * vpz;
+                        memcpy(dkt + (int64_t)c * tp + j0, &dkc, sizeof dkc);
+                        memcpy(dvt + (int64_t)c * tp + j0, &dvc, sizeof dvc);
+                    }
+                }
+                float *dqr = t->dqkv + row * rs + (int64_t)h * Dh;
+                for (int c = 0; c < Dh; c++) dqr[c] = d->accumulate ? dqr[c] + dq[c] : dq[c];
+            }
+            for (int i = 0; live == 0 && i < T; i++) { /* nothing attended: dQ gets nothing */
+                float *dqr = t->dqkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh;
+                if (!d->accumulate) memset(dqr, 0, sizeof(float) * Dh);
+            }
+            for (int j = 0; j < T; j++) {
+                float *dkr = t->dqkv + ((int64_t)b * T + j) * rs + (int64_t)(H + h) * Dh, *dvr = dkr + (int64_t)H * Dh;
+                for (int c = 0; c < Dh; c++) {
+                    float dk = dkt[(int64_t)c * tp + j], dv = dvt[(int64_t)c * tp + j];
+                    dkr[c] = d->accumulate ? dkr[c] + dk : dk;
+                    dvr[c] = d->accumulate ? dvr[c] + dv : dv;
+                }
+            }
+        }
+    }
+    if (d->alibi) {
+        for (int h = 0; h < H; h++)
+            if (t->ascale[h] >= 0.0f) t->dscale[h] += (float)(-(double)t->slopes[h] * shares[h]);
+    }
+    free(kt);
+    free(shares);
+    return 0;
+}
