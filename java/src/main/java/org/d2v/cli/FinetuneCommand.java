@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
-import org.d2v.data.DataDir;
 import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
@@ -16,6 +15,7 @@ import org.d2v.eval.ProbeTask;
 import org.d2v.nn.ParameterStore;
 import org.d2v.tensor.Scope;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code d2v finetune}: full fine-tuning of a pretrained run with a classification head, on its modality's task. */
@@ -29,29 +29,7 @@ import picocli.CommandLine.Option;
                         + "of held-out voices, text sentiment of a held-out domain (--domain). Clips and sentences of different lengths go "
                         + "through in equal-length groups, none padded.", "", "Options (defaults in brackets):"})
 public final class FinetuneCommand extends CliCommand {
-    @Option(names = "--run", paramLabel = "DIR", description = "the run folder (its latest checkpoint is used) [required]")
-    Path run;
-
-    @Option(names = "--checkpoint", paramLabel = "NAME", description = "a checkpoint folder of the run instead of the latest")
-    String checkpoint;
-
-    @Option(names = "--data", paramLabel = "DIR",
-            description = "data folder of 'd2v data install', or your labeled data: an ImageFolder tree (<dir>/<class>/*.png|jpg...), "
-                    + "class sub-folders of 16 kHz WAVs, class sub-folders of .txt files or a .tsv of label<TAB>text lines "
-                    + "[build/data, or $D2V_DATA]")
-    Path data;
-
-    @Option(names = "--test-data", paramLabel = "PATH",
-            description = "your labeled test data, laid out as --data (else every 5th example of each class, in path order, is held out)")
-    Path testData;
-
-    @Option(names = "--backend", paramLabel = "NAME", description = "reference | opencl | cuda | auto [auto]")
-    String backend;
-
-    @Option(names = "--precision", paramLabel = "P",
-            description = "fp32 | bf16 (bf16 activations, fp32 master weights) | auto (bf16 on a GPU, the faster one measured on a CPU "
-                    + "OpenCL device); any precision reads any run's checkpoints (docs/precision.md) [auto]")
-    String precision;
+    @Mixin PretrainedRunOptions runOptions = new PretrainedRunOptions();
 
     @Option(names = "--epochs", paramLabel = "N", description = "passes over the training examples [2]")
     Integer epochs;
@@ -88,17 +66,17 @@ public final class FinetuneCommand extends CliCommand {
 
     @Override
     public Integer call() throws Exception {
-        Path dataRoot = data != null ? data : DataDir.root();
+        Path dataRoot = runOptions.dataRoot();
         double warm = Options.nonNegative("--warmup", warmup, 0.1);
         if (warm >= 1) throw new IllegalArgumentException("--warmup: must be below 1 (a fraction of the updates), got " + warm);
         Finetune.Options o = new Finetune.Options(Options.atLeast("--epochs", epochs, 2, 1), Options.atLeast("--batch", batch, 64, 1),
                 Options.positive("--lr", lr, 1e-3), Options.nonNegative("--weight-decay", weightDecay, 0.05),
                 warm, Options.nonNegative("--clip", clip, 4), seed == null ? 1 : seed);
         int trainSize = Options.atLeast("--train", train, 10_000, 1), testSize = Options.atLeast("--test", test, 10_000, 1);
-        String backendName = Options.backend("--backend", backend);
-        PretrainedRun pretrained = PretrainedRun.open(run, checkpoint, dataRoot);
+        String backendName = runOptions.backendName();
+        PretrainedRun pretrained = runOptions.open();
         Data2VecConfig cfg = pretrained.config();
-        ProbeTask task = ProbeTasks.forData(cfg, dataRoot, testData, pretrained.tokenizer(), List.of(domain == null ? "imdb" : domain)).get(0);
+        ProbeTask task = ProbeTasks.forData(cfg, dataRoot, runOptions.testData, pretrained.tokenizer(), List.of(domain == null ? "imdb" : domain)).get(0);
         if (cfg.modality() instanceof ModalityConfig.Image) task = task.head(trainSize, testSize);
         ParameterStore.Builder b = ParameterStore.builder();
         Classifier model = new Classifier(b, cfg, task.train().classes());
@@ -119,7 +97,7 @@ public final class FinetuneCommand extends CliCommand {
 
     /** The classifier's store on {@code device}: fp32 masters, and a bf16 working copy when --precision asks for bf16. */
     private ParameterStore build(ParameterStore.Builder b, Device device, long seed) {
-        Precision p = Precision.resolve(precision == null ? "auto" : precision, device, "--precision:");
+        Precision p = runOptions.precision(device);
         return b.build(device, p.master(), p.activations(), seed);
     }
 }

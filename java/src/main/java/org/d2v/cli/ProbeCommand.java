@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import org.d2v.backend.Backends;
 import org.d2v.backend.Device;
-import org.d2v.data.DataDir;
 import org.d2v.data2vec.Precision;
 import org.d2v.data2vec.config.Data2VecConfig;
 import org.d2v.data2vec.config.ModalityConfig;
@@ -19,6 +18,7 @@ import org.d2v.eval.NonFiniteFeaturesException;
 import org.d2v.eval.ProbeTask;
 import org.d2v.train.CheckpointException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code d2v probe}: the linear probe of a pretrained run's checkpoint on its modality's task(s), next to the raw-feature probe. */
@@ -36,29 +36,7 @@ import picocli.CommandLine.Option;
                 "Needs the data sets: make data (or d2v data install); or probe your own labeled data with --data and --test-data "
                         + "(floor: the same probe on raw features).", "", "Options (defaults in brackets):"})
 public final class ProbeCommand extends CliCommand {
-    @Option(names = "--run", paramLabel = "DIR", description = "the run folder (it holds 'latest' and checkpoint-<step>/) [required]")
-    Path run;
-
-    @Option(names = "--checkpoint", paramLabel = "NAME", description = "a checkpoint folder of the run instead of the latest, e.g. checkpoint-200")
-    String checkpoint;
-
-    @Option(names = "--data", paramLabel = "DIR",
-            description = "data folder of 'd2v data install', or your labeled data: an ImageFolder tree (<dir>/<class>/*.png|jpg...), "
-                    + "class sub-folders of 16 kHz WAVs, class sub-folders of .txt files or a .tsv of label<TAB>text lines "
-                    + "[build/data, or $D2V_DATA]")
-    Path data;
-
-    @Option(names = "--test-data", paramLabel = "PATH",
-            description = "your labeled test data, laid out as --data (else every 5th example of each class, in path order, is held out)")
-    Path testData;
-
-    @Option(names = "--backend", paramLabel = "NAME", description = "reference | opencl | cuda | auto (auto: highest priority available) [auto]")
-    String backend;
-
-    @Option(names = "--precision", paramLabel = "P",
-            description = "fp32 | bf16 (bf16 activations, fp32 master weights) | auto (bf16 on a GPU, the faster one measured on a CPU "
-                    + "OpenCL device); any precision reads any run's checkpoints (docs/precision.md) [auto]")
-    String precision;
+    @Mixin PretrainedRunOptions runOptions = new PretrainedRunOptions();
 
     @Option(names = "--probe-train", paramLabel = "N", description = "images: training images of the probe (the first N of 60k) [10000]")
     Integer probeTrain;
@@ -79,16 +57,16 @@ public final class ProbeCommand extends CliCommand {
 
     @Override
     public Integer call() throws Exception {
-        Path dataRoot = data != null ? data : DataDir.root();
+        Path dataRoot = runOptions.dataRoot();
         boolean layers = Options.layerFeatures(features);
-        String backendName = Options.backend("--backend", backend);
+        String backendName = runOptions.backendName();
         int tr = Options.atLeast("--probe-train", probeTrain, 10_000, 1), te = Options.atLeast("--probe-test", probeTest, 10_000, 1);
-        PretrainedRun pretrained = PretrainedRun.open(run, checkpoint, dataRoot);
+        PretrainedRun pretrained = runOptions.open();
         Data2VecConfig cfg = pretrained.config();
         List<ProbeTask> tasks = tasks(cfg, dataRoot, pretrained, tr, te);
         try (Device device = Backends.open(backendName)) {
             List<Probe.Outcome[]> results = new ArrayList<>();
-            Precision p = Precision.resolve(precision == null ? "auto" : precision, device, "--precision:");
+            Precision p = runOptions.precision(device);
             try (FeatureModel model = Data2VecFeatures.factory(layers, p).apply(cfg, device)) {
                 pretrained.checkpoint().restore(model);
                 System.out.printf(Locale.ROOT, "probing %s (step %d of %s) on %s in %s%n", pretrained.path(), pretrained.manifest().step(),
@@ -116,7 +94,7 @@ public final class ProbeCommand extends CliCommand {
     }
 
     private List<ProbeTask> tasks(Data2VecConfig cfg, Path dataRoot, PretrainedRun pretrained, int tr, int te) throws IOException {
-        List<ProbeTask> tasks = ProbeTasks.forData(cfg, dataRoot, testData, pretrained.tokenizer(), domain == null ? List.of() : domain);
+        List<ProbeTask> tasks = ProbeTasks.forData(cfg, dataRoot, runOptions.testData, pretrained.tokenizer(), domain == null ? List.of() : domain);
         if (cfg.modality() instanceof ModalityConfig.Image) tasks = tasks.stream().map(t -> t.head(tr, te)).toList();
         return tasks;
     }
