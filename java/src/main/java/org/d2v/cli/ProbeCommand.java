@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
                 "  audio  spoken digits, whole voices held out (espeak's klatt variants, flite's slt), and across engines (train "
                         + "espeak-ng, test flite); against log-spectra",
                 "  text   sentiment, one domain held out (each of imdb, amazon, yelp in turn, see --domain), tokenized with the run's "
-                        + "own tokenizer; against bag of words",
+                        + "own tokenizer; against bag of words; and, when --domain is not given, word order (held-out yelp sentences, "
+                        + "half with their words after the first shuffled: a bag of words is at chance)",
                 "Needs the data sets: make data (or d2v data install); or probe your own labeled data with --data and --test-data "
                         + "(floor: the same probe on raw features).", "", "Options (defaults in brackets):"})
 public final class ProbeCommand extends CliCommand {

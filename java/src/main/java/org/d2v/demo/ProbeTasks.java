@@ -10,6 +10,7 @@ import org.d2v.data.Split;
 import org.d2v.data.audio.SpeechSets;
 import org.d2v.data.audio.SpokenDigit;
 import org.d2v.data.DataInputs;
+import org.d2v.data.text.ShuffledWords;
 import org.d2v.data.text.Tokenizer;
 import org.d2v.data.text.Sentence;
 import org.d2v.data.text.TextSets;
@@ -73,6 +74,25 @@ public final class ProbeTasks {
                 text(s.test(), bpe, maxTokens, domain + " sentences"), RawFeatures.bagOfWords(), Double.NaN, 0);
     }
 
+    /** The domain whose sentences test the word-order task (the other two train it). */
+    public static final String WORD_ORDER_TEST_DOMAIN = "yelp";
+
+    /**
+     * Word order ({@link ShuffledWords}): each sentiment sentence once, as written or with its words
+     * after the first shuffled; trained on the sentences of two domains, tested on those of
+     * {@link #WORD_ORDER_TEST_DOMAIN}. A bag of words is at chance by construction (its probe is
+     * measured in the run), so this is the text task where the raw floor is not the ceiling.
+     */
+    public static ProbeTask wordOrder(List<Sentence> all, Tokenizer bpe, int maxTokens) {
+        Split<Sentence> s = TextSets.leaveDomainOut(all, WORD_ORDER_TEST_DOMAIN);
+        ShuffledWords.Examples train = ShuffledWords.of(s.train().stream().map(Sentence::text).toList(), 1, bpe, maxTokens);
+        ShuffledWords.Examples test = ShuffledWords.of(s.test().stream().map(Sentence::text).toList(), 2, bpe, maxTokens);
+        return new ProbeTask("word order (as written or shuffled), held-out domain " + WORD_ORDER_TEST_DOMAIN,
+                TextSet.of(train.texts(), train.labels(), 2, bpe, maxTokens, "sentences of the other domains, half shuffled"),
+                TextSet.of(test.texts(), test.labels(), 2, bpe, maxTokens, WORD_ORDER_TEST_DOMAIN + " sentences, half shuffled"),
+                RawFeatures.bagOfWords(), Double.NaN, 0);
+    }
+
     private static TextSet text(List<Sentence> s, Tokenizer bpe, int maxTokens, String what) {
         return TextSet.of(s.stream().map(Sentence::text).toList(), s.stream().mapToInt(Sentence::label).toArray(), 2, bpe, maxTokens, what);
     }
@@ -94,7 +114,7 @@ public final class ProbeTasks {
     /**
      * The tasks a model of {@code cfg}'s modality is probed on: images Fashion-MNIST, audio the
      * spoken digits of held-out voices and across engines, text sentiment with each domain held out
-     * in turn ({@code domains}, default all).
+     * in turn ({@code domains}, default all) and, when no domain is named, word order.
      * Text needs the run's tokenizer.
      */
     public static List<ProbeTask> forModel(Data2VecConfig cfg, Path dataRoot, Tokenizer bpe, List<String> domains) throws IOException {
@@ -107,6 +127,7 @@ public final class ProbeTasks {
         List<Sentence> all = TextSets.sentiment(dataRoot);
         List<ProbeTask> out = new ArrayList<>();
         for (String d : domains.isEmpty() ? TextSets.DOMAINS : domains) out.add(sentiment(all, d, bpe, t.length()));
+        if (domains.isEmpty()) out.add(wordOrder(all, bpe, t.length()));
         return out;
     }
 }

@@ -12,6 +12,14 @@ import java.util.Locale;
  *                          the same model at its random initialisation
  */
 public record ProbeTask(String name, LabeledSet train, LabeledSet test, RawFeatures raw, double floor, double minGainOverRandom) {
+    public ProbeTask {
+        // an empty split would reach the probe as a division by zero; null sets are the bar arithmetic's (tests)
+        if (train != null && test != null && (train.size() == 0 || test.size() == 0)) {
+            throw new IllegalArgumentException("probe task '" + name + "' has no " + (train.size() == 0 ? "training" : "test") + " examples ("
+                    + train.describe() + " / " + test.describe() + ")");
+        }
+    }
+
     /** The same task on the first {@code trainSize} / {@code testSize} examples. */
     public ProbeTask head(int trainSize, int testSize) {
         return new ProbeTask(name, train.head(trainSize), test.head(testSize), raw, floor, minGainOverRandom);

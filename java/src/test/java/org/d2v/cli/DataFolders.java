@@ -76,7 +76,8 @@ final class DataFolders {
 
     private static String sentence(Random r, boolean positive) {
         String[] filler = {"the", "food", "was", "and", "service", "really"};
-        return filler[r.nextInt(6)] + " " + (positive ? POSITIVE : NEGATIVE)[r.nextInt(3)] + " " + filler[r.nextInt(6)] + ".";
+        // four words: the word-order task keeps the first in place and needs three to move
+        return filler[r.nextInt(6)] + " " + (positive ? POSITIVE : NEGATIVE)[r.nextInt(3)] + " " + filler[r.nextInt(6)] + " " + filler[r.nextInt(6)] + ".";
     }
 
     /** fashion-mnist: the 200 real test images as both splits. */

@@ -49,6 +49,8 @@ class ModalityCommandsTest {
         for (String d : new String[] {"imdb", "amazon", "yelp"}) {
             assertTrue(probe.out().contains("sentiment, held-out domain " + d + " (24 sentences of the other domains / 12 " + d + " sentences)"), probe.out());
         }
+        assertTrue(probe.out().contains("word order (as written or shuffled), held-out domain yelp (24 sentences of the other domains, half shuffled / 12 yelp sentences, half shuffled)"),
+                probe.out());
         assertTrue(probe.out().contains("bag of words"), probe.out());
         Captured one = Captured.run(() -> new ProbeCommand().run(new String[] {"--run", run.toString(), "--data", data.toString(), "--backend", "reference",
                 "--domain", "yelp", "--features", "final"}));
