@@ -48,7 +48,8 @@ public final class FastVariants implements AutoCloseable {
                 case UNTRIED -> "untried";
                 case UNAVAILABLE -> "unavailable: " + reason;
             };
-            return String.format(Locale.ROOT, "%-20s %-40s %s [portable: %s]", op, variant, what, twin);
+            // columns as wide as the longest op and variant names (instanceNormBackward, norm_vec/instance_norm_backward_vec_bf16)
+            return String.format(Locale.ROOT, "%-20s %-41s %s [portable: %s]", op, variant, what, twin);
         }
     }
 
