@@ -184,28 +184,26 @@ TARGETS static int forward_pairs(const attention_desc *d, const attention_tensor
     float *acc = dist + tp;
     for (int j = 0; j < tp; j++) z[j] = 1.0f, dist[j] = 0.0f;
     for (int64_t pair = lo; pair < hi; pair++) {
-        {
-            int b = (int)(pair / H), h = (int)(pair % H);
-            int live = gather_keys(d, t, b, h, tp, dp, kt, v, NULL, keep);
-            float coef = alibi_coef(d, t, h);
-            int bh = b * H + h;
-            for (int i = 0; i < T; i++) {
-                float *o = t->out_w + (((int64_t)b * T + i) * H + h) * Dh;
-                float *lse = t->lse_w + (int64_t)bh * T + i;
-                if (live == 0) { /* every key padded: the row attends to nothing */
-                    for (int c = 0; c < Dh; c++) o[c] = 0.0f;
-                    *lse = -INFINITY;
-                    continue;
-                }
-                row_times_cols(t->qkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh, kt, Dh, tp, s);
-                distances(d, t, b, i, dist);
-                if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
-                float m, l = row_softmax(s, keep, dist, z, d->scale, coef, tp, &m, w);
-                weighted_rows(w, v, T, dp, acc);
-                float inv = 1.0f / l;
-                for (int c = 0; c < Dh; c++) o[c] = acc[c] * inv;
-                *lse = m + logf(l);
+        int b = (int)(pair / H), h = (int)(pair % H);
+        int live = gather_keys(d, t, b, h, tp, dp, kt, v, NULL, keep);
+        float coef = alibi_coef(d, t, h);
+        int bh = b * H + h;
+        for (int i = 0; i < T; i++) {
+            float *o = t->out_w + (((int64_t)b * T + i) * H + h) * Dh;
+            float *lse = t->lse_w + (int64_t)bh * T + i;
+            if (live == 0) { /* every key padded: the row attends to nothing */
+                for (int c = 0; c < Dh; c++) o[c] = 0.0f;
+                *lse = -INFINITY;
+                continue;
             }
+            row_times_cols(t->qkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh, kt, Dh, tp, s);
+            distances(d, t, b, i, dist);
+            if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
+            float m, l = row_softmax(s, keep, dist, z, d->scale, coef, tp, &m, w);
+            weighted_rows(w, v, T, dp, acc);
+            float inv = 1.0f / l;
+            for (int c = 0; c < Dh; c++) o[c] = acc[c] * inv;
+            *lse = m + logf(l);
         }
     }
     free(kt);

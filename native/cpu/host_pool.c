@@ -26,11 +26,11 @@ static struct {
     _Atomic int stop;
     d2v_pool_fn fn;
     void *ctx;
-    int threads;                  /* configured, caller included */
+    _Atomic int threads;          /* configured, caller included (read by callers without a lock) */
     int started;                  /* workers running */
     pthread_t workers[MAX_THREADS];
-    double split_scale;
-    int64_t spin_ns;
+    _Atomic double split_scale;
+    _Atomic int64_t spin_ns;
     _Atomic int64_t jobs;         /* runs handed to the pool (for the tests: the threaded path ran) */
 } pool = {
     .run = PTHREAD_MUTEX_INITIALIZER,
