@@ -66,12 +66,12 @@ if stale "$OUT/libd2v_gpu.so" "${GPU_SOURCES[@]}" "$HERE"/gpu/*.h "$HERE"/common
 fi
 rm -f "$OUT/libd2v_gpu.so.missing"
 
-CPU_SOURCES=("$HERE"/common/d2v_jni.c "$HERE"/cpu/openblas.c "$HERE"/cpu/attention.c)
+CPU_SOURCES=("$HERE"/common/d2v_jni.c "$HERE"/cpu/openblas.c "$HERE"/cpu/attention.c "$HERE"/cpu/host_pool.c)
 if stale "$OUT/libd2v_cpu.so" "${CPU_SOURCES[@]}" "$HERE"/cpu/*.h "$HERE"/common/*.h; then
   # -O3 -fno-math-errno: the GEMM epilogue and normal() are plain loops the compiler vectorises
   # (errno, which this library never reads, would keep sqrtf a call); -Wno-psabi: attention.c's
   # 64-byte vectors never cross a call (inlined), so the ABI note about passing them does not apply.
-  compile "$CC" "$OUT/libd2v_cpu.so" -O3 -fno-math-errno -Wno-psabi "${JNI[@]}" "${CPU_SOURCES[@]}" -ldl -lm
+  compile "$CC" "$OUT/libd2v_cpu.so" -O3 -fno-math-errno -Wno-psabi "${JNI[@]}" "${CPU_SOURCES[@]}" -ldl -lm -pthread
   echo "native: built $OUT/libd2v_cpu.so (OpenBLAS and OpenCL are opened at run time)"
 fi
 rm -f "$OUT/libd2v_cpu.so.missing"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "host_kernels.h"
+#include "host_pool.h"
 #include "host_math.h"
 
 #define TARGETS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -173,7 +174,8 @@ static inline __attribute__((always_inline)) void distances(const attention_desc
 
 static int columns(int n) { return (n + COLS - 1) / COLS * COLS; }
 
-TARGETS int d2v_attention_forward(const attention_desc *d, const attention_tensors *t) {
+/* The (batch, head) pairs [lo, hi) of the forward pass (pair b·H + h), with their own scratch. */
+TARGETS static int forward_pairs(const attention_desc *d, const attention_tensors *t, int64_t lo, int64_t hi) {
     int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh);
     int64_t rs = 3 * (int64_t)H * Dh;
     float *kt = malloc(sizeof(float) * ((size_t)Dh * tp + (size_t)T * dp + 5 * (size_t)tp + dp));
@@ -181,28 +183,27 @@ TARGETS int d2v_attention_forward(const attention_desc *d, const attention_tenso
     float *v = kt + (int64_t)Dh * tp, *keep = v + (int64_t)T * dp, *s = keep + tp, *w = s + tp, *z = w + tp, *dist = z + tp;
     float *acc = dist + tp;
     for (int j = 0; j < tp; j++) z[j] = 1.0f, dist[j] = 0.0f;
-    for (int b = 0; b < d->batch; b++) {
-        for (int h = 0; h < H; h++) {
-            int live = gather_keys(d, t, b, h, tp, dp, kt, v, NULL, keep);
-            float coef = alibi_coef(d, t, h);
-            int bh = b * H + h;
-            for (int i = 0; i < T; i++) {
-                float *o = t->out_w + (((int64_t)b * T + i) * H + h) * Dh;
-                float *lse = t->lse_w + (int64_t)bh * T + i;
-                if (live == 0) { /* every key padded: the row attends to nothing */
-                    for (int c = 0; c < Dh; c++) o[c] = 0.0f;
-                    *lse = -INFINITY;
-                    continue;
-                }
-                row_times_cols(t->qkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh, kt, Dh, tp, s);
-                distances(d, t, b, i, dist);
-                if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
-                float m, l = row_softmax(s, keep, dist, z, d->scale, coef, tp, &m, w);
-                weighted_rows(w, v, T, dp, acc);
-                float inv = 1.0f / l;
-                for (int c = 0; c < Dh; c++) o[c] = acc[c] * inv;
-                *lse = m + logf(l);
+    for (int64_t pair = lo; pair < hi; pair++) {
+        int b = (int)(pair / H), h = (int)(pair % H);
+        int live = gather_keys(d, t, b, h, tp, dp, kt, v, NULL, keep);
+        float coef = alibi_coef(d, t, h);
+        int bh = b * H + h;
+        for (int i = 0; i < T; i++) {
+            float *o = t->out_w + (((int64_t)b * T + i) * H + h) * Dh;
+            float *lse = t->lse_w + (int64_t)bh * T + i;
+            if (live == 0) { /* every key padded: the row attends to nothing */
+                for (int c = 0; c < Dh; c++) o[c] = 0.0f;
+                *lse = -INFINITY;
+                continue;
             }
+            row_times_cols(t->qkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh, kt, Dh, tp, s);
+            distances(d, t, b, i, dist);
+            if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
+            float m, l = row_softmax(s, keep, dist, z, d->scale, coef, tp, &m, w);
+            weighted_rows(w, v, T, dp, acc);
+            float inv = 1.0f / l;
+            for (int c = 0; c < Dh; c++) o[c] = acc[c] * inv;
+            *lse = m + logf(l);
         }
     }
     free(kt);
@@ -226,21 +227,20 @@ static inline __attribute__((always_inline)) float alibi_share(const float *p, c
  * dQ (+)= scale·dS·K, dK (+)= scale·dSᵀ·Q, dV (+)= (p·z)ᵀ·dO; with ALiBi each row's share of
  * ∂L/∂scale is Σ dS·dist less dsSum times the p-weighted mean distance (see attention_backward_q
  * for why), and dscale[h] += −slope·Σ shares where scale ≥ 0. */
-TARGETS int d2v_attention_backward(const attention_desc *d, const attention_tensors *t) {
+/* The (batch, head) pairs [lo, hi) of the backward pass whose head is in [h0, h1), with their own
+ * scratch; ALiBi shares add into shares[h] in pair order. */
+TARGETS static int backward_pairs(const attention_desc *d, const attention_tensors *t, int64_t lo, int64_t hi, int h0, int h1,
+                                  double *shares) {
     int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh);
     int64_t rs = 3 * (int64_t)H * Dh, cols = (int64_t)Dh * tp;
     float *kt = malloc(sizeof(float) * ((size_t)4 * cols + 2 * (size_t)T * dp + 8 * (size_t)tp + dp));
-    double *shares = calloc((size_t)H, sizeof(double));
-    if (kt == NULL || shares == NULL) {
-        free(kt);
-        free(shares);
-        return -1;
-    }
+    if (kt == NULL) return -1;
     float *vt = kt + cols, *dkt = vt + cols, *dvt = dkt + cols, *k = dvt + cols, *v = k + (int64_t)T * dp, *keep = v + (int64_t)T * dp;
     float *p = keep + tp, *gv = p + tp, *z = gv + tp, *dist = z + tp, *ds = dist + tp, *pz = ds + tp, *sc = pz + tp, *dq = sc + tp;
     for (int j = 0; j < tp; j++) z[j] = 1.0f, dist[j] = 0.0f;
-    for (int b = 0; b < d->batch; b++) {
-        for (int h = 0; h < H; h++) {
+    for (int64_t pair = lo; pair < hi; pair++) {
+        int b = (int)(pair / H), h = (int)(pair % H);
+        if (h >= h0 && h < h1) {
             int live = gather_keys(d, t, b, h, tp, dp, kt, v, vt, keep);
             for (int j = 0; j < T; j++)
                 for (int c = 0; c < dp; c++) k[(int64_t)j * dp + c] = c < Dh ? kt[(int64_t)c * tp + j] : 0.0f;
@@ -286,11 +286,63 @@ TARGETS int d2v_attention_backward(const attention_desc *d, const attention_tens
             }
         }
     }
-    if (d->alibi) {
-        for (int h = 0; h < H; h++)
-            if (t->ascale[h] >= 0.0f) t->dscale[h] += (float)(-(double)t->slopes[h] * shares[h]);
-    }
     free(kt);
-    free(shares);
     return 0;
+}
+
+/* ---- the passes over the pool (host_pool.h). The forward's pairs are independent; so are the
+ * backward's, except for the ALiBi shares of each head, summed over the batch: with ALiBi the
+ * backward splits by heads, so that each head's sum keeps its order whatever the thread count. */
+#define ATTENTION_MIN 65536.0 /* multiply-adds per part (a few tens of us) */
+
+typedef struct {
+    const attention_desc *d;
+    const attention_tensors *t;
+    int parts, by_head;
+    double *shares;
+    _Atomic int failed;
+} attention_split;
+
+static void forward_part(void *ctx, int part) {
+    attention_split *s = ctx;
+    int64_t lo, hi;
+    d2v_pool_range((int64_t)s->d->batch * s->d->heads, s->parts, part, 1, &lo, &hi);
+    if (lo < hi && forward_pairs(s->d, s->t, lo, hi) != 0) s->failed = 1;
+}
+
+static void backward_part(void *ctx, int part) {
+    attention_split *s = ctx;
+    int64_t pairs = (int64_t)s->d->batch * s->d->heads, lo, hi;
+    if (s->by_head) {
+        d2v_pool_range(s->d->heads, s->parts, part, 1, &lo, &hi);
+        if (lo < hi && backward_pairs(s->d, s->t, 0, pairs, (int)lo, (int)hi, s->shares) != 0) s->failed = 1;
+    } else {
+        d2v_pool_range(pairs, s->parts, part, 1, &lo, &hi);
+        if (lo < hi && backward_pairs(s->d, s->t, lo, hi, 0, s->d->heads, s->shares) != 0) s->failed = 1;
+    }
+}
+
+static double attention_work(const attention_desc *d) {
+    return (double)d->batch * d->heads * d->tokens * (double)columns(d->tokens) * d->head_dim;
+}
+
+int d2v_attention_forward(const attention_desc *d, const attention_tensors *t) {
+    attention_split s = {.d = d, .t = t};
+    s.parts = d2v_pool_parts(2.0 * attention_work(d), ATTENTION_MIN, (int64_t)d->batch * d->heads);
+    d2v_pool_run(s.parts, forward_part, &s);
+    return s.failed ? -1 : 0;
+}
+
+int d2v_attention_backward(const attention_desc *d, const attention_tensors *t) {
+    attention_split s = {.d = d, .t = t, .by_head = d->alibi};
+    s.shares = calloc((size_t)d->heads, sizeof(double));
+    if (s.shares == NULL) return -1;
+    s.parts = d2v_pool_parts(4.0 * attention_work(d), ATTENTION_MIN, d->alibi ? d->heads : (int64_t)d->batch * d->heads);
+    d2v_pool_run(s.parts, backward_part, &s);
+    if (d->alibi && !s.failed) {
+        for (int h = 0; h < d->heads; h++)
+            if (t->ascale[h] >= 0.0f) t->dscale[h] += (float)(-(double)t->slopes[h] * s.shares[h]);
+    }
+    free(s.shares);
+    return s.failed ? -1 : 0;
 }

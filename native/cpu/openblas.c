@@ -21,6 +21,7 @@
 #include "../common/d2v_jni.h"
 #include "host_math.h"
 #include "host_kernels.h"
+#include "host_pool.h"
 
 /* ---- the few OpenCL and CBLAS declarations used (no headers needed) ---- */
 typedef int32_t cl_int;
@@ -120,6 +121,18 @@ typedef struct {
     float alpha;
 } reduce_args;
 
+/* Splitting over the pool (host_pool.h): blocks of TILE rows, columns or elements (16 is
+ * OpenBLAS's register tile and one AVX-512 vector), and the least work per part worth a wake-up. */
+#define TILE 16
+#define GEMM_MIN_FLOPS 1.0e6   /* ~20 us of OpenBLAS */
+#define ELEMENTWISE_MIN 32768.0 /* elements */
+
+/* A host kernel's arguments and how many parts the pool runs it in. */
+typedef struct {
+    const void *args;
+    int parts;
+} split;
+
 static float *operand(const operands *o, int which) {
     return o->slot[which] < 0 ? NULL : o->base[o->slot[which]] + o->offset[which];
 }
@@ -178,40 +191,67 @@ EPILOGUE_TARGETS static void gelu_grad_row(const float *x, const float *dy, floa
     }
 }
 
-static void run_gelu(void *p) {
-    const gelu_args *g = p;
+static void gelu_part(void *ctx, int part) {
+    const split *s = ctx;
+    const gelu_args *g = s->args;
     const float *x = operand(&g->ops, OP_A), *dy = operand(&g->ops, OP_B);
     float *out = operand(&g->ops, OP_C);
+    int64_t lo, hi;
+    d2v_pool_range(g->n, s->parts, part, TILE, &lo, &hi);
     const int64_t chunk = 1 << 20;
-    for (int64_t i = 0; i < g->n; i += chunk) {
-        int len = (int)(g->n - i < chunk ? g->n - i : chunk);
+    for (int64_t i = lo; i < hi; i += chunk) {
+        int len = (int)(hi - i < chunk ? hi - i : chunk);
         if (g->backward) gelu_grad_row(x + i, dy + i, out + i, len, g->accumulate);
         else gelu_row(x + i, out + i, len);
     }
 }
 
+static void run_gelu(void *p) {
+    const gelu_args *g = p;
+    split s = {.args = g, .parts = d2v_pool_parts((double)g->n, ELEMENTWISE_MIN, (g->n + TILE - 1) / TILE)};
+    d2v_pool_run(s.parts, gelu_part, &s);
+}
+
 /* Each column's sum in order over j, as reduce_middle, a row of c sums at a time (so the loop over
- * k vectorises); the sums live in a scratch row, then out (+)= alpha · sum. */
-EPILOGUE_TARGETS static void reduce_middle(const reduce_args *g, float *sum) {
+ * k vectorises); the sums live in a scratch row, then out (+)= alpha · sum. Rows [i0, i1) of the
+ * outer dimension, columns [k0, k1). */
+EPILOGUE_TARGETS static void reduce_middle(const reduce_args *g, int64_t i0, int64_t i1, int64_t k0, int64_t k1, float *sum) {
     const float *x = operand(&g->ops, OP_A);
     float *out = operand(&g->ops, OP_C);
     int64_t c = g->c;
-    for (int64_t i = 0; i < g->a; i++) {
+    for (int64_t i = i0; i < i1; i++) {
         const float *xi = x + i * g->b * c;
-        for (int64_t k = 0; k < c; k++) sum[k] = 0.0f;
+        for (int64_t k = k0; k < k1; k++) sum[k] = 0.0f;
         for (int64_t j = 0; j < g->b; j++)
-            for (int64_t k = 0; k < c; k++) sum[k] += xi[j * c + k];
+            for (int64_t k = k0; k < k1; k++) sum[k] += xi[j * c + k];
         float *o = out + i * c;
-        for (int64_t k = 0; k < c; k++) o[k] = g->accumulate ? o[k] + sum[k] * g->alpha : sum[k] * g->alpha;
+        for (int64_t k = k0; k < k1; k++) o[k] = g->accumulate ? o[k] + sum[k] * g->alpha : sum[k] * g->alpha;
     }
+}
+
+/* Split by outer rows when there are enough, else by blocks of columns: every column's sum keeps
+ * its order over j, so the result does not depend on the split. */
+static void reduce_part(void *ctx, int part) {
+    const split *s = ctx;
+    const reduce_args *g = s->args;
+    float *sum = malloc(sizeof(float) * (size_t)g->c);
+    if (sum == NULL) abort(); /* no way to report from a native kernel; one row of c floats */
+    int64_t lo, hi;
+    if (g->a >= s->parts) {
+        d2v_pool_range(g->a, s->parts, part, 1, &lo, &hi);
+        reduce_middle(g, lo, hi, 0, g->c, sum);
+    } else {
+        d2v_pool_range(g->c, s->parts, part, TILE, &lo, &hi);
+        reduce_middle(g, 0, g->a, lo, hi, sum);
+    }
+    free(sum);
 }
 
 static void run_reduce(void *p) {
     const reduce_args *g = p;
-    float *sum = malloc(sizeof(float) * (size_t)g->c);
-    if (sum == NULL) abort(); /* no way to report from a native kernel; one row of c floats */
-    reduce_middle(g, sum);
-    free(sum);
+    int64_t units = g->a >= d2v_pool_threads() ? g->a : (g->c + TILE - 1) / TILE;
+    split s = {.args = g, .parts = d2v_pool_parts((double)g->a * g->b * g->c, ELEMENTWISE_MIN, units)};
+    d2v_pool_run(s.parts, reduce_part, &s);
 }
 
 /* ---- LayerNorm: rows of dim values, sums in 16 lanes (so they vectorise without reassociating)
@@ -223,12 +263,12 @@ static inline __attribute__((always_inline)) float lanes_total(const float *acc)
     return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
 }
 
-EPILOGUE_TARGETS static void ln_forward(const norm_args *g) {
+EPILOGUE_TARGETS static void ln_forward(const norm_args *g, int r0, int r1) {
     const operands *o = &g->ops;
     const float *x = operand(o, LN_X), *gamma = operand(o, LN_GAMMA), *beta = operand(o, LN_BETA);
     float *y = operand(o, LN_Y), *mean = operand(o, LN_MEAN), *rstd = operand(o, LN_RSTD);
     int dim = g->dim, body = dim - dim % LANES;
-    for (int r = 0; r < g->rows; r++) {
+    for (int r = r0; r < r1; r++) {
         const float *xr = x + (int64_t)r * dim;
         float *yr = y + (int64_t)r * dim;
         float acc[LANES] = {0};
@@ -252,17 +292,17 @@ EPILOGUE_TARGETS static void ln_forward(const norm_args *g) {
     }
 }
 
-/* dx (+)= rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma, x̂ = (x − mean)·rstd; dgamma += Σ dy·x̂
- * and dbeta += Σ dy over rows, summed in a scratch row first and added once. */
-EPILOGUE_TARGETS static void ln_backward(const norm_args *g, float *sums) {
+/* Rows [r0, r1): dx (+)= rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma, x̂ = (x − mean)·rstd;
+ * the rows' Σ dy·x̂ and Σ dy (dgamma's and dbeta's shares) into sums [2·dim], in row order. */
+EPILOGUE_TARGETS static void ln_backward(const norm_args *g, int r0, int r1, float *sums) {
     const operands *o = &g->ops;
     const float *x = operand(o, LNB_X), *gamma = operand(o, LNB_GAMMA), *mean = operand(o, LNB_MEAN);
     const float *rstd = operand(o, LNB_RSTD), *dy = operand(o, LNB_DY);
-    float *dx = operand(o, LNB_DX), *dgamma = operand(o, LNB_DGAMMA), *dbeta = operand(o, LNB_DBETA);
+    float *dx = operand(o, LNB_DX);
     int dim = g->dim, body = dim - dim % LANES;
     float *sg = sums, *sb = sums + dim;
     for (int j = 0; j < 2 * dim; j++) sums[j] = 0.0f;
-    for (int r = 0; r < g->rows; r++) {
+    for (int r = r0; r < r1; r++) {
         const float *xr = x + (int64_t)r * dim, *dyr = dy + (int64_t)r * dim;
         float mu = mean[r], rs = rstd[r];
         if (dx != NULL) {
@@ -291,22 +331,45 @@ EPILOGUE_TARGETS static void ln_backward(const norm_args *g, float *sums) {
             sb[j] += dyr[j];
         }
     }
-    if (dgamma != NULL)
-        for (int j = 0; j < dim; j++) dgamma[j] += sg[j];
-    if (dbeta != NULL)
-        for (int j = 0; j < dim; j++) dbeta[j] += sb[j];
+}
+
+/* LayerNorm over the pool: blocks of rows; backward, each part sums its rows' dgamma and dbeta
+ * shares in its own scratch, and they are added in part order after the run (a fixed order for
+ * a given row count and thread count; one part sums every row in order, as before the pool). */
+typedef struct {
+    const norm_args *g;
+    int parts;
+    float *sums; /* backward: 2·dim per part */
+} norm_split;
+
+static void norm_part(void *ctx, int part) {
+    const norm_split *s = ctx;
+    int64_t lo, hi;
+    d2v_pool_range(s->g->rows, s->parts, part, 1, &lo, &hi);
+    if (s->g->backward) ln_backward(s->g, (int)lo, (int)hi, s->sums + (int64_t)part * 2 * s->g->dim);
+    else ln_forward(s->g, (int)lo, (int)hi);
 }
 
 static void run_norm(void *p) {
     const norm_args *g = p;
-    if (!g->backward) {
-        ln_forward(g);
-        return;
+    norm_split s = {.g = g, .parts = d2v_pool_parts((double)g->rows * g->dim, ELEMENTWISE_MIN, g->rows)};
+    if (g->backward) {
+        s.sums = malloc(sizeof(float) * 2 * (size_t)g->dim * (size_t)s.parts);
+        if (s.sums == NULL) abort(); /* no way to report from a native kernel; 8 KB per part at d2v's sizes */
     }
-    float *sums = malloc(sizeof(float) * 2 * (size_t)g->dim);
-    if (sums == NULL) abort(); /* no way to report from a native kernel; 8 KB at d2v's sizes */
-    ln_backward(g, sums);
-    free(sums);
+    d2v_pool_run(s.parts, norm_part, &s);
+    if (!g->backward) return;
+    float *dgamma = operand(&g->ops, LNB_DGAMMA), *dbeta = operand(&g->ops, LNB_DBETA);
+    int dim = g->dim;
+    for (int part = 1; part < s.parts; part++) {
+        float *first = s.sums, *more = s.sums + (int64_t)part * 2 * dim;
+        for (int j = 0; j < 2 * dim; j++) first[j] += more[j];
+    }
+    if (dgamma != NULL)
+        for (int j = 0; j < dim; j++) dgamma[j] += s.sums[j];
+    if (dbeta != NULL)
+        for (int j = 0; j < dim; j++) dbeta[j] += s.sums[dim + j];
+    free(s.sums);
 }
 
 static void run_attention(void *p) {
@@ -385,11 +448,21 @@ EPILOGUE_TARGETS static void normal_blocks(float *out, int64_t blocks, uint64_t 
     }
 }
 
+/* Blocks of the stream over the pool: each element's value depends only on its index. */
+static void normal_part(void *ctx, int part) {
+    const split *s = ctx;
+    const normal_args *g = s->args;
+    int64_t lo, hi;
+    d2v_pool_range(g->n / 2, s->parts, part, TILE, &lo, &hi);
+    normal_blocks(operand(&g->ops, OP_C) + 2 * lo, hi - lo, g->seed, g->offset + (uint64_t)lo, g->mean, g->std);
+}
+
 static void run_normal(void *p) {
     const normal_args *g = p;
     float *out = operand(&g->ops, OP_C);
     int64_t whole = g->n / 2;
-    normal_blocks(out, whole, g->seed, g->offset, g->mean, g->std);
+    split s = {.args = g, .parts = d2v_pool_parts((double)g->n, ELEMENTWISE_MIN, (whole + TILE - 1) / TILE)};
+    d2v_pool_run(s.parts, normal_part, &s);
     if (g->n % 2 != 0) { /* the last element: word (0, 1) of the last block */
         uint32_t w0, w1, w2, w3;
         uint64_t block = g->offset + (uint64_t)whole;
@@ -399,27 +472,61 @@ static void run_normal(void *p) {
     }
 }
 
-static void run_gemm(void *p) {
-    const gemm_args *g = p;
+/* One block of one batch entry: rows [r0, r1) and columns [c0, c1) of C, with its epilogue. A
+ * block is a product of its own (sub-matrices of A, B and C with the full leading dimensions), so
+ * every element is still one dot product over k in OpenBLAS's order for that block's shape. */
+static void gemm_block(const gemm_args *g, int q, int r0, int r1, int c0, int c1) {
     int m = g->m, n = g->n, k = g->k;
     int lda = g->trans_a ? m : k, ldb = g->trans_b ? k : n;
-    const float *a0 = operand(&g->ops, OP_A), *b0 = operand(&g->ops, OP_B), *bias = operand(&g->ops, OP_BIAS);
-    float *c0 = operand(&g->ops, OP_C), *pre0 = operand(&g->ops, OP_PREACT);
-    for (int q = 0; q < g->batch; q++) {
-        const float *a = a0 + (int64_t)q * g->stride_a;
-        const float *b = b0 + (int64_t)q * g->stride_b;
-        float *c = c0 + (int64_t)q * g->stride_c;
-        /* With GELU the product goes to the pre-activation (when kept) and GELU reads it from there. */
-        float *dst = g->gelu && g->has_preact ? pre0 + (int64_t)q * g->stride_c : c;
-        blas.sgemm(CBLAS_ROW_MAJOR, g->trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, g->trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS,
-                   m, n, k, 1.0f, a, lda, b, ldb, g->accumulate ? 1.0f : 0.0f, dst, n);
-        if (!g->has_bias && !g->gelu) continue;
-        for (int i = 0; i < m; i++) {
-            float *row = dst + (int64_t)i * n;
-            if (g->has_bias) bias_row(row, bias, n);
-            if (g->gelu) gelu_row(row, c + (int64_t)i * n, n);
-        }
+    if (r0 >= r1 || c0 >= c1) return;
+    const float *a = operand(&g->ops, OP_A) + (int64_t)q * g->stride_a + (g->trans_a ? r0 : (int64_t)r0 * lda);
+    const float *b = operand(&g->ops, OP_B) + (int64_t)q * g->stride_b + (g->trans_b ? (int64_t)c0 * ldb : c0);
+    const float *bias = g->has_bias ? operand(&g->ops, OP_BIAS) + c0 : NULL;
+    int64_t at = (int64_t)q * g->stride_c + (int64_t)r0 * n + c0;
+    float *c = operand(&g->ops, OP_C) + at;
+    /* With GELU the product goes to the pre-activation (when kept) and GELU reads it from there. */
+    float *dst = g->gelu && g->has_preact ? operand(&g->ops, OP_PREACT) + at : c;
+    blas.sgemm(CBLAS_ROW_MAJOR, g->trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, g->trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS,
+               r1 - r0, c1 - c0, k, 1.0f, a, lda, b, ldb, g->accumulate ? 1.0f : 0.0f, dst, n);
+    if (!g->has_bias && !g->gelu) return;
+    for (int i = 0; i < r1 - r0; i++) {
+        float *row = dst + (int64_t)i * n;
+        if (g->has_bias) bias_row(row, bias, c1 - c0);
+        if (g->gelu) gelu_row(row, c + (int64_t)i * n, c1 - c0);
     }
+}
+
+/* How a GEMM is cut over the pool: by batch entries when there are enough, else by blocks of 16
+ * rows or columns of C (whichever dimension is longer; 16 is OpenBLAS's register tile). */
+typedef struct {
+    const gemm_args *g;
+    int parts, by; /* 0: batch entries, 1: rows, 2: columns */
+} gemm_split;
+
+static void gemm_part(void *ctx, int part) {
+    const gemm_split *s = ctx;
+    const gemm_args *g = s->g;
+    int64_t lo, hi;
+    if (s->by == 0) {
+        d2v_pool_range(g->batch, s->parts, part, 1, &lo, &hi);
+        for (int64_t q = lo; q < hi; q++) gemm_block(g, (int)q, 0, g->m, 0, g->n);
+    } else if (s->by == 1) {
+        d2v_pool_range(g->m, s->parts, part, TILE, &lo, &hi);
+        for (int q = 0; q < g->batch; q++) gemm_block(g, q, (int)lo, (int)hi, 0, g->n);
+    } else {
+        d2v_pool_range(g->n, s->parts, part, TILE, &lo, &hi);
+        for (int q = 0; q < g->batch; q++) gemm_block(g, q, 0, g->m, (int)lo, (int)hi);
+    }
+}
+
+static void run_gemm(void *p) {
+    const gemm_args *g = p;
+    double flops = 2.0 * g->m * g->n * (double)g->k * g->batch;
+    gemm_split s = {.g = g, .by = g->m >= g->n ? 1 : 2};
+    int64_t units = (s.by == 1 ? g->m + TILE - 1 : g->n + TILE - 1) / TILE;
+    if (g->batch >= d2v_pool_threads()) s.by = 0, units = g->batch;
+    s.parts = d2v_pool_parts(flops, GEMM_MIN_FLOPS, units);
+    d2v_pool_run(s.parts, gemm_part, &s);
 }
 
 /* The convolution as GEMMs over im2col columns, one group at a time: column row m is output pixel
@@ -485,41 +592,64 @@ static void col2im_add(const conv_args *c, const conv_shape *s, const float *col
     }
 }
 
-static void run_conv(void *p) {
-    const conv_args *c = p;
-    conv_shape s = conv_shape_of(c);
+/* The passes of groups [g0, g1) (disjoint parts of the output: a group's output channels, its
+ * input channels of dx, its filters of dw), with their own columns (M × K floats). */
+typedef struct {
+    const conv_args *c;
+    conv_shape s;
+    int parts;
+} conv_split;
+
+static void conv_groups(void *ctx, int part) {
+    const conv_split *cs = ctx;
+    const conv_args *c = cs->c;
+    const conv_shape *s = &cs->s;
     const float *a = operand(&c->ops, OP_A), *b = operand(&c->ops, OP_B);
-    float *bias = operand(&c->ops, OP_BIAS), *out = operand(&c->ops, OP_C);
-    int ocg = s.out_per_group;
-    int64_t m_rows = s.rows, taps = s.taps;
+    float *out = operand(&c->ops, OP_C);
+    int ocg = s->out_per_group;
+    int64_t m_rows = s->rows, taps = s->taps, g0, g1;
+    d2v_pool_range(c->groups, cs->parts, part, 1, &g0, &g1);
+    if (g0 >= g1) return;
     /* One group's columns; the forward of a single-group convolution whose columns are the input
      * itself (1×1 kernel, stride 1, no padding) could skip it, none of d2v's models has one. */
     float *col = malloc(sizeof(float) * (size_t)(m_rows * taps));
     if (col == NULL) abort(); /* no way to report from a native kernel; a few MB at d2v's sizes */
-    if (c->pass == CONV_BACKWARD_INPUT && !c->accumulate) {
-        for (int64_t i = 0; i < (int64_t)c->batch * c->in_h * c->in_w * c->in_c; i++) out[i] = 0.0f;
-    }
-    for (int g = 0; g < c->groups; g++) {
+    for (int g = (int)g0; g < (int)g1; g++) {
         const float *wg = b + (int64_t)g * ocg * taps;
         switch (c->pass) {
         case CONV_FORWARD: /* y[:, g] = col · w_gᵀ (+ bias) */
-            im2col(c, &s, a, g, col);
+            im2col(c, s, a, g, col);
             blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, (int)m_rows, ocg, (int)taps, 1.0f, col, (int)taps, wg,
                        (int)taps, 0.0f, out + (int64_t)g * ocg, c->out_c);
             break;
         case CONV_BACKWARD_INPUT: /* dcol = dy[:, g] · w_g, scattered back onto dx */
             blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, (int)m_rows, (int)taps, ocg, 1.0f, a + (int64_t)g * ocg,
                        c->out_c, wg, (int)taps, 0.0f, col, (int)taps);
-            col2im_add(c, &s, col, g, out);
+            col2im_add(c, s, col, g, out);
             break;
         case CONV_BACKWARD_WEIGHT: /* dw_g += dy[:, g]ᵀ · col */
-            im2col(c, &s, a, g, col);
+            im2col(c, s, a, g, col);
             blas.sgemm(CBLAS_ROW_MAJOR, CBLAS_TRANS, CBLAS_NO_TRANS, ocg, (int)taps, (int)m_rows, 1.0f, b + (int64_t)g * ocg,
                        c->out_c, col, (int)taps, 1.0f, out + (int64_t)g * ocg * taps, (int)taps);
             break;
         }
     }
     free(col);
+}
+
+/* Groups run in parallel over the pool (each group's sums are the same whichever thread runs it:
+ * the result does not depend on the thread count); the zeroing of dx and the bias sums, in order. */
+static void run_conv(void *p) {
+    const conv_args *c = p;
+    conv_split cs = {.c = c, .s = conv_shape_of(c)};
+    const float *b = operand(&c->ops, OP_B);
+    float *bias = operand(&c->ops, OP_BIAS), *out = operand(&c->ops, OP_C);
+    int64_t m_rows = cs.s.rows;
+    if (c->pass == CONV_BACKWARD_INPUT && !c->accumulate) {
+        for (int64_t i = 0; i < (int64_t)c->batch * c->in_h * c->in_w * c->in_c; i++) out[i] = 0.0f;
+    }
+    cs.parts = d2v_pool_parts(2.0 * (double)m_rows * cs.s.taps * c->out_c, GEMM_MIN_FLOPS, c->groups);
+    d2v_pool_run(cs.parts, conv_groups, &cs);
     if (bias == NULL) return;
     if (c->pass == CONV_FORWARD) {
         for (int64_t m = 0; m < m_rows; m++) bias_row(out + m * c->out_c, bias, c->out_c);
@@ -588,6 +718,29 @@ JNIEXPORT void JNICALL Java_org_d2v_jni_OpenBlas_nativeSetThreads(JNIEnv *env, j
     (void)env;
     (void)cls;
     if (blas.set_threads != NULL && threads > 0) blas.set_threads(threads);
+}
+
+/* The host kernels' worker pool (host_pool.h): threads (caller included), the scale of every
+ * split threshold (0 splits whatever can be split) and the idle spin before sleeping. */
+JNIEXPORT void JNICALL Java_org_d2v_jni_OpenBlas_nativeSetHostThreads(JNIEnv *env, jclass cls, jint threads, jdouble split_scale,
+                                                                       jlong spin_ns) {
+    (void)env;
+    (void)cls;
+    d2v_pool_set_threads(threads);
+    d2v_pool_set_split_scale(split_scale);
+    d2v_pool_set_spin_ns(spin_ns);
+}
+
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeHostThreads(JNIEnv *env, jclass cls) {
+    (void)env;
+    (void)cls;
+    return d2v_pool_threads();
+}
+
+JNIEXPORT jlong JNICALL Java_org_d2v_jni_OpenBlas_nativePoolJobs(JNIEnv *env, jclass cls) {
+    (void)env;
+    (void)cls;
+    return d2v_pool_jobs();
 }
 
 /* Fills o from Java's buffers (up to OPERANDS) (raw cl_mem, 0 where absent), their creation order and their

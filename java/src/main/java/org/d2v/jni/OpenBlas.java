@@ -11,10 +11,19 @@ import java.util.Locale;
  * queue between the kernels around it and the host never waits for it; OpenCL hands the kernel
  * the host addresses of the buffers, which on a CPU device are the buffers themselves.
  *
- * <p>Threads: {@value #THREADS_PROPERTY} (default 1). PoCL's worker threads already use every
- * core; a GEMM runs on one of them while the others wait for the queue, and OpenBLAS's own
- * threads would spin beside PoCL's on the same cores (measured in docs/training.md's profile
- * section). Where {@code OPENBLAS_CORETYPE} is unset, the native side names the newest OpenBLAS
+ * <p>Threads: {@value #THREADS_PROPERTY} (default 1) is OpenBLAS's own count per call. PoCL's
+ * worker threads already use every core; a host kernel runs on one of them while the others wait
+ * for the in-order queue, and OpenBLAS's own threads would spin beside PoCL's on the same cores
+ * (measured in docs/training.md's profile section). Instead libd2v_cpu keeps a small pool of its
+ * own ({@value #HOST_THREADS_PROPERTY} threads, the calling one included; default the smaller of
+ * 2 and the available cores) that parks on a condition variable when idle (after a spin of at
+ * most {@value #SPIN_PROPERTY} microseconds, default {@value #DEFAULT_SPIN_MICROS}); the big host
+ * kernels (GEMMs by blocks of rows or columns, convolutions by groups, attention by batch and
+ * head, LayerNorm by rows, GELU, normal() and reduceMiddle by blocks) split over it, each part a
+ * one-thread OpenBLAS call or loop. The split depends only on the shape and the thread count, so
+ * a run is deterministic for a given thread count (convolutions, attention, GELU, normal() and
+ * reduceMiddle give the same bits for any count, and so did the GEMMs at every shape tried; only
+ * LayerNorm's gamma and beta gradients are summed per part, so their last bits follow the count). Where {@code OPENBLAS_CORETYPE} is unset, the native side names the newest OpenBLAS
  * kernel family this CPU's instructions allow (an OpenBLAS older than the CPU model otherwise
  * falls back to its slowest generic kernels).
  */
@@ -23,6 +32,11 @@ public final class OpenBlas {
     public static final String LIBRARY_PROPERTY = "d2v.openblas.library";
     /** OpenBLAS threads per GEMM (default 1). */
     public static final String THREADS_PROPERTY = "d2v.openblas.threads";
+    /** Threads of the host kernels' pool, the calling one included (default min(2, available cores); 1: no pool). */
+    public static final String HOST_THREADS_PROPERTY = "d2v.cpu.threads";
+    /** How long an idle pool thread spins before it sleeps, in microseconds (default {@value #DEFAULT_SPIN_MICROS}). */
+    public static final String SPIN_PROPERTY = "d2v.cpu.spinMicros";
+    static final int DEFAULT_SPIN_MICROS = 20;
     static final List<String> DEFAULT_NAMES = List.of("libopenblas.so.0", "libopenblas.so");
     static final List<String> OPENCL_NAMES = List.of("libOpenCL.so.1", "libOpenCL.so");
 
@@ -41,30 +55,80 @@ public final class OpenBlas {
             return failure;
         }
         int threads = threads();
+        int hostThreads = hostThreads();
+        int spin = intProperty(SPIN_PROPERTY, String.valueOf(DEFAULT_SPIN_MICROS), 0, 100_000, "a spin in microseconds");
         String why = nativeLoad(VendorLibrary.names(LIBRARY_PROPERTY, DEFAULT_NAMES), OPENCL_NAMES.toArray(new String[0]));
         if (why != null) {
             failure = "library absent: " + why + " (Debian: apt-get install libopenblas0)";
         } else {
             nativeSetThreads(threads);
+            spinNanos = spin * 1000L;
+            nativeSetHostThreads(hostThreads, 1.0, spinNanos);
         }
         return failure;
     }
 
+    private static long spinNanos;
+
     private static int threads() {
-        String s = System.getProperty(THREADS_PROPERTY, "1").trim();
+        return intProperty(THREADS_PROPERTY, "1", 1, 1024, "a thread count");
+    }
+
+    private static int hostThreads() {
+        String dflt = String.valueOf(Math.min(2, Runtime.getRuntime().availableProcessors()));
+        return intProperty(HOST_THREADS_PROPERTY, dflt, 1, 64, "a thread count");
+    }
+
+    private static int intProperty(String name, String dflt, int min, int max, String what) {
+        String s = System.getProperty(name, dflt).trim();
         try {
             int n = Integer.parseInt(s);
-            if (n >= 1 && n <= 1024) return n;
+            if (n >= min && n <= max) return n;
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + s + ": expected a thread count from 1 to 1024");
+        throw new IllegalArgumentException("-D" + name + "=" + s + ": expected " + what + " from " + min + " to " + max);
     }
 
-    /** For {@code d2v info}: "OpenBLAS: libopenblas.so.0: OpenBLAS 0.3.21 … (kernels SkylakeX, 1 thread)", or why not. */
+    /**
+     * Sets the host kernels' pool: {@code threads} (the calling one included) and the scale of every
+     * split threshold (1 as configured; 0 splits whatever can be split, so that tests reach the
+     * threaded paths at small sizes). Returns false where the library is not loaded.
+     */
+    public static synchronized boolean configureHostThreads(int threads, double splitScale) {
+        if (unavailableReason() != null) return false;
+        if (threads < 1 || threads > 64 || !(splitScale >= 0)) {
+            throw new IllegalArgumentException("host threads " + threads + ", split scale " + splitScale + ": expected 1..64 and >= 0");
+        }
+        nativeSetHostThreads(threads, splitScale, spinNanos);
+        return true;
+    }
+
+    /** The configured pool back ({@value #HOST_THREADS_PROPERTY}, thresholds as built). */
+    public static synchronized void restoreHostThreads() {
+        if (unavailableReason() == null) nativeSetHostThreads(hostThreads(), 1.0, spinNanos);
+    }
+
+    /** How many host-kernel runs were split over the pool's threads so far (0 where the library is not loaded). */
+    public static long pooledRuns() {
+        return unavailableReason() == null ? nativePoolJobs() : 0;
+    }
+
+    /** Threads the host kernels use now (1 where the library is not loaded). */
+    public static int hostThreadCount() {
+        return unavailableReason() == null ? nativeHostThreads() : 1;
+    }
+
+    /**
+     * For {@code d2v info}: "OpenBLAS: libopenblas.so.0: OpenBLAS 0.3.21 … (kernels SkylakeX, 1 thread);
+     * host kernels on 2 threads (d2v.cpu.threads)", or why not.
+     */
     public static String describe() {
         String why = unavailableReason();
-        if (why == null) return "OpenBLAS: " + nativeDescribe();
+        if (why == null) {
+            int t = nativeHostThreads();
+            return "OpenBLAS: " + nativeDescribe() + "; host kernels on " + t + " thread" + (t == 1 ? "" : "s") + " (" + HOST_THREADS_PROPERTY + ")";
+        }
         return why.startsWith("library absent") ? "OpenBLAS: " + why : "OpenBLAS: not built (" + why + ")";
     }
 
@@ -239,6 +303,12 @@ public final class OpenBlas {
     private static native String nativeDescribe();
 
     private static native void nativeSetThreads(int threads);
+
+    private static native void nativeSetHostThreads(int threads, double splitScale, long spinNanos);
+
+    private static native int nativeHostThreads();
+
+    private static native long nativePoolJobs();
 
     private static native int nativeEnqueueGemm(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
 }
