@@ -438,9 +438,11 @@ public final class Data2Vec implements TrainableModel {
                     () -> teacher.alibi(alibiSlopes, Indices.iota(device, samples, tokens, 0)));
         } else {
             Batch.Text b = (Batch.Text) batch;
-            local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
+            Tensor ids = Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens());
+            local = text.forward(ids);
             Tensor u = detach(local);
-            target = teacherTargets(() -> u, () -> AttentionBias.NONE);
+            boolean tokensOnly = ((ModalityConfig.Text) cfg.modality()).teacherInput() == ModalityConfig.TeacherInput.TOKENS;
+            target = teacherTargets(tokensOnly ? () -> text.tokensOnly(ids) : () -> u, () -> AttentionBias.NONE);
         }
 
         // Student: M clones, masked tokens dropped, positions, extra tokens, encoder.
