@@ -50,6 +50,14 @@ class Data2VecGradientTest {
         check(c, "embed_positions.weight", "blocks.0.attn.qkv.bias", "blocks.1.norm1.weight", "decoder.layers.1.weight", "decoder.proj.2.weight");
     }
 
+    /** With the teacher's own EMA copy of the local encoder, the student's embeddings, positions and LN feed the student alone. */
+    @Test
+    void textGradientsWithTheTeacherOnItsOwnLocalEncoder() {
+        Data2VecConfig c = Presets.textMicro();
+        c = c.withModality(((ModalityConfig.Text) c.modality()).withTeacherInput(ModalityConfig.TeacherInput.EMA));
+        check(c, "embed_tokens.weight", "embed_positions.weight", "embed_norm.weight", "embed_norm.bias", "blocks.1.mlp.fc1.weight", "decoder.proj.0.weight");
+    }
+
     private static void check(Data2VecConfig cfg, String... names) {
         ReferenceDevice dev = new ReferenceDevice(DType.F64);
         try (Data2Vec model = new Data2Vec(dev, cfg, DType.F64)) {

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * tokens without positions. With {@code tokens} the targets carry no order: they ignore the
  * position table and follow a permutation of the tokens; nothing of the teacher reaches the
  * student's backward; the parameters and a resumed run are the same as with {@code student}.
+ * With {@code ema} the teacher has its own copy of the local encoder, tracked by the EMA.
  */
 class TextTeacherInputTest {
     private static Data2VecConfig micro(TeacherInput t) {
@@ -37,9 +38,9 @@ class TextTeacherInputTest {
     void presetsKeepFairseqsTeacherInput() {
         assertEquals(TeacherInput.STUDENT, ((ModalityConfig.Text) Presets.textMicro().modality()).teacherInput());
         assertEquals(TeacherInput.STUDENT, ((ModalityConfig.Text) Presets.named("text-base").modality()).teacherInput());
-        assertEquals(TeacherInput.TOKENS, TeacherInput.parse("tokens"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TeacherInput.parse("ema"));
-        assertTrue(e.getMessage().contains("teacher-input") && e.getMessage().contains("'ema'"), e.getMessage());
+        for (TeacherInput t : TeacherInput.values()) assertEquals(t, TeacherInput.parse(t.word()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TeacherInput.parse("positions"));
+        assertTrue(e.getMessage().contains("teacher-input") && e.getMessage().contains("'positions'"), e.getMessage());
     }
 
     @Test
@@ -78,14 +79,46 @@ class TextTeacherInputTest {
     }
 
     @Test
-    void theParametersAndAResumedRunAreTheSameOnEitherInput() {
+    void studentAndTokensShareTheirParameters() {
         try (Data2Vec a = new Data2Vec(new ReferenceDevice(DType.F64), micro(TeacherInput.STUDENT), DType.F64);
              Data2Vec b = new Data2Vec(new ReferenceDevice(DType.F64), micro(TeacherInput.TOKENS), DType.F64)) {
             assertEquals(a.state().keySet(), b.state().keySet(), "a checkpoint of one loads into the other");
             assertArrayEquals(a.parameters().values().toDoubles(), b.parameters().values().toDoubles(), 0.0, "same initialisation");
         }
-        // Two updates straight, or one, the state copied into a fresh model of another seed, then the second.
-        Data2VecConfig cfg = micro(TeacherInput.TOKENS);
+    }
+
+    /** The teacher's copy starts as the student's local encoder (eval-mode targets as with student), then follows it by the EMA. */
+    @Test
+    void onEmaTheTeacherTracksItsOwnLocalEncoder() {
+        Data2VecConfig cfg = micro(TeacherInput.EMA);
+        try (Data2Vec m = new Data2Vec(new ReferenceDevice(DType.F64), cfg, DType.F64);
+             Data2Vec s = new Data2Vec(new ReferenceDevice(DType.F64), micro(TeacherInput.STUDENT), DType.F64)) {
+            Batch b = TinyData.batch(cfg, new Random(3));
+            assertArrayEquals(targets(s, b), targets(m, b), 1e-12, "at init the copy is the student's encoder (no dropout in eval mode)");
+            assertTrue(m.state().containsKey("teacher.embed_positions.weight") && !s.state().containsKey("teacher.embed_positions.weight"));
+            String[] local = {"embed_tokens.weight", "embed_positions.weight", "embed_norm.weight", "embed_norm.bias"};
+            for (String name : local) assertTrue(m.parameters().parameter(name).tracked(), name + " is tracked");
+            double[] t0 = m.teacherParameters().get("embed_positions.weight").toDoubles();
+            m.trainStep(b, 1, 1e-3, new RandomStream(2));
+            double[] s1 = m.parameters().get("embed_positions.weight").toDoubles(), t1 = m.teacherParameters().get("embed_positions.weight").toDoubles();
+            double tau = cfg.ema().decay(1);
+            for (int i = 0; i < t1.length; i++) assertEquals(tau * t0[i] + (1 - tau) * s1[i], t1[i], 1e-12, "teacher position element " + i);
+            assertTrue(maxAbsDiff(t0, s1) > 0, "the student's table moved");
+            double[] before = targets(m, b);
+            Tensor table = m.parameters().get("embed_positions.weight");
+            table.copyFrom(new double[(int) table.numel()]);
+            assertArrayEquals(before, targets(m, b), 0.0, "the targets read the teacher's table, not the student's");
+        }
+    }
+
+    /** Two updates straight, or one, the state copied into a fresh model of another seed, then the second: bit-identical. */
+    @Test
+    void aResumedRunIsBitIdenticalOnTokensAndOnEma() {
+        resumesExactly(micro(TeacherInput.TOKENS));
+        resumesExactly(micro(TeacherInput.EMA));
+    }
+
+    private static void resumesExactly(Data2VecConfig cfg) {
         try (Data2Vec straight = new Data2Vec(new ReferenceDevice(DType.F64), cfg, DType.F64);
              Data2Vec first = new Data2Vec(new ReferenceDevice(DType.F64), cfg, DType.F64);
              Data2Vec resumed = new Data2Vec(new ReferenceDevice(DType.F64), cfg.withSeed(77), DType.F64)) {

@@ -25,7 +25,7 @@ class ExperimentSettingsTest {
     void badTeacherInputsAreRejected() {
         IllegalArgumentException word = assertThrows(IllegalArgumentException.class,
                 () -> Experiment.apply(DemoPresets.named("text-demo"), "teacher-input=positions"));
-        assertTrue(word.getMessage().contains("student or tokens"), word.getMessage());
+        assertTrue(word.getMessage().contains("student, tokens or ema"), word.getMessage());
         IllegalArgumentException image = assertThrows(IllegalArgumentException.class,
                 () -> Experiment.apply(DemoPresets.named("image-demo"), "teacher-input=tokens"));
         assertTrue(image.getMessage().contains("text setting"), image.getMessage());

@@ -98,7 +98,7 @@ public sealed interface ModalityConfig {
         public Text {
             if (length < 1 || length > maxPositions) throw new IllegalArgumentException("text length " + length + " must be in [1, maxPositions=" + maxPositions + "]");
             if (vocab < 2 || padIndex >= vocab) throw new IllegalArgumentException("bad text vocabulary " + vocab + " / pad " + padIndex);
-            if (teacherInput == null) throw new IllegalArgumentException("text teacher input is null (student or tokens)");
+            if (teacherInput == null) throw new IllegalArgumentException("text teacher input is null (student, tokens or ema)");
         }
 
         public Text withTeacherInput(TeacherInput t) { return new Text(length, vocab, maxPositions, padIndex, dropout, t); }
@@ -111,17 +111,19 @@ public sealed interface ModalityConfig {
      * features LN(tokens + positions) with its dropout, detached (fairseq, {@code ema_encoder_only}).
      * {@code TOKENS}: LN(token embedding) of the student's table and LN, without the position table and
      * without dropout, detached: the teacher sees no order, so its targets cannot be positional
-     * (docs/results/text-experiments.md).
+     * (docs/results/text-experiments.md). {@code EMA}: the teacher's own EMA copy of the text local
+     * encoder (embeddings, positions, LN; fairseq's {@code ema_encoder_only = false}) on the unmasked
+     * tokens, so the student's changes to them reach the teacher at the EMA's pace.
      */
     enum TeacherInput {
-        STUDENT, TOKENS;
+        STUDENT, TOKENS, EMA;
 
         /** The config word ("student", "tokens"). */
         public String word() { return name().toLowerCase(java.util.Locale.ROOT); }
 
         public static TeacherInput parse(String word) {
             for (TeacherInput t : values()) if (t.word().equals(word)) return t;
-            throw new IllegalArgumentException("teacher-input must be student or tokens, got '" + word + "'");
+            throw new IllegalArgumentException("teacher-input must be student, tokens or ema, got '" + word + "'");
         }
     }
 }
