@@ -37,7 +37,7 @@ import org.d2v.train.TrainingData;
  *
  * Settings: lr, warmup, wd, clip, ema=T0:TE, mask (R), batch, clones, topk, dim, heads, depth, mlp,
  * dec-layers, dec-kernel, dec-dim, dec-proj (1|2), in-layers (true|false: instance norm of the target layers),
- * teacher-input (student|tokens: what the text teacher reads, {@link org.d2v.data2vec.config.ModalityConfig.TeacherInput}).
+ * teacher-input (student|tokens|ema: what the text teacher reads, {@link org.d2v.data2vec.config.ModalityConfig.TeacherInput}).
  * {@code --corpus in-domain:D} adds the sentiment sentences of the two domains other than D, without
  * their labels, {@code --repeat} times to the pretraining corpus and probes only held-out D (the
  * other domains' test sentences would be in the corpus).

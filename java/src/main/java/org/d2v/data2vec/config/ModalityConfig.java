@@ -118,7 +118,7 @@ public sealed interface ModalityConfig {
     enum TeacherInput {
         STUDENT, TOKENS, EMA;
 
-        /** The config word ("student", "tokens"). */
+        /** The config word ("student", "tokens", "ema"). */
         public String word() { return name().toLowerCase(java.util.Locale.ROOT); }
 
         public static TeacherInput parse(String word) {
