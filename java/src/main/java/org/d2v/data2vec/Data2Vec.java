@@ -83,6 +83,8 @@ public final class Data2Vec implements TrainableModel {
     private final Backbone teacher;
     private final AudioFeatures audio;
     private final TextFeatures text;
+    /** The teacher's EMA copy of the text local encoder (teacher input "ema"), else null. */
+    private final TextFeatures teacherText;
     private final ConvDecoder decoder;
     private final List<Module> studentModules = new ArrayList<>();
     private final List<DeviceBuffer> owned = new ArrayList<>();
@@ -137,6 +139,9 @@ public final class Data2Vec implements TrainableModel {
         studentModules.add(decoder);
 
         ParameterStore.Builder tb = ParameterStore.builder();
+        // The teacher's own text local encoder (teacher input "ema"), declared where the student's is.
+        teacherText = m instanceof ModalityConfig.Text t && t.teacherInput() == ModalityConfig.TeacherInput.EMA ? new TextFeatures(tb, t, dim) : null;
+        if (teacherText != null) teacherText.eval();
         teacher = new Backbone(tb, cfg);
         teacher.eval();
         ParameterStore s = null, t = null;
@@ -438,9 +443,15 @@ public final class Data2Vec implements TrainableModel {
                     () -> teacher.alibi(alibiSlopes, Indices.iota(device, samples, tokens, 0)));
         } else {
             Batch.Text b = (Batch.Text) batch;
-            local = text.forward(Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens()));
+            Tensor ids = Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens());
+            local = text.forward(ids);
             Tensor u = detach(local);
-            target = teacherTargets(() -> u, () -> AttentionBias.NONE);
+            Supplier<Tensor> teacherInput = switch (((ModalityConfig.Text) cfg.modality()).teacherInput()) {
+                case STUDENT -> () -> u;
+                case TOKENS -> () -> text.tokensOnly(ids);
+                case EMA -> () -> teacherText.forward(ids);
+            };
+            target = teacherTargets(teacherInput, () -> AttentionBias.NONE);
         }
 
         // Student: M clones, masked tokens dropped, positions, extra tokens, encoder.

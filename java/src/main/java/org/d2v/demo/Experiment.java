@@ -36,7 +36,8 @@ import org.d2v.train.TrainingData;
  * </pre>
  *
  * Settings: lr, warmup, wd, clip, ema=T0:TE, mask (R), batch, clones, topk, dim, heads, depth, mlp,
- * dec-layers, dec-kernel, dec-dim, dec-proj (1|2), in-layers (true|false: instance norm of the target layers).
+ * dec-layers, dec-kernel, dec-dim, dec-proj (1|2), in-layers (true|false: instance norm of the target layers),
+ * teacher-input (student|tokens|ema: what the text teacher reads, {@link org.d2v.data2vec.config.ModalityConfig.TeacherInput}).
  * {@code --corpus in-domain:D} adds the sentiment sentences of the two domains other than D, without
  * their labels, {@code --repeat} times to the pretraining corpus and probes only held-out D (the
  * other domains' test sentences would be in the corpus).
@@ -167,6 +168,10 @@ public final class Experiment {
             case "depth" -> c.withEncoder(new EncoderConfig(e.dim(), e.heads(), Integer.parseInt(v), e.prenetDepth(), e.mlpRatio(), e.normEps(), e.attentionDropout(), e.encoderDropout(), e.activationDropout(), e.postMlpDropout(), e.prenetDropout(), e.layerdrop()));
             case "dec-layers" -> decoder(c, new DecoderConfig(d.dim(), d.kernel(), Integer.parseInt(v), d.groups(), d.residual(), d.inputDropout(), d.projectionLayers(), d.projectionRatio()));
             case "dec-kernel" -> decoder(c, new DecoderConfig(d.dim(), Integer.parseInt(v), d.layers(), d.groups(), d.residual(), d.inputDropout(), d.projectionLayers(), d.projectionRatio()));
+            case "teacher-input" -> {
+                if (!(c.modality() instanceof org.d2v.data2vec.config.ModalityConfig.Text t)) throw new IllegalArgumentException("teacher-input is a text setting, not " + c.name() + "'s");
+                yield c.withModality(t.withTeacherInput(org.d2v.data2vec.config.ModalityConfig.TeacherInput.parse(v)));
+            }
             case "dec-dim" -> decoder(c, new DecoderConfig(Integer.parseInt(v), d.kernel(), d.layers(), d.groups(), d.residual(), d.inputDropout(), d.projectionLayers(), d.projectionRatio()));
             default -> throw new IllegalArgumentException("unknown setting '" + k + "'");
         };

@@ -8,6 +8,7 @@ import org.d2v.autograd.Tape;
 import org.d2v.backend.RandomStream;
 import org.d2v.backend.reference.ReferenceDevice;
 import org.d2v.data2vec.config.Data2VecConfig;
+import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.data2vec.config.Presets;
 import org.d2v.data2vec.mask.MaskBatch;
 import org.d2v.tensor.DType;
@@ -39,6 +40,22 @@ class Data2VecGradientTest {
     void textGradients() {
         check(Presets.textMicro(), "blocks.0.attn.qkv.bias", "blocks.1.norm1.weight", "decoder.layers.1.weight",
                 "decoder.proj.0.weight", "decoder.proj.2.weight");
+    }
+
+    /** With the teacher on the tokens only (docs/algorithm.md §5) the position table feeds the student alone: its gradient checks too. */
+    @Test
+    void textGradientsWithTheTeacherOnTokens() {
+        Data2VecConfig c = Presets.textMicro();
+        c = c.withModality(((ModalityConfig.Text) c.modality()).withTeacherInput(ModalityConfig.TeacherInput.TOKENS));
+        check(c, "embed_positions.weight", "blocks.0.attn.qkv.bias", "blocks.1.norm1.weight", "decoder.layers.1.weight", "decoder.proj.2.weight");
+    }
+
+    /** With the teacher's own EMA copy of the local encoder, the student's embeddings, positions and LN feed the student alone. */
+    @Test
+    void textGradientsWithTheTeacherOnItsOwnLocalEncoder() {
+        Data2VecConfig c = Presets.textMicro();
+        c = c.withModality(((ModalityConfig.Text) c.modality()).withTeacherInput(ModalityConfig.TeacherInput.EMA));
+        check(c, "embed_tokens.weight", "embed_positions.weight", "embed_norm.weight", "embed_norm.bias", "blocks.1.mlp.fc1.weight", "decoder.proj.0.weight");
     }
 
     private static void check(Data2VecConfig cfg, String... names) {

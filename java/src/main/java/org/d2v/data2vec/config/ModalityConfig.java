@@ -86,14 +86,44 @@ public sealed interface ModalityConfig {
 
     /**
      * Text (§3.3): token embedding (no √D scale) + learned positions, LN, dropout. {@code padIndex}
-     * is the padding id whose embedding row starts at zero (−1: none).
+     * is the padding id whose embedding row starts at zero (−1: none). {@code teacherInput} is what
+     * the teacher's blocks read (docs/algorithm.md §5; key {@code teacher-input}).
      */
-    record Text(int length, int vocab, int maxPositions, int padIndex, double dropout) implements ModalityConfig {
+    record Text(int length, int vocab, int maxPositions, int padIndex, double dropout, TeacherInput teacherInput) implements ModalityConfig {
+        /** With fairseq's teacher input ({@link TeacherInput#STUDENT}). */
+        public Text(int length, int vocab, int maxPositions, int padIndex, double dropout) {
+            this(length, vocab, maxPositions, padIndex, dropout, TeacherInput.STUDENT);
+        }
+
         public Text {
             if (length < 1 || length > maxPositions) throw new IllegalArgumentException("text length " + length + " must be in [1, maxPositions=" + maxPositions + "]");
             if (vocab < 2 || padIndex >= vocab) throw new IllegalArgumentException("bad text vocabulary " + vocab + " / pad " + padIndex);
+            if (teacherInput == null) throw new IllegalArgumentException("text teacher input is null (student, tokens or ema)");
         }
 
+        public Text withTeacherInput(TeacherInput t) { return new Text(length, vocab, maxPositions, padIndex, dropout, t); }
+
         @Override public int tokens() { return length; }
+    }
+
+    /**
+     * What the text teacher's blocks read (docs/algorithm.md §5). {@code STUDENT}: the student's local
+     * features LN(tokens + positions) with its dropout, detached (fairseq, {@code ema_encoder_only}).
+     * {@code TOKENS}: LN(token embedding) of the student's table and LN, without the position table and
+     * without dropout, detached: the teacher sees no order, so its targets cannot be positional
+     * (docs/results/text-experiments.md). {@code EMA}: the teacher's own EMA copy of the text local
+     * encoder (embeddings, positions, LN; fairseq's {@code ema_encoder_only = false}) on the unmasked
+     * tokens, so the student's changes to them reach the teacher at the EMA's pace.
+     */
+    enum TeacherInput {
+        STUDENT, TOKENS, EMA;
+
+        /** The config word ("student", "tokens", "ema"). */
+        public String word() { return name().toLowerCase(java.util.Locale.ROOT); }
+
+        public static TeacherInput parse(String word) {
+            for (TeacherInput t : values()) if (t.word().equals(word)) return t;
+            throw new IllegalArgumentException("teacher-input must be student, tokens or ema, got '" + word + "'");
+        }
     }
 }
