@@ -2,10 +2,8 @@ package org.d2v.backend.kernel;
 
 import org.d2v.backend.MatmulDesc;
 import org.d2v.jni.OpenBlas;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link OpenBlasGemmTest} with the GEMMs split over two host threads at every size (blocks of
@@ -13,17 +11,8 @@ import org.junit.jupiter.api.TestInstance;
  * (against the portable GEMM) runs split too. And the split's promise: each output element is the
  * same one-thread OpenBLAS sum, so two threads give the bits of one.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(HostThreads.class)
 class OpenBlasGemmThreadedTest extends OpenBlasGemmTest {
-    private final HostThreads threads = new HostThreads();
-    private boolean forced;
-
-    @BeforeAll
-    void splitEverything() { forced = threads.force(); }
-
-    @AfterAll
-    void configuredPoolBack() { threads.restoreAndCheck(forced); }
-
     @Test
     void twoThreadsGiveTheBitsOfOne() {
         MatmulDesc[] cases = {
