@@ -30,21 +30,14 @@ final class NativeAttention {
 
     private static void enqueue(OpenClRuntime rt, String what, AttentionDesc d, List<Tensor> tensors, boolean backward,
                                 boolean accumulate) {
-        int n = tensors.size();
-        long[] mems = new long[n], order = new long[n], offsets = new long[n];
-        long bytes = 0;
-        for (int i = 0; i < n; i++) {
-            Tensor t = tensors.get(i);
-            mems[i] = OpenBlasGemm.mem(t);
-            order[i] = rt.creationOrder(t);
-            offsets[i] = t != null ? t.offset() : 0;
-            bytes += t != null ? 4 * t.numel() : 0;
-        }
+        Tensor[] slots = tensors.toArray(new Tensor[0]);
+        NativeOperands o = NativeOperands.of(rt, slots);
+        long bytes = NativeOperands.bytes(slots);
         int[] dims = {d.batch(), d.tokens(), d.heads(), d.headDim(), d.alibi() ? 1 : 0, d.keyPadding() ? 1 : 0, accumulate ? 1 : 0,
             backward ? 1 : 0};
         long threshold = Philox.dropThreshold(d.dropout());
         float dropScale = (float) (1.0 / (1.0 - d.dropout()));
-        rt.enqueueNative(what, bytes, queue -> OpenBlas.enqueueAttention(queue, mems, order, offsets, dims, (float) d.scale(), threshold,
+        rt.enqueueNative(what, bytes, queue -> OpenBlas.enqueueAttention(queue, o.mems(), o.order(), o.offsets(), dims, (float) d.scale(), threshold,
                 dropScale, d.seed(), d.offset()));
     }
 

@@ -4,7 +4,6 @@ import java.util.List;
 import org.d2v.backend.kernel.FastCall;
 import org.d2v.backend.kernel.FastVariant;
 import org.d2v.jni.OpenBlas;
-import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 
 /**
@@ -22,17 +21,10 @@ final class NativeGelu {
         return List.of(new Forward(rt), new Backward(rt));
     }
 
-    private static String notF32(Tensor... ts) {
-        for (Tensor t : ts) if (t != null && t.dtype() != DType.F32) return "fp32 tensors only, got " + t.dtype();
-        return null;
-    }
-
     private static void enqueue(OpenClRuntime rt, String what, Tensor x, Tensor dy, Tensor out, boolean backward, boolean accumulate) {
-        long[] mems = {OpenBlasGemm.mem(x), OpenBlasGemm.mem(dy), 0, OpenBlasGemm.mem(out), 0};
-        long[] order = {rt.creationOrder(x), rt.creationOrder(dy), 0, rt.creationOrder(out), 0};
-        long[] offsets = {x.offset(), dy != null ? dy.offset() : 0, 0, out.offset(), 0};
-        long bytes = 4 * (x.numel() + out.numel() + (dy != null ? dy.numel() : 0));
-        rt.enqueueNative(what, bytes, queue -> OpenBlas.enqueueGelu(queue, mems, order, offsets, x.numel(), backward, accumulate));
+        NativeOperands o = NativeOperands.of(rt, x, dy, null, out, null);
+        rt.enqueueNative(what, NativeOperands.bytes(x, dy, out),
+                queue -> OpenBlas.enqueueGelu(queue, o.mems(), o.order(), o.offsets(), x.numel(), backward, accumulate));
     }
 
     private static final class Forward extends FastVariant<FastCall.Gelu> {
@@ -45,7 +37,7 @@ final class NativeGelu {
 
         @Override public String unavailable() { return OpenBlasGemm.unavailableOn(rt); }
 
-        @Override public String inapplicable(FastCall.Gelu c) { return notF32(c.x(), c.y()); }
+        @Override public String inapplicable(FastCall.Gelu c) { return NativeOperands.notF32(c.x(), c.y()); }
 
         @Override public void run(FastCall.Gelu c) { enqueue(rt, "native gelu", c.x(), null, c.y(), false, false); }
     }
@@ -60,7 +52,7 @@ final class NativeGelu {
 
         @Override public String unavailable() { return OpenBlasGemm.unavailableOn(rt); }
 
-        @Override public String inapplicable(FastCall.GeluBackward c) { return notF32(c.x(), c.dy(), c.dx()); }
+        @Override public String inapplicable(FastCall.GeluBackward c) { return NativeOperands.notF32(c.x(), c.dy(), c.dx()); }
 
         @Override
         public void run(FastCall.GeluBackward c) { enqueue(rt, "native gelu backward", c.x(), c.dy(), c.dx(), true, c.accumulate()); }

@@ -5,7 +5,6 @@ import java.util.List;
 import org.d2v.backend.kernel.FastCall;
 import org.d2v.backend.kernel.FastVariant;
 import org.d2v.jni.OpenBlas;
-import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 
 /**
@@ -20,24 +19,12 @@ final class NativeLayerNorm {
 
     static List<FastVariant<?>> all(OpenClRuntime rt) { return List.of(new Forward(rt), new Backward(rt)); }
 
-    private static String notF32(Tensor... ts) {
-        for (Tensor t : ts) if (t != null && t.dtype() != DType.F32) return "fp32 tensors only, got " + t.dtype();
-        return null;
-    }
-
     private static void enqueue(OpenClRuntime rt, String what, List<Tensor> tensors, int rows, int dim, double eps, boolean backward,
                                 boolean accumulate) {
-        int n = tensors.size();
-        long[] mems = new long[n], order = new long[n], offsets = new long[n];
-        long bytes = 0;
-        for (int i = 0; i < n; i++) {
-            Tensor t = tensors.get(i);
-            mems[i] = OpenBlasGemm.mem(t);
-            order[i] = rt.creationOrder(t);
-            offsets[i] = t != null ? t.offset() : 0;
-            bytes += t != null ? 4 * t.numel() : 0;
-        }
-        rt.enqueueNative(what, bytes, queue -> OpenBlas.enqueueLayerNorm(queue, mems, order, offsets, rows, dim, (float) eps, backward,
+        Tensor[] slots = tensors.toArray(new Tensor[0]);
+        NativeOperands o = NativeOperands.of(rt, slots);
+        long bytes = NativeOperands.bytes(slots);
+        rt.enqueueNative(what, bytes, queue -> OpenBlas.enqueueLayerNorm(queue, o.mems(), o.order(), o.offsets(), rows, dim, (float) eps, backward,
                 accumulate));
     }
 
@@ -51,7 +38,7 @@ final class NativeLayerNorm {
 
         @Override public String unavailable() { return OpenBlasGemm.unavailableOn(rt); }
 
-        @Override public String inapplicable(FastCall.LayerNorm c) { return notF32(c.x(), c.gamma(), c.beta(), c.y(), c.mean(), c.rstd()); }
+        @Override public String inapplicable(FastCall.LayerNorm c) { return NativeOperands.notF32(c.x(), c.gamma(), c.beta(), c.y(), c.mean(), c.rstd()); }
 
         @Override
         public void run(FastCall.LayerNorm c) {
@@ -73,7 +60,7 @@ final class NativeLayerNorm {
 
         @Override
         public String inapplicable(FastCall.LayerNormBackward c) {
-            return notF32(c.x(), c.gamma(), c.mean(), c.rstd(), c.dy(), c.dx(), c.dgamma(), c.dbeta());
+            return NativeOperands.notF32(c.x(), c.gamma(), c.mean(), c.rstd(), c.dy(), c.dx(), c.dgamma(), c.dbeta());
         }
 
         @Override

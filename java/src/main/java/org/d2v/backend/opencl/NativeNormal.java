@@ -29,10 +29,8 @@ final class NativeNormal extends FastVariant<FastCall.Normal> {
 
     @Override
     public void run(FastCall.Normal c) {
-        long[] mems = {0, 0, 0, OpenBlasGemm.mem(c.out()), 0};
-        long[] order = {0, 0, 0, rt.creationOrder(c.out()), 0};
-        long[] offsets = {0, 0, 0, c.out().offset(), 0};
-        rt.enqueueNative("native normal", 4 * c.out().numel(), queue -> OpenBlas.enqueueNormal(queue, mems, order, offsets,
+        NativeOperands o = NativeOperands.of(rt, null, null, null, c.out(), null);
+        rt.enqueueNative("native normal", NativeOperands.bytes(c.out()), queue -> OpenBlas.enqueueNormal(queue, o.mems(), o.order(), o.offsets(),
                 c.out().numel(), (float) c.mean(), (float) c.std(), c.seed(), c.offset()));
     }
 }

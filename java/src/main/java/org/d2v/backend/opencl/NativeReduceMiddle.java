@@ -27,15 +27,9 @@ final class NativeReduceMiddle extends FastVariant<FastCall.ReduceMiddle> {
 
     @Override
     public void run(FastCall.ReduceMiddle c) {
-        Tensor[] ts = {c.x(), null, null, c.out(), null};
-        long[] mems = new long[5], order = new long[5], offsets = new long[5];
-        for (int i = 0; i < 5; i++) {
-            mems[i] = OpenBlasGemm.mem(ts[i]);
-            order[i] = rt.creationOrder(ts[i]);
-            offsets[i] = ts[i] != null ? ts[i].offset() : 0;
-        }
-        long bytes = 4 * (c.x().numel() + c.out().numel());
-        rt.enqueueNative("native reduceMiddle", bytes, queue -> OpenBlas.enqueueReduceMiddle(queue, mems, order, offsets, c.a(), c.b(), c.c(),
+        NativeOperands o = NativeOperands.of(rt, c.x(), null, null, c.out(), null);
+        rt.enqueueNative("native reduceMiddle", NativeOperands.bytes(c.x(), c.out()), queue -> OpenBlas.enqueueReduceMiddle(queue, o.mems(),
+                o.order(), o.offsets(), c.a(), c.b(), c.c(),
                 (float) c.alpha(), c.accumulate()));
     }
 }

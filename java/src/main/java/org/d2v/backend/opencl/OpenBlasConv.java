@@ -5,7 +5,6 @@ import org.d2v.backend.ConvDesc;
 import org.d2v.backend.kernel.FastCall;
 import org.d2v.backend.kernel.FastVariant;
 import org.d2v.jni.OpenBlas;
-import org.d2v.tensor.DType;
 import org.d2v.tensor.Tensor;
 
 /**
@@ -65,19 +64,16 @@ final class OpenBlasConv {
 
         @Override
         public String inapplicable(C call) {
-            for (Tensor t : tensors(call)) if (t != null && t.dtype() != DType.F32) return "fp32 tensors only, got " + t.dtype();
-            return null;
+            return NativeOperands.notF32(tensors(call).toArray(new Tensor[0]));
         }
 
         @Override public void run(C call) { enqueue(call); }
 
         /** a, b, bias, out: the operands of {@link OpenBlas#enqueueConv}'s pass. */
         void run(ConvDesc d, OpenBlas.ConvPass pass, boolean accumulate, Tensor a, Tensor b, Tensor bias, Tensor out) {
-            long[] mems = {OpenBlasGemm.mem(a), OpenBlasGemm.mem(b), OpenBlasGemm.mem(bias), OpenBlasGemm.mem(out), 0};
-            long[] order = {rt.creationOrder(a), rt.creationOrder(b), rt.creationOrder(bias), rt.creationOrder(out), 0};
-            long[] offsets = {a.offset(), b.offset(), bias != null ? bias.offset() : 0, out.offset(), 0};
+            NativeOperands o = NativeOperands.of(rt, a, b, bias, out, null);
             long bytes = 4 * (a.numel() + b.numel() + 2 * out.numel());
-            rt.enqueueNative("openblas conv " + pass + " " + d, bytes, queue -> OpenBlas.enqueueConv(queue, pass, mems, order, offsets,
+            rt.enqueueNative("openblas conv " + pass + " " + d, bytes, queue -> OpenBlas.enqueueConv(queue, pass, o.mems(), o.order(), o.offsets(),
                     d.batch(), d.inC(), d.outC(), d.inH(), d.inW(), d.kH(), d.kW(), d.strideH(), d.strideW(), d.padH(), d.padW(),
                     d.groups(), accumulate));
         }
