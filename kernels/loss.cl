@@ -26,6 +26,38 @@ KERNEL void masked_regression(int n, int tokens, int dim, int clones, GLOBAL con
     if (LID(0) == 0) partials[pao + GROUP_ID(0)] = total;
 }
 
+/* CPU-shaped masked_regression (KernelVariants.Tiled.REDUCTION): no barriers. Work item i takes
+   the (row, token) slots [i·chunk, (i+1)·chunk) and walks each slot's dim values contiguously, so
+   the divisions that locate a slot's mask and target happen once a slot rather than three times
+   an element; its sum of squares goes to partials[i] (four interleaved accumulators). */
+KERNEL void masked_regression_chunks(int n, int tokens, int dim, int clones, int chunk, GLOBAL const ACT *pred, int po,
+                                     GLOBAL const float *target, int to, GLOBAL const int *mask, int mo,
+                                     GLOBAL ACT *dpred, int dpo, int hasDpred, float gradCoef,
+                                     GLOBAL float *partials, int pao) {
+    int i = GID(0), slots = n / dim;
+    int lo = i * chunk, hi = lo + chunk < slots ? lo + chunk : slots;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (int q = lo; q < hi; q++) {
+        int r = q / tokens, t = q - r * tokens;
+        int masked = mask[mo + q] != 0;
+        GLOBAL const ACT *p = pred + po + (I64) q * dim;
+        GLOBAL const float *tg = target + to + ((I64) (r / clones) * tokens + t) * dim;
+        if (hasDpred) {
+            GLOBAL ACT *dp = dpred + dpo + (I64) q * dim;
+            for (int j = 0; j < dim; j++) dp[j] = ACT_ST(masked ? gradCoef * (ACT_LD(p[j]) - tg[j]) : 0.0f);
+        }
+        if (!masked) continue;
+        int j = 0;
+        for (; j + 4 <= dim; j += 4) {
+            float d0 = ACT_LD(p[j]) - tg[j], d1 = ACT_LD(p[j + 1]) - tg[j + 1];
+            float d2 = ACT_LD(p[j + 2]) - tg[j + 2], d3 = ACT_LD(p[j + 3]) - tg[j + 3];
+            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+        }
+        for (; j < dim; j++) { float d = ACT_LD(p[j]) - tg[j]; s0 += d * d; }
+    }
+    partials[pao + i] = (s0 + s1) + (s2 + s3);
+}
+
 /* Softmax cross-entropy: work-group g takes rows g, g + groups, ...; partials get Σ (lse − logit[label])
    over its rows; dlogits = gradCoef·(softmax − onehot). With m the row max, S the sum of
    exp(l_j − m) over j ≠ label and e = exp(l_label − m), the loss is (m − l_label) + log1p((e − 1) + S)

@@ -107,3 +107,51 @@ KERNEL void sum_repeats(int total, int n, int copies, GLOBAL const ACT *dout, in
     for (int c = 0; c < copies; c++) s += ACT_LD(dout[doo + ((I64) b * copies + c) * n + j]);
     dx[dxo + e] = ACT_ST(accumulate ? ACT_LD(dx[dxo + e]) + s : s);
 }
+
+/* CPU-shaped twins of gather_rows, scatter_rows, repeat_rows and sum_repeats
+   (KernelVariants.Tiled.ROW_COPIES): one work item moves one whole row with a contiguous loop.
+   On PoCL the element-per-work-item kernels above pay integer divisions per element
+   (repeat_rows: 4 ns an element, 19× a plain copy) or a work-group per row. */
+KERNEL void gather_rows_rowwise(int batch, int tokens, int kept, int dim, GLOBAL const ACT *src, int so,
+                                GLOBAL const int *idx, int io, GLOBAL ACT *dst, int dso) {
+    int bk = GID(0);
+    if (bk >= batch * kept) return;
+    int b = bk / kept;
+    GLOBAL const ACT *s = src + so + ((I64) b * tokens + idx[io + bk]) * dim;
+    GLOBAL ACT *d = dst + dso + (I64) bk * dim;
+    for (int j = 0; j < dim; j++) d[j] = s[j];
+}
+
+KERNEL void scatter_rows_rowwise(int batch, int tokens, int kept, int dim, GLOBAL const ACT *src, int so,
+                                 GLOBAL const int *idx, int io, GLOBAL ACT *dst, int dso, int accumulate) {
+    int bk = GID(0);
+    if (bk >= batch * kept) return;
+    int b = bk / kept;
+    GLOBAL const ACT *s = src + so + (I64) bk * dim;
+    GLOBAL ACT *d = dst + dso + ((I64) b * tokens + idx[io + bk]) * dim;
+    if (accumulate) for (int j = 0; j < dim; j++) d[j] = ACT_ST(ACT_LD(d[j]) + ACT_LD(s[j]));
+    else for (int j = 0; j < dim; j++) d[j] = s[j];
+}
+
+/* out row r = x row r / copies; rows = out rows. */
+KERNEL void repeat_rows_rowwise(int rows, int n, int copies, GLOBAL const ACT *x, int xo, GLOBAL ACT *out, int oo) {
+    int r = GID(0);
+    if (r >= rows) return;
+    GLOBAL const ACT *s = x + xo + (I64) (r / copies) * n;
+    GLOBAL ACT *d = out + oo + (I64) r * n;
+    for (int j = 0; j < n; j++) d[j] = s[j];
+}
+
+/* dx row b (+)= Σ_c dout row b·copies + c, summed in order of c as sum_repeats; rows = dx rows. */
+KERNEL void sum_repeats_rowwise(int rows, int n, int copies, GLOBAL const ACT *dout, int doo, GLOBAL ACT *dx, int dxo,
+                                int accumulate) {
+    int b = GID(0);
+    if (b >= rows) return;
+    GLOBAL const ACT *s = dout + doo + (I64) b * copies * n;
+    GLOBAL ACT *d = dx + dxo + (I64) b * n;
+    for (int j = 0; j < n; j++) {
+        float v = 0.0f;
+        for (int c = 0; c < copies; c++) v += ACT_LD(s[(I64) c * n + j]);
+        d[j] = ACT_ST(accumulate ? ACT_LD(d[j]) + v : v);
+    }
+}

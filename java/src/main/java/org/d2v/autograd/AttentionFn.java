@@ -43,11 +43,12 @@ final class AttentionFn {
                 if (dout == null) return;
                 Tensor delta = Tensor.empty(qkv.device(), qkv.dtype().compute(), Shape.of(d.batch(), d.heads(), d.tokens()));
                 boolean dxNeeded = qkv.requiresGrad();
-                Tensor dqkv = dxNeeded ? qkv.gradOrZeros() : Elementwise.like(qkv);
+                boolean accumulate = dxNeeded && qkv.grad() != null; // a fresh gradient is overwritten, not zeroed first
+                Tensor dqkv = dxNeeded ? qkv.gradOrEmpty() : Elementwise.like(qkv);
                 Tensor dScale = scale != null && scale.requiresGrad() ? scale.gradOrZeros() : null;
                 if (scale != null && dScale == null) dScale = Elementwise.like(scale); // the op always writes it
                 ops.attentionBackward(ad, qkv, d.alibi() ? alibiSlopes : null, scale, d.alibi() ? positions : null,
-                        d.keyPadding() ? keyPadding : null, out, dout, lse, delta, dqkv, dScale, dxNeeded);
+                        d.keyPadding() ? keyPadding : null, out, dout, lse, delta, dqkv, dScale, accumulate);
             });
         }
         return out;

@@ -28,10 +28,11 @@ final class Norms {
                 Tensor dy = y.grad();
                 if (dy == null) return;
                 boolean dxNeeded = x.requiresGrad();
-                Tensor dx = dxNeeded ? x.gradOrZeros() : Elementwise.like(x);
+                boolean accumulate = dxNeeded && x.grad() != null; // a fresh gradient is overwritten, not zeroed first
+                Tensor dx = dxNeeded ? x.gradOrEmpty() : Elementwise.like(x);
                 Tensor dg = gamma != null && gamma.requiresGrad() ? gamma.gradOrZeros() : null;
                 Tensor db = beta != null && beta.requiresGrad() ? beta.gradOrZeros() : null;
-                ops.layerNormBackward(d, x, gamma, mean, rstd, dy, dx, dg, db, dxNeeded);
+                ops.layerNormBackward(d, x, gamma, mean, rstd, dy, dx, dg, db, accumulate);
             });
         }
         return y;

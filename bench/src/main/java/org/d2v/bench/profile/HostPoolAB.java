@@ -25,7 +25,10 @@ import org.d2v.train.TrainingData;
  * <p>{@code --scale} multiplies every split threshold of the 2-thread side (1: as built; larger:
  * only the bigger kernels split).
  *
- * <pre>usage: HostPoolAB [--presets image-demo,image-tiny,audio-tiny,text-tiny] [--pairs 60] [--scale 1]</pre>
+ * <p>{@code --spins A,B} compares two spins of the idle workers instead ({@code -Dd2v.cpu.spinMicros}),
+ * both sides at the configured thread count: side 1 spins A microseconds, side 2 B.
+ *
+ * <pre>usage: HostPoolAB [--presets image-demo,image-tiny,audio-tiny,text-tiny] [--pairs 60] [--scale 1] [--spins 20,200]</pre>
  */
 public final class HostPoolAB {
     private HostPoolAB() {}
@@ -34,22 +37,25 @@ public final class HostPoolAB {
         String presets = "image-demo,image-tiny,audio-tiny,text-tiny";
         int pairs = 60;
         double scale = 1.0;
+        int[] spins = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--presets" -> presets = args[++i];
                 case "--pairs" -> pairs = Integer.parseInt(args[++i]);
                 case "--scale" -> scale = Double.parseDouble(args[++i]);
+                case "--spins" -> spins = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("HostPoolAB: unknown option " + args[i]);
             }
         }
         if (OpenBlas.unavailableReason() != null) throw new IllegalStateException("HostPoolAB: " + OpenBlas.describe());
         System.out.println("load before: " + MachineLoad.uptime());
-        for (String preset : presets.split(",")) run(preset, pairs, scale);
+        if (spins != null && spins.length != 2) throw new IllegalArgumentException("HostPoolAB: --spins takes two values, A,B");
+        for (String preset : presets.split(",")) run(preset, pairs, scale, spins);
         System.out.println("load after: " + MachineLoad.uptime());
         OpenBlas.restoreHostThreads();
     }
 
-    private static void run(String preset, int pairs, double scale) throws Exception {
+    private static void run(String preset, int pairs, double scale, int[] spins) throws Exception {
         Data2VecConfig cfg = DemoPresets.named(preset);
         try (Device device = Backends.open("opencl"); Data2Vec model = new Data2Vec(device, cfg)) {
             List<Batch> batches = new ArrayList<>();
@@ -63,7 +69,8 @@ public final class HostPoolAB {
                 double[] t = new double[2];
                 for (int j = 0; j < 2; j++) {
                     int threads = (i + j) % 2 == 0 ? 1 : 2;
-                    OpenBlas.configureHostThreads(threads, threads == 1 ? 1.0 : scale);
+                    if (spins == null) OpenBlas.configureHostThreads(threads, threads == 1 ? 1.0 : scale);
+                    else OpenBlas.configureHostSpin(spins[threads - 1]);
                     Batch b = batches.get((int) (step % batches.size()));
                     step++;
                     long t0 = System.nanoTime();
@@ -76,8 +83,10 @@ public final class HostPoolAB {
                 two.add(t[1]);
                 ratio.add(t[1] / t[0]);
             }
-            System.out.printf(Locale.ROOT, "%s: %d pairs (scale %.1f), median step 1 thread %.4f s, 2 threads %.4f s, median paired ratio 2/1 %.3f (quartiles %.3f..%.3f)%n",
-                    preset, pairs, scale, quantile(one, 0.5), quantile(two, 0.5), quantile(ratio, 0.5), quantile(ratio, 0.25), quantile(ratio, 0.75));
+            String sides = spins == null ? String.format(Locale.ROOT, "(scale %.1f), median step 1 thread %%.4f s, 2 threads %%.4f s, median paired ratio 2/1", scale)
+                    : String.format(Locale.ROOT, "median step at spin %d us %%.4f s, at spin %d us %%.4f s, median paired ratio %d/%d", spins[0], spins[1], spins[1], spins[0]);
+            System.out.printf(Locale.ROOT, "%s: %d pairs " + sides + " %.3f (quartiles %.3f..%.3f)%n",
+                    preset, pairs, quantile(one, 0.5), quantile(two, 0.5), quantile(ratio, 0.5), quantile(ratio, 0.25), quantile(ratio, 0.75));
         }
     }
 

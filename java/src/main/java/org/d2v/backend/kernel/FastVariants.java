@@ -58,7 +58,8 @@ public final class FastVariants implements AutoCloseable {
     /** How many times each (device, variant) was checked: tests hold it to once. */
     private static final Map<String, Integer> CHECK_RUNS = new ConcurrentHashMap<>();
 
-    private record Entry(FastVariant<?> variant, String unavailable) {}
+    /** A registered variant, why it cannot run here (null: it can), and its key in {@code CHECKED} (built once: ran() reads it on every op). */
+    private record Entry(FastVariant<?> variant, String unavailable, String key) {}
 
     private final KernelOps ops;
     private final String deviceKey;
@@ -100,7 +101,7 @@ public final class FastVariants implements AutoCloseable {
         } catch (RuntimeException | LinkageError e) {
             why = "its probe threw " + e;
         }
-        Entry entry = new Entry(v, why);
+        Entry entry = new Entry(v, why, deviceKey + '\0' + v.name());
         List<Entry> list = byOp.computeIfAbsent(v.op(), k -> new ArrayList<>());
         if (first) list.add(0, entry);
         else list.add(entry);
@@ -139,7 +140,7 @@ public final class FastVariants implements AutoCloseable {
     @SuppressWarnings("unchecked")
     private static <C extends FastCall> void runOn(FastVariant<C> v, FastCall call) { v.run((C) call); }
 
-    private String key(Entry e) { return deviceKey + '\0' + e.variant().name(); }
+    private static String key(Entry e) { return e.key(); }
 
     /** Runs the self-check of {@code e} unless this process already has its outcome on this device. */
     private SelfCheck.Result check(Entry e) {

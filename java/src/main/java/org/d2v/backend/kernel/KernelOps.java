@@ -169,6 +169,18 @@ public final class KernelOps implements Ops, AutoCloseable {
         rt.launch(program, kernel, new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, args);
     }
 
+    /**
+     * Work-items of the CPU-shaped twins that own a whole row or chunk: small work-groups, so that
+     * PoCL deals them out over all its worker threads (a work-group is one thread's unit of work).
+     */
+    static final int ITEMS_LOCAL = 16;
+
+    /** n work-items (one per row or chunk) in work-groups of {@link #ITEMS_LOCAL}. */
+    private void launchItems(String program, String kernel, long n, Object... args) {
+        if (n == 0) return;
+        rt.launch(program, kernel, new long[] {roundUp(n, ITEMS_LOCAL)}, new long[] {ITEMS_LOCAL}, args);
+    }
+
     /** One work-group of {@link #LOCAL} per unit (row, segment). */
     private void launchGroups(String program, String kernel, long groups, Object... args) {
         if (groups == 0) return;
@@ -176,6 +188,9 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     /** Adds the partial sums into out[0] (scaled), then the partials buffer is free again. */
+    /** Units per work-item when {@link #REDUCE_GROUPS} work-items share {@code units} (CPU-shaped reductions). */
+    private static int reduceChunk(long units) { return Math.toIntExact(Math.max(1, (units + REDUCE_GROUPS - 1) / REDUCE_GROUPS)); }
+
     private void finishSum(double scale, Tensor out, boolean accumulate) {
         launchGroups("reduce", "finish_sum", 1, REDUCE_GROUPS, partials, (float) scale, out, acc(accumulate));
     }
@@ -322,8 +337,12 @@ public final class KernelOps implements Ops, AutoCloseable {
     }
 
     private void partialSums(Tensor x, boolean square) {
-        rt.launch("reduce", "partial_sum", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
-                count(x.numel(), "sum"), x, square ? 1 : 0, partials);
+        int n = count(x.numel(), "sum");
+        if (variants.tiled(KernelVariants.Tiled.REDUCTION)) {
+            rt.launch("reduce", "partial_sum", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL}, n, x, square ? 1 : 0, partials);
+        } else {
+            launchItems("reduce", "partial_sum_chunks", REDUCE_GROUPS, n, reduceChunk(n), x, square ? 1 : 0, partials);
+        }
     }
 
     // ---- GEMM ----------------------------------------------------------------------------------
@@ -581,7 +600,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         rowsLayout("gatherRows", src, idx, dst);
         int batch = src.dim(0), tokens = src.dim(1), dim = src.dim(2), kept = idx.dim(1);
         requireSize(dst, (long) batch * kept * dim, "gatherRows dst");
-        launchRows("gather_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst);
+        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) launchRows("gather_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst);
+        else launchItems("tokens", "gather_rows_rowwise", count((long) batch * kept * dim, "gatherRows") / Math.max(1, dim),
+                batch, tokens, kept, dim, src, idx, dst);
     }
 
     @Override
@@ -591,7 +612,12 @@ public final class KernelOps implements Ops, AutoCloseable {
         rowsLayout("scatterRows", dst, idx, src);
         int batch = dst.dim(0), tokens = dst.dim(1), dim = dst.dim(2), kept = idx.dim(1);
         requireSize(src, (long) batch * kept * dim, "scatterRows src");
-        launchRows("scatter_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
+        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) {
+            launchRows("scatter_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
+        } else {
+            launchItems("tokens", "scatter_rows_rowwise", count((long) batch * kept * dim, "scatterRows") / Math.max(1, dim),
+                    batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
+        }
     }
 
     @Override
@@ -600,7 +626,8 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (copies < 1) throw new IllegalArgumentException("repeatRows: copies must be >= 1, got " + copies);
         int batch = x.dim(0), n = (int) (x.numel() / Math.max(1, batch));
         requireSize(out, (long) batch * copies * n, "repeatRows out");
-        launch1("tokens", "repeat_rows", out.numel(), count(out.numel(), "repeatRows"), n, copies, x, out);
+        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) launch1("tokens", "repeat_rows", out.numel(), count(out.numel(), "repeatRows"), n, copies, x, out);
+        else if (n > 0) launchItems("tokens", "repeat_rows_rowwise", count(out.numel(), "repeatRows") / n, batch * copies, n, copies, x, out);
     }
 
     @Override
@@ -609,7 +636,12 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (copies < 1) throw new IllegalArgumentException("sumRepeats: copies must be >= 1, got " + copies);
         int batch = dx.dim(0), n = (int) (dx.numel() / Math.max(1, batch));
         requireSize(dout, (long) batch * copies * n, "sumRepeats dout");
-        launch1("tokens", "sum_repeats", dx.numel(), count(dout.numel(), "sumRepeats"), n, copies, dout, dx, acc(accumulate));
+        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) {
+            launch1("tokens", "sum_repeats", dx.numel(), count(dout.numel(), "sumRepeats"), n, copies, dout, dx, acc(accumulate));
+        } else if (n > 0) {
+            launchItems("tokens", "sum_repeats_rowwise", count(dout.numel(), "sumRepeats") / ((long) n * copies), batch, n, copies,
+                    dout, dx, acc(accumulate));
+        }
     }
 
     // ---- losses ----------------------------------------------------------------------------------
@@ -627,9 +659,15 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (dpred != null) requireSize(dpred, n, "maskedRegression dpred");
         if (fast.ran(new FastCall.MaskedRegression(d, pred, target, mask, loss, dpred, gradScale))) return;
         double coef = d.scale() / d.normalizer();
-        rt.launch("loss", "masked_regression", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
-                count(n, "maskedRegression"), d.tokens(), d.dim(), d.clones(), pred, target, mask, dpred,
-                dpred != null ? 1 : 0, (float) (2 * coef * gradScale), partials);
+        float gradCoef = (float) (2 * coef * gradScale);
+        if (variants.tiled(KernelVariants.Tiled.REDUCTION)) {
+            rt.launch("loss", "masked_regression", new long[] {(long) REDUCE_GROUPS * LOCAL}, new long[] {LOCAL},
+                    count(n, "maskedRegression"), d.tokens(), d.dim(), d.clones(), pred, target, mask, dpred,
+                    dpred != null ? 1 : 0, gradCoef, partials);
+        } else {
+            launchItems("loss", "masked_regression_chunks", REDUCE_GROUPS, count(n, "maskedRegression"), d.tokens(), d.dim(),
+                    d.clones(), reduceChunk((long) d.rows() * d.tokens()), pred, target, mask, dpred, dpred != null ? 1 : 0, gradCoef, partials);
+        }
         finishSum(coef, loss, false);
     }
 

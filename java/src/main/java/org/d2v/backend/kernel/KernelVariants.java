@@ -13,12 +13,17 @@ import org.d2v.backend.MatmulDesc;
  * <ul>
  *   <li><b>GPU-shaped</b>: work-groups share tiles through local memory behind barriers: the tiled
  *       {@code gemm}, the group-per-row {@code layer_norm_forward}/{@code layer_norm_backward_input},
- *       {@code attention_forward}/{@code attention_backward_kv}/{@code attention_backward_q}, and the
- *       local-memory tree of {@code conv_backward_weight}. Right where many lanes run in lock step.</li>
+ *       {@code attention_forward}/{@code attention_backward_kv}/{@code attention_backward_q}, the
+ *       local-memory trees of {@code conv_backward_weight}, {@code partial_sum} and
+ *       {@code masked_regression}, and the work-item-per-element row movers ({@code gather_rows},
+ *       {@code scatter_rows}, {@code repeat_rows}, {@code sum_repeats}). Right where many lanes run
+ *       in lock step.</li>
  *   <li><b>CPU-shaped</b>: barrier-free twins in which one work-item keeps a register tile and walks
  *       contiguous memory ({@code gemm_dot}/{@code gemm_outer}, {@code layer_norm_*_rows},
- *       {@code attention_*_rows}, {@code conv_backward_weight_tiled}). On PoCL every value live across
- *       a barrier is spilled per work-item, so these run 2–20× faster there.</li>
+ *       {@code attention_*_rows}, {@code conv_backward_weight_tiled}, {@code partial_sum_chunks},
+ *       {@code masked_regression_chunks}, {@code *_rowwise}). On PoCL every value live across a
+ *       barrier is spilled per work-item, and integer divisions per element are scalar, so these
+ *       run 2–20× faster there.</li>
  * </ul>
  * A GPU or accelerator gets the GPU shape for every kernel whose local memory and work-group it
  * can hold (otherwise that kernel's CPU-shaped twin, which runs anywhere); a CPU the CPU shape.
@@ -63,7 +68,16 @@ public final class KernelVariants {
                         "attention/attention_backward_q_rows"),
                 2 * 32 * 128 * 4 + 3 * 32 * 4, 32),                      // two ATT_TILE × ATT_DMAX tiles, three rows of ATT_TILE
         CONV_WEIGHT(List.of("conv/conv_backward_weight"), List.of("conv/conv_backward_weight_tiled"),
-                256 * 4, 256);                                           // red[CONV_WG]
+                256 * 4, 256),                                           // red[CONV_WG]
+        /** Whole-tensor sums: a block tree per work-group against contiguous chunks per work-item. */
+        REDUCTION(List.of("reduce/partial_sum", "loss/masked_regression"),
+                List.of("reduce/partial_sum_chunks", "loss/masked_regression_chunks"),
+                256 * 4, 256),                                           // buf[D2V_REDUCE_LOCAL], buf[LOSS_LOCAL]
+        /** Row movers: a work-item per element (coalesced on a GPU) against a work-item per row. */
+        ROW_COPIES(List.of("tokens/gather_rows", "tokens/scatter_rows", "tokens/repeat_rows", "tokens/sum_repeats"),
+                List.of("tokens/gather_rows_rowwise", "tokens/scatter_rows_rowwise", "tokens/repeat_rows_rowwise",
+                        "tokens/sum_repeats_rowwise"),
+                0, 256);
 
         public final List<String> gpuKernels;
         public final List<String> cpuKernels;

@@ -37,7 +37,7 @@ final class NativeAttention {
             backward ? 1 : 0};
         long threshold = Philox.dropThreshold(d.dropout());
         float dropScale = (float) (1.0 / (1.0 - d.dropout()));
-        rt.enqueueNative(what, bytes, queue -> OpenBlas.enqueueAttention(queue, o.mems(), o.order(), o.offsets(), dims, (float) d.scale(), threshold,
+        rt.enqueueNative(() -> what, bytes, queue -> OpenBlas.enqueueAttention(queue, o.mems(), o.order(), o.offsets(), dims, (float) d.scale(), threshold,
                 dropScale, d.seed(), d.offset()));
     }
 

@@ -23,7 +23,7 @@ final class NativeGelu {
 
     private static void enqueue(OpenClRuntime rt, String what, Tensor x, Tensor dy, Tensor out, boolean backward, boolean accumulate) {
         NativeOperands o = NativeOperands.of(rt, x, dy, null, out, null);
-        rt.enqueueNative(what, NativeOperands.bytes(x, dy, out),
+        rt.enqueueNative(() -> what, NativeOperands.bytes(x, dy, out),
                 queue -> OpenBlas.enqueueGelu(queue, o.mems(), o.order(), o.offsets(), x.numel(), backward, accumulate));
     }
 

@@ -24,7 +24,7 @@ final class NativeLayerNorm {
         Tensor[] slots = tensors.toArray(new Tensor[0]);
         NativeOperands o = NativeOperands.of(rt, slots);
         long bytes = NativeOperands.bytes(slots);
-        rt.enqueueNative(what, bytes, queue -> OpenBlas.enqueueLayerNorm(queue, o.mems(), o.order(), o.offsets(), rows, dim, (float) eps, backward,
+        rt.enqueueNative(() -> what, bytes, queue -> OpenBlas.enqueueLayerNorm(queue, o.mems(), o.order(), o.offsets(), rows, dim, (float) eps, backward,
                 accumulate));
     }
 

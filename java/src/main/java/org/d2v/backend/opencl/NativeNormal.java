@@ -30,7 +30,7 @@ final class NativeNormal extends FastVariant<FastCall.Normal> {
     @Override
     public void run(FastCall.Normal c) {
         NativeOperands o = NativeOperands.of(rt, null, null, null, c.out(), null);
-        rt.enqueueNative("native normal", NativeOperands.bytes(c.out()), queue -> OpenBlas.enqueueNormal(queue, o.mems(), o.order(), o.offsets(),
+        rt.enqueueNative(() -> "native normal", NativeOperands.bytes(c.out()), queue -> OpenBlas.enqueueNormal(queue, o.mems(), o.order(), o.offsets(),
                 c.out().numel(), (float) c.mean(), (float) c.std(), c.seed(), c.offset()));
     }
 }

@@ -28,7 +28,7 @@ final class NativeReduceMiddle extends FastVariant<FastCall.ReduceMiddle> {
     @Override
     public void run(FastCall.ReduceMiddle c) {
         NativeOperands o = NativeOperands.of(rt, c.x(), null, null, c.out(), null);
-        rt.enqueueNative("native reduceMiddle", NativeOperands.bytes(c.x(), c.out()), queue -> OpenBlas.enqueueReduceMiddle(queue, o.mems(),
+        rt.enqueueNative(() -> "native reduceMiddle", NativeOperands.bytes(c.x(), c.out()), queue -> OpenBlas.enqueueReduceMiddle(queue, o.mems(),
                 o.order(), o.offsets(), c.a(), c.b(), c.c(),
                 (float) c.alpha(), c.accumulate()));
     }

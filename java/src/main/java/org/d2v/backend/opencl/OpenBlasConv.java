@@ -73,7 +73,7 @@ final class OpenBlasConv {
         void run(ConvDesc d, OpenBlas.ConvPass pass, boolean accumulate, Tensor a, Tensor b, Tensor bias, Tensor out) {
             NativeOperands o = NativeOperands.of(rt, a, b, bias, out, null);
             long bytes = 4 * (a.numel() + b.numel() + 2 * out.numel());
-            rt.enqueueNative("openblas conv " + pass + " " + d, bytes, queue -> OpenBlas.enqueueConv(queue, pass, o.mems(), o.order(), o.offsets(),
+            rt.enqueueNative(() -> "openblas conv " + pass + " " + d, bytes, queue -> OpenBlas.enqueueConv(queue, pass, o.mems(), o.order(), o.offsets(),
                     d.batch(), d.inC(), d.outC(), d.inH(), d.inW(), d.kH(), d.kW(), d.strideH(), d.strideW(), d.padH(), d.padW(),
                     d.groups(), accumulate));
         }

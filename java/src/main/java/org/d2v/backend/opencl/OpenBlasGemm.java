@@ -59,7 +59,7 @@ final class OpenBlasGemm extends FastVariant<FastCall.Matmul> {
             Tensor a = Tensor.view(b[2], 0, Shape.of(2)), bb = Tensor.view(b[0], 0, Shape.of(2)), c = Tensor.view(b[1], 0, Shape.of(2));
             long[] mems = {mem(a), mem(bb), 0, mem(c), 0};
             long[] order = {rt.creationOrder(a), rt.creationOrder(bb), 0, rt.creationOrder(c), 0};
-            rt.enqueueNative("native-kernel address check", 24, queue -> OpenBlas.enqueueProbe(queue, mems, order, new long[5]));
+            rt.enqueueNative(() -> "native-kernel address check", 24, queue -> OpenBlas.enqueueProbe(queue, mems, order, new long[5]));
             double[] verdict = new double[2];
             device.download(b[2], 0, verdict);
             return verdict[1] == 1.0 ? null : "this OpenCL fills native kernels' address slots in an order libd2v_cpu does not know"
@@ -91,7 +91,7 @@ final class OpenBlasGemm extends FastVariant<FastCall.Matmul> {
         long[] mems = {mem(c.a()), mem(c.b()), mem(c.bias()), mem(c.c()), mem(preact)};
         long[] order = {rt.creationOrder(c.a()), rt.creationOrder(c.b()), rt.creationOrder(c.bias()), rt.creationOrder(c.c()),
             rt.creationOrder(preact)};
-        rt.enqueueNative("openblas gemm " + d, bytes, queue -> OpenBlas.enqueueGemm(queue, mems, order,
+        rt.enqueueNative(() -> "openblas gemm " + d, bytes, queue -> OpenBlas.enqueueGemm(queue, mems, order,
                 d.m(), d.n(), d.k(), d.transA(), d.transB(), d.batch(), gelu, c.accumulate(),
                 c.a().offset(), c.b().offset(), c.bias() != null ? c.bias().offset() : 0, c.c().offset(),
                 gelu && c.preact() != null ? c.preact().offset() : 0,

@@ -163,6 +163,14 @@ public final class OpenClDevice implements Device {
     public void close() {
         if (closed) return;
         closed = true;
+        // Queued work first: PoCL compiles a kernel for its work-group size when the command runs,
+        // and releasing programs and buffers under a compile in flight crashed its LLVM (seen when a
+        // device was closed right after an unsynchronised launch). A failed wait still releases.
+        try {
+            runtime.synchronize();
+        } catch (RuntimeException e) {
+            System.err.println("d2v: opencl: closing " + runtime.deviceName() + " without waiting for its queue: " + e.getMessage());
+        }
         ops.close();
         synchronized (live) {
             for (OpenClBuffer b : live.toArray(new OpenClBuffer[0])) b.close();

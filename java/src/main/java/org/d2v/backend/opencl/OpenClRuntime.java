@@ -400,12 +400,12 @@ public final class OpenClRuntime implements KernelRuntime {
      * Queues {@code call} in order with every launch, counted as one ({@code bytes} of tensors);
      * the sync-debug mode waits for it as for a kernel.
      */
-    synchronized void enqueueNative(String what, long bytes, NativeEnqueue call) {
+    synchronized void enqueueNative(java.util.function.Supplier<String> what, long bytes, NativeEnqueue call) {
         if (closed) throw new IllegalStateException("opencl runtime is closed");
         meter.launch(bytes);
         int status = call.enqueue(queue.getNativePointer());
         if (status != CL_SUCCESS) {
-            throw new IllegalStateException("opencl: queueing " + what + " as a native kernel failed: " + CL.stringFor_errorCode(status));
+            throw new IllegalStateException("opencl: queueing " + what.get() + " as a native kernel failed: " + CL.stringFor_errorCode(status));
         }
         if (checks.syncDebug()) synchronize();
     }

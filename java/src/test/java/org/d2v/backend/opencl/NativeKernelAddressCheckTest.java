@@ -51,7 +51,7 @@ class NativeKernelAddressCheckTest {
             long[] mems = {OpenBlasGemm.mem(a), OpenBlasGemm.mem(bb), 0, OpenBlasGemm.mem(c), 0};
             long oa = rt.creationOrder(a), ob = rt.creationOrder(bb), oc = rt.creationOrder(c);
             long[] order = lie ? new long[] {oc, ob, 0, oa, 0} : new long[] {oa, ob, 0, oc, 0};
-            rt.enqueueNative("address check (test)", 24, queue -> OpenBlas.enqueueProbe(queue, mems, order, new long[5]));
+            rt.enqueueNative(() -> "address check (test)", 24, queue -> OpenBlas.enqueueProbe(queue, mems, order, new long[5]));
             double[] verdict = new double[2];
             device.download(b[0], 0, verdict);
             return verdict[1];
