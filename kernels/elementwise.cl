@@ -109,6 +109,28 @@ KERNEL void broadcast_middle(int a, int b, int c, float alpha, GLOBAL const floa
     dx[dxo + e] = ACT_ST(accumulate ? ACT_LD(dx[dxo + e]) + r : r);
 }
 
+/* CPU-shaped twins of add_broadcast and broadcast_middle (KernelVariants.Tiled.ROWWISE): one work
+   item per row of the broadcast vector's length, walking it contiguously, instead of a work item
+   per element with its integer division (scalar on a CPU: several times the cost of the add). */
+KERNEL void add_broadcast_rowwise(int rows, int m, GLOBAL const ACT *x, int xo, GLOBAL const float *v, int vo,
+                                  GLOBAL ACT *out, int oo) {
+    int r = GID(0);
+    if (r >= rows) return;
+    I64 base = (I64) r * m;
+    for (int j = 0; j < m; j++) out[oo + base + j] = ACT_ST(ACT_LD(x[xo + base + j]) + v[vo + j]);
+}
+
+/* Row (i, j) of dx [a, b, c] (+)= alpha · dout[i, :]; rows = a · b. */
+KERNEL void broadcast_middle_rowwise(int rows, int b, int c, float alpha, GLOBAL const float *dout, int doo,
+                                     GLOBAL ACT *dx, int dxo, int accumulate) {
+    int r = GID(0);
+    if (r >= rows) return;
+    GLOBAL const float *d = dout + doo + (I64) (r / b) * c;
+    GLOBAL ACT *o = dx + dxo + (I64) r * c;
+    if (accumulate) for (int k = 0; k < c; k++) o[k] = ACT_ST(ACT_LD(o[k]) + alpha * d[k]);
+    else for (int k = 0; k < c; k++) o[k] = ACT_ST(alpha * d[k]);
+}
+
 KERNEL void gelu_forward(int n, GLOBAL const ACT *x, int xo, GLOBAL ACT *y, int yo) {
     int i = GID(0);
     if (i < n) y[yo + i] = ACT_ST(d2v_gelu(ACT_LD(x[xo + i])));

@@ -109,7 +109,7 @@ KERNEL void sum_repeats(int total, int n, int copies, GLOBAL const ACT *dout, in
 }
 
 /* CPU-shaped twins of gather_rows, scatter_rows, repeat_rows and sum_repeats
-   (KernelVariants.Tiled.ROW_COPIES): one work item moves one whole row with a contiguous loop.
+   (KernelVariants.Tiled.ROWWISE): one work item moves one whole row with a contiguous loop.
    On PoCL the element-per-work-item kernels above pay integer divisions per element
    (repeat_rows: 4 ns an element, 19× a plain copy) or a work-group per row. */
 KERNEL void gather_rows_rowwise(int batch, int tokens, int kept, int dim, GLOBAL const ACT *src, int so,

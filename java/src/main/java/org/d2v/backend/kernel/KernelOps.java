@@ -267,7 +267,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (v.numel() == 0 || x.numel() % v.numel() != 0) {
             throw new IllegalArgumentException("addBroadcast: " + x.shape() + " is not rows of " + v.shape());
         }
-        launch1("elementwise", "add_broadcast", x.numel(), count(x.numel(), "addBroadcast"), (int) v.numel(), x, v, out);
+        int m = (int) v.numel();
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launch1("elementwise", "add_broadcast", x.numel(), count(x.numel(), "addBroadcast"), m, x, v, out);
+        else if (m > 0) launchItems("elementwise", "add_broadcast_rowwise", count(x.numel(), "addBroadcast") / m, (int) (x.numel() / m), m, x, v, out);
     }
 
     @Override
@@ -306,7 +308,11 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(dout, (long) a * c, "broadcastMiddle dout");
         requireSize(dx, (long) a * b * c, "broadcastMiddle dx");
         count(dx.numel(), "broadcastMiddle");
-        launch1("elementwise", "broadcast_middle", dx.numel(), a, b, c, (float) alpha, dout, dx, acc(accumulate));
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) {
+            launch1("elementwise", "broadcast_middle", dx.numel(), a, b, c, (float) alpha, dout, dx, acc(accumulate));
+        } else if (c > 0) {
+            launchItems("elementwise", "broadcast_middle_rowwise", (long) a * b, a * b, b, c, (float) alpha, dout, dx, acc(accumulate));
+        }
     }
 
     @Override
@@ -600,7 +606,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         rowsLayout("gatherRows", src, idx, dst);
         int batch = src.dim(0), tokens = src.dim(1), dim = src.dim(2), kept = idx.dim(1);
         requireSize(dst, (long) batch * kept * dim, "gatherRows dst");
-        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) launchRows("gather_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst);
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launchRows("gather_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst);
         else launchItems("tokens", "gather_rows_rowwise", count((long) batch * kept * dim, "gatherRows") / Math.max(1, dim),
                 batch, tokens, kept, dim, src, idx, dst);
     }
@@ -612,7 +618,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         rowsLayout("scatterRows", dst, idx, src);
         int batch = dst.dim(0), tokens = dst.dim(1), dim = dst.dim(2), kept = idx.dim(1);
         requireSize(src, (long) batch * kept * dim, "scatterRows src");
-        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) {
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) {
             launchRows("scatter_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
         } else {
             launchItems("tokens", "scatter_rows_rowwise", count((long) batch * kept * dim, "scatterRows") / Math.max(1, dim),
@@ -626,7 +632,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (copies < 1) throw new IllegalArgumentException("repeatRows: copies must be >= 1, got " + copies);
         int batch = x.dim(0), n = (int) (x.numel() / Math.max(1, batch));
         requireSize(out, (long) batch * copies * n, "repeatRows out");
-        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) launch1("tokens", "repeat_rows", out.numel(), count(out.numel(), "repeatRows"), n, copies, x, out);
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launch1("tokens", "repeat_rows", out.numel(), count(out.numel(), "repeatRows"), n, copies, x, out);
         else if (n > 0) launchItems("tokens", "repeat_rows_rowwise", count(out.numel(), "repeatRows") / n, batch * copies, n, copies, x, out);
     }
 
@@ -636,7 +642,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (copies < 1) throw new IllegalArgumentException("sumRepeats: copies must be >= 1, got " + copies);
         int batch = dx.dim(0), n = (int) (dx.numel() / Math.max(1, batch));
         requireSize(dout, (long) batch * copies * n, "sumRepeats dout");
-        if (variants.tiled(KernelVariants.Tiled.ROW_COPIES)) {
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) {
             launch1("tokens", "sum_repeats", dx.numel(), count(dout.numel(), "sumRepeats"), n, copies, dout, dx, acc(accumulate));
         } else if (n > 0) {
             launchItems("tokens", "sum_repeats_rowwise", count(dout.numel(), "sumRepeats") / ((long) n * copies), batch, n, copies,

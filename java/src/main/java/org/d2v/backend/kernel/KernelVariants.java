@@ -15,9 +15,9 @@ import org.d2v.backend.MatmulDesc;
  *       {@code gemm}, the group-per-row {@code layer_norm_forward}/{@code layer_norm_backward_input},
  *       {@code attention_forward}/{@code attention_backward_kv}/{@code attention_backward_q}, the
  *       local-memory trees of {@code conv_backward_weight}, {@code partial_sum} and
- *       {@code masked_regression}, and the work-item-per-element row movers ({@code gather_rows},
- *       {@code scatter_rows}, {@code repeat_rows}, {@code sum_repeats}). Right where many lanes run
- *       in lock step.</li>
+ *       {@code masked_regression}, and the work-item-per-element row movers and broadcasts
+ *       ({@code gather_rows}, {@code scatter_rows}, {@code repeat_rows}, {@code sum_repeats},
+ *       {@code add_broadcast}, {@code broadcast_middle}). Right where many lanes run in lock step.</li>
  *   <li><b>CPU-shaped</b>: barrier-free twins in which one work-item keeps a register tile and walks
  *       contiguous memory ({@code gemm_dot}/{@code gemm_outer}, {@code layer_norm_*_rows},
  *       {@code attention_*_rows}, {@code conv_backward_weight_tiled}, {@code partial_sum_chunks},
@@ -73,10 +73,14 @@ public final class KernelVariants {
         REDUCTION(List.of("reduce/partial_sum", "loss/masked_regression"),
                 List.of("reduce/partial_sum_chunks", "loss/masked_regression_chunks"),
                 256 * 4, 256),                                           // buf[D2V_REDUCE_LOCAL], buf[LOSS_LOCAL]
-        /** Row movers: a work-item per element (coalesced on a GPU) against a work-item per row. */
-        ROW_COPIES(List.of("tokens/gather_rows", "tokens/scatter_rows", "tokens/repeat_rows", "tokens/sum_repeats"),
+        /**
+         * Row movers and broadcasts: a work-item per element (coalesced on a GPU, at the price of
+         * an integer division or two per element) against a work-item per row.
+         */
+        ROWWISE(List.of("tokens/gather_rows", "tokens/scatter_rows", "tokens/repeat_rows", "tokens/sum_repeats",
+                        "elementwise/add_broadcast", "elementwise/broadcast_middle"),
                 List.of("tokens/gather_rows_rowwise", "tokens/scatter_rows_rowwise", "tokens/repeat_rows_rowwise",
-                        "tokens/sum_repeats_rowwise"),
+                        "tokens/sum_repeats_rowwise", "elementwise/add_broadcast_rowwise", "elementwise/broadcast_middle_rowwise"),
                 0, 256);
 
         public final List<String> gpuKernels;
