@@ -43,8 +43,8 @@ final class Elementwise {
             Tape.active().add(() -> {
                 Tensor dy = y.grad();
                 if (dy == null) return;
-                if (a.requiresGrad()) addInto(ops, 1, dy, a);
-                if (b.requiresGrad()) addInto(ops, 1, dy, b);
+                if (a.requiresGrad()) passOrAdd(ops, y, a);
+                if (b.requiresGrad()) passOrAdd(ops, y, b);
             });
         }
         return y;
@@ -98,7 +98,7 @@ final class Elementwise {
             Tape.active().add(() -> {
                 Tensor dy = y.grad();
                 if (dy == null) return;
-                if (x.requiresGrad()) addInto(ops, 1, dy, x);
+                if (x.requiresGrad()) passOrAdd(ops, y, x);
                 if (v.requiresGrad()) {
                     boolean acc = v.grad() != null;
                     ops.reduceMiddle(1, outer, (int) v.numel(), 1.0, dy, v.gradOrEmpty(), acc);
@@ -175,6 +175,14 @@ final class Elementwise {
             });
         }
         return y;
+    }
+
+    /**
+     * x.grad (+)= y.grad from the backward of y's op: y's gradient itself becomes x's first one
+     * where it can ({@link Tensor#passGradTo}: one launch fewer per residual connection), else added.
+     */
+    static void passOrAdd(Ops ops, Tensor y, Tensor x) {
+        if (!y.passGradTo(x)) addInto(ops, 1, y.grad(), x);
     }
 
     /** x.grad (+)= alpha·g: into a fresh gradient with beta 0 (axpby then never reads it), else accumulated. */

@@ -20,6 +20,8 @@ public final class Tensor implements AutoCloseable {
 
     private boolean requiresGrad;
     private Tensor grad;
+    /** Whether {@link #grad} was allocated for this tensor (gradOrEmpty/gradOrZeros), not set from outside: only then may it be handed on. */
+    private boolean gradOwned;
     private String name;
 
     private Tensor(DeviceBuffer buffer, long offset, Shape shape, boolean owner) {
@@ -147,6 +149,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("grad shape " + grad.shape + " != " + shape);
         }
         this.grad = grad;
+        this.gradOwned = false;
     }
 
     /**
@@ -156,13 +159,37 @@ public final class Tensor implements AutoCloseable {
      * fresh gradient (a launch each, ~60 per image step).
      */
     public Tensor gradOrEmpty() {
-        if (grad == null) grad = empty(device(), dtype(), shape);
+        if (grad == null) {
+            grad = empty(device(), dtype(), shape);
+            gradOwned = true;
+        }
         return grad;
+    }
+
+    /**
+     * Hands this tensor's gradient to {@code x} as x's first gradient, without a copy: for an op
+     * whose backward passes its output gradient through unchanged (the sum of a residual
+     * connection). Done only when this tensor allocated its gradient itself (a gradient set from
+     * outside, a parameter's or a reshaped view's, belongs to someone else), x has none yet and
+     * the two agree in dtype and size; it then stops owning it, so it is handed on at most once.
+     * This tensor's gradient reads whatever x accumulates from then on: call it from the backward
+     * of the op that produced this tensor, after which nothing reads that gradient. Returns
+     * whether it was handed over (else the caller copies).
+     */
+    public boolean passGradTo(Tensor x) {
+        if (!gradOwned || grad == null || x == this || x.grad != null || x.dtype() != dtype() || x.numel() != numel()) return false;
+        x.grad = grad.shape.equals(x.shape) ? grad : grad.reshape(x.shape.dims());
+        x.gradOwned = true;
+        gradOwned = false;
+        return true;
     }
 
     /** The gradient, allocated as zeros in the current scope if there is none yet. */
     public Tensor gradOrZeros() {
-        if (grad == null) grad = zeros(device(), dtype(), shape.dims());
+        if (grad == null) {
+            grad = zeros(device(), dtype(), shape.dims());
+            gradOwned = true;
+        }
         return grad;
     }
 
