@@ -87,6 +87,17 @@ typedef struct {
     float mean, std;
 } normal_args;
 
+/* Dropout over n elements (org.d2v.backend.Ops#dropout, #dropoutBackward, random.cl's dropout):
+ * C[e] (+)= keep · A[e] · scale, keep = word (e mod 4) of Philox block offset + e/4 >= threshold. */
+typedef struct {
+    operands ops; /* A = x, C = y */
+    int64_t n;
+    uint64_t seed, offset;
+    uint32_t threshold;
+    float scale;
+    int32_t accumulate;
+} dropout_args;
+
 /* GELU over n elements: forward y = gelu(x) (A = x, C = y) or backward dx (+)= dy · gelu'(x)
  * (A = x, B = dy, C = dx). */
 typedef struct {
@@ -472,6 +483,38 @@ static void run_normal(void *p) {
     }
 }
 
+/* Blocks [b0, b1) of the dropout stream: elements 4b .. 4b + 3, cut at n. */
+EPILOGUE_TARGETS static void dropout_blocks(const float *x, float *y, int64_t b0, int64_t b1, int64_t n, uint64_t seed,
+                                            uint64_t offset, uint32_t threshold, float scale, int accumulate) {
+    for (int64_t b = b0; b < b1; b++) {
+        uint32_t w[4];
+        uint64_t block = offset + (uint64_t)b;
+        PHILOX(block, seed, w[0], w[1], w[2], w[3]);
+        for (int q = 0; q < 4; q++) {
+            int64_t e = 4 * b + q;
+            if (e >= n) break;
+            float v = w[q] >= threshold ? x[e] * scale : 0.0f;
+            y[e] = accumulate ? y[e] + v : v;
+        }
+    }
+}
+
+static void dropout_part(void *ctx, int part) {
+    const split *s = ctx;
+    const dropout_args *g = s->args;
+    int64_t lo, hi;
+    d2v_pool_range((g->n + 3) / 4, s->parts, part, TILE, &lo, &hi);
+    dropout_blocks(operand(&g->ops, OP_A), operand(&g->ops, OP_C), lo, hi, g->n, g->seed, g->offset, g->threshold, g->scale,
+                   g->accumulate);
+}
+
+static void run_dropout(void *p) {
+    const dropout_args *g = p;
+    int64_t blocks = (g->n + 3) / 4;
+    split s = {.args = g, .parts = d2v_pool_parts((double)g->n, ELEMENTWISE_MIN, (blocks + TILE - 1) / TILE)};
+    d2v_pool_run(s.parts, dropout_part, &s);
+}
+
 /* One block of one batch entry: rows [r0, r1) and columns [c0, c1) of C, with its epilogue. A
  * block is a product of its own (sub-matrices of A, B and C with the full leading dimensions), so
  * every element is still one dot product over k in OpenBLAS's order for that block's shape. */
@@ -853,6 +896,24 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueNormal(JNIEnv *env
     if (count < 0) return 0;
     g.n = n, g.mean = mean, g.std = std, g.seed = (uint64_t)seed, g.offset = (uint64_t)offset;
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_normal, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues dropout (forward, or backward with accumulate) over n elements as a native kernel (see
+ * dropout_args); returns the OpenCL status. mems, order, offsets as for the GEMM (A = x, C = y). */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueDropout(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                       jlongArray jorder, jlongArray joffsets, jlong n, jint threshold,
+                                                                       jfloat scale, jlong seed, jlong offset, jboolean accumulate) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    dropout_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    g.n = n, g.threshold = (uint32_t)threshold, g.scale = scale, g.seed = (uint64_t)seed, g.offset = (uint64_t)offset;
+    g.accumulate = accumulate ? 1 : 0;
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_dropout, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
 }
 
 /* Queues GELU forward or backward over n elements as a native kernel (see gelu_args); returns the

@@ -218,6 +218,25 @@ public final class OpenBlas {
         return nativeEnqueueNormal(queue, mems, order, offsets, n, mean, std, seed, offset);
     }
 
+    /**
+     * Queues y (+)= x · keep / (1 − p) over n elements as a native kernel, keep from the Philox
+     * stream (seed, offset) against the unsigned {@code threshold} as kernels/random.cl's dropout.
+     * mems: x, 0, 0, y, 0; {@code order} and {@code offsets} as for {@link #enqueueGemm}.
+     */
+    public static int enqueueDropout(long queue, long[] mems, long[] order, long[] offsets, long n, int threshold, float scale,
+                                     long seed, long offset, boolean accumulate) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5) {
+            throw new IllegalArgumentException("native dropout: expected 5 buffers, their order and offsets");
+        }
+        if (queue == 0 || mems[0] == 0 || mems[3] == 0) throw new IllegalArgumentException("native dropout: null queue, input or output");
+        return nativeEnqueueDropout(queue, mems, order, offsets, n, threshold, scale, seed, offset, accumulate);
+    }
+
+    private static native int nativeEnqueueDropout(long queue, long[] mems, long[] order, long[] offsets, long n, int threshold,
+                                                   float scale, long seed, long offset, boolean accumulate);
+
     private static native int nativeEnqueueNormal(long queue, long[] mems, long[] order, long[] offsets, long n, float mean,
                                                   float std, long seed, long offset);
 

@@ -54,6 +54,12 @@ public sealed interface FastCall {
         @Override public List<Tensor> outputs() { return list(dw, dbias); }
     }
 
+    /** dropout (accumulate false) and dropoutBackward: the same kernel, y (+)= x · keep / (1 − p). */
+    record Dropout(Tensor x, Tensor y, double p, long seed, long offset, boolean accumulate) implements FastCall {
+        @Override public void on(Ops ops) { ops.dropoutBackward(x, y, p, seed, offset, accumulate); }
+        @Override public List<Tensor> outputs() { return list(y); }
+    }
+
     record Normal(Tensor out, double mean, double std, long seed, long offset) implements FastCall {
         @Override public void on(Ops ops) { ops.normal(out, mean, std, seed, offset); }
         @Override public List<Tensor> outputs() { return list(out); }

@@ -704,16 +704,18 @@ public final class KernelOps implements Ops, AutoCloseable {
     public void dropout(Tensor x, Tensor y, double p, long seed, long offset) {
         acts("dropout", x, y);
         requireSize(y, x.numel(), "dropout");
-        int n = count(x.numel(), "dropout");
-        launch1("random", "dropout", Philox.blocksUniform(n), n, x, y, threshold(p), (float) (1 / (1 - p)), seed, offset, 0);
+        int n = count(x.numel(), "dropout"), threshold = threshold(p);
+        if (fast.ran(new FastCall.Dropout(x, y, p, seed, offset, false))) return;
+        launch1("random", "dropout", Philox.blocksUniform(n), n, x, y, threshold, (float) (1 / (1 - p)), seed, offset, 0);
     }
 
     @Override
     public void dropoutBackward(Tensor dy, Tensor dx, double p, long seed, long offset, boolean accumulate) {
         acts("dropoutBackward", dy, dx);
         requireSize(dx, dy.numel(), "dropoutBackward");
-        int n = count(dy.numel(), "dropoutBackward");
-        launch1("random", "dropout", Philox.blocksUniform(n), n, dy, dx, threshold(p), (float) (1 / (1 - p)), seed, offset,
+        int n = count(dy.numel(), "dropoutBackward"), threshold = threshold(p);
+        if (fast.ran(new FastCall.Dropout(dy, dx, p, seed, offset, accumulate))) return;
+        launch1("random", "dropout", Philox.blocksUniform(n), n, dy, dx, threshold, (float) (1 / (1 - p)), seed, offset,
                 acc(accumulate));
     }
 

@@ -57,6 +57,12 @@ final class SelfCheckCases {
                     new Case<>("n 517 at offset 1, far into the stream", in -> new FastCall.Normal(in.nanAt(1, 517), 0.0, 0.01,
                             -3L, (1L << 40) + 5)),
                     new Case<>("n 8", in -> new FastCall.Normal(in.nan(8), -1.0, 1.0, 99, 0)))),
+            Map.entry(FastCall.Dropout.class, List.of(
+                    new Case<>("n 1003, p 0.1 (three elements of a block at the end)", in -> new FastCall.Dropout(in.randn(1003), in.nan(1003),
+                            0.1, 0x1234_5678_9abcL, 7, false)),
+                    new Case<>("n 517 at offset 1, p 0.5 far into the stream, accumulated", in -> new FastCall.Dropout(in.randnAt(1, 517),
+                            in.randnAt(1, 517), 0.5, -3L, (1L << 40) + 5, true)),
+                    new Case<>("n 8, p 0.9", in -> new FastCall.Dropout(in.randn(8), in.nan(8), 0.9, 99, 0, false)))),
             Map.entry(FastCall.Add.class, List.of(
                     new Case<>("n 1003", in -> new FastCall.Add(in.randn(1003), in.randn(1003), in.nan(1003))),
                     new Case<>("n 517, views at offset 1", in -> new FastCall.Add(in.randnAt(1, 517), in.randnAt(1, 517), in.nanAt(1, 517))),
