@@ -444,12 +444,13 @@ public final class Data2Vec implements TrainableModel {
         } else {
             Batch.Text b = (Batch.Text) batch;
             Tensor ids = Tensor.ofInts(device, Shape.of(b.size(), b.length()), b.tokens());
-            local = text.forward(ids);
+            int[] starts = text.startRows(b.size()); // null unless position-offsets, in training
+            local = text.forward(ids, starts);
             Tensor u = detach(local);
             Supplier<Tensor> teacherInput = switch (((ModalityConfig.Text) cfg.modality()).teacherInput()) {
                 case STUDENT -> () -> u;
                 case TOKENS -> () -> text.tokensOnly(ids);
-                case EMA -> () -> teacherText.forward(ids);
+                case EMA -> () -> teacherText.forward(ids, starts); // the student's rows: the two tables stay comparable
             };
             target = teacherTargets(teacherInput, () -> AttentionBias.NONE);
         }

@@ -2,11 +2,13 @@ package org.d2v.data2vec;
 
 import org.d2v.autograd.F;
 import org.d2v.autograd.Tape;
+import org.d2v.backend.RandomStream;
 import org.d2v.data2vec.config.ModalityConfig;
 import org.d2v.nn.Embedding;
 import org.d2v.nn.LayerNorm;
 import org.d2v.nn.Module;
 import org.d2v.nn.ParameterStore;
+import org.d2v.tensor.Shape;
 import org.d2v.tensor.Tensor;
 
 /**
@@ -38,16 +40,49 @@ final class TextFeatures extends Module {
 
     int firstPosition() { return cfg.padIndex() + 1; }
 
-    /** ids [B, T] (I32) → local features [B, T, D]. */
-    Tensor forward(Tensor ids) {
+    /** The position rows a block can use: those after the padding row. */
+    int positionRows() { return cfg.maxPositions() - firstPosition(); }
+
+    /**
+     * Where each of {@code samples} blocks starts in the position table, drawn from this module's
+     * stream: only in training with {@code positionOffsets} on; otherwise null (every block starts
+     * at the first row, and nothing is drawn, so the stream is the same as without the key).
+     */
+    int[] startRows(int samples) {
+        if (!cfg.positionOffsets() || !isTraining()) return null;
+        RandomStream r = random();
+        int[] starts = new int[samples];
+        for (int i = 0; i < samples; i++) starts[i] = r.nextInt(positionRows());
+        return starts;
+    }
+
+    /** ids [B, T] (I32) → local features [B, T, D], every block at the first position row. */
+    Tensor forward(Tensor ids) { return forward(ids, null); }
+
+    /**
+     * ids [B, T] (I32) → local features [B, T, D]. {@code starts} (from {@link #startRows}, or null):
+     * block b's token t sits at row firstPosition + (starts[b] + t) mod positionRows, so a row says
+     * nothing about a token's place in its block (wrapping keeps every row trained as often).
+     */
+    Tensor forward(Tensor ids, int[] starts) {
         int length = ids.dim(1);
         if (firstPosition() + length > cfg.maxPositions()) {
             throw new IllegalArgumentException("text of " + length + " tokens exceeds the " + cfg.maxPositions() + " learned positions");
         }
+        if (starts != null) return dropout(norm.forward(F.add(tokens.forward(ids), positions.forward(shiftedRows(ids, starts)))), cfg.dropout());
         Tensor posIds = Indices.iota(ids.device(), 1, length, firstPosition()).reshape(length);
         // Positions are a table added to every sample: looked up in the master (fp32) table.
         Tensor x = F.addBroadcast(tokens.forward(ids), positions.forwardMaster(posIds));
         return dropout(norm.forward(x), cfg.dropout());
+    }
+
+    /** Position ids [B, T] for blocks starting at {@code starts}, wrapping around the table. */
+    private Tensor shiftedRows(Tensor ids, int[] starts) {
+        int samples = ids.dim(0), length = ids.dim(1), rows = positionRows();
+        if (starts.length != samples) throw new IllegalArgumentException(starts.length + " start rows for " + samples + " blocks");
+        int[] v = new int[samples * length];
+        for (int b = 0; b < samples; b++) for (int t = 0; t < length; t++) v[b * length + t] = firstPosition() + (starts[b] + t) % rows;
+        return Tensor.ofInts(ids.device(), Shape.of(samples, length), v);
     }
 
     /**

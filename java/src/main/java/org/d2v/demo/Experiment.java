@@ -37,7 +37,9 @@ import org.d2v.train.TrainingData;
  *
  * Settings: lr, warmup, wd, clip, ema=T0:TE, mask (R), batch, clones, topk, dim, heads, depth, mlp,
  * dec-layers, dec-kernel, dec-dim, dec-proj (1|2), in-layers (true|false: instance norm of the target layers),
- * teacher-input (student|tokens|ema: what the text teacher reads, {@link org.d2v.data2vec.config.ModalityConfig.TeacherInput}).
+ * teacher-input (student|tokens|ema: what the text teacher reads, {@link org.d2v.data2vec.config.ModalityConfig.TeacherInput}),
+ * positions (N: rows of the text position table), position-offsets (true|false: in training each block
+ * starts at a random row of the table, wrapping around).
  * {@code --corpus in-domain:D} adds the sentiment sentences of the two domains other than D, without
  * their labels, {@code --repeat} times to the pretraining corpus and probes only held-out D (the
  * other domains' test sentences would be in the corpus).
@@ -172,9 +174,16 @@ public final class Experiment {
                 if (!(c.modality() instanceof org.d2v.data2vec.config.ModalityConfig.Text t)) throw new IllegalArgumentException("teacher-input is a text setting, not " + c.name() + "'s");
                 yield c.withModality(t.withTeacherInput(org.d2v.data2vec.config.ModalityConfig.TeacherInput.parse(v)));
             }
+            case "positions" -> c.withModality(text(c, "positions").withMaxPositions(Integer.parseInt(v)));
+            case "position-offsets" -> c.withModality(text(c, "position-offsets").withPositionOffsets(Boolean.parseBoolean(v)));
             case "dec-dim" -> decoder(c, new DecoderConfig(Integer.parseInt(v), d.kernel(), d.layers(), d.groups(), d.residual(), d.inputDropout(), d.projectionLayers(), d.projectionRatio()));
             default -> throw new IllegalArgumentException("unknown setting '" + k + "'");
         };
+    }
+
+    private static org.d2v.data2vec.config.ModalityConfig.Text text(Data2VecConfig c, String key) {
+        if (!(c.modality() instanceof org.d2v.data2vec.config.ModalityConfig.Text t)) throw new IllegalArgumentException(key + " is a text setting, not " + c.name() + "'s");
+        return t;
     }
 
     private static Data2VecConfig decoder(Data2VecConfig c, DecoderConfig d) {

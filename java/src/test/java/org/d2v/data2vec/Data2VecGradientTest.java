@@ -50,6 +50,15 @@ class Data2VecGradientTest {
         check(c, "embed_positions.weight", "blocks.0.attn.qkv.bias", "blocks.1.norm1.weight", "decoder.layers.1.weight", "decoder.proj.2.weight");
     }
 
+    /** Blocks at random start rows of the position table (position-offsets), replayed from the same stream: the shifted lookup's gradient checks too. */
+    @Test
+    void textGradientsWithPositionOffsets() {
+        Data2VecConfig c = Presets.textMicro();
+        ModalityConfig.Text t = (ModalityConfig.Text) c.modality();
+        c = c.withModality(t.withTeacherInput(ModalityConfig.TeacherInput.TOKENS).withMaxPositions(t.maxPositions() + 8).withPositionOffsets(true));
+        check(c, "embed_positions.weight", "blocks.0.attn.qkv.bias", "decoder.layers.1.weight");
+    }
+
     /** With the teacher's own EMA copy of the local encoder, the student's embeddings, positions and LN feed the student alone. */
     @Test
     void textGradientsWithTheTeacherOnItsOwnLocalEncoder() {

@@ -30,4 +30,17 @@ class ExperimentSettingsTest {
                 () -> Experiment.apply(DemoPresets.named("image-demo"), "teacher-input=tokens"));
         assertTrue(image.getMessage().contains("text setting"), image.getMessage());
     }
+
+    @Test
+    void positionSettingsChangeOnlyTheTextPositions() {
+        Data2VecConfig demo = DemoPresets.named("text-demo");
+        ModalityConfig.Text t = (ModalityConfig.Text) demo.modality();
+        assertTrue(!t.positionOffsets(), "the demo keeps fairseq's positions");
+        Data2VecConfig arm = Experiment.apply(Experiment.apply(demo, "positions=258"), "position-offsets=true");
+        assertEquals(demo.withModality(t.withMaxPositions(258).withPositionOffsets(true)), arm, "nothing else changes");
+        assertEquals(demo, Experiment.apply(Experiment.apply(arm, "position-offsets=false"), "positions=" + t.maxPositions()));
+        IllegalArgumentException image = assertThrows(IllegalArgumentException.class,
+                () -> Experiment.apply(DemoPresets.named("image-demo"), "position-offsets=true"));
+        assertTrue(image.getMessage().contains("text setting"), image.getMessage());
+    }
 }

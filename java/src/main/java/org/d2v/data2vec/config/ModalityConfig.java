@@ -87,12 +87,21 @@ public sealed interface ModalityConfig {
     /**
      * Text (§3.3): token embedding (no √D scale) + learned positions, LN, dropout. {@code padIndex}
      * is the padding id whose embedding row starts at zero (−1: none). {@code teacherInput} is what
-     * the teacher's blocks read (docs/algorithm.md §5; key {@code teacher-input}).
+     * the teacher's blocks read (docs/algorithm.md §5; key {@code teacher-input}). {@code positionOffsets}
+     * (key {@code position-offsets}; off in every preset, as in fairseq): in training each block starts at
+     * a random row of the position table and wraps around it, so that a token's row says nothing about
+     * where in its block it sits (docs/results/text-experiments.md §8); evaluation starts at the first row.
      */
-    record Text(int length, int vocab, int maxPositions, int padIndex, double dropout, TeacherInput teacherInput) implements ModalityConfig {
-        /** With fairseq's teacher input ({@link TeacherInput#STUDENT}). */
+    record Text(int length, int vocab, int maxPositions, int padIndex, double dropout, TeacherInput teacherInput,
+                boolean positionOffsets) implements ModalityConfig {
+        /** With fairseq's teacher input ({@link TeacherInput#STUDENT}) and positions. */
         public Text(int length, int vocab, int maxPositions, int padIndex, double dropout) {
             this(length, vocab, maxPositions, padIndex, dropout, TeacherInput.STUDENT);
+        }
+
+        /** With fairseq's positions: every block starts at the first row. */
+        public Text(int length, int vocab, int maxPositions, int padIndex, double dropout, TeacherInput teacherInput) {
+            this(length, vocab, maxPositions, padIndex, dropout, teacherInput, false);
         }
 
         public Text {
@@ -101,7 +110,12 @@ public sealed interface ModalityConfig {
             if (teacherInput == null) throw new IllegalArgumentException("text teacher input is null (student, tokens or ema)");
         }
 
-        public Text withTeacherInput(TeacherInput t) { return new Text(length, vocab, maxPositions, padIndex, dropout, t); }
+        public Text withTeacherInput(TeacherInput t) { return new Text(length, vocab, maxPositions, padIndex, dropout, t, positionOffsets); }
+
+        /** The same with {@code maxPositions} rows in the position table (key {@code positions}). */
+        public Text withMaxPositions(int rows) { return new Text(length, vocab, rows, padIndex, dropout, teacherInput, positionOffsets); }
+
+        public Text withPositionOffsets(boolean on) { return new Text(length, vocab, maxPositions, padIndex, dropout, teacherInput, on); }
 
         @Override public int tokens() { return length; }
     }
