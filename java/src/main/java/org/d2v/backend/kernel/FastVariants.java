@@ -124,7 +124,7 @@ public final class FastVariants implements AutoCloseable {
         if (list == null) return false;
         for (Entry e : list) {
             if (e.unavailable() != null) continue;
-            SelfCheck.Result checked = CHECKED.get(key(e));
+            SelfCheck.Result checked = CHECKED.get(e.key());
             if (checked != null && !checked.passed()) continue;
             if (inapplicable(e.variant(), call) != null) continue;
             if (checked == null && !check(e).passed()) continue;
@@ -140,17 +140,15 @@ public final class FastVariants implements AutoCloseable {
     @SuppressWarnings("unchecked")
     private static <C extends FastCall> void runOn(FastVariant<C> v, FastCall call) { v.run((C) call); }
 
-    private static String key(Entry e) { return e.key(); }
-
     /** Runs the self-check of {@code e} unless this process already has its outcome on this device. */
     private SelfCheck.Result check(Entry e) {
         synchronized (CHECKED) {
-            SelfCheck.Result r = CHECKED.get(key(e));
+            SelfCheck.Result r = CHECKED.get(e.key());
             if (r != null) return r;
             Device device = ops.runtime().device();
             r = SelfCheck.run(e.variant(), device, this::portable);
-            CHECKED.put(key(e), r);
-            CHECK_RUNS.merge(key(e), 1, Integer::sum);
+            CHECKED.put(e.key(), r);
+            CHECK_RUNS.merge(e.key(), 1, Integer::sum);
             if (!r.passed()) {
                 System.err.println("d2v: fast variant " + e.variant().name() + " (" + FastCall.opName(e.variant().op()) + ") disabled on "
                         + deviceKey + ": " + r.reason() + "; the portable kernels (" + e.variant().twin() + ") run instead");
@@ -183,7 +181,7 @@ public final class FastVariants implements AutoCloseable {
             for (Entry e : list) {
                 FastVariant<?> v = e.variant();
                 String op = FastCall.opName(v.op());
-                SelfCheck.Result r = CHECKED.get(key(e));
+                SelfCheck.Result r = CHECKED.get(e.key());
                 if (e.unavailable() != null) out.add(new Status(v.name(), op, v.twin(), State.UNAVAILABLE, e.unavailable(), 0, 0));
                 else if (r == null) out.add(new Status(v.name(), op, v.twin(), State.UNTRIED, null, 0, 0));
                 else out.add(new Status(v.name(), op, v.twin(), r.passed() ? State.ACTIVE : State.DISABLED, r.reason(), r.cases(), r.nanos()));

@@ -187,10 +187,10 @@ public final class KernelOps implements Ops, AutoCloseable {
         rt.launch(program, kernel, new long[] {groups * LOCAL}, new long[] {LOCAL}, args);
     }
 
-    /** Adds the partial sums into out[0] (scaled), then the partials buffer is free again. */
     /** Units per work-item when {@link #REDUCE_GROUPS} work-items share {@code units} (CPU-shaped reductions). */
     private static int reduceChunk(long units) { return Math.toIntExact(Math.max(1, (units + REDUCE_GROUPS - 1) / REDUCE_GROUPS)); }
 
+    /** Adds the partial sums into out[0] (scaled), then the partials buffer is free again. */
     private void finishSum(double scale, Tensor out, boolean accumulate) {
         launchGroups("reduce", "finish_sum", 1, REDUCE_GROUPS, partials, (float) scale, out, acc(accumulate));
     }
@@ -267,9 +267,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (v.numel() == 0 || x.numel() % v.numel() != 0) {
             throw new IllegalArgumentException("addBroadcast: " + x.shape() + " is not rows of " + v.shape());
         }
-        int m = (int) v.numel();
-        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launch1("elementwise", "add_broadcast", x.numel(), count(x.numel(), "addBroadcast"), m, x, v, out);
-        else if (m > 0) launchItems("elementwise", "add_broadcast_rowwise", count(x.numel(), "addBroadcast") / m, (int) (x.numel() / m), m, x, v, out);
+        int n = count(x.numel(), "addBroadcast"), m = (int) v.numel();
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launch1("elementwise", "add_broadcast", n, n, m, x, v, out);
+        else launchItems("elementwise", "add_broadcast_rowwise", n / m, n / m, m, x, v, out);
     }
 
     @Override
@@ -310,7 +310,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         count(dx.numel(), "broadcastMiddle");
         if (variants.tiled(KernelVariants.Tiled.ROWWISE)) {
             launch1("elementwise", "broadcast_middle", dx.numel(), a, b, c, (float) alpha, dout, dx, acc(accumulate));
-        } else if (c > 0) {
+        } else {
             launchItems("elementwise", "broadcast_middle_rowwise", (long) a * b, a * b, b, c, (float) alpha, dout, dx, acc(accumulate));
         }
     }
@@ -606,9 +606,12 @@ public final class KernelOps implements Ops, AutoCloseable {
         rowsLayout("gatherRows", src, idx, dst);
         int batch = src.dim(0), tokens = src.dim(1), dim = src.dim(2), kept = idx.dim(1);
         requireSize(dst, (long) batch * kept * dim, "gatherRows dst");
-        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launchRows("gather_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst);
-        else launchItems("tokens", "gather_rows_rowwise", count((long) batch * kept * dim, "gatherRows") / Math.max(1, dim),
-                batch, tokens, kept, dim, src, idx, dst);
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) {
+            launchRows("gather_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst);
+        } else {
+            count((long) batch * kept * dim, "gatherRows");
+            launchItems("tokens", "gather_rows_rowwise", batch * kept, batch, tokens, kept, dim, src, idx, dst);
+        }
     }
 
     @Override
@@ -621,8 +624,8 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (variants.tiled(KernelVariants.Tiled.ROWWISE)) {
             launchRows("scatter_rows", batch * kept, dim, batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
         } else {
-            launchItems("tokens", "scatter_rows_rowwise", count((long) batch * kept * dim, "scatterRows") / Math.max(1, dim),
-                    batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
+            count((long) batch * kept * dim, "scatterRows");
+            launchItems("tokens", "scatter_rows_rowwise", batch * kept, batch, tokens, kept, dim, src, idx, dst, acc(accumulate));
         }
     }
 
@@ -632,8 +635,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (copies < 1) throw new IllegalArgumentException("repeatRows: copies must be >= 1, got " + copies);
         int batch = x.dim(0), n = (int) (x.numel() / Math.max(1, batch));
         requireSize(out, (long) batch * copies * n, "repeatRows out");
-        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launch1("tokens", "repeat_rows", out.numel(), count(out.numel(), "repeatRows"), n, copies, x, out);
-        else if (n > 0) launchItems("tokens", "repeat_rows_rowwise", count(out.numel(), "repeatRows") / n, batch * copies, n, copies, x, out);
+        int total = count(out.numel(), "repeatRows");
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launch1("tokens", "repeat_rows", total, total, n, copies, x, out);
+        else launchItems("tokens", "repeat_rows_rowwise", batch * copies, batch * copies, n, copies, x, out);
     }
 
     @Override
@@ -642,12 +646,9 @@ public final class KernelOps implements Ops, AutoCloseable {
         if (copies < 1) throw new IllegalArgumentException("sumRepeats: copies must be >= 1, got " + copies);
         int batch = dx.dim(0), n = (int) (dx.numel() / Math.max(1, batch));
         requireSize(dout, (long) batch * copies * n, "sumRepeats dout");
-        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) {
-            launch1("tokens", "sum_repeats", dx.numel(), count(dout.numel(), "sumRepeats"), n, copies, dout, dx, acc(accumulate));
-        } else if (n > 0) {
-            launchItems("tokens", "sum_repeats_rowwise", count(dout.numel(), "sumRepeats") / ((long) n * copies), batch, n, copies,
-                    dout, dx, acc(accumulate));
-        }
+        int total = count(dout.numel(), "sumRepeats");
+        if (variants.tiled(KernelVariants.Tiled.ROWWISE)) launch1("tokens", "sum_repeats", dx.numel(), total, n, copies, dout, dx, acc(accumulate));
+        else launchItems("tokens", "sum_repeats_rowwise", batch, batch, n, copies, dout, dx, acc(accumulate));
     }
 
     // ---- losses ----------------------------------------------------------------------------------
