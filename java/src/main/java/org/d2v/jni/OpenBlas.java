@@ -22,8 +22,9 @@ import java.util.Locale;
  * head, LayerNorm by rows, GELU, normal() and reduceMiddle by blocks) split over it, each part a
  * one-thread OpenBLAS call or loop. The split depends only on the shape and the thread count, so
  * a run is deterministic for a given thread count (convolutions, attention, GELU, normal() and
- * reduceMiddle give the same bits for any count, and so did the GEMMs at every shape tried; only
- * LayerNorm's gamma and beta gradients are summed per part, so their last bits follow the count). Where {@code OPENBLAS_CORETYPE} is unset, the native side names the newest OpenBLAS
+ * reduceMiddle give the same bits for any count; LayerNorm's gamma and beta gradients are summed
+ * per part, and a GEMM's parts are separate OpenBLAS calls, whose last register tile OpenBLAS's
+ * Haswell kernels round differently from an inner one, so there their last bits follow the count). Where {@code OPENBLAS_CORETYPE} is unset, the native side names the newest OpenBLAS
  * kernel family this CPU's instructions allow (an OpenBLAS older than the CPU model otherwise
  * falls back to its slowest generic kernels).
  */

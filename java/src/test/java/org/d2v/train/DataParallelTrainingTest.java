@@ -40,6 +40,15 @@ import org.junit.jupiter.api.io.TempDir;
 class DataParallelTrainingTest {
     /** Float32 rounding, accumulated over a few steps: gradients summed in another order. */
     private static final double ROUNDING = 2e-5;
+    /**
+     * The same for float32 parameters after AdamW: a bias moves about lr a step whatever its gradient's
+     * size, so a component whose gradient is small beside its rounding noise (float32 sums in another
+     * order: batch 2 instead of 4) moves by a visibly different part of lr. Measured: 1.2e-4 on an
+     * AMD EPYC (OpenBLAS's Haswell kernels) in a bias three steps from zero, below 2e-5 on SkylakeX.
+     * The faults this test is for (a rank on other data, a missing all-reduce) move the loss and the
+     * gradient norm themselves, which are held to {@link #ROUNDING}.
+     */
+    private static final double ROUNDING_FLOAT32_ADAMW = 1e-3;
 
     @TempDir static Path tmp;
     private static final String[] IMAGE = {"--modality", "image", "--preset", "micro", "--backend", "reference", "--batch", "4",
@@ -181,7 +190,7 @@ class DataParallelTrainingTest {
         double metrics = compareMetrics(oneCl, twoCl), state = compareState(oneCl, twoCl);
         System.out.printf(Locale.ROOT, "MEASURED audio-micro (dropout, layerdrop), OpenCL, 3 steps: 2 ranks x 2 vs 1 rank x 4: metrics %.2e, final state %.2e%n",
                 metrics, state);
-        assertTrue(metrics < ROUNDING && state < ROUNDING, metrics + " " + state);
+        assertTrue(metrics < ROUNDING && state < ROUNDING_FLOAT32_ADAMW, metrics + " " + state);
     }
 
     // ---- helpers --------------------------------------------------------------------------------
