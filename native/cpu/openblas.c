@@ -98,6 +98,14 @@ typedef struct {
     int32_t accumulate;
 } dropout_args;
 
+/* AdamW over n fp32 masters without a working copy (org.d2v.backend.AdamWDesc, optim.cl's adamw):
+ * A = p, B = g, BIAS = m, C = v, PREACT = the device scalar that scales g (absent: 1). */
+typedef struct {
+    operands ops;
+    int64_t n;
+    float beta1, one_minus_beta1, beta2, one_minus_beta2, eps, decay, step_size;
+} adamw_args;
+
 /* GELU over n elements: forward y = gelu(x) (A = x, C = y) or backward dx (+)= dy · gelu'(x)
  * (A = x, B = dy, C = dx). */
 typedef struct {
@@ -515,6 +523,40 @@ static void run_dropout(void *p) {
     d2v_pool_run(s.parts, dropout_part, &s);
 }
 
+/* Elements [lo, hi) of the AdamW step, in optim.cl's order of operations. */
+EPILOGUE_TARGETS static void adamw_range(const adamw_args *a, int64_t lo, int64_t hi) {
+    float *restrict p = operand(&a->ops, OP_A), *restrict m = operand(&a->ops, OP_BIAS), *restrict v = operand(&a->ops, OP_C);
+    const float *restrict g = operand(&a->ops, OP_B), *scale = operand(&a->ops, OP_PREACT);
+    const float s = scale == NULL ? 1.0f : scale[0];
+    const float b1 = a->beta1, c1 = a->one_minus_beta1, b2 = a->beta2, c2 = a->one_minus_beta2;
+    const float eps = a->eps, decay = a->decay, step = a->step_size;
+    for (int64_t i = lo; i < hi; i++) {
+        float gr = g[i] * s;
+        float mi = b1 * m[i] + c1 * gr;
+        float vi = b2 * v[i] + c2 * gr * gr;
+        float pi = p[i];
+        pi -= decay * pi;
+        pi -= step * mi / (sqrtf(vi) + eps);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi;
+    }
+}
+
+static void adamw_part(void *ctx, int part) {
+    const split *s = ctx;
+    const adamw_args *a = s->args;
+    int64_t lo, hi;
+    d2v_pool_range(a->n, s->parts, part, TILE, &lo, &hi);
+    adamw_range(a, lo, hi);
+}
+
+static void run_adamw(void *p) {
+    const adamw_args *a = p;
+    split s = {.args = a, .parts = d2v_pool_parts((double)a->n, ELEMENTWISE_MIN, (a->n + TILE - 1) / TILE)};
+    d2v_pool_run(s.parts, adamw_part, &s);
+}
+
 /* One block of one batch entry: rows [r0, r1) and columns [c0, c1) of C, with its epilogue. A
  * block is a product of its own (sub-matrices of A, B and C with the full leading dimensions), so
  * every element is still one dot product over k in OpenBLAS's order for that block's shape. */
@@ -914,6 +956,28 @@ JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueDropout(JNIEnv *en
     g.n = n, g.threshold = (uint32_t)threshold, g.scale = scale, g.seed = (uint64_t)seed, g.offset = (uint64_t)offset;
     g.accumulate = accumulate ? 1 : 0;
     return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_dropout, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
+}
+
+/* Queues an AdamW step over n fp32 masters as a native kernel (see adamw_args); returns the OpenCL
+ * status. mems, order, offsets as for the GEMM (p, g, m, v, the gradient scale or 0); hyper: beta1,
+ * 1 − beta1, beta2, 1 − beta2, eps, lr · wd, the bias-corrected step size. */
+JNIEXPORT jint JNICALL Java_org_d2v_jni_OpenBlas_nativeEnqueueAdamw(JNIEnv *env, jclass cls, jlong queue, jlongArray jmems,
+                                                                     jlongArray jorder, jlongArray joffsets, jlong n,
+                                                                     jfloatArray jhyper) {
+    (void)cls;
+    if (blas.blas == NULL) return d2v_throw(env, "java/lang/IllegalStateException", "openblas: not loaded");
+    if ((*env)->GetArrayLength(env, jhyper) != 7) return d2v_throw(env, "java/lang/IllegalArgumentException", "adamw: 7 hyperparameters");
+    adamw_args g;
+    memset(&g, 0, sizeof g);
+    cl_mem list[OPERANDS];
+    const void *where[OPERANDS];
+    int count = collect_operands(env, jmems, jorder, joffsets, &g.ops, list, where);
+    if (count < 0) return 0;
+    float h[7];
+    (*env)->GetFloatArrayRegion(env, jhyper, 0, 7, h);
+    g.n = n, g.beta1 = h[0], g.one_minus_beta1 = h[1], g.beta2 = h[2], g.one_minus_beta2 = h[3];
+    g.eps = h[4], g.decay = h[5], g.step_size = h[6];
+    return blas.enqueue_native((cl_command_queue)(intptr_t)queue, run_adamw, &g, sizeof g, (cl_uint)count, list, where, 0, NULL, NULL);
 }
 
 /* Queues GELU forward or backward over n elements as a native kernel (see gelu_args); returns the

@@ -12,4 +12,7 @@ public record AdamWDesc(double lr, double beta1, double beta2, double eps, doubl
     public AdamWDesc {
         if (step < 1) throw new IllegalArgumentException("AdamW step counts from 1");
     }
+
+    /** lr·sqrt(1−β2^t)/(1−β1^t): the bias corrections folded into the step, as fairseq does. */
+    public double stepSize() { return lr * Math.sqrt(1 - Math.pow(beta2, step)) / (1 - Math.pow(beta1, step)); }
 }

@@ -235,6 +235,25 @@ public final class OpenBlas {
         return nativeEnqueueDropout(queue, mems, order, offsets, n, threshold, scale, seed, offset, accumulate);
     }
 
+    /**
+     * Queues one AdamW step over n fp32 masters as a native kernel, in kernels/optim.cl's order of
+     * operations. mems: p, g, m, v, the gradient-scale scalar (0: none); {@code hyper}: β1, 1 − β1,
+     * β2, 1 − β2, eps, lr·wd, the bias-corrected step size; {@code order} and {@code offsets} as for
+     * {@link #enqueueGemm}.
+     */
+    public static int enqueueAdamw(long queue, long[] mems, long[] order, long[] offsets, long n, float[] hyper) {
+        String why = unavailableReason();
+        if (why != null) throw new NativeUnavailableException("OpenBLAS unavailable: " + why);
+        if (mems.length != 5 || order.length != 5 || offsets.length != 5 || hyper.length != 7) {
+            throw new IllegalArgumentException("native adamw: expected 5 buffers, their order and offsets, and 7 hyperparameters");
+        }
+        for (int i = 0; i < 4; i++) if (mems[i] == 0) throw new IllegalArgumentException("native adamw: operand " + i + " is null");
+        if (queue == 0) throw new IllegalArgumentException("native adamw: null queue");
+        return nativeEnqueueAdamw(queue, mems, order, offsets, n, hyper);
+    }
+
+    private static native int nativeEnqueueAdamw(long queue, long[] mems, long[] order, long[] offsets, long n, float[] hyper);
+
     private static native int nativeEnqueueDropout(long queue, long[] mems, long[] order, long[] offsets, long n, int threshold,
                                                    float scale, long seed, long offset, boolean accumulate);
 

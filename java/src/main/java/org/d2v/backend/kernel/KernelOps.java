@@ -747,7 +747,7 @@ public final class KernelOps implements Ops, AutoCloseable {
         requireSize(v, n, "adamw v");
         if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
         if (fast.ran(new FastCall.Adamw(d, param, grad, m, v, gradScale, working))) return;
-        double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
+        double stepSize = d.stepSize();
         launch1("optim", "adamw", n, count(n, "adamw"), param, grad, m, v, (float) d.beta1(), (float) (1 - d.beta1()),
                 (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
                 gradScale, gradScale != null ? 1 : 0, working, working != null ? 1 : 0);

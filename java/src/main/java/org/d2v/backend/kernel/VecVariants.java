@@ -298,7 +298,7 @@ final class VecVariants {
         @Override public void run(FastCall.Adamw c) {
             AdamWDesc d = c.d();
             int n = (int) c.param().numel();
-            double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
+            double stepSize = d.stepSize();
             launch(grid(n / 8 + 1), n, c.param(), c.grad(), c.m(), c.v(), c.working(), (float) d.beta1(), (float) (1 - d.beta1()),
                     (float) d.beta2(), (float) (1 - d.beta2()), (float) d.eps(), (float) (d.lr() * d.weightDecay()), (float) stepSize,
                     c.gradScale(), c.gradScale() != null ? 1 : 0);

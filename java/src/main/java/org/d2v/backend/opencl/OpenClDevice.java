@@ -31,11 +31,12 @@ public final class OpenClDevice implements Device {
         this.allocator = new CachingAllocator<>("opencl: " + runtime.deviceName(), runtime.rawMemory(), runtime.meter());
         this.ops = new KernelOps(runtime);
         // A CPU device's GEMMs and convolutions through a CPU BLAS, and the decoder's noise, GELU,
-        // dropout, LayerNorm, attention and reduceMiddle as vectorised host loops, where libd2v_cpu and the BLAS load.
+        // dropout, LayerNorm, attention, reduceMiddle and AdamW as vectorised host loops, where libd2v_cpu and the BLAS load.
         ops.fast().register(new OpenBlasGemm(runtime));
         ops.fast().register(OpenBlasConv.all(runtime));
         ops.fast().register(new NativeNormal(runtime));
         ops.fast().register(new NativeDropout(runtime));
+        ops.fast().register(new NativeAdamw(runtime));
         ops.fast().register(NativeGelu.all(runtime));
         ops.fast().register(NativeLayerNorm.all(runtime));
         ops.fast().register(NativeAttention.all(runtime));

@@ -849,7 +849,7 @@ final class ReferenceOps implements Ops {
         requireSize(v, n, "adamw v");
         if (gradScale != null) requireSize(gradScale, 1, "adamw gradScale");
         double scale = gradScale == null ? 1 : at(gradScale, 0);
-        double stepSize = d.lr() * Math.sqrt(1 - Math.pow(d.beta2(), d.step())) / (1 - Math.pow(d.beta1(), d.step()));
+        double stepSize = d.stepSize();
         IntStream.range(0, (int) n).parallel().forEach(i -> {
             double g = at(grad, i) * scale;
             double mi = d.beta1() * at(m, i) + (1 - d.beta1()) * g;

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The whole kernel suite on OpenCL as a user's device runs it: shape and fast variants chosen by
  * capability, so on PoCL with libd2v_cpu and OpenBLAS the fp32 GEMMs, convolutions, normal(), dropout, GELU,
- * LayerNorm and reduceMiddle go through the host-side variants (OpenBlasGemm, OpenBlasConv, NativeNormal, NativeDropout, NativeGelu,
- * NativeLayerNorm, NativeReduceMiddle), against the float64
+ * LayerNorm, reduceMiddle and AdamW go through the host-side variants (OpenBlasGemm, OpenBlasConv, NativeNormal, NativeDropout, NativeGelu,
+ * NativeLayerNorm, NativeReduceMiddle, NativeAdamw), against the float64
  * reference. Every such variant that is available must have passed its self-check and stayed
  * active ({@link OpenClKernelTest} runs the portable kernels alone).
  */
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.TestInstance;
 class OpenClFastVariantsKernelTest extends KernelOpsSuite {
     /** The host-side variants of the ops this suite calls (the convolutions are OpenBlasConvTest's). */
     static final List<String> HOST_VARIANTS = List.of(OpenBlasGemm.NAME, "native/normal", "native/dropout", "native/gelu-forward", "native/gelu-backward",
-            "native/layer-norm-forward", "native/layer-norm-backward", "native/reduce-middle");
+            "native/layer-norm-forward", "native/layer-norm-backward", "native/reduce-middle", "native/adamw");
 
     @Override protected String backendName() { return "opencl"; }
 
