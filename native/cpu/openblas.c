@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/d2v_jni.h"
 #include "host_math.h"
@@ -40,6 +41,7 @@ typedef char *(*get_text_fn)(void);
 static struct {
     void *blas, *opencl;
     char name[256];
+    char inherited[64]; /* an OPENBLAS_CORETYPE choose_core_type replaced, or empty */
     cblas_sgemm_fn sgemm;
     set_threads_fn set_threads;   /* OpenBLAS only */
     get_threads_fn get_threads;   /* OpenBLAS only */
@@ -766,21 +768,31 @@ static void run_conv(void *p) {
 #define SYM(field, symbol) (blas.field = (void *)d2v_symbol(lib, loaded, symbol, reason, sizeof reason))
 
 /* OpenBLAS built for many CPUs (DYNAMIC_ARCH, as Debian ships it) picks its kernels from the CPU
- * model; an older release that does not know the model (0.3.21 and Sapphire Rapids) falls back to
- * its slowest generic kernels, ~5x slower. Unless the user chose (OPENBLAS_CORETYPE), name the
- * newest kernel family whose instructions this CPU has; a build for one CPU ignores it. */
-static void choose_core_type(void) {
-    if (getenv("OPENBLAS_CORETYPE") != NULL) return;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
-        setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 0);
-    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        setenv("OPENBLAS_CORETYPE", "HASWELL", 0);
+ * model when it loads; an older release that does not know the model (0.3.21 and Sapphire Rapids)
+ * falls back to its slowest generic kernels, ~5x slower, and an OPENBLAS_CORETYPE inherited from the
+ * environment can pin a slower family than the CPU runs (Haswell's AVX2 kernels on an AVX-512 Zen 4
+ * took twice as long at the step's shapes). mode (d2v.openblas.coretype): "auto" names the newest
+ * family whose instructions this CPU has, in place of any inherited value (kept in blas.inherited
+ * for the description); "env" leaves a set OPENBLAS_CORETYPE alone and otherwise acts as "auto";
+ * anything else is the family to use. A build for one CPU ignores it all. */
+static void choose_core_type(const char *mode) {
+    const char *set = getenv("OPENBLAS_CORETYPE");
+    blas.inherited[0] = '\0';
+    if (set != NULL && strcmp(mode, "env") == 0) return;
+    const char *want = mode;
+    if (strcmp(mode, "auto") == 0 || strcmp(mode, "env") == 0) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) want = "SKYLAKEX";
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) want = "HASWELL";
+        else want = NULL;
     }
+    if (set != NULL && (want == NULL || strcasecmp(set, want) != 0)) snprintf(blas.inherited, sizeof blas.inherited, "%s", set);
+    if (want != NULL) setenv("OPENBLAS_CORETYPE", want, 1);
+    else if (set != NULL) unsetenv("OPENBLAS_CORETYPE"); /* no family fits better: OpenBLAS's own choice */
 }
 
 JNIEXPORT jstring JNICALL Java_org_d2v_jni_OpenBlas_nativeLoad(JNIEnv *env, jclass cls, jobjectArray blas_names,
-                                                                jobjectArray opencl_names) {
+                                                                jobjectArray opencl_names, jstring jcore_mode) {
     (void)cls;
     if (blas.blas != NULL) return NULL; /* once per process: OpenBLAS cannot be unloaded safely */
     char reason[2048], loaded[256], cl_loaded[256];
@@ -789,7 +801,10 @@ JNIEXPORT jstring JNICALL Java_org_d2v_jni_OpenBlas_nativeLoad(JNIEnv *env, jcla
     reason[0] = '\0';
     blas.enqueue_native = (clEnqueueNativeKernel_fn)d2v_symbol(cl, cl_loaded, "clEnqueueNativeKernel", reason, sizeof reason);
     if (blas.enqueue_native == NULL) return (*env)->NewStringUTF(env, reason);
-    choose_core_type();
+    const char *core_mode = (*env)->GetStringUTFChars(env, jcore_mode, NULL);
+    if (core_mode == NULL) return NULL; /* OutOfMemoryError pending */
+    choose_core_type(core_mode);
+    (*env)->ReleaseStringUTFChars(env, jcore_mode, core_mode);
     void *lib = d2v_open_first(env, blas_names, loaded, sizeof loaded, reason, sizeof reason);
     if (lib == NULL) return (*env)->NewStringUTF(env, reason);
     reason[0] = '\0';
@@ -814,8 +829,11 @@ JNIEXPORT jstring JNICALL Java_org_d2v_jni_OpenBlas_nativeDescribe(JNIEnv *env, 
     if (blas.blas == NULL) return NULL;
     char text[1024];
     int threads = blas.get_threads != NULL ? blas.get_threads() : -1;
-    snprintf(text, sizeof text, "%s: %s (kernels %s, %d thread%s)", blas.name, blas.config != NULL ? blas.config() : "cblas",
-             blas.corename != NULL ? blas.corename() : "unknown", threads, threads == 1 ? "" : "s");
+    int at = snprintf(text, sizeof text, "%s: %s (kernels %s, %d thread%s)", blas.name, blas.config != NULL ? blas.config() : "cblas",
+                      blas.corename != NULL ? blas.corename() : "unknown", threads, threads == 1 ? "" : "s");
+    if (blas.inherited[0] != '\0' && at > 0 && at < (int)sizeof text)
+        snprintf(text + at, sizeof text - (size_t)at, "; OPENBLAS_CORETYPE=%s from the environment set aside (d2v.openblas.coretype=env keeps it)",
+                 blas.inherited);
     return (*env)->NewStringUTF(env, text);
 }
 

@@ -24,9 +24,10 @@ import java.util.Locale;
  * a run is deterministic for a given thread count (convolutions, attention, GELU, normal() and
  * reduceMiddle give the same bits for any count; LayerNorm's gamma and beta gradients are summed
  * per part, and a GEMM's parts are separate OpenBLAS calls, whose last register tile OpenBLAS's
- * Haswell kernels round differently from an inner one, so there their last bits follow the count). Where {@code OPENBLAS_CORETYPE} is unset, the native side names the newest OpenBLAS
- * kernel family this CPU's instructions allow (an OpenBLAS older than the CPU model otherwise
- * falls back to its slowest generic kernels).
+ * Haswell kernels round differently from an inner one, so there their last bits follow the count).
+ * Before OpenBLAS loads, the native side names the newest kernel family this CPU's instructions
+ * allow ({@value #CORETYPE_PROPERTY}: an OpenBLAS older than the CPU model otherwise falls back to
+ * its slowest generic kernels, and an inherited OPENBLAS_CORETYPE may pin a slower family).
  */
 public final class OpenBlas {
     /** Comma-separated file names to try instead of libopenblas.so.0, libopenblas.so. */
@@ -37,6 +38,13 @@ public final class OpenBlas {
     public static final String HOST_THREADS_PROPERTY = "d2v.cpu.threads";
     /** How long an idle pool thread spins before it sleeps, in microseconds (default {@value #DEFAULT_SPIN_MICROS}). */
     public static final String SPIN_PROPERTY = "d2v.cpu.spinMicros";
+    /**
+     * Which OpenBLAS kernel family to load: {@code auto} (default) the newest this CPU's instructions
+     * run, in place of an OPENBLAS_CORETYPE inherited from the environment (a machine image that pins
+     * Haswell's AVX2 kernels halves the GEMMs' speed on an AVX-512 CPU); {@code env} keeps a set
+     * OPENBLAS_CORETYPE; any other value is the family's name (OpenBLAS's, e.g. HASWELL, SKYLAKEX, ZEN).
+     */
+    public static final String CORETYPE_PROPERTY = "d2v.openblas.coretype";
     /**
      * 100 µs: long enough to bridge the gap to the next host kernel of a step (a few small
      * portable kernels), so the worker is awake for it instead of paying a futex wake and a
@@ -65,7 +73,11 @@ public final class OpenBlas {
         int threads = threads();
         int hostThreads = hostThreads();
         int spin = intProperty(SPIN_PROPERTY, String.valueOf(DEFAULT_SPIN_MICROS), 0, 100_000, "a spin in microseconds");
-        String why = nativeLoad(VendorLibrary.names(LIBRARY_PROPERTY, DEFAULT_NAMES), OPENCL_NAMES.toArray(new String[0]));
+        String coreType = System.getProperty(CORETYPE_PROPERTY, "auto").trim();
+        if (!coreType.matches("[A-Za-z0-9_]{1,32}")) {
+            throw new IllegalArgumentException(CORETYPE_PROPERTY + "=" + coreType + ": expected auto, env or an OpenBLAS kernel family (e.g. SKYLAKEX)");
+        }
+        String why = nativeLoad(VendorLibrary.names(LIBRARY_PROPERTY, DEFAULT_NAMES), OPENCL_NAMES.toArray(new String[0]), coreType);
         if (why != null) {
             failure = "library absent: " + why + " (Debian: apt-get install libopenblas0)";
         } else {
@@ -357,7 +369,7 @@ public final class OpenBlas {
 
     private static native int nativeEnqueueConv(long queue, long[] mems, long[] order, int[] dims, long[] offsets);
 
-    private static native String nativeLoad(String[] blasNames, String[] openclNames);
+    private static native String nativeLoad(String[] blasNames, String[] openclNames, String coreType);
 
     private static native String nativeDescribe();
 
