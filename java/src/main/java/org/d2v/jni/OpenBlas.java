@@ -73,10 +73,7 @@ public final class OpenBlas {
         int threads = threads();
         int hostThreads = hostThreads();
         int spin = intProperty(SPIN_PROPERTY, String.valueOf(DEFAULT_SPIN_MICROS), 0, 100_000, "a spin in microseconds");
-        String coreType = System.getProperty(CORETYPE_PROPERTY, "auto").trim();
-        if (!coreType.matches("[A-Za-z0-9_]{1,32}")) {
-            throw new IllegalArgumentException(CORETYPE_PROPERTY + "=" + coreType + ": expected auto, env or an OpenBLAS kernel family (e.g. SKYLAKEX)");
-        }
+        String coreType = coreType(System.getProperty(CORETYPE_PROPERTY, "auto"));
         String why = nativeLoad(VendorLibrary.names(LIBRARY_PROPERTY, DEFAULT_NAMES), OPENCL_NAMES.toArray(new String[0]), coreType);
         if (why != null) {
             failure = "library absent: " + why + " (Debian: apt-get install libopenblas0)";
@@ -89,6 +86,15 @@ public final class OpenBlas {
     }
 
     private static long spinNanos;
+
+    /** A {@value #CORETYPE_PROPERTY} value as the native side takes it: auto, env or a family name. */
+    static String coreType(String value) {
+        String v = value.trim();
+        if (!v.matches("[A-Za-z0-9_]{1,32}")) {
+            throw new IllegalArgumentException(CORETYPE_PROPERTY + "=" + value + ": expected auto, env or an OpenBLAS kernel family (e.g. SKYLAKEX)");
+        }
+        return v;
+    }
 
     private static int threads() {
         return intProperty(THREADS_PROPERTY, "1", 1, 1024, "a thread count");
