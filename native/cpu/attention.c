@@ -54,6 +54,14 @@ static inline __attribute__((always_inline)) void row_times_cols(const float *a,
     }
 }
 
+/* out[j] = a·rows[j] over n rows of stride `stride` (Dh floats each), 0 for j in [n, tp): the scores
+ * of a short sequence straight from the rows, where the columns' copy would cost more than it saves. */
+static inline __attribute__((always_inline)) void row_dots(const float *a, const float *rows, int64_t stride, int n, int dh, int tp,
+                                                           float *out) {
+    for (int j = 0; j < n; j++) out[j] = dot(a, rows + (int64_t)j * stride, dh);
+    for (int j = n; j < tp; j++) out[j] = 0.0f;
+}
+
 /* out[c] = Σ_j w[j]·rows[j][c] over n rows of stride dp (a multiple of COLS, zero past the head
  * size); a row of weight 0 adds nothing, whatever it holds (padded keys hold finite values). */
 static inline __attribute__((always_inline)) void weighted_rows(const float *w, const float *rows, int n, int dp, float *out) {
@@ -139,20 +147,21 @@ static inline __attribute__((always_inline)) void dropout_row(const attention_de
     }
 }
 
-/* Copies head h's keys of sample b into columns kt [Dh][tp] (zero past T), its values into rows v
- * [T][dp] (zero past Dh) and, where vt is given, into columns vt; marks the live keys (1, or 0 where padded or past
+/* Copies head h's keys of sample b, where kt is given, into columns kt [Dh][tp] (zero past T), its
+ * values into rows v [T][dp] (zero past Dh) and, where vt is given, into columns vt; marks the live keys (1, or 0 where padded or past
  * T) in keep [tp]; returns how many are live. */
 static inline __attribute__((always_inline)) int gather_keys(const attention_desc *d, const attention_tensors *t, int b, int h, int tp,
                                                              int dp, float *kt, float *v, float *vt, float *keep) {
     int T = d->tokens, H = d->heads, Dh = d->head_dim, live = 0;
     int64_t rs = 3 * (int64_t)H * Dh;
-    memset(kt, 0, sizeof(float) * (size_t)Dh * tp);
+    if (kt != NULL) memset(kt, 0, sizeof(float) * (size_t)Dh * tp);
     if (vt != NULL) memset(vt, 0, sizeof(float) * (size_t)Dh * tp);
     for (int j = 0; j < tp; j++) keep[j] = 0.0f;
     for (int j = 0; j < T; j++) {
         const float *row = t->qkv + ((int64_t)b * T + j) * rs + (int64_t)h * Dh;
         const float *kr = row + (int64_t)H * Dh, *vr = row + 2 * (int64_t)H * Dh;
-        for (int c = 0; c < Dh; c++) kt[(int64_t)c * tp + j] = kr[c];
+        if (kt != NULL)
+            for (int c = 0; c < Dh; c++) kt[(int64_t)c * tp + j] = kr[c];
         if (vt != NULL)
             for (int c = 0; c < Dh; c++) vt[(int64_t)c * tp + j] = vr[c];
         memcpy(v + (int64_t)j * dp, vr, sizeof(float) * Dh);
@@ -174,9 +183,15 @@ static inline __attribute__((always_inline)) void distances(const attention_desc
 
 static int columns(int n) { return (n + COLS - 1) / COLS * COLS; }
 
+/* Up to FEW_KEYS keys (the image student's 5 tokens) a pair works on rows: scores as dot products,
+ * dK and dV as rows, no key or value columns. Copying T keys into a column block of 16 and back took
+ * a fifth of the backward there; past a few keys the columns' vector multiply-adds win. */
+#define FEW_KEYS 8
+static int few_keys(const attention_desc *d) { return d->tokens <= FEW_KEYS; }
+
 /* The (batch, head) pairs [lo, hi) of the forward pass (pair b·H + h), with their own scratch. */
 TARGETS static int forward_pairs(const attention_desc *d, const attention_tensors *t, int64_t lo, int64_t hi) {
-    int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh);
+    int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh), few = few_keys(d);
     int64_t rs = 3 * (int64_t)H * Dh;
     float *kt = malloc(sizeof(float) * ((size_t)Dh * tp + (size_t)T * dp + 5 * (size_t)tp + dp));
     if (kt == NULL) return -1;
@@ -185,7 +200,8 @@ TARGETS static int forward_pairs(const attention_desc *d, const attention_tensor
     for (int j = 0; j < tp; j++) z[j] = 1.0f, dist[j] = 0.0f;
     for (int64_t pair = lo; pair < hi; pair++) {
         int b = (int)(pair / H), h = (int)(pair % H);
-        int live = gather_keys(d, t, b, h, tp, dp, kt, v, NULL, keep);
+        int live = gather_keys(d, t, b, h, tp, dp, few ? NULL : kt, v, NULL, keep);
+        const float *keys = t->qkv + (int64_t)b * T * rs + (int64_t)(H + h) * Dh; /* row j at keys + j·rs */
         float coef = alibi_coef(d, t, h);
         int bh = b * H + h;
         for (int i = 0; i < T; i++) {
@@ -196,7 +212,9 @@ TARGETS static int forward_pairs(const attention_desc *d, const attention_tensor
                 *lse = -INFINITY;
                 continue;
             }
-            row_times_cols(t->qkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh, kt, Dh, tp, s);
+            const float *q = t->qkv + ((int64_t)b * T + i) * rs + (int64_t)h * Dh;
+            if (few) row_dots(q, keys, rs, T, Dh, tp, s);
+            else row_times_cols(q, kt, Dh, tp, s);
             distances(d, t, b, i, dist);
             if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
             float m, l = row_softmax(s, keep, dist, z, d->scale, coef, tp, &m, w);
@@ -231,36 +249,52 @@ static inline __attribute__((always_inline)) float alibi_share(const float *p, c
  * scratch; ALiBi shares add into shares[h] in pair order. */
 TARGETS static int backward_pairs(const attention_desc *d, const attention_tensors *t, int64_t lo, int64_t hi, int h0, int h1,
                                   double *shares) {
-    int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh);
-    int64_t rs = 3 * (int64_t)H * Dh, cols = (int64_t)Dh * tp;
-    float *kt = malloc(sizeof(float) * ((size_t)4 * cols + 2 * (size_t)T * dp + 8 * (size_t)tp + dp));
+    int T = d->tokens, H = d->heads, Dh = d->head_dim, tp = columns(T), dp = columns(Dh), few = few_keys(d);
+    int64_t rs = 3 * (int64_t)H * Dh, cols = (int64_t)Dh * tp, rows = (int64_t)T * dp;
+    float *kt = malloc(sizeof(float) * ((size_t)4 * cols + 4 * (size_t)rows + 8 * (size_t)tp + dp));
     if (kt == NULL) return -1;
-    float *vt = kt + cols, *dkt = vt + cols, *dvt = dkt + cols, *k = dvt + cols, *v = k + (int64_t)T * dp, *keep = v + (int64_t)T * dp;
+    float *vt = kt + cols, *dkt = vt + cols, *dvt = dkt + cols, *k = dvt + cols, *v = k + rows, *dk = v + rows, *dv = dk + rows;
+    float *keep = dv + rows;
     float *p = keep + tp, *gv = p + tp, *z = gv + tp, *dist = z + tp, *ds = dist + tp, *pz = ds + tp, *sc = pz + tp, *dq = sc + tp;
     for (int j = 0; j < tp; j++) z[j] = 1.0f, dist[j] = 0.0f;
     for (int64_t pair = lo; pair < hi; pair++) {
         int b = (int)(pair / H), h = (int)(pair % H);
         if (h >= h0 && h < h1) {
-            int live = gather_keys(d, t, b, h, tp, dp, kt, v, vt, keep);
-            for (int j = 0; j < T; j++)
-                for (int c = 0; c < dp; c++) k[(int64_t)j * dp + c] = c < Dh ? kt[(int64_t)c * tp + j] : 0.0f;
+            int live = gather_keys(d, t, b, h, tp, dp, few ? NULL : kt, v, few ? NULL : vt, keep);
+            for (int j = 0; j < T; j++) {
+                const float *kr = t->qkv + ((int64_t)b * T + j) * rs + (int64_t)(H + h) * Dh;
+                for (int c = 0; c < dp; c++) k[(int64_t)j * dp + c] = c < Dh ? kr[c] : 0.0f;
+            }
             float coef = alibi_coef(d, t, h);
             int bh = b * H + h;
-            memset(dkt, 0, sizeof(float) * 2 * cols); /* dkt and dvt */
+            if (few) memset(dk, 0, sizeof(float) * 2 * rows); /* dk and dv */
+            else memset(dkt, 0, sizeof(float) * 2 * cols); /* dkt and dvt */
             for (int i = 0; live > 0 && i < T; i++) {
                 int64_t row = (int64_t)b * T + i;
                 const float *q = t->qkv + row * rs + (int64_t)h * Dh;
                 const float *g = t->dout + (row * H + h) * Dh, *o = t->out + (row * H + h) * Dh;
                 float delta = dot(g, o, Dh), lse = t->lse[(int64_t)bh * T + i];
-                row_times_cols(q, kt, Dh, tp, sc);
-                row_times_cols(g, vt, Dh, tp, gv);
+                if (few) {
+                    row_dots(q, k, dp, T, Dh, tp, sc);
+                    row_dots(g, v, dp, T, Dh, tp, gv);
+                } else {
+                    row_times_cols(q, kt, Dh, tp, sc);
+                    row_times_cols(g, vt, Dh, tp, gv);
+                }
                 distances(d, t, b, i, dist);
                 if (d->drop_threshold > 0) dropout_row(d, bh, i, z);
                 row_gradients(sc, gv, keep, dist, z, d->scale, coef, lse, delta, tp, p, ds, pz); /* past T: keep 0, so all 0 */
                 if (d->alibi) shares[h] += alibi_share(p, ds, dist, tp);
                 for (int j = 0; j < tp; j++) ds[j] *= d->scale;
                 weighted_rows(ds, k, T, dp, dq);
-                for (int j0 = 0; j0 < tp; j0 += COLS) { /* dK, dV columns += q·dS, dO·(p·z) */
+                for (int j = 0; few && j < T; j++) { /* dK, dV rows += dS·q, (p·z)·dO */
+                    float *dkj = dk + (int64_t)j * dp, *dvj = dv + (int64_t)j * dp;
+                    for (int c = 0; c < Dh; c++) {
+                        dkj[c] += q[c] * ds[j];
+                        dvj[c] += g[c] * pz[j];
+                    }
+                }
+                for (int j0 = 0; !few && j0 < tp; j0 += COLS) { /* dK, dV columns += q·dS, dO·(p·z) */
                     cols_vec vds = load_cols(ds + j0), vpz = load_cols(pz + j0);
                     for (int c = 0; c < Dh; c++) {
                         cols_vec dkc = load_cols(dkt + (int64_t)c * tp + j0) + q[c] * vds;
@@ -279,9 +313,10 @@ TARGETS static int backward_pairs(const attention_desc *d, const attention_tenso
             for (int j = 0; j < T; j++) {
                 float *dkr = t->dqkv + ((int64_t)b * T + j) * rs + (int64_t)(H + h) * Dh, *dvr = dkr + (int64_t)H * Dh;
                 for (int c = 0; c < Dh; c++) {
-                    float dk = dkt[(int64_t)c * tp + j], dv = dvt[(int64_t)c * tp + j];
-                    dkr[c] = d->accumulate ? dkr[c] + dk : dk;
-                    dvr[c] = d->accumulate ? dvr[c] + dv : dv;
+                    float gk = few ? dk[(int64_t)j * dp + c] : dkt[(int64_t)c * tp + j];
+                    float gw = few ? dv[(int64_t)j * dp + c] : dvt[(int64_t)c * tp + j];
+                    dkr[c] = d->accumulate ? dkr[c] + gk : gk;
+                    dvr[c] = d->accumulate ? dvr[c] + gw : gw;
                 }
             }
         }

@@ -58,6 +58,16 @@ public class AttentionKernelTest extends KernelTestBase {
         compare(AttentionDesc.of(1, 999, 6, 16).withAlibi(true), false);
     }
 
+    /** The image student's few tokens (the host kernels' rows path up to 8 keys) and the edges around it. */
+    @Test
+    void fewTokensEverythingTogether() {
+        compare(AttentionDesc.of(7, 5, 4, 24), false);
+        compare(AttentionDesc.of(3, 8, 3, 20).withAlibi(true).withKeyPadding(true).withDropout(0.2, 0x5eedL, 11), true);
+        compare(AttentionDesc.of(4, 1, 2, 13).withAlibi(true), false);
+        compare(AttentionDesc.of(2, 9, 2, 13).withDropout(0.1, 7, 5), true);
+        compare(AttentionDesc.of(3, 6, 2, 16).withKeyPadding(true).withAlibi(true), false, true);
+    }
+
     @Test
     void headsLargerThanTheKernelsLimitAreRejected() {
         AttentionDesc d = AttentionDesc.of(1, 4, 1, AttentionKernels.MAX_HEAD_DIM + 1);
