@@ -3,7 +3,8 @@
  * the short sequences of d2v's student and teacher (T of 5 to a few hundred): per (batch, head)
  * the keys (and, backward, the values) are copied once into columns [Dh][Tp], Tp = T rounded up to
  * 16 floats, so that one query row's T scores are Dh vector multiply-adds over the keys instead of
- * T dot products of Dh (each ending in a horizontal sum: 4x slower at Dh = 24); each row's
+ * T dot products of Dh (each ending in a horizontal sum: 4x slower at Dh = 24; up to FEW_KEYS
+ * keys the dot products win, the copies costing more than they save); each row's
  * softmax, dropout factors and dS are arrays over the keys, and the backward pass does dK/dV
  * (columns too), dQ and the ALiBi shares in one sweep over the query rows instead of four
  * launches. Every sum runs in a fixed order: deterministic. */
