@@ -8,9 +8,10 @@ import org.d2v.jni.OpenBlas;
 /**
  * AdamW on a CPU OpenCL device as a host loop split over libd2v_cpu's pool
  * ({@link OpenBlas#enqueueAdamw}), one native kernel per parameter group, queued in order, the
- * clip factor read from its device scalar as the portable kernel does. PoCL ran the portable kernel
- * at 10–15 ns a parameter, 9–19 % of an image-demo or image-tiny step (bench/results/profile-adamw.md).
- * fp32 masters without a bf16 working copy (what a CPU trains); available where
+ * clip factor read from its device scalar as the portable kernel does: 0.15 ns a parameter where
+ * PoCL runs the portable one at 0.6 (8 on an AMD Zen CPU before absent operands stopped being null
+ * pointers: bench/results/profile-zen4.md). fp32 masters without a bf16 working copy (what a CPU
+ * trains); available where
  * {@link OpenBlasGemm} is; self-checked against the portable kernel.
  */
 final class NativeAdamw extends FastVariant<FastCall.Adamw> {

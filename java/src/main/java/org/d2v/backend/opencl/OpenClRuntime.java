@@ -323,11 +323,12 @@ public final class OpenClRuntime implements KernelRuntime {
         if (closed) throw new IllegalStateException("opencl runtime is closed");
         KernelSignatures.Launch signature = checks.before(program, kernel, args);
         cl_kernel k = kernel(program, signature.flavour(), kernel);
-        Pointer absent = absentBuffer(args);
+        Pointer absent = null;
         int index = 0;
         try {
             for (Object a : args) {
                 if (a == null) {
+                    if (absent == null) absent = absentBuffer(args);
                     clSetKernelArg(k, index++, Sizeof.cl_mem, absent);
                     clSetKernelArg(k, index++, Sizeof.cl_int, Pointer.to(new int[] {0}));
                 } else if (a instanceof Tensor t) {
